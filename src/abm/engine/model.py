@@ -1,0 +1,36 @@
+"""The contract a model fulfils to run on the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import jax
+
+from abm.engine.reducers import OutcomeSpec
+
+
+class Model(Protocol):
+    """A pure agent-based model over pytrees (ARCHITECTURE.md, "Contracts").
+
+    Static attributes fix compiled shapes; everything numeric a user may sweep arrives in
+    the parameter vector ``theta`` (float32 ``[n_params]``, in ``param_names`` order).
+    """
+
+    name: str
+    n_months: int
+    param_names: tuple[str, ...]
+    outcome_specs: tuple[OutcomeSpec, ...]
+    n_agents: int
+
+    def init(self, key: jax.Array, theta: jax.Array) -> Any:
+        """State at month 0 of one run."""
+        ...
+
+    def step(self, key: jax.Array, state: Any, theta: jax.Array) -> Any:
+        """Advance one run by one month (the month is in the state)."""
+        ...
+
+    def outcomes(self, state: Any, theta: jax.Array) -> Mapping[str, jax.Array]:
+        """Per-run outcomes, as the reducers expect them, from the final state."""
+        ...

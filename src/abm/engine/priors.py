@@ -1,0 +1,221 @@
+"""Priors over model parameters, encoded as arrays so that sweep points vmap.
+
+A prior is one of the kinds in :data:`PRIOR_KINDS`. Every parameter's prior is stored as
+one row ``(kind, a, b, c, low, high)`` of a :class:`PriorTable`; a pinned parameter is
+the kind ``fixed``. Sampling draws one uniform, one standard normal and one beta variate
+per parameter and selects by kind, so tables that differ only in numbers (not shapes)
+share one compiled program.
+
+Kinds and their numbers:
+
+* ``fixed``: value ``a``.
+* ``uniform``: on ``[a, b]``.
+* ``normal``: mean ``a``, standard deviation ``b``, clipped to ``[low, high]``.
+* ``lognormal``: ``exp(N(a, b))``, clipped to ``[low, high]``.
+* ``beta``: ``Beta(a, b)`` rescaled to ``[low, high]``.
+* ``triangular``: minimum ``a``, mode ``b``, maximum ``c``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import ndtri
+
+PRIOR_KINDS: dict[str, int] = {
+    "fixed": 0,
+    "uniform": 1,
+    "normal": 2,
+    "lognormal": 3,
+    "beta": 4,
+    "triangular": 5,
+}
+
+#: The numbers each kind takes, in order (``a``, ``b``, ``c``).
+PRIOR_ARGS: dict[str, tuple[str, ...]] = {
+    "fixed": ("value",),
+    "uniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("mu", "sigma"),
+    "beta": ("a", "b"),
+    "triangular": ("low", "mode", "high"),
+}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior distribution of one scalar parameter.
+
+    Attributes:
+        kind: one of :data:`PRIOR_KINDS`.
+        args: the kind's numbers, named as in :data:`PRIOR_ARGS`.
+    """
+
+    kind: str
+    args: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in PRIOR_KINDS:
+            raise ValueError(f"unknown prior kind {self.kind!r}; allowed: {sorted(PRIOR_KINDS)}")
+        want = set(PRIOR_ARGS[self.kind])
+        if set(self.args) != want:
+            raise ValueError(
+                f"prior {self.kind!r} takes {sorted(want)}, got {sorted(self.args)}"
+            )
+        for name, value in self.args.items():
+            if not math.isfinite(float(value)):
+                raise ValueError(f"prior {self.kind!r}: {name}={value!r} is not finite")
+        a = self.args
+        if self.kind == "uniform" and not a["low"] <= a["high"]:
+            raise ValueError(f"uniform prior needs low <= high, got {dict(a)}")
+        if self.kind == "normal" and a["sd"] < 0:
+            raise ValueError(f"normal prior needs sd >= 0, got {a['sd']}")
+        if self.kind == "lognormal" and a["sigma"] < 0:
+            raise ValueError(f"lognormal prior needs sigma >= 0, got {a['sigma']}")
+        if self.kind == "beta" and (a["a"] <= 0 or a["b"] <= 0):
+            raise ValueError(f"beta prior needs a > 0 and b > 0, got {dict(a)}")
+        if self.kind == "triangular" and not a["low"] <= a["mode"] <= a["high"]:
+            raise ValueError(f"triangular prior needs low <= mode <= high, got {dict(a)}")
+
+    @classmethod
+    def fixed(cls, value: float) -> Prior:
+        """A pinned value."""
+        return cls("fixed", {"value": float(value)})
+
+    def support(self, low: float, high: float) -> tuple[float, float]:
+        """The interval the prior can produce, before clipping to ``[low, high]``."""
+        a = self.args
+        if self.kind == "fixed":
+            return a["value"], a["value"]
+        if self.kind == "uniform":
+            return a["low"], a["high"]
+        if self.kind == "triangular":
+            return a["low"], a["high"]
+        return low, high
+
+    def numbers(self) -> tuple[float, float, float]:
+        """``(a, b, c)`` as stored in a table row."""
+        vals = [float(self.args[n]) for n in PRIOR_ARGS[self.kind]]
+        vals += [0.0] * (3 - len(vals))
+        return vals[0], vals[1], vals[2]
+
+    def median_guess(self, low: float, high: float) -> float:
+        """A central value (median where cheap, else mean), clipped to the range."""
+        a = self.args
+        if self.kind == "fixed":
+            v = a["value"]
+        elif self.kind == "uniform":
+            v = 0.5 * (a["low"] + a["high"])
+        elif self.kind == "normal":
+            v = a["mean"]
+        elif self.kind == "lognormal":
+            v = math.exp(a["mu"])
+        elif self.kind == "beta":
+            v = low + (high - low) * a["a"] / (a["a"] + a["b"])
+        else:
+            v = a["mode"]
+        return min(max(v, low), high)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain form, as written in configs."""
+        return {"kind": self.kind, **{k: float(v) for k, v in self.args.items()}}
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class PriorTable:
+    """Priors of every parameter of a model, one row each; may carry a leading point axis.
+
+    Attributes:
+        kind: int32 ``[..., n_params]``, codes of :data:`PRIOR_KINDS`.
+        a: float32 ``[..., n_params]``, first number of each prior.
+        b: float32 ``[..., n_params]``, second number.
+        c: float32 ``[..., n_params]``, third number.
+        low: float32 ``[..., n_params]``, lower end of the allowed range.
+        high: float32 ``[..., n_params]``, upper end of the allowed range.
+    """
+
+    kind: jax.Array
+    a: jax.Array
+    b: jax.Array
+    c: jax.Array
+    low: jax.Array
+    high: jax.Array
+
+    @classmethod
+    def build(
+        cls, priors: Sequence[Prior], ranges: Sequence[tuple[float, float]]
+    ) -> PriorTable:
+        """Table of one point from per-parameter priors and ranges."""
+        nums = np.array([p.numbers() for p in priors], dtype=np.float32).reshape(-1, 3)
+        rng = np.array(ranges, dtype=np.float32).reshape(-1, 2)
+        return cls(
+            kind=np.array([PRIOR_KINDS[p.kind] for p in priors], dtype=np.int32),
+            a=nums[:, 0],
+            b=nums[:, 1],
+            c=nums[:, 2],
+            low=rng[:, 0],
+            high=rng[:, 1],
+        )
+
+    @classmethod
+    def stack(cls, tables: Sequence[PriorTable]) -> PriorTable:
+        """Stack single-point tables along a new leading point axis."""
+        return jax.tree.map(lambda *xs: np.stack(xs), *tables)
+
+    @property
+    def n_params(self) -> int:
+        """Number of parameters (the last axis)."""
+        return int(np.shape(self.kind)[-1])
+
+
+def sample(key: jax.Array, table: PriorTable) -> jax.Array:
+    """Draw every parameter once from a single-point table.
+
+    Args:
+        key: typed PRNG key.
+        table: a :class:`PriorTable` without a point axis.
+
+    Returns:
+        float32 ``[n_params]``, each value inside its ``[low, high]``.
+    """
+    k_u, k_b = jax.random.split(key)
+    n = table.kind.shape[-1]
+    # Open interval so that ndtri never sees 0 or 1.
+    u = jax.random.uniform(k_u, (n,), jnp.float32, minval=1e-7, maxval=1.0 - 1e-7)
+    z = ndtri(u)
+    alpha = jnp.where(table.kind == PRIOR_KINDS["beta"], table.a, 1.0)
+    beta_ = jnp.where(table.kind == PRIOR_KINDS["beta"], table.b, 1.0)
+    bv = jax.random.beta(k_b, alpha, beta_, dtype=jnp.float32)
+    lo_t, mode_t, hi_t = table.a, table.b, table.c
+    width = jnp.maximum(hi_t - lo_t, 1e-12)
+    f_mode = (mode_t - lo_t) / width
+    tri = jnp.where(
+        u < f_mode,
+        lo_t + jnp.sqrt(u * width * (mode_t - lo_t)),
+        hi_t - jnp.sqrt((1.0 - u) * width * (hi_t - mode_t)),
+    )
+    value = jnp.select(
+        [
+            table.kind == PRIOR_KINDS["fixed"],
+            table.kind == PRIOR_KINDS["uniform"],
+            table.kind == PRIOR_KINDS["normal"],
+            table.kind == PRIOR_KINDS["lognormal"],
+            table.kind == PRIOR_KINDS["beta"],
+        ],
+        [
+            table.a,
+            table.a + u * (table.b - table.a),
+            table.a + table.b * z,
+            jnp.exp(table.a + table.b * z),
+            table.low + bv * (table.high - table.low),
+        ],
+        tri,
+    )
+    return jnp.clip(value, table.low, table.high).astype(jnp.float32)

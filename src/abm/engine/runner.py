@@ -1,0 +1,250 @@
+"""The chunked Monte Carlo runner: scan over months, vmap over runs, one jit.
+
+Runs are numbered globally as ``g = point * n_runs + run``; a chunk is ``chunk_size``
+consecutive global indices (the last one padded and masked), spread over every device on
+the ``runs`` mesh axis. Each run's outcomes are tallied on the device
+(:mod:`abm.engine.reducers`); only the integer tallies leave it, so memory is set by
+the chunk, not by the number of runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from abm.engine import keys
+from abm.engine.devices import replicated, run_mesh, runs_sharding
+from abm.engine.model import Model
+from abm.engine.priors import PriorTable, sample
+from abm.engine.reducers import MAX_CHUNK, add_into, empty_tallies, reduce_chunk
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, float], None]
+
+
+@dataclass
+class Accumulator:
+    """Integer tallies of every outcome, per sweep point, on the host (int64).
+
+    Attributes:
+        tallies: name -> int64 array with a leading point axis.
+        n_points: number of sweep points.
+        n_runs: runs per point.
+        wall_s: seconds spent simulating (compile included).
+        compile_s: seconds of the first chunk beyond a steady chunk, an estimate of compile.
+    """
+
+    tallies: dict[str, np.ndarray]
+    n_points: int
+    n_runs: int
+    wall_s: float = 0.0
+    compile_s: float = 0.0
+    chunks: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def simulate_run(
+    model: Model, seed: jax.Array, table: PriorTable, point: jax.Array, run: jax.Array
+) -> tuple[jax.Array, Any]:
+    """One run to its end: sampled parameters and the final state.
+
+    Args:
+        model: the model.
+        seed: uint32 scalar.
+        table: single-point :class:`PriorTable`.
+        point: sweep-point index.
+        run: run index.
+
+    Returns:
+        ``(theta, final_state)``; theta is float32 ``[n_params]``.
+    """
+    key = keys.run_key(seed, point, run)
+    theta = sample(keys.stream(key, keys.STREAM_PRIORS), table)
+    state = model.init(keys.stream(key, keys.STREAM_INIT), theta)
+    steps_key = keys.stream(key, keys.STREAM_STEPS)
+
+    def body(s: Any, month: jax.Array) -> tuple[Any, None]:
+        return model.step(keys.month_key(steps_key, month), s, theta), None
+
+    state, _ = jax.lax.scan(body, state, jnp.arange(model.n_months, dtype=jnp.int32))
+    return theta, state
+
+
+def trace_run(
+    model: Model, seed: jax.Array, table: PriorTable, point: jax.Array, run: jax.Array
+) -> tuple[jax.Array, Any, Any]:
+    """Like :func:`simulate_run` but also returns every month's state.
+
+    Returns:
+        ``(theta, initial_state, states)`` where each leaf of ``states`` has a leading
+        ``[n_months]`` axis (the state after each month).
+    """
+    key = keys.run_key(seed, point, run)
+    theta = sample(keys.stream(key, keys.STREAM_PRIORS), table)
+    state0 = model.init(keys.stream(key, keys.STREAM_INIT), theta)
+    steps_key = keys.stream(key, keys.STREAM_STEPS)
+
+    def body(s: Any, month: jax.Array) -> tuple[Any, Any]:
+        s = model.step(keys.month_key(steps_key, month), s, theta)
+        return s, s
+
+    _, states = jax.lax.scan(body, state0, jnp.arange(model.n_months, dtype=jnp.int32))
+    return theta, state0, states
+
+
+class Runner:
+    """Compiles a model once per (chunk size, number of points) and streams chunks.
+
+    Args:
+        model: the model to run.
+        chunk_size: runs per compiled chunk (rounded up to a multiple of the device count).
+    """
+
+    def __init__(self, model: Model, chunk_size: int = 4096) -> None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        self.model = model
+        self.mesh = run_mesh()
+        n_dev = self.mesh.devices.size
+        self.chunk_size = int(-(-chunk_size // n_dev) * n_dev)
+        if self.chunk_size > MAX_CHUNK:
+            raise ValueError(
+                f"chunk_size {self.chunk_size} exceeds {MAX_CHUNK} (exact int32 tallies)"
+            )
+        self._chunk_fns: dict[int, Any] = {}
+
+    @property
+    def n_devices(self) -> int:
+        """Devices the chunk is spread over."""
+        return int(self.mesh.devices.size)
+
+    def _chunk_fn(self, n_points: int) -> Any:
+        if n_points in self._chunk_fns:
+            return self._chunk_fns[n_points]
+        model = self.model
+        specs = model.outcome_specs
+
+        def chunk(
+            seed: jax.Array, tables: PriorTable, g: jax.Array, n_runs: jax.Array
+        ) -> dict[str, jax.Array]:
+            total = n_runs * n_points
+            valid = g < total
+            gg = jnp.where(valid, g, 0)
+            point = gg // n_runs
+            run = gg % n_runs
+            rows = jax.tree.map(lambda x: x[point], tables)
+
+            def one(row: PriorTable, p: jax.Array, r: jax.Array) -> Any:
+                theta, state = simulate_run(model, seed, row, p, r)
+                return model.outcomes(state, theta)
+
+            outs = jax.vmap(one)(rows, point, run)
+            return reduce_chunk(specs, outs, point, valid, n_points, model.n_months)
+
+        fn = jax.jit(
+            chunk,
+            in_shardings=(
+                replicated(self.mesh),
+                replicated(self.mesh),
+                runs_sharding(self.mesh),
+                replicated(self.mesh),
+            ),
+            out_shardings=replicated(self.mesh),
+        )
+        self._chunk_fns[n_points] = fn
+        return fn
+
+    def compiled_count(self) -> int:
+        """Number of programs compiled so far for chunks (for recompilation checks)."""
+        return sum(int(f._cache_size()) for f in self._chunk_fns.values())
+
+    def run(
+        self,
+        seed: int,
+        tables: PriorTable,
+        n_runs: int,
+        progress: Progress | None = None,
+        start_chunk: int = 0,
+    ) -> Accumulator:
+        """Simulate ``n_runs`` runs of every point of ``tables`` and tally outcomes.
+
+        Args:
+            seed: simulation seed (0 <= seed < 2**32).
+            tables: :class:`PriorTable` with a leading point axis ``[n_points, n_params]``.
+            n_runs: runs per point.
+            progress: called after each chunk with (runs done, runs total, seconds).
+            start_chunk: first chunk to compute (the others count as done elsewhere).
+
+        Returns:
+            The host :class:`Accumulator`.
+        """
+        if n_runs < 1:
+            raise ValueError(f"n_runs must be >= 1, got {n_runs}")
+        n_points = int(np.shape(tables.kind)[0])
+        if n_points * n_runs >= 2**31:
+            raise ValueError("points x runs must stay below 2**31")
+        fn = self._chunk_fn(n_points)
+        total = n_points * n_runs
+        n_chunks = -(-total // self.chunk_size)
+        acc = Accumulator(
+            tallies=empty_tallies(self.model.outcome_specs, n_points, self.model.n_months, np),
+            n_points=n_points,
+            n_runs=n_runs,
+        )
+        seed_arr = jnp.asarray(np.uint32(seed))
+        n_runs_arr = jnp.asarray(np.int32(n_runs))
+        dev_tables = jax.device_put(tables, replicated(self.mesh))
+        sharding = runs_sharding(self.mesh)
+        t0 = time.perf_counter()
+        first = 0.0
+        for c in range(start_chunk, n_chunks):
+            g = np.arange(c * self.chunk_size, (c + 1) * self.chunk_size, dtype=np.int32)
+            tc = time.perf_counter()
+            out = fn(seed_arr, dev_tables, jax.device_put(g, sharding), n_runs_arr)
+            add_into(acc.tallies, out)
+            dt = time.perf_counter() - tc
+            if c == start_chunk:
+                first = dt
+            elif c == start_chunk + 1:
+                acc.compile_s = max(first - dt, 0.0)
+            acc.chunks += 1
+            if progress is not None:
+                progress(min((c + 1) * self.chunk_size, total), total, time.perf_counter() - t0)
+        if acc.chunks == 1:
+            acc.compile_s = first
+        acc.wall_s = time.perf_counter() - t0
+        return acc
+
+    def trace(self, seed: int, table: PriorTable, point: int, run: int) -> tuple[Any, Any, Any]:
+        """Replay one run with its full monthly trace (see :func:`trace_run`).
+
+        The run is computed as a batch of one through ``vmap``, the same code path as in
+        :meth:`run`, so its outcome is the one counted there.
+        """
+        model = self.model
+
+        def traced(seed: jax.Array, row: PriorTable, p: jax.Array, r: jax.Array) -> Any:
+            def one(row: PriorTable, p: jax.Array, r: jax.Array) -> Any:
+                theta, s0, states = trace_run(model, seed, row, p, r)
+                return theta, s0, states, model.outcomes(jax.tree.map(lambda x: x[-1], states), theta)
+
+            return jax.vmap(one)(row, p, r)
+
+        row1 = jax.tree.map(lambda x: np.asarray(x)[None], table)
+        out = jax.jit(traced)(
+            jnp.asarray(np.uint32(seed)),
+            row1,
+            jnp.asarray([point], jnp.int32),
+            jnp.asarray([run], jnp.int32),
+        )
+        theta, s0, states, outcomes = jax.device_get(out)
+        squeeze = lambda t: jax.tree.map(lambda x: np.asarray(x)[0], t)  # noqa: E731
+        return squeeze(theta), squeeze(s0), (squeeze(states), squeeze(outcomes))

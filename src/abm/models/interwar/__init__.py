@@ -1,0 +1,1 @@
+"""The interwar model (1924-1945). For now: the Weimar Germany slice (``germany``)."""

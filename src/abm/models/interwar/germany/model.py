@@ -1,0 +1,355 @@
+"""The Weimar Germany slice as an engine model: ``init``, ``step``, ``outcomes``.
+
+One month (``step``) runs, in order: the economy, the crisis index, the labour market's
+blocs, radicalisation, the NSDAP's organisation and the paramilitaries, opinion drift,
+street violence, an election if one is due, then the regime month
+(:mod:`.government`). Every random number of the month is drawn first
+(:func:`draw_month`), so :meth:`GermanyModel.advance` is deterministic given the draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from abm.engine.reducers import CategoryOutcome, EventOutcome, OutcomeSpec, QuantityOutcome
+from abm.models.interwar.calendar import Calendar
+from abm.models.interwar.germany import constants as K
+from abm.models.interwar.germany import economy, government, voters
+from abm.models.interwar.germany.parameters import catalogue, party_key
+from abm.models.interwar.germany.types import (
+    Economy,
+    GermanyState,
+    MonthDraws,
+    Parties,
+    Polity,
+    VoterBlocs,
+)
+
+#: Organisation of each party at the start (0..1); the NSDAP's is a parameter. Assumption.
+ORGANISATION_INITIAL = np.array([0.6, 0.8, 0.7, 0.4, 0.4, 0.6, 0.0, 0.3], dtype=np.float32)
+
+SHARE_EDGES = tuple(float(x) for x in np.linspace(0.0, 1.0, 1001))
+UNEMPLOYMENT_EDGES = tuple(float(x) for x in np.linspace(0.0, 12.0, 1201))
+PARTY_VECTORS = ("crisis_loading", "mobilisation_loading", "trend", "intercept")
+
+
+def draw_month(key: jax.Array) -> MonthDraws:
+    """Every random number of one month (shapes in :class:`MonthDraws`)."""
+    k_n, k_r, k_u, k_e = jax.random.split(key, 4)
+    return MonthDraws(
+        national_drift=jax.random.normal(k_n, (K.N_PARTIES,), jnp.float32),
+        regional_drift=jax.random.normal(k_r, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32),
+        unemployment=jax.random.normal(k_u, (), jnp.float32),
+        events=jax.random.uniform(k_e, (government.N_EVENT_DRAWS,), jnp.float32),
+    )
+
+
+class GermanyModel:
+    """Weimar Germany, monthly, over a calendar that must reach December 1936.
+
+    Args:
+        calendar: the simulation calendar.
+    """
+
+    name = "interwar.germany"
+
+    def __init__(self, calendar: Calendar | None = None) -> None:
+        self.calendar = calendar or Calendar(1924, 1, 156)
+        cal = self.calendar
+        if cal.index(1936, 12) >= cal.n_months:
+            raise ValueError(
+                f"calendar ends {cal.end_label}; the Germany slice needs at least 1936-12"
+            )
+        self.n_months = cal.n_months
+        self.params = catalogue()
+        self.param_names = tuple(p.name for p in self.params)
+        self._idx = {n: i for i, n in enumerate(self.param_names)}
+        self._vec = {
+            v: np.array([self._idx[f"{v}.{party_key(p)}"] for p in K.PARTIES], dtype=np.int32)
+            for v in PARTY_VECTORS
+        }
+        self.slot_months = np.array([cal.index_of(s) for s in K.ELECTION_SLOTS], np.int32)
+        self.first_slot = int(np.sum(self.slot_months < 0))
+        self.month_1936 = cal.index(1936, 12)
+        self.recovery_start = float(cal.index(1933, 1))
+        self.month_years = cal.years.astype(np.int32)
+        self.year_labels = cal.year_labels
+        self.year_index = (self.month_years - self.year_labels[0]).astype(np.int32)
+        self.months_in_year = np.bincount(self.year_index, minlength=len(self.year_labels))
+        self.years_since_1924 = ((np.arange(self.n_months) - cal.index_of("1924-01")) / 12.0).astype(
+            np.float32
+        )
+        self.n_agents = K.N_BLOCS + K.N_PARTIES
+        self.outcome_specs: tuple[OutcomeSpec, ...] = (
+            EventOutcome("nazi_power", "the NSDAP leader heads the German government"),
+            EventOutcome("united_front", "KPD and SPD form a united front"),
+            EventOutcome("german_civil_war", "civil war in Germany"),
+            CategoryOutcome(
+                "german_regime_1936", K.REGIME_1936_CATEGORIES, "German regime in December 1936"
+            ),
+            QuantityOutcome(
+                "reichstag_share",
+                dims=("election", "party"),
+                coords=(K.ELECTION_SLOTS, K.PARTIES),
+                unit="fraction of valid votes",
+                edges=SHARE_EDGES,
+                scale=1e6,
+                masked=True,
+                description="vote share at each Reichstag election held",
+            ),
+            QuantityOutcome(
+                "german_unemployment",
+                dims=("year",),
+                coords=(tuple(str(y) for y in self.year_labels),),
+                unit="million persons",
+                edges=UNEMPLOYMENT_EDGES,
+                scale=1e5,
+                description="registered unemployed in Germany, annual average",
+            ),
+        )
+
+    # ------------------------------------------------------------------ parameters
+    def p(self, theta: jax.Array, name: str) -> jax.Array:
+        """Scalar parameter ``name`` from the parameter vector."""
+        return theta[self._idx[name]]
+
+    def vec(self, theta: jax.Array, name: str) -> jax.Array:
+        """Per-party parameter vector ``name``, float32 ``[P]``."""
+        return theta[self._vec[name]]
+
+    def government_params(self, theta: jax.Array, t: jax.Array) -> government.GovernmentParams:
+        """The regime month's parameters, with the Comintern line in force at month ``t``."""
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        cal = self.calendar
+        start = (p("third_period_start") - cal.start_year) * 12.0 - (cal.start_month - 1)
+        end = (p("third_period_end") - cal.start_year) * 12.0 - (cal.start_month - 1)
+        tf = t.astype(jnp.float32)
+        in_third = (tf >= start) & (tf < end)
+        lever = p("comintern_united_front_line")
+        # Outside the third period the Comintern's "united front from below" tactic held
+        # (1921-1928); a leader whose line is more unitary keeps that line throughout.
+        line = jnp.where(in_third, lever, jnp.maximum(lever, 0.3))
+        names = government.GovernmentParams.__dataclass_fields__
+        kw = {n: p(n) for n in names if n != "comintern_line"}
+        return government.GovernmentParams(comintern_line=line, **kw)
+
+    # ------------------------------------------------------------------ init
+    def init(self, key: jax.Array, theta: jax.Array) -> GermanyState:
+        """State at the calendar's first month (before it is simulated)."""
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        affinity = np.log(K.MILIEU_AFFINITY[voters.BLOC_MILIEU]).astype(np.float32)
+        effect = jax.random.normal(key, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32)
+        base = (
+            affinity
+            + self.vec(theta, "intercept")[None, :]
+            + p("constituency_spread") * effect[voters.BLOC_CONSTITUENCY]
+        )
+        t0 = jnp.float32(0.0)
+        u0 = self._unemployment_trend(theta, t0)
+        crisis0 = economy.crisis_index(
+            t0, u0, p("labour_force"), p("hyperinflation_aftershock"), p("aftershock_months")
+        )
+        size = voters.redistribute_unemployed(jnp.asarray(voters.INITIAL_SIZE, jnp.float32), u0)
+        org = jnp.asarray(ORGANISATION_INITIAL).at[K.NSDAP].set(p("nsdap_organisation_initial"))
+        rad = jnp.asarray(voters.EXPOSURE) * crisis0
+        drift_n = jnp.zeros((K.N_PARTIES,), jnp.float32)
+        drift_r = jnp.zeros((K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32)
+        logits = self._logits(theta, base, rad, org, t0 / 12.0, drift_n, drift_r)
+        n_k, n_y = K.N_ELECTIONS, len(self.year_labels)
+        return GermanyState(
+            blocs=VoterBlocs(
+                size=size,
+                base_logit=base,
+                radicalisation=rad,
+                alive=jnp.ones((K.N_BLOCS,), bool),
+            ),
+            parties=Parties(
+                organisation=org,
+                paramilitary=org * jnp.asarray(K.PARAMILITARY_CAPACITY, jnp.float32),
+                national_drift=drift_n,
+                regional_drift=drift_r,
+                seat_share=voters.national_shares(size, logits),
+            ),
+            economy=Economy(unemployed=u0, noise=jnp.float32(0.0), crisis=crisis0),
+            polity=Polity(
+                month=jnp.int32(0),
+                regime=jnp.int32(K.PARLIAMENTARY),
+                regime_since=jnp.int32(0),
+                last_election=jnp.int32(-8),
+                next_slot=jnp.int32(self.first_slot),
+                early_election=jnp.int32(-1),
+                united_front=jnp.asarray(False),
+                violence=jnp.float32(0.0),
+                nazi_month=jnp.int32(-1),
+                united_front_month=jnp.int32(-1),
+                civil_war_month=jnp.int32(-1),
+                regime_1936=jnp.int32(K.PARLIAMENTARY),
+                shares=jnp.zeros((n_k, K.N_PARTIES), jnp.float32),
+                held=jnp.zeros((n_k,), bool),
+                election_month=jnp.full((n_k,), -1, jnp.int32),
+                unemployment_sum=jnp.zeros((n_y,), jnp.float32),
+            ),
+        )
+
+    def _unemployment_trend(self, theta: jax.Array, t: jax.Array) -> jax.Array:
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        onset = (p("depression_onset") - self.calendar.start_year) * 12.0 - (
+            self.calendar.start_month - 1
+        )
+        return economy.unemployment_path(
+            t,
+            p("unemployment_base"),
+            p("depression_severity"),
+            onset,
+            p("depression_rise_months"),
+            jnp.float32(self.recovery_start),
+            p("recovery_months"),
+        )
+
+    def _logits(
+        self,
+        theta: jax.Array,
+        base: jax.Array,
+        rad: jax.Array,
+        org: jax.Array,
+        years: jax.Array,
+        drift_n: jax.Array,
+        drift_r: jax.Array,
+    ) -> jax.Array:
+        mobilisation = jnp.log(org[K.NSDAP] / self.p(theta, "nsdap_organisation_initial"))
+        return voters.bloc_logits(
+            base,
+            rad,
+            mobilisation,
+            years,
+            drift_n,
+            drift_r,
+            self.vec(theta, "crisis_loading"),
+            self.vec(theta, "mobilisation_loading"),
+            self.vec(theta, "trend"),
+        )
+
+    # ------------------------------------------------------------------ step
+    def step(self, key: jax.Array, state: GermanyState, theta: jax.Array) -> GermanyState:
+        """One month: draw, then :meth:`advance`."""
+        return self.advance(state, theta, draw_month(key))
+
+    def advance(self, state: GermanyState, theta: jax.Array, d: MonthDraws) -> GermanyState:
+        """One month given its draws (deterministic)."""
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        b, pa, ec, po = state.blocs, state.parties, state.economy, state.polity
+        t = po.month
+        tf = t.astype(jnp.float32)
+
+        # Economy and crisis.
+        noise = p("unemployment_noise_persistence") * ec.noise + p("unemployment_noise_sd") * (
+            d.unemployment
+        )
+        unemployed = jnp.maximum(self._unemployment_trend(theta, tf) + noise, 0.05)
+        crisis = economy.crisis_index(
+            tf, unemployed, p("labour_force"), p("hyperinflation_aftershock"), p("aftershock_months")
+        )
+
+        # Voter blocs.
+        size = voters.redistribute_unemployed(b.size, unemployed)
+        rad = voters.update_radicalisation(b.radicalisation, crisis, p("radicalisation_months"))
+
+        # Parties: the NSDAP organises in the crisis; paramilitaries follow organisation.
+        org_n = pa.organisation[K.NSDAP]
+        org_n = org_n + p("nsdap_organisation_growth") * (
+            crisis - p("nsdap_organisation_threshold")
+        ) * org_n * (1.0 - org_n)
+        org = pa.organisation.at[K.NSDAP].set(jnp.clip(org_n, 0.005, 0.999))
+        para = org * jnp.asarray(K.PARAMILITARY_CAPACITY, jnp.float32)
+        drift_n = pa.national_drift + p("opinion_drift_sd") * d.national_drift
+        drift_r = pa.regional_drift + p("regional_drift_sd") * d.regional_drift
+        violence = jnp.clip(
+            2.0 * crisis * jnp.sqrt(para[K.NSDAP] / 450.0 * (para[K.KPD] / 130.0)), 0.0, 1.0
+        )
+
+        # Election, if one is due and the regime still holds elections.
+        years = jnp.asarray(self.years_since_1924)[t]
+        logits = self._logits(theta, b.base_logit, rad, org, years, drift_n, drift_r)
+        shares_now = voters.national_shares(size, logits)
+        n_k = K.N_ELECTIONS
+        slot = jnp.minimum(po.next_slot, n_k - 1)
+        slot_due = (po.next_slot < n_k) & (
+            (t == jnp.asarray(self.slot_months)[slot]) | (t == po.early_election)
+        )
+        can_hold = (
+            (po.regime == K.PARLIAMENTARY)
+            | (po.regime == K.PRESIDENTIAL)
+            | ((po.regime == K.NAZI) & (t - po.regime_since <= 2))
+        )
+        hold = slot_due & can_hold
+        onehot = (jnp.arange(n_k) == slot) & hold
+        shares = jnp.where(onehot[:, None], shares_now[None, :], po.shares)
+        held = po.held | onehot
+        election_month = jnp.where(onehot, t, po.election_month)
+        seat_share = jnp.where(hold, shares_now, pa.seat_share)
+        last_election = jnp.where(hold, t, po.last_election)
+        next_slot = po.next_slot + slot_due.astype(jnp.int32)
+        early = jnp.where(slot_due, -1, po.early_election)
+
+        # The regime month.
+        g = self.government_params(theta, t)
+        rm = government.regime_month(
+            t, po.regime, po.united_front, early, last_election, seat_share, para, crisis,
+            violence, d.events, g,
+        )
+        changed = rm.regime != po.regime
+        nazi_month = jnp.where((po.nazi_month < 0) & (rm.regime == K.NAZI), t, po.nazi_month)
+        uf_month = jnp.where(
+            (po.united_front_month < 0) & rm.united_front, t, po.united_front_month
+        )
+        cw_month = jnp.where((po.civil_war_month < 0) & rm.civil_war_started, t, po.civil_war_month)
+        yi = jnp.asarray(self.year_index)[t]
+        return GermanyState(
+            blocs=replace(b, size=size, radicalisation=rad),
+            parties=replace(
+                pa,
+                organisation=org,
+                paramilitary=para,
+                national_drift=drift_n,
+                regional_drift=drift_r,
+                seat_share=seat_share,
+            ),
+            economy=Economy(unemployed=unemployed, noise=noise, crisis=crisis),
+            polity=Polity(
+                month=t + 1,
+                regime=rm.regime,
+                regime_since=jnp.where(changed, t, po.regime_since),
+                last_election=last_election,
+                next_slot=next_slot,
+                early_election=rm.early_election,
+                united_front=rm.united_front,
+                violence=violence,
+                nazi_month=nazi_month,
+                united_front_month=uf_month,
+                civil_war_month=cw_month,
+                regime_1936=jnp.where(t == self.month_1936, rm.regime, po.regime_1936),
+                shares=shares,
+                held=held,
+                election_month=election_month,
+                unemployment_sum=po.unemployment_sum.at[yi].add(unemployed),
+            ),
+        )
+
+    # ------------------------------------------------------------------ outcomes
+    def outcomes(self, state: GermanyState, theta: jax.Array) -> dict[str, jax.Array]:
+        """Per-run outcomes for the reducers."""
+        po = state.polity
+        return {
+            "nazi_power": po.nazi_month,
+            "united_front": po.united_front_month,
+            "german_civil_war": po.civil_war_month,
+            "german_regime_1936": jnp.asarray(K.REGIME_TO_1936)[po.regime_1936],
+            "reichstag_share": po.shares,
+            "reichstag_share/mask": jnp.broadcast_to(po.held[:, None], po.shares.shape),
+            "german_unemployment": po.unemployment_sum
+            / jnp.asarray(self.months_in_year, jnp.float32),
+        }

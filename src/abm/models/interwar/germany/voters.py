@@ -1,0 +1,115 @@
+"""Voter blocs: preferences, radicalisation, the unemployed, and national vote shares.
+
+A bloc ``b`` (constituency ``c``, milieu ``m``) votes for party ``p`` with probability
+``softmax_p(u_bp)``, where::
+
+    u_bp = base_bp + s_m * (lambda_p r_b + mu_p log(O_N / O_N0) + tau_p y)
+           + w_p + w_cp
+
+``base`` is the standing preference (milieu affinity, national intercept, a constituency
+effect drawn at the start), ``s_m`` the milieu's susceptibility, ``r_b`` its
+radicalisation, ``O_N`` the NSDAP's organisation (``O_N0`` at the start), ``y`` years
+since January 1924, and ``w`` random-walk drifts (national and per constituency). The
+radicalisation follows the crisis the milieu is exposed to, with time constant ``T_r``::
+
+    r_b <- r_b + (e_m X - r_b) / T_r
+
+National shares are the electorate-weighted mean of bloc probabilities.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from abm.models.interwar.germany import constants as K
+
+_CON, _MIL, _SIZE0 = K.bloc_layout()
+BLOC_CONSTITUENCY = _CON  # int [B]
+BLOC_MILIEU = _MIL  # int [B]
+INITIAL_SIZE = _SIZE0  # float [B]
+SUSCEPTIBILITY = K.MILIEU_SUSCEPTIBILITY[_MIL].astype(np.float32)  # [B]
+EXPOSURE = K.MILIEU_CRISIS_EXPOSURE[_MIL].astype(np.float32)  # [B]
+IS_WORKER = (_MIL == K.WORKERS).astype(np.float32)  # [B]
+IS_UNEMPLOYED = (_MIL == K.UNEMPLOYED).astype(np.float32)  # [B]
+#: Electorate in millions used to turn registered unemployed into a voter share; the
+#: Reich electorate grew from 38.4 M (1924) to 44.2 M (1932): the midpoint.
+ELECTORATE_M = 41.0
+
+
+def labour_pool(size: jax.Array) -> jax.Array:
+    """Workers plus unemployed per constituency, share of the electorate, ``[C]``."""
+    pool = size * (IS_WORKER + IS_UNEMPLOYED)
+    return pool.reshape(K.N_CONSTITUENCIES, K.N_MILIEUX).sum(axis=1)
+
+
+def redistribute_unemployed(size: jax.Array, unemployed_m: jax.Array) -> jax.Array:
+    """Move voters between the worker and unemployed blocs of each constituency.
+
+    The unemployed take the same fraction of every constituency's labour pool (at most
+    80 %), so each constituency's workers plus unemployed, and the national total, are
+    conserved.
+
+    Args:
+        size: float32 ``[B]`` bloc sizes (share of the electorate).
+        unemployed_m: registered unemployed, millions.
+
+    Returns:
+        float32 ``[B]`` new sizes.
+    """
+    pool = labour_pool(size)  # [C]
+    frac = jnp.clip(unemployed_m / ELECTORATE_M / jnp.sum(pool), 0.0, 0.8)
+    unemp = jnp.repeat(pool * frac, K.N_MILIEUX)
+    work = jnp.repeat(pool * (1.0 - frac), K.N_MILIEUX)
+    return jnp.where(IS_UNEMPLOYED > 0, unemp, jnp.where(IS_WORKER > 0, work, size))
+
+
+def update_radicalisation(
+    radicalisation: jax.Array, crisis: jax.Array, radicalisation_months: jax.Array
+) -> jax.Array:
+    """One month of ``r <- r + (e_m X - r) / T_r``; float32 ``[B]``."""
+    return radicalisation + (EXPOSURE * crisis - radicalisation) / radicalisation_months
+
+
+def bloc_logits(
+    base_logit: jax.Array,
+    radicalisation: jax.Array,
+    mobilisation: jax.Array,
+    years: jax.Array,
+    national_drift: jax.Array,
+    regional_drift: jax.Array,
+    crisis_loading: jax.Array,
+    mobilisation_loading: jax.Array,
+    trend: jax.Array,
+) -> jax.Array:
+    """Party logits of every bloc, float32 ``[B, P]`` (see the module equation).
+
+    Args:
+        base_logit: ``[B, P]`` standing preference.
+        radicalisation: ``[B]``.
+        mobilisation: scalar, ``log(O_N / O_N0)``.
+        years: scalar, years since January 1924.
+        national_drift: ``[P]``.
+        regional_drift: ``[C, P]``.
+        crisis_loading: ``[P]`` lambda.
+        mobilisation_loading: ``[P]`` mu.
+        trend: ``[P]`` tau, logit per year.
+    """
+    dynamic = (
+        radicalisation[:, None] * crisis_loading[None, :]
+        + mobilisation * mobilisation_loading[None, :]
+        + years * trend[None, :]
+    )
+    return (
+        base_logit
+        + SUSCEPTIBILITY[:, None] * dynamic
+        + national_drift[None, :]
+        + regional_drift[BLOC_CONSTITUENCY]
+    )
+
+
+def national_shares(size: jax.Array, logits: jax.Array) -> jax.Array:
+    """Electorate-weighted national vote shares, float32 ``[P]`` summing to one."""
+    prob = jax.nn.softmax(logits, axis=-1)
+    return (size[:, None] * prob).sum(axis=0) / jnp.sum(size)
