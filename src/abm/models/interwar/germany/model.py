@@ -142,7 +142,8 @@ class GermanyModel:
         """State at the calendar's first month (before it is simulated)."""
         p = lambda n: self.p(theta, n)  # noqa: E731
         affinity = np.log(K.MILIEU_AFFINITY[voters.BLOC_MILIEU]).astype(np.float32)
-        effect = jax.random.normal(key, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32)
+        k_effect, k_drift = jax.random.split(key)
+        effect = jax.random.normal(k_effect, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32)
         base = (
             affinity
             + self.vec(theta, "intercept")[None, :]
@@ -156,7 +157,7 @@ class GermanyModel:
         size = voters.redistribute_unemployed(jnp.asarray(voters.INITIAL_SIZE, jnp.float32), u0)
         org = jnp.asarray(ORGANISATION_INITIAL).at[K.NSDAP].set(p("nsdap_organisation_initial"))
         rad = jnp.asarray(voters.EXPOSURE) * crisis0
-        drift_n = jnp.zeros((K.N_PARTIES,), jnp.float32)
+        drift_n = p("opinion_initial_sd") * jax.random.normal(k_drift, (K.N_PARTIES,), jnp.float32)
         drift_r = jnp.zeros((K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32)
         logits = self._logits(theta, base, rad, org, t0 / 12.0, drift_n, drift_r)
         n_k, n_y = K.N_ELECTIONS, len(self.year_labels)

@@ -1,0 +1,262 @@
+"""Reading YAML files and checking the values in them: numbers, priors, calendar, run.
+
+Every check raises :class:`~abm.config.errors.ConfigError` through a
+:class:`~abm.config.errors.Loc`, so the message names the file and the field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from abm.config.errors import Loc, did_you_mean, range_text
+from abm.engine.priors import PRIOR_ARGS, PRIOR_KINDS, Prior
+from abm.models.interwar.calendar import Calendar, parse_year_month
+from abm.models.interwar.germany.parameters import ParamDef
+
+#: The last month the Germany slice must simulate.
+REQUIRED_MONTH = (1936, 12)
+#: Defaults of the ``run`` block.
+RUN_DEFAULTS: dict[str, int] = {"runs": 1000, "seed": 0, "chunk_size": 1024}
+#: Inclusive bounds of each ``run`` value.
+RUN_BOUNDS: dict[str, tuple[int, int]] = {
+    "runs": (1, 2**62),
+    "seed": (0, 2**32 - 1),
+    "chunk_size": (1, 32768),
+}
+#: Prior numbers that must lie inside the parameter's range, by kind.
+BOUNDED_ARGS: dict[str, tuple[str, ...]] = {
+    "fixed": ("value",),
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+}
+_FLOATISH = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe loader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:  # unhashable: the base constructor reports it
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_mapping(path: Path, shown: str, what: str) -> dict[Any, Any]:
+    """Parse a YAML file whose top level must be a mapping.
+
+    Args:
+        path: file to read.
+        shown: how messages name the file.
+        what: what the file should be (``a scenario YAML file``).
+
+    Returns:
+        The top-level mapping.
+    """
+    loc = Loc(shown, "file")
+    if not path.exists():
+        raise loc.error(str(path), "file not found", what)
+    if path.is_dir():
+        raise loc.error(str(path), "is a directory, not a file", what)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise loc.error(str(path), f"cannot read the file ({exc})", what) from exc
+    try:
+        raw = yaml.load(text, Loader=_StrictLoader)  # safe: a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise Loc(shown, f"(YAML at {at})").error(
+            str(path), f"malformed YAML: {problem}", "well-formed YAML"
+        ) from exc
+    if not isinstance(raw, dict):
+        raise Loc(shown, "(top level)").error(
+            raw, "the top level is not a mapping", f"a mapping of keys ({what})"
+        )
+    return raw
+
+
+def check_keys(raw: Mapping[Any, Any], loc: Loc, allowed: tuple[str, ...], what: str) -> None:
+    """Refuse any key of ``raw`` not in ``allowed``, suggesting the closest one."""
+    for key in raw:
+        if key not in allowed:
+            raise loc.child(key).error(
+                key, f"unknown {what}", ", ".join(allowed), did_you_mean(key, allowed)
+            )
+
+
+def string(value: Any, loc: Loc, allowed: str = "a string") -> str:
+    """``value`` if it is a string."""
+    if not isinstance(value, str):
+        raise loc.error(value, "not a string", allowed)
+    return value
+
+
+def number(value: Any, loc: Loc, pdef: ParamDef | None = None) -> float:
+    """A finite real number, inside ``pdef``'s range when given.
+
+    Args:
+        value: the value read (a YAML scalar, or a string from the command line).
+        loc: where it was read.
+        pdef: the parameter whose range applies, if any.
+
+    Returns:
+        The number as a float.
+    """
+    allowed = range_text(pdef.low, pdef.high, pdef.unit) if pdef else "a finite number"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        hint = ""
+        if isinstance(value, str) and _FLOATISH.match(value.strip()):
+            hint = "YAML reads exponents without a decimal point as text: write 1.0e-3"
+        raise loc.error(value, f"not a number ({type(value).__name__})", allowed, hint)
+    x = float(value)
+    if not math.isfinite(x):
+        raise loc.error(value, "not a finite number", allowed)
+    if pdef is not None and not pdef.low <= x <= pdef.high:
+        raise loc.error(value, "out of range", allowed)
+    return x
+
+
+def number_text(value: Any, loc: Loc, pdef: ParamDef) -> float:
+    """A number given as text on the command line (or a plain number), inside the range."""
+    if isinstance(value, str):
+        try:
+            parsed: Any = float(value.strip())
+        except ValueError:
+            raise loc.error(
+                value, "not a number", range_text(pdef.low, pdef.high, pdef.unit)
+            ) from None
+        return number(parsed, loc, pdef)
+    return number(value, loc, pdef)
+
+
+def prior(value: Any, loc: Loc, pdef: ParamDef) -> Prior:
+    """A parameter's prior: a number pins it, a mapping ``{kind: ..., <args>}`` replaces it.
+
+    Args:
+        value: the value read.
+        loc: where it was read.
+        pdef: the parameter.
+
+    Returns:
+        The prior, whose pinned value or bounds lie inside the parameter's range.
+    """
+    if not isinstance(value, Mapping):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise loc.error(
+                value,
+                "neither a number nor a prior",
+                f"a number in {range_text(pdef.low, pdef.high, pdef.unit)} (pins it) "
+                "or a mapping {kind: ..., <args>}",
+            )
+        return Prior.fixed(number(value, loc, pdef))
+    kinds = ", ".join(PRIOR_KINDS)
+    if "kind" not in value:
+        raise loc.child("kind").error(dict(value), "missing prior kind", kinds)
+    kind = value["kind"]
+    if not isinstance(kind, str) or kind not in PRIOR_KINDS:
+        raise loc.child("kind").error(
+            kind, "unknown prior kind", kinds, did_you_mean(kind, PRIOR_KINDS)
+        )
+    want = PRIOR_ARGS[kind]
+    args_text = f"the {kind} prior takes {', '.join(want)}"
+    for key in value:
+        if key != "kind" and key not in want:
+            raise loc.child(key).error(key, f"unknown {kind} prior argument", args_text)
+    missing = [a for a in want if a not in value]
+    if missing:
+        raise loc.error(dict(value), f"{kind} prior misses {', '.join(missing)}", args_text)
+    args = {a: number(value[a], loc.child(a)) for a in want}
+    for a in BOUNDED_ARGS.get(kind, ()):
+        if not pdef.low <= args[a] <= pdef.high:
+            raise loc.child(a).error(
+                value[a],
+                f"{kind} prior {a} outside the parameter's range",
+                range_text(pdef.low, pdef.high, pdef.unit),
+            )
+    try:
+        return Prior(kind, args)
+    except ValueError as exc:
+        raise loc.error(dict(value), str(exc), args_text) from exc
+
+
+def calendar(value: Any, loc: Loc) -> Calendar:
+    """The ``calendar`` block: ``{start: "1924-01", end: "1936-12"}``, both optional."""
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise loc.error(value, "not a mapping", '{start: "YYYY-MM", end: "YYYY-MM"}')
+    check_keys(value, loc, ("start", "end"), "calendar key")
+    ends = {"start": value.get("start", "1924-01"), "end": value.get("end", "1936-12")}
+    months = {}
+    for key, text in ends.items():
+        if not isinstance(text, str):
+            raise loc.child(key).error(text, "not a YYYY-MM string", 'a quoted "YYYY-MM"')
+        try:
+            months[key] = parse_year_month(text)
+        except ValueError:
+            raise loc.child(key).error(
+                text, "not a YYYY-MM month", '"YYYY-MM", month 01-12'
+            ) from None
+    (y0, m0), (y1, m1) = months["start"], months["end"]
+    n = (y1 - y0) * 12 + (m1 - m0) + 1
+    if n < 1:
+        raise loc.child("end").error(
+            ends["end"], "end is before start", f"at or after {ends['start']}"
+        )
+    cal = Calendar(y0, m0, n)
+    need = f"{REQUIRED_MONTH[0]}-{REQUIRED_MONTH[1]:02d}"
+    month = cal.index(*REQUIRED_MONTH)
+    if month < 0:
+        raise loc.child("start").error(
+            ends["start"], "the Germany slice must simulate " + need, f"at or before {need}"
+        )
+    if month >= cal.n_months:
+        raise loc.child("end").error(
+            ends["end"], "the Germany slice must simulate " + need, f"at or after {need}"
+        )
+    return cal
+
+
+def run_defaults(value: Any, loc: Loc) -> dict[str, int]:
+    """The ``run`` block: ``runs``, ``seed``, ``chunk_size``, each optional."""
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise loc.error(value, "not a mapping", "{runs: N, seed: N, chunk_size: N}")
+    check_keys(value, loc, tuple(RUN_DEFAULTS), "run key")
+    out = dict(RUN_DEFAULTS)
+    for key, x in value.items():
+        low, high = RUN_BOUNDS[key]
+        allowed = f"an integer in [{low}, {high}]"
+        if isinstance(x, bool) or not isinstance(x, int):
+            raise loc.child(key).error(x, f"not an integer ({type(x).__name__})", allowed)
+        if not low <= x <= high:
+            raise loc.child(key).error(x, "out of range", allowed)
+        out[key] = x
+    return out
