@@ -232,8 +232,10 @@ def reference_month(
     unemployed = trend + noise
     if unemployed < 0.05:
         unemployed = 0.05
+    # The hyperinflation aftershock decays from January 1924 (whatever the calendar start).
+    months_since_1924 = t - _month_index(cal, 1924, 1)
     crisis = unemployed / par["labour_force"] + par["hyperinflation_aftershock"] * math.exp(
-        -t / par["aftershock_months"]
+        -months_since_1924 / par["aftershock_months"]
     )
 
     # ------------------------------------------------------------ voter blocs

@@ -10,6 +10,7 @@ checked before anything is traced: a bad value raises one
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,7 +184,7 @@ def _as_overrides(overrides: Mapping[str, str] | Sequence[str]) -> dict[str, str
 def _presets_path(raw: Mapping[Any, Any], file: Path, loc: Loc) -> Path:
     allowed = f"a presets YAML file, relative to the scenario file (default {DEFAULT_PRESETS})"
     text = string(raw.get("presets", DEFAULT_PRESETS), loc, allowed)
-    path = file.parent / text
+    path = Path(os.path.normpath(file.parent / text))
     if not path.is_file():
         raise loc.error(text, f"presets file {path} not found", allowed)
     return path
@@ -214,11 +215,11 @@ def load_scenario(path: str | Path, overrides: Mapping[str, str] | Sequence[str]
     name = identifier(raw["scenario"], top.child("scenario"))
     description = string(raw.get("description", ""), top.child("description"))
     leader = identifier(raw["leader"], top.child("leader"))
-    presets_path = _presets_path(raw, file, top.child("presets"))
     cal = calendar(raw.get("calendar"), top.child("calendar"))
     run = run_defaults(raw.get("run"), top.child("run"))
     own_levers = parse_levers(raw.get("levers"), top.child("levers"))
     own_priors = parse_parameters(raw.get("parameters"), top.child("parameters"))
+    presets_path = _presets_path(raw, file, top.child("presets"))
     presets = load_presets(presets_path)
 
     levers, mechanisms = levers_by_name(), mechanisms_by_name()

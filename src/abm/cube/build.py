@@ -162,9 +162,7 @@ def _quantity_coords(s: QuantityOutcome) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for dim, labels in zip(s.dims, s.coords, strict=True):
         values = (
-            np.asarray([int(v) for v in labels], np.int64)
-            if dim == YEAR_DIM
-            else _labels(labels)
+            np.asarray([int(v) for v in labels], np.int64) if dim == YEAR_DIM else _labels(labels)
         )
         out[dim] = values
     return out

@@ -395,3 +395,21 @@ def _row(target: str, historical: float, q: np.ndarray) -> dict[str, Any]:
         "width": float(q[2] - q[0]),
         "inside": bool(q[0] <= historical <= q[2]),
     }
+
+
+def coverage_markdown(rows: Sequence[dict[str, Any]], n_runs: int, seed: int) -> str:
+    """Markdown table of :func:`coverage` rows."""
+    inside = sum(r["inside"] for r in rows)
+    lines = [
+        f"Coverage of the calibration targets by the `otl` model's 90 % intervals "
+        f"({n_runs} runs, seed {seed}): {inside} of {len(rows)} inside.",
+        "",
+        "| target | historical | 5 % | median | 95 % | width | inside |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['target']} | {r['historical']:.3f} | {r['q05']:.3f} | {r['median']:.3f} "
+            f"| {r['q95']:.3f} | {r['width']:.3f} | {'yes' if r['inside'] else 'NO'} |"
+        )
+    return "\n".join(lines)

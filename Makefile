@@ -1,0 +1,41 @@
+# abm: set-up, the main job, tests. Needs Python 3.11 (python3.11 or python3) and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+RUNS   ?= 20000
+
+.PHONY: setup demo test lint typecheck bench calibrate clean
+
+# One command: a virtual environment with every dependency at the locked versions.
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+# The main job on embedded defaults: otl vs trotsky, paired, both cubes under results/.
+demo: setup
+	$(BIN)/abm compare configs/scenarios/otl.yaml configs/scenarios/trotsky.yaml \
+		--runs $(RUNS) --seed 0 --out-dir results --overwrite
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+# The whole suite: lint, format check, type check, then pytest.
+test: lint typecheck
+	$(BIN)/pytest -n 2 --dist loadfile
+
+bench: setup
+	$(BIN)/python benchmarks/bench_germany.py
+
+calibrate: setup
+	$(BIN)/abm calibrate --coverage-runs 2000 --report docs/calibration_coverage.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,199 @@
+"""The Python API behind the ``abm`` command: run, compare, trace, info.
+
+Example:
+    >>> import abm  # doctest: +SKIP
+    >>> ds = abm.run("configs/scenarios/otl.yaml", runs=1000, seed=0)  # doctest: +SKIP
+    >>> float(ds["nazi_power_prob"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from abm import provenance
+from abm.config import Scenario, load_scenario
+from abm.cube import build_cube, write_cube
+from abm.engine.paired import PairedAccumulator, PairedRunner
+from abm.engine.priors import PriorTable
+from abm.engine.runner import Progress, Runner
+
+log = logging.getLogger("abm")
+
+ConfigLike = str | Path | Scenario
+
+
+def _scenario(config: ConfigLike, overrides: Mapping[str, str] | Sequence[str] = ()) -> Scenario:
+    if isinstance(config, Scenario):
+        return config if not overrides else load_scenario(config.path, overrides)
+    return load_scenario(config, overrides)
+
+
+def _settings(sc: Scenario, runs: int | None, seed: int | None, chunk: int | None) -> tuple[int, int, int]:
+    r = int(runs if runs is not None else sc.run_defaults["runs"])
+    s = int(seed if seed is not None else sc.run_defaults["seed"])
+    c = int(chunk if chunk is not None else sc.run_defaults["chunk_size"])
+    if r < 1:
+        raise ValueError(f"runs must be >= 1, got {r}")
+    if not 0 <= s < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {s}")
+    return r, s, min(c, r) if c > r else c
+
+
+def _provenance(sc: Scenario, seed: int, runs: int, chunk: int, wall_s: float, runner: Runner) -> dict[str, Any]:
+    return provenance.collect(
+        scenario=sc.name,
+        config_path=str(sc.path),
+        config=sc.resolved_text(),
+        config_hash=sc.config_hash(),
+        seed=seed,
+        runs_per_point=runs,
+        chunk_size=runner.chunk_size,
+        n_devices=runner.n_devices,
+        wall_time_s=round(wall_s, 3),
+        model=runner.model.name,
+    )
+
+
+def run(
+    config: ConfigLike,
+    runs: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    out: str | Path | None = None,
+    overrides: Mapping[str, str] | Sequence[str] = (),
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> xr.Dataset:
+    """Simulate a scenario and return its cube (and write it if ``out`` is given).
+
+    Args:
+        config: scenario YAML path or a loaded :class:`Scenario`.
+        runs: Monte Carlo runs (default: the config's ``run.runs``).
+        seed: seed (default: the config's ``run.seed``).
+        chunk_size: runs per compiled chunk (default: the config's ``run.chunk_size``).
+        out: where to write the Zarr cube (atomically).
+        overrides: ``NAME=VALUE`` items or a mapping, pinning levers or parameters.
+        overwrite: replace an existing cube at ``out``.
+        progress: callback (runs done, total, seconds).
+
+    Returns:
+        The cube as an ``xarray.Dataset``.
+    """
+    sc = _scenario(config, overrides)
+    n, s, c = _settings(sc, runs, seed, chunk_size)
+    if out is not None:
+        _check_writable(Path(out), overwrite)
+    model = sc.model()
+    runner = Runner(model, chunk_size=c)
+    log.info("%s: %d runs, seed %d, chunks of %d on %d device(s)", sc.name, n, s, runner.chunk_size, runner.n_devices)
+    acc = runner.run(s, PriorTable.stack([sc.prior_table()]), n, progress=progress)
+    ds = build_cube(acc, model.outcome_specs, model.calendar, _provenance(sc, s, n, c, acc.wall_s, runner))
+    if out is not None:
+        write_cube(ds, out, overwrite=overwrite)
+        log.info("wrote %s", out)
+    return ds
+
+
+def _check_writable(path: Path, overwrite: bool) -> None:
+    """Fail before simulating if the result could not be written."""
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
+
+
+@dataclass
+class Comparison:
+    """Two scenarios run with common random numbers.
+
+    Attributes:
+        a: cube of scenario A.
+        b: cube of scenario B.
+        table: one row per outcome cell: name, A, B, difference, 95 % interval.
+        paired: the raw paired tallies.
+    """
+
+    a: xr.Dataset
+    b: xr.Dataset
+    table: list[dict[str, Any]]
+    paired: PairedAccumulator
+
+
+def compare(
+    config_a: ConfigLike,
+    config_b: ConfigLike,
+    runs: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    out_dir: str | Path | None = None,
+    overrides: Mapping[str, str] | Sequence[str] = (),
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Run two scenarios with common random numbers and tabulate paired differences.
+
+    Args:
+        config_a: first scenario (the baseline).
+        config_b: second scenario.
+        runs: runs (default: A's config).
+        seed: seed shared by both (default: A's config).
+        chunk_size: runs per chunk.
+        out_dir: if given, both cubes are written there as ``NAME.zarr``.
+        overrides: applied to both scenarios.
+        overwrite: replace existing cubes.
+        progress: callback (runs done, total, seconds).
+
+    Returns:
+        A :class:`Comparison`.
+    """
+    from abm.report import comparison_rows
+
+    sa, sb = _scenario(config_a, overrides), _scenario(config_b, overrides)
+    if sa.calendar != sb.calendar:
+        raise ValueError(f"{sa.path} and {sb.path} have different calendars; cannot pair runs")
+    n, s, c = _settings(sa, runs, seed, chunk_size)
+    paths = []
+    if out_dir is not None:
+        names = [sa.name, sb.name] if sa.name != sb.name else [f"{sa.name}_a", f"{sb.name}_b"]
+        paths = [Path(out_dir) / f"{nm}.zarr" for nm in names]
+        for p in paths:
+            _check_writable(p, overwrite)
+    model = sa.model()
+    runner = PairedRunner(model, chunk_size=c)
+    log.info("%s vs %s: %d paired runs, seed %d", sa.name, sb.name, n, s)
+    pacc = runner.run_paired(s, sa.prior_table(), sb.prior_table(), n, progress=progress)
+    cubes = [
+        build_cube(acc, model.outcome_specs, model.calendar, _provenance(sc, s, n, c, acc.wall_s, runner))
+        for sc, acc in ((sa, pacc.a), (sb, pacc.b))
+    ]
+    for ds, p in zip(cubes, paths, strict=False):
+        write_cube(ds, p, overwrite=overwrite)
+        log.info("wrote %s", p)
+    rows = comparison_rows(model.outcome_specs, cubes[0], cubes[1], pacc)
+    return Comparison(a=cubes[0], b=cubes[1], table=rows, paired=pacc)
+
+
+def info() -> dict[str, str]:
+    """Versions, JAX backend and devices, and where results go."""
+    import jax
+
+    d = provenance.collect()
+    d["devices"] = ", ".join(str(x) for x in jax.devices())
+    d["results_dir"] = str(Path("results").resolve())
+    d["python"] = __import__("sys").version.split()[0]
+    for pkg in ("numpy", "xarray", "zarr", "dask", "prefect"):
+        try:
+            d[pkg] = __import__("importlib.metadata").metadata.version(pkg)
+        except Exception:  # noqa: BLE001 - informational only
+            d[pkg] = "not installed"
+    return {k: str(v) for k, v in d.items()}
+
+
+def se_of(p: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Monte Carlo standard error of a share ``p`` over ``n`` runs."""
+    return np.sqrt(np.clip(p * (1 - p), 0, None) / np.maximum(n, 1))

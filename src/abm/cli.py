@@ -1,0 +1,185 @@
+"""The ``abm`` command: run, compare, trace, calibrate, info.
+
+Every command validates its input before simulating; bad input exits with status 2 and a
+message naming the file, the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+log = logging.getLogger("abm")
+
+EXIT_BAD_INPUT = 2
+
+
+class ProgressLine:
+    """Progress on stderr: runs done, rate, ETA (redrawn in place on a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int, seconds: float) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < (0.5 if self.tty else 10.0):
+            return
+        self.last = now
+        rate = done / seconds if seconds > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else float("nan")
+        msg = f"{self.label}: {done:,}/{total:,} runs ({100 * done / total:.0f}%), {rate:,.0f} runs/s, ETA {eta:,.0f} s"
+        if self.tty:
+            sys.stderr.write("\r" + msg + ("\n" if done >= total else ""))
+        else:
+            sys.stderr.write(msg + "\n")
+        sys.stderr.flush()
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs", type=int, help="Monte Carlo runs (default: the config's run.runs)")
+    p.add_argument("--seed", type=int, help="seed (default: the config's run.seed)")
+    p.add_argument("--chunk-size", type=int, help="runs per compiled chunk")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE", help="pin a lever or parameter (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    ap = argparse.ArgumentParser(prog="abm", description="Agent-based Monte Carlo forecasts of the interwar years.")
+    ap.add_argument("--devices", type=int, default=None, help="number of CPU devices to expose to JAX (default: $ABM_CPU_DEVICES or 1)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    ap.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="simulate a scenario and write its cube")
+    r.add_argument("config", help="scenario YAML, e.g. configs/scenarios/otl.yaml")
+    _common(r)
+    r.add_argument("--out", help="cube path (Zarr), e.g. results/otl.zarr")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing cube at --out")
+    r.add_argument("--netcdf", help="also export the cube as netCDF to this path")
+
+    c = sub.add_parser("compare", help="two scenarios with common random numbers, paired differences")
+    c.add_argument("config_a")
+    c.add_argument("config_b")
+    _common(c)
+    c.add_argument("--out-dir", help="write both cubes here as NAME.zarr")
+    c.add_argument("--overwrite", action="store_true")
+    c.add_argument("--csv", help="also write the comparison table as CSV")
+
+    t = sub.add_parser("trace", help="replay one run exactly and print its chronicle")
+    t.add_argument("config")
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--run", type=int, required=True)
+    t.add_argument("--point", type=int, default=0)
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE")
+    t.add_argument("--out", help="write the per-month state as a Zarr cube")
+    t.add_argument("--overwrite", action="store_true")
+
+    k = sub.add_parser("calibrate", help="re-fit the otl baseline (Germany slice) and report coverage")
+    k.add_argument("--coverage-runs", type=int, default=1000, help="runs for the 90%% coverage report (0: skip)")
+    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--report", help="write the coverage table (Markdown) here")
+
+    sub.add_parser("info", help="versions, JAX backend and devices, results folder")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``abm`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else (logging.WARNING if args.quiet else logging.INFO),
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from abm.engine.devices import configure_cpu_devices
+
+    configure_cpu_devices(args.devices)
+    from abm.config import ConfigError
+    from abm.cube import CubeError
+
+    try:
+        return _dispatch(args)
+    except (ConfigError, CubeError, FileExistsError, FileNotFoundError, ValueError) as exc:
+        print(f"abm: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    import abm.api as api
+
+    progress = None if args.quiet else ProgressLine
+    if args.command == "run":
+        from abm.cube import export_netcdf
+        from abm.report import format_summary
+
+        ds = api.run(
+            args.config, runs=args.runs, seed=args.seed, chunk_size=args.chunk_size, out=args.out,
+            overrides=args.overrides, overwrite=args.overwrite, progress=progress and progress(Path(args.config).stem),
+        )
+        if args.netcdf:
+            export_netcdf(ds, args.netcdf)
+        from abm.config import load_scenario
+
+        specs = load_scenario(args.config, args.overrides).model().outcome_specs
+        print(f"{ds.attrs['scenario']}: {int(ds['n_runs'])} runs, seed {ds.attrs['seed']}, {ds.attrs['wall_time_s']} s")
+        print(format_summary(specs, ds))
+        return 0
+    if args.command == "compare":
+        from abm.report import format_comparison
+
+        cmp = api.compare(
+            args.config_a, args.config_b, runs=args.runs, seed=args.seed, chunk_size=args.chunk_size,
+            out_dir=args.out_dir, overrides=args.overrides, overwrite=args.overwrite,
+            progress=progress and progress("paired"),
+        )
+        na, nb = cmp.a.attrs["scenario"], cmp.b.attrs["scenario"]
+        print(f"{na} vs {nb}: {int(cmp.a['n_runs'])} paired runs (common random numbers), seed {cmp.a.attrs['seed']}")
+        print(format_comparison(cmp.table, na, nb))
+        if args.csv:
+            import csv
+
+            with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, fieldnames=list(cmp.table[0]))
+                w.writeheader()
+                w.writerows(cmp.table)
+        return 0
+    if args.command == "trace":
+        from abm.config import load_scenario
+        from abm.replay import trace
+
+        sc = load_scenario(args.config, args.overrides)
+        seed = args.seed if args.seed is not None else sc.run_defaults["seed"]
+        tr = trace(sc, seed=seed, run=args.run, point=args.point, out=args.out, overwrite=args.overwrite)
+        print(f"{sc.name}: seed {seed}, point {args.point}, run {args.run}")
+        for month, text in tr.chronicle:
+            print(f"{month}  {text}")
+        return 0
+    if args.command == "calibrate":
+        from abm.models.interwar.germany import calibration, parameters
+
+        content = calibration.calibrate()
+        print(f"wrote calibrated priors for {len(content['priors'])} parameters")
+        if args.coverage_runs > 0:
+            parameters.catalogue.cache_clear()
+            parameters.calibrated_priors.cache_clear()
+            rows = calibration.coverage(args.coverage_runs, seed=args.seed)
+            text = calibration.coverage_markdown(rows, args.coverage_runs, args.seed)
+            print(text)
+            if args.report:
+                Path(args.report).write_text(text + "\n", encoding="utf-8")
+        return 0
+    if args.command == "info":
+        for k, v in api.info().items():
+            print(f"{k:16s} {v}")
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
