@@ -416,7 +416,9 @@ def reference_month(
             new_regime = NAZI
         else:
             hazard = par["authoritarian_takeover_rate"] * crisis / 0.3
-            takeover = tr.less("authoritarian_takeover", u[EV["authoritarian"]], _probability(hazard))
+            takeover = tr.less(
+                "authoritarian_takeover", u[EV["authoritarian"]], _probability(hazard)
+            )
             if takeover:
                 new_regime = AUTHORITARIAN
             elif republican >= 0.5 and crisis < 0.12:
