@@ -130,17 +130,36 @@ def _case_table() -> dict:
             united_front=False,
         )
         cases[s + "pres-recent-election-uf"] = _constructed(
-            seed, 100, NAZI_HEAVY, regime=PRES, united_front=True, regime_since=90,
-            last_election=98, early_election=-1, next_slot=4,
-        )  # fmt: skip
+            seed,
+            100,
+            NAZI_HEAVY,
+            regime=PRES,
+            united_front=True,
+            regime_since=90,
+            last_election=98,
+            early_election=-1,
+            next_slot=4,
+        )
         cases[s + "pres-pending-early"] = _constructed(
-            seed, 100, REPUBLICAN_MAJORITY, regime=PRES, regime_since=90, last_election=80,
-            early_election=101, next_slot=4,
-        )  # fmt: skip
+            seed,
+            100,
+            REPUBLICAN_MAJORITY,
+            regime=PRES,
+            regime_since=90,
+            last_election=80,
+            early_election=101,
+            next_slot=4,
+        )
         cases[s + "pres-early-election-now"] = _constructed(
-            seed, 95, NAZI_HEAVY, regime=PRES, regime_since=90, last_election=80,
-            early_election=95, next_slot=4,
-        )  # fmt: skip
+            seed,
+            95,
+            NAZI_HEAVY,
+            regime=PRES,
+            regime_since=90,
+            last_election=80,
+            early_election=95,
+            next_slot=4,
+        )
         cases[s + "parl-republican"] = _constructed(
             seed, 100, REPUBLICAN_MAJORITY, regime=PARL, united_front=False, regime_since=50
         )
@@ -151,17 +170,33 @@ def _case_table() -> dict:
             seed, 40, NAZI_HEAVY, regime=PARL, united_front=False
         )
         cases[s + "civil-war-nazi-heavy"] = _constructed(
-            seed, 100, NAZI_HEAVY, regime=CW, regime_since=98, united_front=True,
+            seed,
+            100,
+            NAZI_HEAVY,
+            regime=CW,
+            regime_since=98,
+            united_front=True,
             civil_war_month=98,
-        )  # fmt: skip
+        )
         cases[s + "civil-war-weak-nazi"] = _constructed(
-            seed, 100, REPUBLICAN_MAJORITY, regime=CW, regime_since=98, united_front=True,
+            seed,
+            100,
+            REPUBLICAN_MAJORITY,
+            regime=CW,
+            regime_since=98,
+            united_front=True,
             civil_war_month=98,
-        )  # fmt: skip
+        )
         cases[s + "nazi-new-at-slot"] = _constructed(
-            seed, 110, NAZI_HEAVY, regime=NAZI, regime_since=108, next_slot=6,
-            early_election=-1, nazi_month=108,
-        )  # fmt: skip
+            seed,
+            110,
+            NAZI_HEAVY,
+            regime=NAZI,
+            regime_since=108,
+            next_slot=6,
+            early_election=-1,
+            nazi_month=108,
+        )
         cases[s + "nazi-old-at-slot"] = _constructed(
             seed, 110, NAZI_HEAVY, regime=NAZI, regime_since=100, next_slot=6, early_election=-1
         )
@@ -170,9 +205,16 @@ def _case_table() -> dict:
         )
         cases[s + "left"] = _constructed(seed, 100, NAZI_HEAVY, regime=LEFT, regime_since=99)
         cases[s + "dec-1936-pres-no-slots"] = _constructed(
-            seed, 106, NAZI_HEAVY, month=MODEL.month_1936, regime=PRES, regime_since=150,
-            last_election=110, next_slot=K.N_ELECTIONS, early_election=-1,
-        )  # fmt: skip
+            seed,
+            106,
+            NAZI_HEAVY,
+            month=MODEL.month_1936,
+            regime=PRES,
+            regime_since=150,
+            last_election=110,
+            next_slot=K.N_ELECTIONS,
+            early_election=-1,
+        )
     return cases
 
 
@@ -390,17 +432,25 @@ def _set_event(event: str, value: float):
 
 
 MUTATIONS = {
-    "crisis_loading.NSDAP at an election": ("s0-month4", "random", _bump_theta(
-        "crisis_loading.NSDAP", 1.0)),
+    "crisis_loading.NSDAP at an election": (
+        "s0-month4",
+        "random",
+        _bump_theta("crisis_loading.NSDAP", 1.0),
+    ),
     "unemployment_noise_sd": ("s1-month60", "random", _bump_theta("unemployment_noise_sd", 0.05)),
     "radicalisation_months": ("s2-month100", "random", _bump_theta("radicalisation_months", 2.0)),
-    "national drift draw at an election": ("s0-month11", "random", _bump_national_drift(
-        K.NSDAP, 0.5)),
-    "cabinet-fall uniform": ("s0-parl-nazi-heavy-uf", "all-0.999", _set_event(
-        "cabinet_fall", 0.0)),
-    "civil-war-winner uniform": ("s0-civil-war-nazi-heavy", "only-civil_war_end", _set_event(
-        "civil_war_winner", 0.0)),
-}  # fmt: skip
+    "national drift draw at an election": (
+        "s0-month11",
+        "random",
+        _bump_national_drift(K.NSDAP, 0.5),
+    ),
+    "cabinet-fall uniform": ("s0-parl-nazi-heavy-uf", "all-0.999", _set_event("cabinet_fall", 0.0)),
+    "civil-war-winner uniform": (
+        "s0-civil-war-nazi-heavy",
+        "only-civil_war_end",
+        _set_event("civil_war_winner", 0.0),
+    ),
+}
 
 
 @pytest.mark.parametrize("mutation", list(MUTATIONS))
@@ -425,21 +475,13 @@ def test_comparison_detects_a_changed_input(mutation):
         compare(flat_got_m, ref.flatten(want_base), mutation)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model.py passes the month index t, not months since January 1924, to "
-    "economy.crisis_index (advance and init), so the hyperinflation aftershock is "
-    "misplaced on a calendar that does not start in 1924-01; remove this marker once fixed",
-)
 def test_calendar_not_starting_in_1924():
     from abm.models.interwar.calendar import Calendar
 
     model = GermanyModel(Calendar(1923, 7, 170))
     theta = theta_of(0)
+    # Month index 0 is 1923-07: the aftershock is six months away from its peak.
     state = model.init(jax.random.key(3), theta)
-    step = jax.jit(model.step)
-    for i in range(9):
-        state = step(jax.random.key(i), state, theta)
     d = DRAW(jax.random.key(99))
     got = ref.flatten(ref.to_numpy(jax.jit(model.advance)(state, theta, d)))
     want = ref.reference_month(

@@ -97,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("jax").setLevel(logging.WARNING)
     from abm.engine.devices import configure_cpu_devices
 
     configure_cpu_devices(args.devices)

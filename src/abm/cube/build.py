@@ -136,7 +136,9 @@ def _quantity_vars(s: QuantityOutcome, acc: Accumulator, pd: tuple[str, ...]) ->
     dims = (*pd, *s.dims)
     d = s.description
     u = s.unit
-    hist_attrs = var_attrs("quantity", "1", f"{s.name}: histogram of values", d)
+    hist_attrs: dict[str, Any] = dict(
+        var_attrs("quantity", "1", f"{s.name}: histogram of values", d)
+    )
     hist_attrs["bin_edges"] = [float(e) for e in edges]
     sum_attrs = var_attrs("quantity", u, f"{s.name}: fixed-point sum (sum / scale)", d)
     sum_attrs["scale"] = float(s.scale)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from abm.engine.exact import fixed_sum
 from abm.models.interwar.germany import constants as K
 
 (
@@ -103,7 +104,7 @@ def regime_month(
         started this month.
     """
     nsdap = seat_share[K.NSDAP]
-    republican = seat_share[jnp.array(K.REPUBLICAN)].sum()
+    republican = fixed_sum(seat_share[jnp.array(K.REPUBLICAN)])
     constitutional = (regime == K.PARLIAMENTARY) | (regime == K.PRESIDENTIAL)
 
     # The left: a united front forms against a Nazi threat if the line and uptake allow.

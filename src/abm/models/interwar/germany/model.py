@@ -83,6 +83,7 @@ class GermanyModel:
         self.years_since_1924 = ((np.arange(self.n_months) - cal.index_of("1924-01")) / 12.0).astype(
             np.float32
         )
+        self.months_since_1924 = (self.years_since_1924 * 12.0).round().astype(np.float32)
         self.n_agents = K.N_BLOCS + K.N_PARTIES
         self.outcome_specs: tuple[OutcomeSpec, ...] = (
             EventOutcome("nazi_power", "the NSDAP leader heads the German government"),
@@ -150,16 +151,19 @@ class GermanyModel:
             + p("constituency_spread") * effect[voters.BLOC_CONSTITUENCY]
         )
         t0 = jnp.float32(0.0)
+        since0 = jnp.float32(self.months_since_1924[0])
         u0 = self._unemployment_trend(theta, t0)
         crisis0 = economy.crisis_index(
-            t0, u0, p("labour_force"), p("hyperinflation_aftershock"), p("aftershock_months")
+            since0, u0, p("labour_force"), p("hyperinflation_aftershock"), p("aftershock_months")
         )
         size = voters.redistribute_unemployed(jnp.asarray(voters.INITIAL_SIZE, jnp.float32), u0)
         org = jnp.asarray(ORGANISATION_INITIAL).at[K.NSDAP].set(p("nsdap_organisation_initial"))
         rad = jnp.asarray(voters.EXPOSURE) * crisis0
         drift_n = p("opinion_initial_sd") * jax.random.normal(k_drift, (K.N_PARTIES,), jnp.float32)
         drift_r = jnp.zeros((K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32)
-        logits = self._logits(theta, base, rad, org, t0 / 12.0, drift_n, drift_r)
+        logits = self._logits(
+            theta, base, rad, org, jnp.float32(self.years_since_1924[0]), drift_n, drift_r
+        )
         n_k, n_y = K.N_ELECTIONS, len(self.year_labels)
         return GermanyState(
             blocs=VoterBlocs(
@@ -251,8 +255,9 @@ class GermanyModel:
             d.unemployment
         )
         unemployed = jnp.maximum(self._unemployment_trend(theta, tf) + noise, 0.05)
+        since = jnp.asarray(self.months_since_1924)[t]
         crisis = economy.crisis_index(
-            tf, unemployed, p("labour_force"), p("hyperinflation_aftershock"), p("aftershock_months")
+            since, unemployed, p("labour_force"), p("hyperinflation_aftershock"), p("aftershock_months")
         )
 
         # Voter blocs.

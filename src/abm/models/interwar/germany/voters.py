@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from abm.engine.exact import fixed_softmax, fixed_sum
 from abm.models.interwar.germany import constants as K
 
 _CON, _MIL, _SIZE0 = K.bloc_layout()
@@ -41,7 +42,7 @@ ELECTORATE_M = 41.0
 def labour_pool(size: jax.Array) -> jax.Array:
     """Workers plus unemployed per constituency, share of the electorate, ``[C]``."""
     pool = size * (IS_WORKER + IS_UNEMPLOYED)
-    return pool.reshape(K.N_CONSTITUENCIES, K.N_MILIEUX).sum(axis=1)
+    return fixed_sum(pool.reshape(K.N_CONSTITUENCIES, K.N_MILIEUX), axis=1)
 
 
 def redistribute_unemployed(size: jax.Array, unemployed_m: jax.Array) -> jax.Array:
@@ -59,7 +60,7 @@ def redistribute_unemployed(size: jax.Array, unemployed_m: jax.Array) -> jax.Arr
         float32 ``[B]`` new sizes.
     """
     pool = labour_pool(size)  # [C]
-    frac = jnp.clip(unemployed_m / ELECTORATE_M / jnp.sum(pool), 0.0, 0.8)
+    frac = jnp.clip(unemployed_m / ELECTORATE_M / fixed_sum(pool), 0.0, 0.8)
     unemp = jnp.repeat(pool * frac, K.N_MILIEUX)
     work = jnp.repeat(pool * (1.0 - frac), K.N_MILIEUX)
     return jnp.where(IS_UNEMPLOYED > 0, unemp, jnp.where(IS_WORKER > 0, work, size))
@@ -111,5 +112,5 @@ def bloc_logits(
 
 def national_shares(size: jax.Array, logits: jax.Array) -> jax.Array:
     """Electorate-weighted national vote shares, float32 ``[P]`` summing to one."""
-    prob = jax.nn.softmax(logits, axis=-1)
-    return (size[:, None] * prob).sum(axis=0) / jnp.sum(size)
+    prob = fixed_softmax(logits)
+    return fixed_sum(size[:, None] * prob, axis=0) / fixed_sum(size)
