@@ -98,9 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("jax").setLevel(logging.WARNING)
-    from abm.engine.devices import configure_cpu_devices
+    from abm.engine.devices import configure_cpu_devices, enable_compilation_cache
 
     configure_cpu_devices(args.devices)
+    enable_compilation_cache()
     from abm.config import ConfigError
     from abm.cube import CubeError
 

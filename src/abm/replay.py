@@ -151,7 +151,7 @@ def trace(
     sc = config if isinstance(config, Scenario) else load_scenario(config, overrides)
     model = sc.model()
     runner = Runner(model, chunk_size=1)
-    theta, s0, (states, outcomes) = runner.trace(seed, sc.prior_table(), point, run)
+    theta, s0, states, outcomes = runner.trace(seed, sc.prior_table(), point, run)
     ds = states_dataset(states, model)
     ds = ds.assign_coords(parameter=list(model.param_names))
     ds["theta"] = ("parameter", np.asarray(theta))
@@ -162,7 +162,7 @@ def trace(
         )
     )
     if out is not None:
-        write_cube(ds, out, overwrite=overwrite, schema="abm-trace")
+        write_cube(ds, out, overwrite=overwrite)
     return Trace(
         scenario=sc, seed=seed, point=point, run=run, theta=np.asarray(theta),
         outcomes={k: np.asarray(v) for k, v in outcomes.items()},

@@ -21,8 +21,31 @@ def configure_cpu_devices(n: int | None = None) -> None:
     if n is None:
         env = os.environ.get(CPU_DEVICES_ENV)
         n = int(env) if env else None
-    if n is not None and n > 0:
+    if n is None or n < 1:
+        return
+    try:
         jax.config.update("jax_num_cpu_devices", int(n))
+    except RuntimeError as exc:  # the backend already started
+        if len(jax.devices("cpu")) != n:
+            raise RuntimeError(
+                f"cannot expose {n} CPU devices: JAX already started with "
+                f"{len(jax.devices('cpu'))}; set {CPU_DEVICES_ENV}={n} before starting"
+            ) from exc
+
+
+def enable_compilation_cache(path: str | None = None) -> None:
+    """Keep compiled programs on disk (``$ABM_JAX_CACHE`` or ``~/.cache/abm/jax``).
+
+    A second run of the same model and chunk shape then loads its program instead of
+    compiling it again (seconds saved per command).
+    """
+    path = path or os.environ.get("ABM_JAX_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "abm", "jax"
+    )
+    if path.lower() in ("0", "off", "none"):
+        return
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
 def run_mesh() -> Mesh:

@@ -128,6 +128,7 @@ class Runner:
                 f"chunk_size {self.chunk_size} exceeds {MAX_CHUNK} (exact int32 tallies)"
             )
         self._chunk_fns: dict[int, Any] = {}
+        self._trace_fns: dict[str, Any] = {}
 
     @property
     def n_devices(self) -> int:
@@ -231,25 +232,24 @@ class Runner:
         acc.wall_s = time.perf_counter() - t0
         return acc
 
-    def trace(self, seed: int, table: PriorTable, point: int, run: int) -> tuple[Any, Any, Any]:
+    def trace(
+        self, seed: int, table: PriorTable, point: int, run: int
+    ) -> tuple[Any, Any, Any, Any]:
         """Replay one run with its full monthly trace (see :func:`trace_run`).
 
-        The run is computed as a batch of one through ``vmap``, the same code path as in
+        The run goes through ``vmap`` in a batch of whole lanes, like every run of
         :meth:`run`, so its outcome is the one counted there.
+
+        Returns:
+            ``(theta, initial_state, states, outcomes)`` as NumPy pytrees; ``states``
+            has a leading month axis.
         """
-        model = self.model
-
-        def traced(seed: jax.Array, row: PriorTable, p: jax.Array, r: jax.Array) -> Any:
-            def one(row: PriorTable, p: jax.Array, r: jax.Array) -> Any:
-                theta, s0, states = trace_run(model, seed, row, p, r)
-                return theta, s0, states, model.outcomes(jax.tree.map(lambda x: x[-1], states), theta)
-
-            return jax.vmap(one)(row, p, r)
-
+        if "trace" not in self._trace_fns:
+            self._trace_fns["trace"] = jax.jit(self._traced)
         # The run is replayed in a batch of RUN_LANES copies of itself (see RUN_LANES).
         lanes = RUN_LANES
         rows = jax.tree.map(lambda x: np.repeat(np.asarray(x)[None], lanes, axis=0), table)
-        out = jax.jit(traced)(
+        out = self._trace_fns["trace"](
             jnp.asarray(np.uint32(seed)),
             rows,
             jnp.full((lanes,), point, jnp.int32),
@@ -257,4 +257,14 @@ class Runner:
         )
         theta, s0, states, outcomes = jax.device_get(out)
         squeeze = lambda t: jax.tree.map(lambda x: np.asarray(x)[0], t)  # noqa: E731
-        return squeeze(theta), squeeze(s0), (squeeze(states), squeeze(outcomes))
+        return squeeze(theta), squeeze(s0), squeeze(states), squeeze(outcomes)
+
+    def _traced(self, seed: jax.Array, rows: PriorTable, p: jax.Array, r: jax.Array) -> Any:
+        model = self.model
+
+        def one(row: PriorTable, p: jax.Array, r: jax.Array) -> Any:
+            theta, s0, states = trace_run(model, seed, row, p, r)
+            final = jax.tree.map(lambda x: x[-1], states)
+            return theta, s0, states, model.outcomes(final, theta)
+
+        return jax.vmap(one)(rows, p, r)
