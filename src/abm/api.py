@@ -134,6 +134,8 @@ def compare(
     overrides: Mapping[str, str] | Sequence[str] = (),
     overwrite: bool = False,
     progress: Progress | None = None,
+    overrides_a: Mapping[str, str] | Sequence[str] = (),
+    overrides_b: Mapping[str, str] | Sequence[str] = (),
 ) -> Comparison:
     """Run two scenarios with common random numbers and tabulate paired differences.
 
@@ -147,13 +149,17 @@ def compare(
         overrides: applied to both scenarios.
         overwrite: replace existing cubes.
         progress: callback (runs done, total, seconds).
+        overrides_a: applied to A only (after ``overrides``).
+        overrides_b: applied to B only (after ``overrides``); with the same config for
+            A and B this isolates the effect of one lever.
 
     Returns:
         A :class:`Comparison`.
     """
     from abm.report import comparison_rows
 
-    sa, sb = _scenario(config_a, overrides), _scenario(config_b, overrides)
+    sa = _scenario(config_a, _merge(overrides, overrides_a))
+    sb = _scenario(config_b, _merge(overrides, overrides_b))
     if sa.calendar != sb.calendar:
         raise ValueError(f"{sa.path} and {sb.path} have different calendars; cannot pair runs")
     n, s, c = _settings(sa, runs, seed, chunk_size)
@@ -176,6 +182,16 @@ def compare(
         log.info("wrote %s", p)
     rows = comparison_rows(model.outcome_specs, cubes[0], cubes[1], pacc)
     return Comparison(a=cubes[0], b=cubes[1], table=rows, paired=pacc)
+
+
+def _merge(*items: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
+    """Merge override lists or mappings; later ones win."""
+    from abm.config import parse_overrides
+
+    out: dict[str, str] = {}
+    for it in items:
+        out.update(it if isinstance(it, Mapping) else parse_overrides(list(it)))
+    return out
 
 
 def info() -> dict[str, str]:

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("config_a")
     c.add_argument("config_b")
     _common(c)
+    c.add_argument("--set-a", dest="overrides_a", action="append", default=[], metavar="NAME=VALUE", help="pin for scenario A only")
+    c.add_argument("--set-b", dest="overrides_b", action="append", default=[], metavar="NAME=VALUE", help="pin for scenario B only")
     c.add_argument("--out-dir", help="write both cubes here as NAME.zarr")
     c.add_argument("--overwrite", action="store_true")
     c.add_argument("--csv", help="also write the comparison table as CSV")
@@ -139,6 +141,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.config_a, args.config_b, runs=args.runs, seed=args.seed, chunk_size=args.chunk_size,
             out_dir=args.out_dir, overrides=args.overrides, overwrite=args.overwrite,
             progress=progress and progress("paired"),
+            overrides_a=args.overrides_a, overrides_b=args.overrides_b,
         )
         na, nb = cmp.a.attrs["scenario"], cmp.b.attrs["scenario"]
         print(f"{na} vs {nb}: {int(cmp.a['n_runs'])} paired runs (common random numbers), seed {cmp.a.attrs['seed']}")

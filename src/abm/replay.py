@@ -65,12 +65,13 @@ _DIM_BY_SIZE = {
 def states_dataset(states: Any, model: Any) -> xr.Dataset:
     """Every state leaf with a leading ``month`` dimension, labelled."""
     cal = model.calendar
+    labels = lambda xs: np.array(list(xs), dtype=object)  # noqa: E731 - zarr v3 strings
     coords: dict[str, Any] = {
-        "month": [cal.label(i) for i in range(model.n_months)],
-        "party": list(K.PARTIES),
-        "constituency": [c[0] for c in K.CONSTITUENCIES],
-        "election": list(K.ELECTION_SLOTS),
-        "year": list(model.year_labels),
+        "month": labels(cal.label(i) for i in range(model.n_months)),
+        "party": labels(K.PARTIES),
+        "constituency": labels(c[0] for c in K.CONSTITUENCIES),
+        "election": labels(K.ELECTION_SLOTS),
+        "year": np.array(model.year_labels),
     }
     data = {}
     for name, arr in _leaves("", states).items():
