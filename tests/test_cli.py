@@ -27,7 +27,24 @@ def _digest(path: Path) -> str:
 @pytest.fixture(scope="module")
 def cube_path(tmp_path_factory):
     out = tmp_path_factory.mktemp("cubes") / "otl.zarr"
-    assert main(["-q", "run", str(OTL), "--runs", str(RUNS), "--seed", "5", "--chunk-size", "16", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "run",
+                str(OTL),
+                "--runs",
+                str(RUNS),
+                "--seed",
+                "5",
+                "--chunk-size",
+                "16",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -52,7 +69,10 @@ def test_existing_cube_is_not_overwritten_without_the_flag(cube_path, capsys):
     ("text", "expect"),
     [
         ("scenario: otl\nleader: stalin\nlevers: {united_front_uptake: 1.5}\n", "allowed: [0, 1]"),
-        ("scenario: otl\nleader: stalin\nlevers: {united_front_uptke: 0.5}\n", "did you mean 'united_front_uptake'"),
+        (
+            "scenario: otl\nleader: stalin\nlevers: {united_front_uptke: 0.5}\n",
+            "did you mean 'united_front_uptake'",
+        ),
         ("scenario: otl\nleader: lenin\n", "stalin"),
         ("scenario: otl\nleader: stalin\nlevers: {united_front_uptake: high}\n", "number"),
         ("scenario: [otl\n", "YAML"),
@@ -64,7 +84,9 @@ def test_bad_config_exits_non_zero_with_a_clear_message_and_touches_nothing(
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
     (tmp_path / "presets").mkdir()
-    (tmp_path / "presets" / "leaders.yaml").write_text((OTL.parent.parent / "presets" / "leaders.yaml").read_text())
+    (tmp_path / "presets" / "leaders.yaml").write_text(
+        (OTL.parent.parent / "presets" / "leaders.yaml").read_text()
+    )
     nested = tmp_path / "scenarios"
     nested.mkdir()
     bad = bad.rename(nested / "bad.yaml")
@@ -87,17 +109,50 @@ def test_unknown_override_is_refused(capsys):
 
 
 def test_compare_prints_paired_differences(tmp_path, capsys):
-    code = main(["-q", "compare", str(OTL), str(TROTSKY), "--runs", "32", "--chunk-size", "16",
-                 "--out-dir", str(tmp_path), "--csv", str(tmp_path / "cmp.csv")])
+    code = main(
+        [
+            "-q",
+            "compare",
+            str(OTL),
+            str(TROTSKY),
+            "--runs",
+            "32",
+            "--chunk-size",
+            "16",
+            "--out-dir",
+            str(tmp_path),
+            "--csv",
+            str(tmp_path / "cmp.csv"),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "trotsky - otl [95% CI]" in out and "united_front_prob" in out
     assert (tmp_path / "otl.zarr").is_dir() and (tmp_path / "trotsky.zarr").is_dir()
     assert "diff" in (tmp_path / "cmp.csv").read_text().splitlines()[0]
     # the paired cubes are the cubes an unpaired run would give
-    assert main(["-q", "run", str(OTL), "--runs", "32", "--chunk-size", "16", "--seed", "0",
-                 "--out", str(tmp_path / "solo.zarr")]) == 0
-    a, solo = open_cube(tmp_path / "otl.zarr", lazy=False), open_cube(tmp_path / "solo.zarr", lazy=False)
+    assert (
+        main(
+            [
+                "-q",
+                "run",
+                str(OTL),
+                "--runs",
+                "32",
+                "--chunk-size",
+                "16",
+                "--seed",
+                "0",
+                "--out",
+                str(tmp_path / "solo.zarr"),
+            ]
+        )
+        == 0
+    )
+    a, solo = (
+        open_cube(tmp_path / "otl.zarr", lazy=False),
+        open_cube(tmp_path / "solo.zarr", lazy=False),
+    )
     for name in ("nazi_power_count", "reichstag_share_sum_fixed", "german_regime_1936_count"):
         assert np.array_equal(a[name].values, solo[name].values), name
 
@@ -116,7 +171,9 @@ def test_trace_replays_the_outcomes_counted_in_the_cube(cube_path, otl_scenario)
         cw += int(o["german_civil_war"] >= 0)
         regimes[int(o["german_regime_1936"])] += 1
         mask = o["reichstag_share/mask"]
-        share_fixed += np.where(mask, np.round(o["reichstag_share"].astype(np.float32) * np.float32(1e6)), 0).astype(np.int64)
+        share_fixed += np.where(
+            mask, np.round(o["reichstag_share"].astype(np.float32) * np.float32(1e6)), 0
+        ).astype(np.int64)
         held += mask[:, 0]
     assert nazi == int(ds["nazi_power_count"])
     assert cw == int(ds["german_civil_war_count"])

@@ -91,7 +91,11 @@ def test_one_and_two_cpu_devices_give_identical_tallies():
     for n in (1, 2):
         proc = subprocess.run(
             [sys.executable, "-c", _DEVICE_SCRIPT, str(n), str(OTL)],
-            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=600,
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
         out[n] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -114,14 +118,26 @@ def test_run_key_depends_only_on_seed_point_run():
 PRIOR_CASES = [
     (Prior("uniform", {"low": 2.0, "high": 5.0}), (0.0, 10.0), 3.5, 0.75),
     (Prior("normal", {"mean": 1.0, "sd": 0.5}), (-10.0, 10.0), 1.0, 0.25),
-    (Prior("lognormal", {"mu": 0.0, "sigma": 0.25}), (0.0, 100.0), math.exp(0.03125), (math.exp(0.0625) - 1) * math.exp(0.0625)),
+    (
+        Prior("lognormal", {"mu": 0.0, "sigma": 0.25}),
+        (0.0, 100.0),
+        math.exp(0.03125),
+        (math.exp(0.0625) - 1) * math.exp(0.0625),
+    ),
     (Prior("beta", {"a": 2.0, "b": 5.0}), (0.0, 2.0), 2 * 2 / 7, 4 * 10 / (49 * 8)),
-    (Prior("triangular", {"low": 0.0, "mode": 1.0, "high": 4.0}), (0.0, 4.0), 5 / 3, (0 + 1 + 16 - 0 - 0 - 4) / 18),
+    (
+        Prior("triangular", {"low": 0.0, "mode": 1.0, "high": 4.0}),
+        (0.0, 4.0),
+        5 / 3,
+        (0 + 1 + 16 - 0 - 0 - 4) / 18,
+    ),
     (Prior.fixed(0.3), (0.0, 1.0), 0.3, 0.0),
 ]
 
 
-@pytest.mark.parametrize(("prior", "rng", "mean", "var"), PRIOR_CASES, ids=lambda x: getattr(x, "kind", ""))
+@pytest.mark.parametrize(
+    ("prior", "rng", "mean", "var"), PRIOR_CASES, ids=lambda x: getattr(x, "kind", "")
+)
 def test_prior_sampling_matches_analytic_moments(prior, rng, mean, var):
     table = PriorTable.build([prior, Prior.fixed(0.0)], [rng, (0.0, 1.0)])
     n = 40_000
@@ -144,8 +160,13 @@ def test_normal_prior_is_clipped_to_range():
 
 @pytest.mark.parametrize(
     ("kind", "args"),
-    [("uniform", {"low": 2.0, "high": 1.0}), ("normal", {"mean": 0.0}), ("beta", {"a": 0.0, "b": 1.0}),
-     ("gauss", {"mean": 0.0, "sd": 1.0}), ("normal", {"mean": float("nan"), "sd": 1.0})],
+    [
+        ("uniform", {"low": 2.0, "high": 1.0}),
+        ("normal", {"mean": 0.0}),
+        ("beta", {"a": 0.0, "b": 1.0}),
+        ("gauss", {"mean": 0.0, "sd": 1.0}),
+        ("normal", {"mean": float("nan"), "sd": 1.0}),
+    ],
 )
 def test_bad_priors_are_refused(kind, args):
     with pytest.raises(ValueError):
@@ -153,7 +174,9 @@ def test_bad_priors_are_refused(kind, args):
 
 
 def test_reducers_are_exact_on_hand_built_outcomes():
-    q = QuantityOutcome("q", ("d",), (("a", "b"),), "u", tuple(np.linspace(-2, 2, 41)), 1e6, "test", masked=True)
+    q = QuantityOutcome(
+        "q", ("d",), (("a", "b"),), "u", tuple(np.linspace(-2, 2, 41)), 1e6, "test", masked=True
+    )
     e = EventOutcome("e", "test")
     specs = (e, q)
     values = np.array([[0.1, -1.5], [0.25, 0.75], [1.999999, -0.000001], [0.3, 0.3]], np.float32)
@@ -167,7 +190,10 @@ def test_reducers_are_exact_on_hand_built_outcomes():
     assert hist[10] == 1 and hist[3] == 1 and hist[0] == 1 and hist.sum() == 3
     assert host["q/n"][0].tolist() == [3, 2]
     total = quantity_sum(host, "q", 1e6)[0]
-    expect = [round(0.1 * 1e6) + round(0.25 * 1e6) + round(1.999999 * 1e6), round(-1.5e6) + round(-1.0)]
+    expect = [
+        round(0.1 * 1e6) + round(0.25 * 1e6) + round(1.999999 * 1e6),
+        round(-1.5e6) + round(-1.0),
+    ]
     assert np.allclose(total * 1e6, expect, atol=0.5)
     assert host["q/hist"][0].sum(axis=-1).tolist() == [3, 2]
     empty = empty_tallies(specs, 2, 10, np)

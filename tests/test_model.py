@@ -9,7 +9,6 @@ import pytest
 from conftest import OTL
 
 from abm.api import compare
-from abm.engine.priors import PriorTable
 from abm.engine.runner import trace_run
 from abm.models.interwar.germany import constants as K
 from abm.models.interwar.germany import voters
@@ -51,7 +50,10 @@ def test_electorate_is_conserved(traces):
     pool = np.asarray(jax.vmap(jax.vmap(voters.labour_pool))(states.blocs.size))
     assert np.allclose(pool, pool0[:, None, :], atol=1e-6)
     others = ~np.isin(voters.BLOC_MILIEU, [K.WORKERS, K.UNEMPLOYED])
-    assert np.array_equal(size[..., others], np.broadcast_to(np.asarray(s0.blocs.size)[:, None, others], size[..., others].shape))
+    assert np.array_equal(
+        size[..., others],
+        np.broadcast_to(np.asarray(s0.blocs.size)[:, None, others], size[..., others].shape),
+    )
 
 
 def test_vote_shares_sum_to_one_at_every_election_held(traces):
@@ -97,7 +99,15 @@ def test_cube_probabilities_are_in_range(otl_scenario):
 
 
 def _paired(overrides_b, runs=320, overrides_a=()):
-    cmp = compare(OTL, OTL, runs=runs, seed=7, chunk_size=160, overrides_a=overrides_a, overrides_b=overrides_b)
+    cmp = compare(
+        OTL,
+        OTL,
+        runs=runs,
+        seed=7,
+        chunk_size=160,
+        overrides_a=overrides_a,
+        overrides_b=overrides_b,
+    )
     return {r["outcome"]: r for r in cmp.table if r["cell"] == ""}
 
 

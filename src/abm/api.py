@@ -35,7 +35,9 @@ def _scenario(config: ConfigLike, overrides: Mapping[str, str] | Sequence[str] =
     return load_scenario(config, overrides)
 
 
-def _settings(sc: Scenario, runs: int | None, seed: int | None, chunk: int | None) -> tuple[int, int, int]:
+def _settings(
+    sc: Scenario, runs: int | None, seed: int | None, chunk: int | None
+) -> tuple[int, int, int]:
     r = int(runs if runs is not None else sc.run_defaults["runs"])
     s = int(seed if seed is not None else sc.run_defaults["seed"])
     c = int(chunk if chunk is not None else sc.run_defaults["chunk_size"])
@@ -46,7 +48,9 @@ def _settings(sc: Scenario, runs: int | None, seed: int | None, chunk: int | Non
     return r, s, min(c, r) if c > r else c
 
 
-def _provenance(sc: Scenario, seed: int, runs: int, chunk: int, wall_s: float, runner: Runner) -> dict[str, Any]:
+def _provenance(
+    sc: Scenario, seed: int, runs: int, chunk: int, wall_s: float, runner: Runner
+) -> dict[str, Any]:
     return provenance.collect(
         scenario=sc.name,
         config_path=str(sc.path),
@@ -92,9 +96,18 @@ def run(
         _check_writable(Path(out), overwrite)
     model = sc.model()
     runner = Runner(model, chunk_size=c)
-    log.info("%s: %d runs, seed %d, chunks of %d on %d device(s)", sc.name, n, s, runner.chunk_size, runner.n_devices)
+    log.info(
+        "%s: %d runs, seed %d, chunks of %d on %d device(s)",
+        sc.name,
+        n,
+        s,
+        runner.chunk_size,
+        runner.n_devices,
+    )
     acc = runner.run(s, PriorTable.stack([sc.prior_table()]), n, progress=progress)
-    ds = build_cube(acc, model.outcome_specs, model.calendar, _provenance(sc, s, n, c, acc.wall_s, runner))
+    ds = build_cube(
+        acc, model.outcome_specs, model.calendar, _provenance(sc, s, n, c, acc.wall_s, runner)
+    )
     if out is not None:
         write_cube(ds, out, overwrite=overwrite)
         log.info("wrote %s", out)
@@ -174,7 +187,9 @@ def compare(
     log.info("%s vs %s: %d paired runs, seed %d", sa.name, sb.name, n, s)
     pacc = runner.run_paired(s, sa.prior_table(), sb.prior_table(), n, progress=progress)
     cubes = [
-        build_cube(acc, model.outcome_specs, model.calendar, _provenance(sc, s, n, c, acc.wall_s, runner))
+        build_cube(
+            acc, model.outcome_specs, model.calendar, _provenance(sc, s, n, c, acc.wall_s, runner)
+        )
         for sc, acc in ((sa, pacc.a), (sb, pacc.b))
     ]
     for ds, p in zip(cubes, paths, strict=False):
@@ -205,7 +220,7 @@ def info() -> dict[str, str]:
     for pkg in ("numpy", "xarray", "zarr", "dask", "prefect"):
         try:
             d[pkg] = __import__("importlib.metadata").metadata.version(pkg)
-        except Exception:  # noqa: BLE001 - informational only
+        except Exception:
             d[pkg] = "not installed"
     return {k: str(v) for k, v in d.items()}
 

@@ -27,13 +27,17 @@ class ProgressLine:
         self.last = 0.0
 
     def __call__(self, done: int, total: int, seconds: float) -> None:
+        """Report ``done`` of ``total`` runs after ``seconds``."""
         now = time.monotonic()
         if done < total and now - self.last < (0.5 if self.tty else 10.0):
             return
         self.last = now
         rate = done / seconds if seconds > 0 else 0.0
         eta = (total - done) / rate if rate > 0 else float("nan")
-        msg = f"{self.label}: {done:,}/{total:,} runs ({100 * done / total:.0f}%), {rate:,.0f} runs/s, ETA {eta:,.0f} s"
+        msg = (
+            f"{self.label}: {done:,}/{total:,} runs ({100 * done / total:.0f}%), "
+            f"{rate:,.0f} runs/s, ETA {eta:,.0f} s"
+        )
         if self.tty:
             sys.stderr.write("\r" + msg + ("\n" if done >= total else ""))
         else:
@@ -45,13 +49,27 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=int, help="Monte Carlo runs (default: the config's run.runs)")
     p.add_argument("--seed", type=int, help="seed (default: the config's run.seed)")
     p.add_argument("--chunk-size", type=int, help="runs per compiled chunk")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE", help="pin a lever or parameter (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pin a lever or parameter (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    ap = argparse.ArgumentParser(prog="abm", description="Agent-based Monte Carlo forecasts of the interwar years.")
-    ap.add_argument("--devices", type=int, default=None, help="number of CPU devices to expose to JAX (default: $ABM_CPU_DEVICES or 1)")
+    ap = argparse.ArgumentParser(
+        prog="abm", description="Agent-based Monte Carlo forecasts of the interwar years."
+    )
+    ap.add_argument(
+        "--devices",
+        type=int,
+        default=None,
+        help="number of CPU devices to expose to JAX (default: $ABM_CPU_DEVICES or 1)",
+    )
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     ap.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -63,12 +81,28 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace an existing cube at --out")
     r.add_argument("--netcdf", help="also export the cube as netCDF to this path")
 
-    c = sub.add_parser("compare", help="two scenarios with common random numbers, paired differences")
+    c = sub.add_parser(
+        "compare", help="two scenarios with common random numbers, paired differences"
+    )
     c.add_argument("config_a")
     c.add_argument("config_b")
     _common(c)
-    c.add_argument("--set-a", dest="overrides_a", action="append", default=[], metavar="NAME=VALUE", help="pin for scenario A only")
-    c.add_argument("--set-b", dest="overrides_b", action="append", default=[], metavar="NAME=VALUE", help="pin for scenario B only")
+    c.add_argument(
+        "--set-a",
+        dest="overrides_a",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pin for scenario A only",
+    )
+    c.add_argument(
+        "--set-b",
+        dest="overrides_b",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pin for scenario B only",
+    )
     c.add_argument("--out-dir", help="write both cubes here as NAME.zarr")
     c.add_argument("--overwrite", action="store_true")
     c.add_argument("--csv", help="also write the comparison table as CSV")
@@ -82,8 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="write the per-month state as a Zarr cube")
     t.add_argument("--overwrite", action="store_true")
 
-    k = sub.add_parser("calibrate", help="re-fit the otl baseline (Germany slice) and report coverage")
-    k.add_argument("--coverage-runs", type=int, default=1000, help="runs for the 90%% coverage report (0: skip)")
+    k = sub.add_parser(
+        "calibrate", help="re-fit the otl baseline (Germany slice) and report coverage"
+    )
+    k.add_argument(
+        "--coverage-runs",
+        type=int,
+        default=1000,
+        help="runs for the 90%% coverage report (0: skip)",
+    )
     k.add_argument("--seed", type=int, default=0)
     k.add_argument("--report", help="write the coverage table (Markdown) here")
 
@@ -123,28 +164,47 @@ def _dispatch(args: argparse.Namespace) -> int:
         from abm.report import format_summary
 
         ds = api.run(
-            args.config, runs=args.runs, seed=args.seed, chunk_size=args.chunk_size, out=args.out,
-            overrides=args.overrides, overwrite=args.overwrite, progress=progress and progress(Path(args.config).stem),
+            args.config,
+            runs=args.runs,
+            seed=args.seed,
+            chunk_size=args.chunk_size,
+            out=args.out,
+            overrides=args.overrides,
+            overwrite=args.overwrite,
+            progress=progress and progress(Path(args.config).stem),
         )
         if args.netcdf:
             export_netcdf(ds, args.netcdf)
         from abm.config import load_scenario
 
         specs = load_scenario(args.config, args.overrides).model().outcome_specs
-        print(f"{ds.attrs['scenario']}: {int(ds['n_runs'])} runs, seed {ds.attrs['seed']}, {ds.attrs['wall_time_s']} s")
+        print(
+            f"{ds.attrs['scenario']}: {int(ds['n_runs'])} runs, seed {ds.attrs['seed']}, "
+            f"{ds.attrs['wall_time_s']} s"
+        )
         print(format_summary(specs, ds))
         return 0
     if args.command == "compare":
         from abm.report import format_comparison
 
         cmp = api.compare(
-            args.config_a, args.config_b, runs=args.runs, seed=args.seed, chunk_size=args.chunk_size,
-            out_dir=args.out_dir, overrides=args.overrides, overwrite=args.overwrite,
+            args.config_a,
+            args.config_b,
+            runs=args.runs,
+            seed=args.seed,
+            chunk_size=args.chunk_size,
+            out_dir=args.out_dir,
+            overrides=args.overrides,
+            overwrite=args.overwrite,
             progress=progress and progress("paired"),
-            overrides_a=args.overrides_a, overrides_b=args.overrides_b,
+            overrides_a=args.overrides_a,
+            overrides_b=args.overrides_b,
         )
         na, nb = cmp.a.attrs["scenario"], cmp.b.attrs["scenario"]
-        print(f"{na} vs {nb}: {int(cmp.a['n_runs'])} paired runs (common random numbers), seed {cmp.a.attrs['seed']}")
+        print(
+            f"{na} vs {nb}: {int(cmp.a['n_runs'])} paired runs (common random numbers), "
+            f"seed {cmp.a.attrs['seed']}"
+        )
         print(format_comparison(cmp.table, na, nb))
         if args.csv:
             import csv
@@ -160,7 +220,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         sc = load_scenario(args.config, args.overrides)
         seed = args.seed if args.seed is not None else sc.run_defaults["seed"]
-        tr = trace(sc, seed=seed, run=args.run, point=args.point, out=args.out, overwrite=args.overwrite)
+        tr = trace(
+            sc, seed=seed, run=args.run, point=args.point, out=args.out, overwrite=args.overwrite
+        )
         print(f"{sc.name}: seed {seed}, point {args.point}, run {args.run}")
         for month, text in tr.chronicle:
             print(f"{month}  {text}")

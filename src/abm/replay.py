@@ -77,10 +77,19 @@ def states_dataset(states: Any, model: Any) -> xr.Dataset:
     for name, arr in _leaves("", states).items():
         dims = ["month"]
         for size in arr.shape[1:]:
-            dim = "year" if size == len(model.year_labels) and "unemployment_sum" in name else _DIM_BY_SIZE.get(size, f"dim_{size}")
+            dim = (
+                "year"
+                if size == len(model.year_labels) and "unemployment_sum" in name
+                else _DIM_BY_SIZE.get(size, f"dim_{size}")
+            )
             dims.append(dim if dim not in dims else f"{dim}_2")
         data[name.replace(".", "__")] = (dims, arr)
-    return xr.Dataset(data, coords={k: v for k, v in coords.items() if any(k in d for d in [v_[0] for v_ in data.values()])})
+    return xr.Dataset(
+        data,
+        coords={
+            k: v for k, v in coords.items() if any(k in d for d in [v_[0] for v_ in data.values()])
+        },
+    )
 
 
 def chronicle(states: Any, initial: Any, model: Any) -> list[tuple[str, str]]:
@@ -94,7 +103,7 @@ def chronicle(states: Any, initial: Any, model: Any) -> list[tuple[str, str]]:
     unemployed = states.economy.unemployed
     for t in range(model.n_months):
         lab = cal.label(t)
-        held_now = np.flatnonzero(po.election_month[t] == t) if t < model.n_months else []
+        held_now = np.flatnonzero(po.election_month[t] == t)
         for k in held_now:
             shares = po.shares[t][k]
             order = np.argsort(-shares)
@@ -102,14 +111,22 @@ def chronicle(states: Any, initial: Any, model: Any) -> list[tuple[str, str]]:
             early_tag = "" if cal.index_of(K.ELECTION_SLOTS[k]) == t else " (early)"
             out.append((lab, f"Reichstag election{early_tag} [slot {K.ELECTION_SLOTS[k]}]: {text}"))
         if early[t + 1] >= 0 and early[t] < 0:
-            out.append((lab, f"Reichstag dissolved; election called for {cal.label(int(early[t + 1]))}"))
+            out.append(
+                (lab, f"Reichstag dissolved; election called for {cal.label(int(early[t + 1]))}")
+            )
         if uf[t + 1] and not uf[t]:
             out.append((lab, "KPD and SPD form a united front"))
         if regime[t + 1] != regime[t]:
             out.append((lab, _regime_text(int(regime[t]), int(regime[t + 1]))))
         if cal.months[t] == 12:
             year_mask = cal.years == cal.years[t]
-            out.append((lab, f"{cal.years[t]}: registered unemployed {unemployed[year_mask].mean():.2f} M (annual average)"))
+            out.append(
+                (
+                    lab,
+                    f"{cal.years[t]}: registered unemployed "
+                    f"{unemployed[year_mask].mean():.2f} M (annual average)",
+                )
+            )
     return out
 
 
@@ -117,11 +134,19 @@ def _regime_text(old: int, new: int) -> str:
     if new == K.PRESIDENTIAL:
         return "cabinet falls; the president appoints a presidential cabinet (Article 48)"
     if new == K.PARLIAMENTARY:
-        return "return to parliamentary government" if old == K.PRESIDENTIAL else "parliamentary cabinet"
+        return (
+            "return to parliamentary government"
+            if old == K.PRESIDENTIAL
+            else "parliamentary cabinet"
+        )
     if new == K.NAZI:
-        return "the NSDAP leader is appointed Reich Chancellor" + (" after the right wins the civil war" if old == K.CIVIL_WAR else "")
+        return "the NSDAP leader is appointed Reich Chancellor" + (
+            " after the right wins the civil war" if old == K.CIVIL_WAR else ""
+        )
     if new == K.AUTHORITARIAN:
-        return "conservative-military dictatorship" + (" after the right wins the civil war" if old == K.CIVIL_WAR else " without the NSDAP")
+        return "conservative-military dictatorship" + (
+            " after the right wins the civil war" if old == K.CIVIL_WAR else " without the NSDAP"
+        )
     if new == K.LEFT:
         return "the united left wins the civil war; left government"
     if new == K.CIVIL_WAR:
@@ -158,14 +183,24 @@ def trace(
     ds["theta"] = ("parameter", np.asarray(theta))
     ds.attrs.update(
         provenance.collect(
-            schema="abm-trace", scenario=sc.name, config=sc.resolved_text(),
-            config_hash=sc.config_hash(), seed=seed, point=point, run=run,
+            schema="abm-trace",
+            scenario=sc.name,
+            config=sc.resolved_text(),
+            config_hash=sc.config_hash(),
+            seed=seed,
+            point=point,
+            run=run,
         )
     )
     if out is not None:
         write_cube(ds, out, overwrite=overwrite)
     return Trace(
-        scenario=sc, seed=seed, point=point, run=run, theta=np.asarray(theta),
+        scenario=sc,
+        seed=seed,
+        point=point,
+        run=run,
+        theta=np.asarray(theta),
         outcomes={k: np.asarray(v) for k, v in outcomes.items()},
-        chronicle=chronicle(states, s0, model), states=ds,
+        chronicle=chronicle(states, s0, model),
+        states=ds,
     )

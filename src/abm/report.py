@@ -34,7 +34,17 @@ def comparison_rows(
     n = float(p.a.tallies["n_runs"][0])
     rows: list[dict[str, Any]] = []
 
-    def add(name: str, cell: str, va: float, sa: float, vb: float, sb: float, d: float, se: float, m: float) -> None:
+    def add(
+        name: str,
+        cell: str,
+        va: float,
+        sa: float,
+        vb: float,
+        sb: float,
+        d: float,
+        se: float,
+        m: float,
+    ) -> None:
         rows.append(
             {
                 "outcome": name,
@@ -56,9 +66,15 @@ def comparison_rows(
             j = p.joint[s.name].astype(float)
             d, se = _paired_share(j[0, 1], j[1, 0], n)
             add(
-                f"{s.name}_prob", "",
-                float(a[f"{s.name}_prob"]), float(a[f"{s.name}_se"]),
-                float(b[f"{s.name}_prob"]), float(b[f"{s.name}_se"]), d, se, n,
+                f"{s.name}_prob",
+                "",
+                float(a[f"{s.name}_prob"]),
+                float(a[f"{s.name}_se"]),
+                float(b[f"{s.name}_prob"]),
+                float(b[f"{s.name}_se"]),
+                d,
+                se,
+                n,
             )
         elif isinstance(s, CategoryOutcome):
             j = p.joint[s.name].astype(float)
@@ -68,10 +84,15 @@ def comparison_rows(
                 d, se = _paired_share(n_plus, n_minus, n)
                 sel = {s.name: cat}
                 add(
-                    f"{s.name}_share", cat,
-                    float(a[f"{s.name}_share"].sel(sel)), float(a[f"{s.name}_se"].sel(sel)),
-                    float(b[f"{s.name}_share"].sel(sel)), float(b[f"{s.name}_se"].sel(sel)),
-                    d, se, n,
+                    f"{s.name}_share",
+                    cat,
+                    float(a[f"{s.name}_share"].sel(sel)),
+                    float(a[f"{s.name}_se"].sel(sel)),
+                    float(b[f"{s.name}_share"].sel(sel)),
+                    float(b[f"{s.name}_se"].sel(sel)),
+                    d,
+                    se,
+                    n,
                 )
         elif isinstance(s, QuantityOutcome):
             ma = a[f"{s.name}_mean"].values
@@ -82,7 +103,17 @@ def comparison_rows(
                     continue
                 d = float(p.diff_sum[s.name][idx]) / m
                 var = max(float(p.diff_sumsq[s.name][idx]) / m - d * d, 0.0) * m / (m - 1)
-                add(f"{s.name}_mean", cell, float(ma[idx]), math.nan, float(mb[idx]), math.nan, d, math.sqrt(var / m), m)
+                add(
+                    f"{s.name}_mean",
+                    cell,
+                    float(ma[idx]),
+                    math.nan,
+                    float(mb[idx]),
+                    math.nan,
+                    d,
+                    math.sqrt(var / m),
+                    m,
+                )
     return rows
 
 
@@ -98,7 +129,10 @@ def format_comparison(rows: Sequence[dict[str, Any]], name_a: str, name_b: str) 
     head = ("outcome", "cell", name_a, name_b, f"{name_b} - {name_a} [95% CI]")
     body = [
         (
-            r["outcome"], r["cell"], _fmt(r["a"], r["a_se"]), _fmt(r["b"], r["b_se"]),
+            r["outcome"],
+            r["cell"],
+            _fmt(r["a"], r["a_se"]),
+            _fmt(r["b"], r["b_se"]),
             f"{r['diff']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]",
         )
         for r in rows
@@ -117,7 +151,14 @@ def summary_rows(specs: Sequence[OutcomeSpec], ds: xr.Dataset) -> list[tuple[str
     rows: list[tuple[str, str, str, str]] = []
     for s in specs:
         if isinstance(s, EventOutcome):
-            rows.append((f"{s.name}_prob", "", _fmt(float(ds[f"{s.name}_prob"]), float(ds[f"{s.name}_se"])), ""))
+            rows.append(
+                (
+                    f"{s.name}_prob",
+                    "",
+                    _fmt(float(ds[f"{s.name}_prob"]), float(ds[f"{s.name}_se"])),
+                    "",
+                )
+            )
         elif isinstance(s, CategoryOutcome):
             for cat in s.categories:
                 sel = {s.name: cat}
@@ -132,7 +173,14 @@ def summary_rows(specs: Sequence[OutcomeSpec], ds: xr.Dataset) -> list[tuple[str
             for idx, cell in _cells(s):
                 if nn[idx] == 0:
                     continue
-                rows.append((f"{s.name}_mean", cell, _fmt(float(mean[idx])), f"[{q05[idx]:.3f}, {q95[idx]:.3f}]"))
+                rows.append(
+                    (
+                        f"{s.name}_mean",
+                        cell,
+                        _fmt(float(mean[idx])),
+                        f"[{q05[idx]:.3f}, {q95[idx]:.3f}]",
+                    )
+                )
     return rows
 
 

@@ -39,8 +39,10 @@ def enable_compilation_cache(path: str | None = None) -> None:
     A second run of the same model and chunk shape then loads its program instead of
     compiling it again (seconds saved per command).
     """
-    path = path or os.environ.get("ABM_JAX_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "abm", "jax"
+    path = (
+        path
+        or os.environ.get("ABM_JAX_CACHE")
+        or os.path.join(os.path.expanduser("~"), ".cache", "abm", "jax")
     )
     if path.lower() in ("0", "off", "none"):
         return

@@ -65,9 +65,7 @@ class Prior:
             raise ValueError(f"unknown prior kind {self.kind!r}; allowed: {sorted(PRIOR_KINDS)}")
         want = set(PRIOR_ARGS[self.kind])
         if set(self.args) != want:
-            raise ValueError(
-                f"prior {self.kind!r} takes {sorted(want)}, got {sorted(self.args)}"
-            )
+            raise ValueError(f"prior {self.kind!r} takes {sorted(want)}, got {sorted(self.args)}")
         for name, value in self.args.items():
             if not math.isfinite(float(value)):
                 raise ValueError(f"prior {self.kind!r}: {name}={value!r} is not finite")
@@ -141,17 +139,15 @@ class PriorTable:
         high: float32 ``[..., n_params]``, upper end of the allowed range.
     """
 
-    kind: jax.Array
-    a: jax.Array
-    b: jax.Array
-    c: jax.Array
-    low: jax.Array
-    high: jax.Array
+    kind: jax.Array | np.ndarray
+    a: jax.Array | np.ndarray
+    b: jax.Array | np.ndarray
+    c: jax.Array | np.ndarray
+    low: jax.Array | np.ndarray
+    high: jax.Array | np.ndarray
 
     @classmethod
-    def build(
-        cls, priors: Sequence[Prior], ranges: Sequence[tuple[float, float]]
-    ) -> PriorTable:
+    def build(cls, priors: Sequence[Prior], ranges: Sequence[tuple[float, float]]) -> PriorTable:
         """Table of one point from per-parameter priors and ranges."""
         nums = np.array([p.numbers() for p in priors], dtype=np.float32).reshape(-1, 3)
         rng = np.array(ranges, dtype=np.float32).reshape(-1, 2)

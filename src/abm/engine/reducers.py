@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -100,11 +101,11 @@ OutcomeSpec = EventOutcome | CategoryOutcome | QuantityOutcome
 
 def empty_tallies(
     specs: tuple[OutcomeSpec, ...], n_points: int, n_months: int, xp: object = jnp
-) -> dict[str, jax.Array]:
+) -> dict[str, Any]:
     """Zero tallies for ``n_points`` points (int32 on device, or int64 with numpy)."""
     mod = np if xp is np else jnp
     dtype = np.int64 if xp is np else jnp.int32
-    out: dict[str, jax.Array] = {"n_runs": mod.zeros((n_points,), dtype)}
+    out: dict[str, Any] = {"n_runs": mod.zeros((n_points,), dtype)}
     for s in specs:
         if isinstance(s, EventOutcome):
             out[f"{s.name}/month_hist"] = mod.zeros((n_points, n_months + 1), dtype)

@@ -56,13 +56,13 @@ class Calendar:
 
     @property
     def years(self) -> np.ndarray:
-        """int ``[n_months]``: the calendar year of each month index."""
+        """Int ``[n_months]``: the calendar year of each month index."""
         m = np.arange(self.n_months) + self.start_month - 1
         return self.start_year + m // 12
 
     @property
     def months(self) -> np.ndarray:
-        """int ``[n_months]``: the calendar month (1-12) of each month index."""
+        """Int ``[n_months]``: the calendar month (1-12) of each month index."""
         return (np.arange(self.n_months) + self.start_month - 1) % 12 + 1
 
     @property

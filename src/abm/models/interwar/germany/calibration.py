@@ -45,7 +45,13 @@ from abm.models.interwar.germany.parameters import CALIBRATION_FILE, ParamDef, c
 from abm.models.interwar.germany.types import MonthDraws
 
 #: Target ids of the Reichstag rows, by election slot, in PARTIES order.
-RT_CODES = {"1924-05": "1924M", "1924-12": "1924D", "1928-05": "1928", "1930-09": "1930", "1932-07": "1932J"}
+RT_CODES = {
+    "1924-05": "1924M",
+    "1924-12": "1924D",
+    "1928-05": "1928",
+    "1930-09": "1930",
+    "1932-07": "1932J",
+}
 RT_PARTY = ("KPD", "SPD", "ZBVP", "DDP", "DVP", "DNVP", "NSDAP", "other")
 UNEMPLOYMENT_YEARS = (1928, 1929, 1930, 1931, 1932)
 UNEMPLOYMENT_PARAMS = (
@@ -94,7 +100,9 @@ def targets_path() -> Path:
         candidate = parent / "data" / "calibration" / "otl_calibration_targets.csv"
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError("data/calibration/otl_calibration_targets.csv not found above " + str(here))
+    raise FileNotFoundError(
+        "data/calibration/otl_calibration_targets.csv not found above " + str(here)
+    )
 
 
 def load_targets(path: Path | None = None) -> dict[str, Target]:
@@ -112,15 +120,18 @@ def load_targets(path: Path | None = None) -> dict[str, Target]:
 
 
 def vote_targets(targets: dict[str, Target]) -> np.ndarray:
-    """float ``[5, P]`` Reich vote shares (fractions, each row summing to one)."""
+    """Float ``[5, P]`` Reich vote shares (fractions, each row summing to one)."""
     out = np.array(
-        [[targets[f"DEU_RT_{RT_CODES[s]}_{p}"].central for p in RT_PARTY] for s in K.CALIBRATION_SLOTS]
+        [
+            [targets[f"DEU_RT_{RT_CODES[s]}_{p}"].central for p in RT_PARTY]
+            for s in K.CALIBRATION_SLOTS
+        ]
     )
     return out / out.sum(axis=1, keepdims=True)
 
 
 def unemployment_targets(targets: dict[str, Target]) -> np.ndarray:
-    """float ``[5]`` registered unemployed, millions, 1928-1932."""
+    """Float ``[5]`` registered unemployed, millions, 1928-1932."""
     return np.array([targets[f"DEU_unemp_{y}"].central for y in UNEMPLOYMENT_YEARS])
 
 
@@ -160,7 +171,12 @@ class Calibrator:
             base[self.index[n]] = v
         self.base = base
         self.targets = load_targets()
-        party_names = [f"{v}.{p.replace('/', '_')}" for v in ("intercept", "crisis_loading", "mobilisation_loading", "trend") for p in K.PARTIES if p != "SPD"]
+        party_names = [
+            f"{v}.{p.replace('/', '_')}"
+            for v in ("intercept", "crisis_loading", "mobilisation_loading", "trend")
+            for p in K.PARTIES
+            if p != "SPD"
+        ]
         self.vote_names = tuple(party_names) + VOTE_SCALARS
         self._shares = jax.jit(self._shares_fn)
         self._jac = jax.jit(jax.jacfwd(self._shares_fn))
@@ -290,9 +306,14 @@ class Calibrator:
                     }
                 )
         for y, h, m in zip(
-            UNEMPLOYMENT_YEARS, unemployment_targets(self.targets), self.unemployment_model, strict=True
+            UNEMPLOYMENT_YEARS,
+            unemployment_targets(self.targets),
+            self.unemployment_model,
+            strict=True,
         ):
-            rows.append({"target": f"DEU_unemp_{y}", "historical": float(h), "skeleton": round(float(m), 4)})
+            rows.append(
+                {"target": f"DEU_unemp_{y}", "historical": float(h), "skeleton": round(float(m), 4)}
+            )
         return {"targets": rows}
 
 
@@ -306,7 +327,8 @@ def calibrate(write_to: Path | None = None) -> dict[str, Any]:
     cal.fit_votes()
     priors = cal.priors()
     content = {
-        "about": "Written by `abm calibrate` (abm.models.interwar.germany.calibration); do not edit by hand.",
+        "about": "Written by `abm calibrate` (abm.models.interwar.germany.calibration); "
+        "do not edit by hand.",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "procedure": "docs/calibration.md",
         "fitted_to": [f"DEU_RT_{RT_CODES[s]}_*" for s in K.CALIBRATION_SLOTS]
@@ -314,7 +336,9 @@ def calibrate(write_to: Path | None = None) -> dict[str, Any]:
         "priors": {n: p.to_dict() for n, p in priors.items()},
         "fit": cal.report(),
     }
-    path = write_to or Path(str(resources.files("abm.models.interwar").joinpath("data", CALIBRATION_FILE)))
+    path = write_to or Path(
+        str(resources.files("abm.models.interwar").joinpath("data", CALIBRATION_FILE))
+    )
     text = yaml.safe_dump(content, sort_keys=False)
     tmp = Path(str(path) + ".tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -125,7 +125,12 @@ REGIMES: tuple[str, ...] = (
     "civil_war",
 )
 #: ``german_regime_1936`` categories (MODEL.md) and the regime code each maps from.
-REGIME_1936_CATEGORIES: tuple[str, ...] = ("democracy", "conservative_authoritarian", "nazi", "left")
+REGIME_1936_CATEGORIES: tuple[str, ...] = (
+    "democracy",
+    "conservative_authoritarian",
+    "nazi",
+    "left",
+)
 REGIME_TO_1936 = np.array([0, 1, 2, 1, 3, 1], dtype=np.int32)
 
 

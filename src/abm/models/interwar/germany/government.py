@@ -154,8 +154,10 @@ def regime_month(
     # A united left meets a move to dictatorship, or violence escalates: civil war.
     confront = (appoint | takeover) & uf
     cw_conf = confront & (u[EV_CONFRONTATION] < g.civil_war_on_confrontation)
-    cw_viol = constitutional & uf & (
-        u[EV_VIOLENT_ESCALATION] < prob(g.civil_war_violence_rate * violence)
+    cw_viol = (
+        constitutional
+        & uf
+        & (u[EV_VIOLENT_ESCALATION] < prob(g.civil_war_violence_rate * violence))
     )
     cw_start = cw_conf | cw_viol
 
@@ -178,4 +180,6 @@ def regime_month(
         jnp.where(nsdap >= 0.25, K.NAZI, K.AUTHORITARIAN),
     )
     new = jnp.where(ends, winner, new).astype(jnp.int32)
-    return RegimeMonth(regime=new, united_front=uf, early_election=early, civil_war_started=cw_start)
+    return RegimeMonth(
+        regime=new, united_front=uf, early_election=early, civil_war_started=cw_start
+    )

@@ -80,9 +80,9 @@ class GermanyModel:
         self.year_labels = cal.year_labels
         self.year_index = (self.month_years - self.year_labels[0]).astype(np.int32)
         self.months_in_year = np.bincount(self.year_index, minlength=len(self.year_labels))
-        self.years_since_1924 = ((np.arange(self.n_months) - cal.index_of("1924-01")) / 12.0).astype(
-            np.float32
-        )
+        self.years_since_1924 = (
+            (np.arange(self.n_months) - cal.index_of("1924-01")) / 12.0
+        ).astype(np.float32)
         self.months_since_1924 = (self.years_since_1924 * 12.0).round().astype(np.float32)
         self.n_agents = K.N_BLOCS + K.N_PARTIES
         self.outcome_specs: tuple[OutcomeSpec, ...] = (
@@ -257,7 +257,11 @@ class GermanyModel:
         unemployed = jnp.maximum(self._unemployment_trend(theta, tf) + noise, 0.05)
         since = jnp.asarray(self.months_since_1924)[t]
         crisis = economy.crisis_index(
-            since, unemployed, p("labour_force"), p("hyperinflation_aftershock"), p("aftershock_months")
+            since,
+            unemployed,
+            p("labour_force"),
+            p("hyperinflation_aftershock"),
+            p("aftershock_months"),
         )
 
         # Voter blocs.
@@ -304,8 +308,17 @@ class GermanyModel:
         # The regime month.
         g = self.government_params(theta, t)
         rm = government.regime_month(
-            t, po.regime, po.united_front, early, last_election, seat_share, para, crisis,
-            violence, d.events, g,
+            t,
+            po.regime,
+            po.united_front,
+            early,
+            last_election,
+            seat_share,
+            para,
+            crisis,
+            violence,
+            d.events,
+            g,
         )
         changed = rm.regime != po.regime
         nazi_month = jnp.where((po.nazi_month < 0) & (rm.regime == K.NAZI), t, po.nazi_month)
