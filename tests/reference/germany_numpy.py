@@ -30,7 +30,6 @@ from abm.models.interwar.germany import constants as K
 PARTY = {name: i for i, name in enumerate(K.PARTIES)}
 N_PARTIES = len(K.PARTIES)
 KPD, SPD, NSDAP, DNVP = PARTY["KPD"], PARTY["SPD"], PARTY["NSDAP"], PARTY["DNVP"]
-REPUBLICAN_PARTIES = (PARTY["SPD"], PARTY["Zentrum/BVP"], PARTY["DDP"], PARTY["DVP"])
 
 MILIEU = {name: i for i, name in enumerate(K.MILIEUX)}
 N_MILIEUX = len(K.MILIEUX)
@@ -365,9 +364,9 @@ def reference_month(
         line = max(lever, 0.3)
 
     nsdap = seat_share[NSDAP]
-    republican = 0.0
-    for p in REPUBLICAN_PARTIES:
-        republican += seat_share[p]
+    negative_majority = seat_share[KPD] + seat_share[NSDAP] >= 0.5
+    slump = unemployed / par["labour_force"]
+    hindenburg = t >= _month_index(cal, 1925, 5)
     constitutional = regime in (PARLIAMENTARY, PRESIDENTIAL)
 
     # The united front.
@@ -384,10 +383,12 @@ def reference_month(
     if regime == PARLIAMENTARY:
         hazard = par["cabinet_fall_rate"] * (1.0 + 3.0 * crisis)
         if tr.less("cabinet_falls", u[EV["cabinet_fall"]], _probability(hazard)):
-            if republican < 0.5:
+            if negative_majority:
                 p_turn = 1.0
+            elif hindenburg:
+                p_turn = par["elite_authoritarianism"] * _sigmoid((slump - 0.15) / 0.02)
             else:
-                p_turn = par["elite_authoritarianism"] * _sigmoid((crisis - 0.12) / 0.03)
+                p_turn = 0.0
             if tr.less("presidential_turn", u[EV["presidential_turn"]], p_turn):
                 new_regime = PRESIDENTIAL
         if united_front:
@@ -398,7 +399,7 @@ def reference_month(
     elif regime == PRESIDENTIAL:
         # A dissolution calls an election two months ahead.
         if t - last_election >= 4 and early_election < 0:
-            if tr.less("dissolution", u[EV["dissolution"]], par["dissolution_rate"]):
+            if tr.less("dissolution", u[EV["dissolution"]], _probability(par["dissolution_rate"])):
                 early_election = t + 2
         appoint = False
         if tr.at_least("nazi_share_enough", nsdap, par["nazi_min_share"]):
@@ -421,9 +422,11 @@ def reference_month(
             )
             if takeover:
                 new_regime = AUTHORITARIAN
-            elif republican >= 0.5 and crisis < 0.12:
+            elif not negative_majority and slump < 0.12:
                 restore = tr.less(
-                    "return_to_parliament", u[EV["return"]], par["return_to_parliament_rate"]
+                    "return_to_parliament",
+                    u[EV["return"]],
+                    _probability(par["return_to_parliament_rate"]),
                 )
                 if restore:
                     new_regime = PARLIAMENTARY

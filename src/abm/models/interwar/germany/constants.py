@@ -124,6 +124,10 @@ REGIMES: tuple[str, ...] = (
     "left",
     "civil_war",
 )
+#: Hindenburg takes office as Reich President (elected 26 April, sworn in 12 May 1925);
+#: under Ebert (to February 1925) no presidential cabinet was formed.
+HINDENBURG_FROM = "1925-05"
+
 #: ``german_regime_1936`` categories (MODEL.md) and the regime code each maps from.
 REGIME_1936_CATEGORIES: tuple[str, ...] = (
     "democracy",
@@ -131,6 +135,8 @@ REGIME_1936_CATEGORIES: tuple[str, ...] = (
     "nazi",
     "left",
 )
+#: A presidential regime or a civil war still undecided in December 1936 (the army
+#: governing under martial law) count as conservative_authoritarian.
 REGIME_TO_1936 = np.array([0, 1, 2, 1, 3, 1], dtype=np.int32)
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from abm.engine.exact import fixed_sum
 from abm.models.interwar.germany import constants as K
 
 (
@@ -29,6 +28,13 @@ from abm.models.interwar.germany import constants as K
     EV_CIVIL_WAR_WINNER,
 ) = range(11)
 N_EVENT_DRAWS = 11
+#: Unemployment rate at which half of Hindenburg's circle's answers to a cabinet crisis
+#: would be presidential (about 2.7 million registered unemployed), and the logistic
+#: width; assumption, placed between the 1928 rate (0.08) and the March 1930 rate (0.17).
+SLUMP_TURN = 0.15
+SLUMP_WIDTH = 0.02
+#: Unemployment rate below which a return to parliamentary government is possible.
+SLUMP_RETURN = 0.12
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ def regime_month(
     seat_share: jax.Array,
     paramilitary: jax.Array,
     crisis: jax.Array,
+    slump: jax.Array,
+    presidential_era: jax.Array,
     violence: jax.Array,
     u: jax.Array,
     g: GovernmentParams,
@@ -94,7 +102,10 @@ def regime_month(
         last_election: int32 month of the last election held.
         seat_share: float32 ``[P]`` Reichstag shares.
         paramilitary: float32 ``[P]`` thousands of men.
-        crisis: crisis index.
+        crisis: crisis index (unemployment rate plus the inflation aftershock).
+        slump: unemployment rate (registered unemployed / dependent labour force).
+        presidential_era: bool, Hindenburg is president (from May 1925): his circle, not
+            Ebert, could answer a cabinet crisis with a presidential cabinet.
         violence: street-violence index, 0..1.
         u: float32 ``[N_EVENT_DRAWS]`` uniform draws.
         g: parameters.
@@ -104,7 +115,8 @@ def regime_month(
         started this month.
     """
     nsdap = seat_share[K.NSDAP]
-    republican = fixed_sum(seat_share[jnp.array(K.REPUBLICAN)])
+    # KPD and NSDAP together holding half the seats block any parliamentary majority.
+    negative_majority = seat_share[K.KPD] + seat_share[K.NSDAP] >= 0.5
     constitutional = (regime == K.PARLIAMENTARY) | (regime == K.PRESIDENTIAL)
 
     # The left: a united front forms against a Nazi threat if the line and uptake allow.
@@ -114,13 +126,17 @@ def regime_month(
     uf_new = constitutional & ~united_front & (u[EV_UNITED_FRONT] < prob(h_uf))
     uf = united_front | uf_new
 
-    # Parliamentary cabinets fall; in a crisis the president's circle turns presidential.
+    # Parliamentary cabinets fall; in a slump Hindenburg's circle turns presidential.
     parl = regime == K.PARLIAMENTARY
     fall = parl & (u[EV_CABINET_FALL] < prob(g.cabinet_fall_rate * (1.0 + 3.0 * crisis)))
     turn_p = jnp.where(
-        republican < 0.5,
+        negative_majority,
         1.0,
-        g.elite_authoritarianism * jax.nn.sigmoid((crisis - 0.12) / 0.03),
+        jnp.where(
+            presidential_era,
+            g.elite_authoritarianism * jax.nn.sigmoid((slump - SLUMP_TURN) / SLUMP_WIDTH),
+            0.0,
+        ),
     )
     to_presidential = fall & (u[EV_PRESIDENTIAL_TURN] < turn_p)
 
@@ -130,7 +146,7 @@ def regime_month(
         pres
         & (t - last_election >= 4)
         & (early_election < 0)
-        & (u[EV_DISSOLUTION] < g.dissolution_rate)
+        & (u[EV_DISSOLUTION] < prob(g.dissolution_rate))
     )
     early = jnp.where(dissolve, t + 2, early_election)
     h_nazi = (
@@ -146,9 +162,9 @@ def regime_month(
         pres
         & ~appoint
         & ~takeover
-        & (republican >= 0.5)
-        & (crisis < 0.12)
-        & (u[EV_RETURN] < g.return_to_parliament_rate)
+        & ~negative_majority
+        & (slump < SLUMP_RETURN)
+        & (u[EV_RETURN] < prob(g.return_to_parliament_rate))
     )
 
     # A united left meets a move to dictatorship, or violence escalates: civil war.

@@ -75,6 +75,7 @@ class GermanyModel:
         self.slot_months = np.array([cal.index_of(s) for s in K.ELECTION_SLOTS], np.int32)
         self.first_slot = int(np.sum(self.slot_months < 0))
         self.month_1936 = cal.index(1936, 12)
+        self.hindenburg_month = cal.index_of(K.HINDENBURG_FROM)
         self.recovery_start = float(cal.index(1933, 1))
         self.month_years = cal.years.astype(np.int32)
         self.year_labels = cal.year_labels
@@ -316,6 +317,8 @@ class GermanyModel:
             seat_share,
             para,
             crisis,
+            unemployed / p("labour_force"),
+            t >= self.hindenburg_month,
             violence,
             d.events,
             g,
