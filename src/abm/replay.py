@@ -179,7 +179,7 @@ def trace(
     runner = Runner(model, chunk_size=1)
     theta, s0, states, outcomes = runner.trace(seed, sc.prior_table(), point, run)
     ds = states_dataset(states, model)
-    ds = ds.assign_coords(parameter=list(model.param_names))
+    ds = ds.assign_coords(parameter=np.array(list(model.param_names), dtype=object))
     ds["theta"] = ("parameter", np.asarray(theta))
     ds.attrs.update(
         provenance.collect(
