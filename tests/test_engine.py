@@ -207,3 +207,21 @@ def test_quantiles_from_a_known_histogram():
     q = quantiles_from_hist(hist, edges, np.array([0.05, 0.5, 0.95]))
     assert np.allclose(q, [0.5, 5.0, 9.5])
     assert np.all(np.isnan(quantiles_from_hist(np.zeros(10, np.int64), edges, np.array([0.5]))))
+
+
+def test_sweep_points_are_vmapped_and_keyed_by_point(otl_scenario):
+    from abm.config import load_scenario
+
+    model = otl_scenario.model()
+    low = otl_scenario.prior_table()
+    high = load_scenario(
+        OTL, ["united_front_uptake=1.0", "comintern_united_front_line=1.0"]
+    ).prior_table()
+    runner = Runner(model, chunk_size=32)
+    both = runner.run(2, PriorTable.stack([low, high]), 24).tallies
+    alone = runner.run(2, PriorTable.stack([low]), 24).tallies
+    for k in alone:
+        assert np.array_equal(both[k][0], alone[k][0]), k
+    assert both["n_runs"].tolist() == [24, 24]
+    uf = both["united_front/month_hist"][:, -1]  # runs without a united front, per point
+    assert uf[1] < uf[0]
