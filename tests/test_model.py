@@ -9,7 +9,7 @@ import pytest
 from conftest import OTL
 
 from abm.api import compare
-from abm.engine.runner import trace_run
+from abm.engine.runner import simulate_batch
 from abm.models.interwar.germany import constants as K
 from abm.models.interwar.germany import voters
 
@@ -21,11 +21,15 @@ def traces(otl_scenario):
     """Full monthly traces of 16 runs (vmapped)."""
     model = otl_scenario.model()
     table = otl_scenario.prior_table()
+    rows = jax.tree.map(lambda x: np.repeat(np.asarray(x)[None], N_TRACE, axis=0), table)
+    runs = jnp.arange(N_TRACE, dtype=jnp.int32)
 
-    def one(r):
-        return trace_run(model, jnp.uint32(11), table, jnp.int32(0), r)
+    def go(rows, runs):
+        th, s0, _, monthly = simulate_batch(model, jnp.uint32(11), rows, 0 * runs, runs, trace=True)
+        # [month, run, ...] -> [run, month, ...]
+        return th, s0, jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), monthly)
 
-    theta, s0, states = jax.jit(jax.vmap(one))(jnp.arange(N_TRACE, dtype=jnp.int32))
+    theta, s0, states = jax.jit(go)(rows, runs)
     return model, jax.device_get((theta, s0, states))
 
 

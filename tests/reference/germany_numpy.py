@@ -69,8 +69,16 @@ SA_CAPACITY = 450.0
 RFB_CAPACITY = 130.0
 
 FIELDS = {
-    "blocs": ("size", "base_logit", "radicalisation", "alive"),
-    "parties": ("organisation", "paramilitary", "national_drift", "regional_drift", "seat_share"),
+    "blocs": ("size", "radicalisation", "alive"),
+    "parties": (
+        "organisation",
+        "paramilitary",
+        "constituency_effect",
+        "national_drift",
+        "regional_drift",
+        "drift_steps",
+        "seat_share",
+    ),
     "economy": ("unemployed", "noise", "crisis"),
     "polity": (
         "month",
@@ -274,17 +282,21 @@ def reference_month(
     paramilitary = np.zeros(N_PARTIES)
     for p in range(N_PARTIES):
         paramilitary[p] = organisation[p] * float(K.PARAMILITARY_CAPACITY[p])
+    # The drifts are random walks of one increment a month, realised at elections: the
+    # candidate values bring them from `drift_steps` increments up to t + 1 in one step.
+    drift_steps = int(parties["drift_steps"])
+    root = math.sqrt(max(t + 1 - drift_steps, 0))
     national_drift = np.zeros(N_PARTIES)
     for p in range(N_PARTIES):
-        national_drift[p] = float(parties["national_drift"][p]) + par["opinion_drift_sd"] * float(
-            draws_np["national_drift"][p]
-        )
+        national_drift[p] = float(parties["national_drift"][p]) + par[
+            "opinion_drift_sd"
+        ] * root * float(draws_np["national_drift"][p])
     regional_drift = np.zeros((N_CONSTITUENCIES, N_PARTIES))
     for c in range(N_CONSTITUENCIES):
         for p in range(N_PARTIES):
             regional_drift[c, p] = float(parties["regional_drift"][c, p]) + par[
                 "regional_drift_sd"
-            ] * float(draws_np["regional_drift"][c, p])
+            ] * root * float(draws_np["regional_drift"][c, p])
     violence = _clip(
         2.0
         * crisis
@@ -307,12 +319,12 @@ def reference_month(
                 + par.party("mobilisation_loading", p) * mobilisation
                 + par.party("trend", p) * years
             )
-            utility.append(
-                float(blocs["base_logit"][b, p])
-                + s * dynamic
-                + national_drift[p]
-                + regional_drift[c, p]
+            base = (
+                math.log(float(K.MILIEU_AFFINITY[m, p]))
+                + par.party("intercept", p)
+                + float(parties["constituency_effect"][c, p])
             )
+            utility.append(base + s * dynamic + national_drift[p] + regional_drift[c, p])
         top = max(utility)
         weights = [math.exp(x - top) for x in utility]
         total = sum(weights)
@@ -334,6 +346,7 @@ def reference_month(
     last_election = int(polity["last_election"])
 
     slot_due = False
+    hold = False
     if next_slot < n_slots:
         slot_due = t == slot_months[next_slot] or t == early_election
     if regime in (PARLIAMENTARY, PRESIDENTIAL):
@@ -344,6 +357,7 @@ def reference_month(
         can_hold = False
     if slot_due:
         tr.flag("election_held", can_hold)
+        hold = can_hold
         if can_hold:
             shares[next_slot] = shares_now
             held[next_slot] = True
@@ -480,15 +494,20 @@ def reference_month(
     return {
         "blocs": {
             "size": size,
-            "base_logit": np.array(blocs["base_logit"], dtype=np.float64),
             "radicalisation": radicalisation,
             "alive": np.array(blocs["alive"], dtype=bool),
         },
         "parties": {
             "organisation": organisation,
             "paramilitary": paramilitary,
-            "national_drift": national_drift,
-            "regional_drift": regional_drift,
+            "constituency_effect": np.array(parties["constituency_effect"], dtype=np.float64),
+            "national_drift": national_drift
+            if hold
+            else np.array(parties["national_drift"], dtype=np.float64),
+            "regional_drift": regional_drift
+            if hold
+            else np.array(parties["regional_drift"], dtype=np.float64),
+            "drift_steps": np.int64(t + 1 if hold else drift_steps),
             "seat_share": seat_share,
         },
         "economy": {

@@ -28,7 +28,7 @@ from abm.engine.reducers import (
     empty_tallies,
     reduce_chunk,
 )
-from abm.engine.runner import Accumulator, Progress, Runner, simulate_run
+from abm.engine.runner import Accumulator, Progress, Runner, simulate_batch
 
 
 @dataclass
@@ -69,12 +69,13 @@ class PairedRunner(Runner):
             run = jnp.where(valid, g, 0)
             point = jnp.zeros_like(run)
 
-            def one(table: PriorTable, r: jax.Array) -> Any:
-                theta, state = simulate_run(model, seed, table, jnp.int32(0), r)
-                return model.outcomes(state, theta)
+            def outcomes(table: PriorTable) -> Any:
+                rows = jax.tree.map(lambda x: jnp.broadcast_to(x, (run.shape[0], *x.shape)), table)
+                thetas, _, final, _ = simulate_batch(model, seed, rows, point, run)
+                return jax.vmap(model.outcomes)(final, thetas)
 
-            oa = jax.vmap(one, in_axes=(None, 0))(ta, run)
-            ob = jax.vmap(one, in_axes=(None, 0))(tb, run)
+            oa = outcomes(ta)
+            ob = outcomes(tb)
             w = valid.astype(jnp.int32)
             joint: dict[str, jax.Array] = {}
             diffs: dict[str, jax.Array] = {}

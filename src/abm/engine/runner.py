@@ -58,53 +58,56 @@ class Accumulator:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def simulate_run(
-    model: Model, seed: jax.Array, table: PriorTable, point: jax.Array, run: jax.Array
-) -> tuple[jax.Array, Any]:
-    """One run to its end: sampled parameters and the final state.
+def batch_step(model: Model) -> Callable[[jax.Array, Any, jax.Array], Any]:
+    """The model's month over a batch of runs: its ``step_batch``, else ``vmap(step)``.
+
+    A model may provide ``step_batch(keys, states, thetas)`` to skip work that no run of
+    the batch needs this month (``lax.cond`` on a batch-wide predicate); a run's result
+    must not depend on the other runs of the batch.
+    """
+    step_batch = getattr(model, "step_batch", None)
+    return step_batch if step_batch is not None else jax.vmap(model.step)
+
+
+def simulate_batch(
+    model: Model,
+    seed: jax.Array,
+    rows: PriorTable,
+    points: jax.Array,
+    runs: jax.Array,
+    trace: bool = False,
+) -> tuple[jax.Array, Any, Any, Any]:
+    """Runs of a batch to their end: ``scan`` over months of a ``vmap``-ed month.
 
     Args:
         model: the model.
         seed: uint32 scalar.
-        table: single-point :class:`PriorTable`.
-        point: sweep-point index.
-        run: run index.
+        rows: :class:`PriorTable` with a leading batch axis ``[N, n_params]``.
+        points: int32 ``[N]`` sweep-point index of each run.
+        runs: int32 ``[N]`` run index of each run.
+        trace: also return every month's state.
 
     Returns:
-        ``(theta, final_state)``; theta is float32 ``[n_params]``.
+        ``(thetas, initial_states, final_states, monthly)``: thetas float32
+        ``[N, n_params]``; states with a leading ``[N]`` axis; ``monthly`` is None, or the
+        state after each month with leading axes ``[n_months, N]``.
     """
-    key = keys.run_key(seed, point, run)
-    theta = sample(keys.stream(key, keys.STREAM_PRIORS), table)
-    state = model.init(keys.stream(key, keys.STREAM_INIT), theta)
-    steps_key = keys.stream(key, keys.STREAM_STEPS)
-
-    def body(s: Any, month: jax.Array) -> tuple[Any, None]:
-        return model.step(keys.month_key(steps_key, month), s, theta), None
-
-    state, _ = jax.lax.scan(body, state, jnp.arange(model.n_months, dtype=jnp.int32))
-    return theta, state
-
-
-def trace_run(
-    model: Model, seed: jax.Array, table: PriorTable, point: jax.Array, run: jax.Array
-) -> tuple[jax.Array, Any, Any]:
-    """Like :func:`simulate_run` but also returns every month's state.
-
-    Returns:
-        ``(theta, initial_state, states)`` where each leaf of ``states`` has a leading
-        ``[n_months]`` axis (the state after each month).
-    """
-    key = keys.run_key(seed, point, run)
-    theta = sample(keys.stream(key, keys.STREAM_PRIORS), table)
-    state0 = model.init(keys.stream(key, keys.STREAM_INIT), theta)
-    steps_key = keys.stream(key, keys.STREAM_STEPS)
+    run_keys = jax.vmap(keys.run_key, in_axes=(None, 0, 0))(seed, points, runs)
+    thetas = jax.vmap(lambda k, row: sample(keys.stream(k, keys.STREAM_PRIORS), row))(
+        run_keys, rows
+    )
+    init = jax.vmap(lambda k, th: model.init(keys.stream(k, keys.STREAM_INIT), th))
+    states0 = init(run_keys, thetas)
+    steps_keys = jax.vmap(lambda k: keys.stream(k, keys.STREAM_STEPS))(run_keys)
+    step = batch_step(model)
 
     def body(s: Any, month: jax.Array) -> tuple[Any, Any]:
-        s = model.step(keys.month_key(steps_key, month), s, theta)
-        return s, s
+        month_keys = jax.vmap(keys.month_key, in_axes=(0, None))(steps_keys, month)
+        s = step(month_keys, s, thetas)
+        return s, (s if trace else None)
 
-    _, states = jax.lax.scan(body, state0, jnp.arange(model.n_months, dtype=jnp.int32))
-    return theta, state0, states
+    final, monthly = jax.lax.scan(body, states0, jnp.arange(model.n_months, dtype=jnp.int32))
+    return thetas, states0, final, monthly
 
 
 class Runner:
@@ -150,12 +153,8 @@ class Runner:
             point = gg // n_runs
             run = gg % n_runs
             rows = jax.tree.map(lambda x: x[point], tables)
-
-            def one(row: PriorTable, p: jax.Array, r: jax.Array) -> Any:
-                theta, state = simulate_run(model, seed, row, p, r)
-                return model.outcomes(state, theta)
-
-            outs = jax.vmap(one)(rows, point, run)
+            thetas, _, final, _ = simulate_batch(model, seed, rows, point, run)
+            outs = jax.vmap(model.outcomes)(final, thetas)
             return reduce_chunk(specs, outs, point, valid, n_points, model.n_months)
 
         fn = jax.jit(
@@ -235,7 +234,7 @@ class Runner:
     def trace(
         self, seed: int, table: PriorTable, point: int, run: int
     ) -> tuple[Any, Any, Any, Any]:
-        """Replay one run with its full monthly trace (see :func:`trace_run`).
+        """Replay one run with its full monthly trace (see :func:`simulate_batch`).
 
         The run goes through ``vmap`` in a batch of whole lanes, like every run of
         :meth:`run`, so its outcome is the one counted there.
@@ -256,15 +255,10 @@ class Runner:
             jnp.full((lanes,), run, jnp.int32),
         )
         theta, s0, states, outcomes = jax.device_get(out)
-        squeeze = lambda t: jax.tree.map(lambda x: np.asarray(x)[0], t)  # noqa: E731
-        return squeeze(theta), squeeze(s0), squeeze(states), squeeze(outcomes)
+        first = lambda t: jax.tree.map(lambda x: np.asarray(x)[0], t)  # noqa: E731
+        lane0 = lambda t: jax.tree.map(lambda x: np.asarray(x)[:, 0], t)  # noqa: E731
+        return first(theta), first(s0), lane0(states), first(outcomes)
 
     def _traced(self, seed: jax.Array, rows: PriorTable, p: jax.Array, r: jax.Array) -> Any:
-        model = self.model
-
-        def one(row: PriorTable, p: jax.Array, r: jax.Array) -> Any:
-            theta, s0, states = trace_run(model, seed, row, p, r)
-            final = jax.tree.map(lambda x: x[-1], states)
-            return theta, s0, states, model.outcomes(final, theta)
-
-        return jax.vmap(one)(rows, p, r)
+        thetas, s0, final, monthly = simulate_batch(self.model, seed, rows, p, r, trace=True)
+        return thetas, s0, monthly, jax.vmap(self.model.outcomes)(final, thetas)

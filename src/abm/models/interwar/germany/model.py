@@ -10,6 +10,7 @@ street violence, an election if one is due, then the regime month
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -37,15 +38,52 @@ UNEMPLOYMENT_EDGES = tuple(float(x) for x in np.linspace(0.0, 12.0, 1201))
 PARTY_VECTORS = ("crisis_loading", "mobilisation_loading", "trend", "intercept")
 
 
+def draw_regular(key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The draws every month uses: unemployment shock ``[]`` and event uniforms ``[11]``."""
+    k_u, k_e = jax.random.split(jax.random.fold_in(key, 0))
+    return (
+        jax.random.normal(k_u, (), jnp.float32),
+        jax.random.uniform(k_e, (government.N_EVENT_DRAWS,), jnp.float32),
+    )
+
+
+def draw_election(key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The drift draws of an election month: national ``[P]``, regional ``[C, P]``."""
+    k_n, k_r = jax.random.split(jax.random.fold_in(key, 1))
+    return (
+        jax.random.normal(k_n, (K.N_PARTIES,), jnp.float32),
+        jax.random.normal(k_r, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32),
+    )
+
+
 def draw_month(key: jax.Array) -> MonthDraws:
     """Every random number of one month (shapes in :class:`MonthDraws`)."""
-    k_n, k_r, k_u, k_e = jax.random.split(key, 4)
+    unemployment, events = draw_regular(key)
+    national, regional = draw_election(key)
     return MonthDraws(
-        national_drift=jax.random.normal(k_n, (K.N_PARTIES,), jnp.float32),
-        regional_drift=jax.random.normal(k_r, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32),
-        unemployment=jax.random.normal(k_u, (), jnp.float32),
-        events=jax.random.uniform(k_e, (government.N_EVENT_DRAWS,), jnp.float32),
+        national_drift=national,
+        regional_drift=regional,
+        unemployment=unemployment,
+        events=events,
     )
+
+
+def compact_capacity(n_runs: int) -> int:
+    """Runs whose vote is counted apart when only a few of a batch vote (static).
+
+    A sixteenth of the batch, in whole 16-run lanes (see ``abm.engine.runner.RUN_LANES``),
+    so each run's count goes through the same vectorised code in either path.
+    """
+    lanes = 16
+    return max(lanes, (n_runs // 16) // lanes * lanes)
+
+
+class Election(NamedTuple):
+    """Result of a vote count: shares ``[P]`` and the drifts brought up to date."""
+
+    shares: jax.Array
+    national_drift: jax.Array
+    regional_drift: jax.Array
 
 
 class GermanyModel:
@@ -143,13 +181,9 @@ class GermanyModel:
     def init(self, key: jax.Array, theta: jax.Array) -> GermanyState:
         """State at the calendar's first month (before it is simulated)."""
         p = lambda n: self.p(theta, n)  # noqa: E731
-        affinity = np.log(K.MILIEU_AFFINITY[voters.BLOC_MILIEU]).astype(np.float32)
         k_effect, k_drift = jax.random.split(key)
-        effect = jax.random.normal(k_effect, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32)
-        base = (
-            affinity
-            + self.vec(theta, "intercept")[None, :]
-            + p("constituency_spread") * effect[voters.BLOC_CONSTITUENCY]
+        effect = p("constituency_spread") * jax.random.normal(
+            k_effect, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32
         )
         t0 = jnp.float32(0.0)
         since0 = jnp.float32(self.months_since_1924[0])
@@ -163,21 +197,22 @@ class GermanyModel:
         drift_n = p("opinion_initial_sd") * jax.random.normal(k_drift, (K.N_PARTIES,), jnp.float32)
         drift_r = jnp.zeros((K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32)
         logits = self._logits(
-            theta, base, rad, org, jnp.float32(self.years_since_1924[0]), drift_n, drift_r
+            theta, effect, rad, org, jnp.float32(self.years_since_1924[0]), drift_n, drift_r
         )
         n_k, n_y = K.N_ELECTIONS, len(self.year_labels)
         return GermanyState(
             blocs=VoterBlocs(
                 size=size,
-                base_logit=base,
                 radicalisation=rad,
                 alive=jnp.ones((K.N_BLOCS,), bool),
             ),
             parties=Parties(
                 organisation=org,
                 paramilitary=org * jnp.asarray(K.PARAMILITARY_CAPACITY, jnp.float32),
+                constituency_effect=effect,
                 national_drift=drift_n,
                 regional_drift=drift_r,
+                drift_steps=jnp.int32(0),
                 seat_share=voters.national_shares(size, logits),
             ),
             economy=Economy(unemployed=u0, noise=jnp.float32(0.0), crisis=crisis0),
@@ -219,7 +254,7 @@ class GermanyModel:
     def _logits(
         self,
         theta: jax.Array,
-        base: jax.Array,
+        effect: jax.Array,
         rad: jax.Array,
         org: jax.Array,
         years: jax.Array,
@@ -228,7 +263,8 @@ class GermanyModel:
     ) -> jax.Array:
         mobilisation = jnp.log(org[K.NSDAP] / self.p(theta, "nsdap_organisation_initial"))
         return voters.bloc_logits(
-            base,
+            self.vec(theta, "intercept"),
+            effect,
             rad,
             mobilisation,
             years,
@@ -245,7 +281,74 @@ class GermanyModel:
         return self.advance(state, theta, draw_month(key))
 
     def advance(self, state: GermanyState, theta: jax.Array, d: MonthDraws) -> GermanyState:
-        """One month given its draws (deterministic)."""
+        """One month of one run given its draws (deterministic).
+
+        The same three phases as :meth:`step_batch`, with the election's vote count done
+        unconditionally; the result is used only where an election is held.
+        """
+        mid, due, hold = self.before_election(state, theta, d)
+        return self.after_election(mid, theta, d, due, hold, self.election(mid, theta, d))
+
+    def step_batch(self, keys: jax.Array, states: GermanyState, thetas: jax.Array) -> GermanyState:
+        """One month of a batch of runs (leading axis ``[N]`` on every argument).
+
+        The vote count (a softmax over 210 blocs x 8 parties, and the drift draws) is the
+        costliest part of a month and is needed only where a run holds an election. A
+        ``lax.switch`` skips it when no run of the batch votes, counts only the voting
+        runs (gathered, then scattered back) when a few do (early elections), and counts
+        every run when many do (the scheduled dates). A run's result does not depend on
+        the batch: its count is the same computation in each path, and where it holds no
+        election the count is not used.
+        """
+        unemployment, events = jax.vmap(draw_regular)(keys)
+        n = keys.shape[0]
+        idle = MonthDraws(
+            national_drift=jnp.zeros((n, K.N_PARTIES), jnp.float32),
+            regional_drift=jnp.zeros((n, K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32),
+            unemployment=unemployment,
+            events=events,
+        )
+        mid, due, hold = jax.vmap(self.before_election)(states, thetas, idle)
+
+        def count(index: jax.Array | None) -> Election:
+            # Vote counts for the runs at ``index`` (all runs if None).
+            sub = (lambda x: x) if index is None else (lambda x: x[index])
+            national, regional = jax.vmap(draw_election)(sub(keys))
+            d = MonthDraws(national, regional, sub(unemployment), sub(events))
+            return jax.vmap(self.election)(jax.tree.map(sub, mid), sub(thetas), d)
+
+        def no_vote() -> Election:
+            pa = mid.parties
+            return Election(
+                jnp.zeros((n, K.N_PARTIES), jnp.float32), pa.national_drift, pa.regional_drift
+            )
+
+        def few() -> Election:
+            # Only some runs vote (early elections): count for those alone, scatter back.
+            index = jnp.nonzero(hold, size=cap, fill_value=0)[0]
+            return jax.tree.map(
+                lambda full, part: full.at[index].set(part), no_vote(), count(index)
+            )
+
+        def everyone() -> Election:
+            return count(None)
+
+        voters_n = jnp.sum(hold.astype(jnp.int32))
+        cap = compact_capacity(n)
+        branch = jnp.where(voters_n == 0, 0, jnp.where(voters_n <= cap, 1, 2))
+        result = jax.lax.switch(branch, [no_vote, few, everyone])
+        return jax.vmap(self.after_election)(mid, thetas, idle, due, hold, result)
+
+    def before_election(
+        self, state: GermanyState, theta: jax.Array, d: MonthDraws
+    ) -> tuple[GermanyState, jax.Array, jax.Array]:
+        """Economy, blocs, parties and violence of the month; whether an election is due.
+
+        Returns:
+            ``(mid_state, slot_due, hold)``: the state with this month's economy, blocs,
+            parties and violence (the polity otherwise as it was); whether an election
+            slot falls due; whether the regime holds that election.
+        """
         p = lambda n: self.p(theta, n)  # noqa: E731
         b, pa, ec, po = state.blocs, state.parties, state.economy, state.polity
         t = po.month
@@ -276,16 +379,11 @@ class GermanyModel:
         ) * org_n * (1.0 - org_n)
         org = pa.organisation.at[K.NSDAP].set(jnp.clip(org_n, 0.005, 0.999))
         para = org * jnp.asarray(K.PARAMILITARY_CAPACITY, jnp.float32)
-        drift_n = pa.national_drift + p("opinion_drift_sd") * d.national_drift
-        drift_r = pa.regional_drift + p("regional_drift_sd") * d.regional_drift
         violence = jnp.clip(
             2.0 * crisis * jnp.sqrt(para[K.NSDAP] / 450.0 * (para[K.KPD] / 130.0)), 0.0, 1.0
         )
 
-        # Election, if one is due and the regime still holds elections.
-        years = jnp.asarray(self.years_since_1924)[t]
-        logits = self._logits(theta, b.base_logit, rad, org, years, drift_n, drift_r)
-        shares_now = voters.national_shares(size, logits)
+        # Is an election due, and does the regime still hold elections?
         n_k = K.N_ELECTIONS
         slot = jnp.minimum(po.next_slot, n_k - 1)
         slot_due = (po.next_slot < n_k) & (
@@ -296,7 +394,58 @@ class GermanyModel:
             | (po.regime == K.PRESIDENTIAL)
             | ((po.regime == K.NAZI) & (t - po.regime_since <= 2))
         )
-        hold = slot_due & can_hold
+        mid = GermanyState(
+            blocs=replace(b, size=size, radicalisation=rad),
+            parties=replace(pa, organisation=org, paramilitary=para),
+            economy=Economy(unemployed=unemployed, noise=noise, crisis=crisis),
+            polity=replace(po, violence=violence),
+        )
+        return mid, slot_due, slot_due & can_hold
+
+    def election(self, mid: GermanyState, theta: jax.Array, d: MonthDraws) -> Election:
+        """The vote if an election were held this month.
+
+        The opinion drifts are Gaussian random walks of one increment a month, observed
+        only at elections; here they are brought up to date in one step of the same
+        distribution (``sd * sqrt(months since last realised) * z``).
+
+        Returns:
+            National shares float32 ``[P]`` and the drifts brought up to this month.
+        """
+        t = mid.polity.month
+        pa = mid.parties
+        steps = (t + 1 - pa.drift_steps).astype(jnp.float32)
+        root = jnp.sqrt(jnp.maximum(steps, 0.0))
+        drift_n = pa.national_drift + self.p(theta, "opinion_drift_sd") * root * d.national_drift
+        drift_r = pa.regional_drift + self.p(theta, "regional_drift_sd") * root * d.regional_drift
+        years = jnp.asarray(self.years_since_1924)[t]
+        logits = self._logits(
+            theta,
+            pa.constituency_effect,
+            mid.blocs.radicalisation,
+            pa.organisation,
+            years,
+            drift_n,
+            drift_r,
+        )
+        return Election(voters.national_shares(mid.blocs.size, logits), drift_n, drift_r)
+
+    def after_election(
+        self,
+        mid: GermanyState,
+        theta: jax.Array,
+        d: MonthDraws,
+        slot_due: jax.Array,
+        hold: jax.Array,
+        vote: Election,
+    ) -> GermanyState:
+        """Record the election (where held), then the regime month and the records."""
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        pa, ec, po = mid.parties, mid.economy, mid.polity
+        t = po.month
+        shares_now = vote.shares
+        n_k = K.N_ELECTIONS
+        slot = jnp.minimum(po.next_slot, n_k - 1)
         onehot = (jnp.arange(n_k) == slot) & hold
         shares = jnp.where(onehot[:, None], shares_now[None, :], po.shares)
         held = po.held | onehot
@@ -315,11 +464,11 @@ class GermanyModel:
             early,
             last_election,
             seat_share,
-            para,
-            crisis,
-            unemployed / p("labour_force"),
+            pa.paramilitary,
+            ec.crisis,
+            ec.unemployed / p("labour_force"),
             t >= self.hindenburg_month,
-            violence,
+            po.violence,
             d.events,
             g,
         )
@@ -331,16 +480,15 @@ class GermanyModel:
         cw_month = jnp.where((po.civil_war_month < 0) & rm.civil_war_started, t, po.civil_war_month)
         yi = jnp.asarray(self.year_index)[t]
         return GermanyState(
-            blocs=replace(b, size=size, radicalisation=rad),
+            blocs=mid.blocs,
             parties=replace(
                 pa,
-                organisation=org,
-                paramilitary=para,
-                national_drift=drift_n,
-                regional_drift=drift_r,
                 seat_share=seat_share,
+                national_drift=jnp.where(hold, vote.national_drift, pa.national_drift),
+                regional_drift=jnp.where(hold, vote.regional_drift, pa.regional_drift),
+                drift_steps=jnp.where(hold, t + 1, pa.drift_steps),
             ),
-            economy=Economy(unemployed=unemployed, noise=noise, crisis=crisis),
+            economy=ec,
             polity=Polity(
                 month=t + 1,
                 regime=rm.regime,
@@ -349,7 +497,7 @@ class GermanyModel:
                 next_slot=next_slot,
                 early_election=rm.early_election,
                 united_front=rm.united_front,
-                violence=violence,
+                violence=po.violence,
                 nazi_month=nazi_month,
                 united_front_month=uf_month,
                 civil_war_month=cw_month,
@@ -357,7 +505,7 @@ class GermanyModel:
                 shares=shares,
                 held=held,
                 election_month=election_month,
-                unemployment_sum=po.unemployment_sum.at[yi].add(unemployed),
+                unemployment_sum=po.unemployment_sum.at[yi].add(ec.unemployed),
             ),
         )
 

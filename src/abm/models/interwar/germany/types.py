@@ -17,7 +17,6 @@ class VoterBlocs:
     """Voter blocs: one per (constituency, social milieu)."""
 
     size: jax.Array  # float32 [B], share of the national electorate; sums to 1
-    base_logit: jax.Array  # float32 [B, P], standing party preference, logit
     radicalisation: jax.Array  # float32 [B], crisis felt by the bloc, smoothed (0..~1)
     alive: jax.Array  # bool [B], capacity mask (all True in this slice)
 
@@ -29,8 +28,10 @@ class Parties:
 
     organisation: jax.Array  # float32 [P], 0..1, membership relative to its ceiling
     paramilitary: jax.Array  # float32 [P], thousands of men
+    constituency_effect: jax.Array  # float32 [C, P], standing constituency preference, logit
     national_drift: jax.Array  # float32 [P], random-walk appeal shift, logit
     regional_drift: jax.Array  # float32 [C, P], random-walk appeal shift, logit
+    drift_steps: jax.Array  # int32 [], monthly drift increments realised (at elections)
     seat_share: jax.Array  # float32 [P], vote share at the last election held (sums to 1)
 
 
@@ -84,7 +85,10 @@ class MonthDraws:
     """Every random number one month uses, drawn up front (see ``draw_month``).
 
     Keeping the draws apart from the update makes the update a deterministic function,
-    which the slow reference implementation in the tests reproduces.
+    which the slow reference implementation in the tests reproduces. The two drift
+    fields come from their own subkey and are used only in an election month (the
+    random walks are realised when they are observed), so a batch draws them only when
+    one of its runs votes.
     """
 
     national_drift: jax.Array  # float32 [P], standard normal

@@ -3,13 +3,14 @@
 A bloc ``b`` (constituency ``c``, milieu ``m``) votes for party ``p`` with probability
 ``softmax_p(u_bp)``, where::
 
-    u_bp = base_bp + s_m * (lambda_p r_b + mu_p log(O_N / O_N0) + tau_p y)
+    u_bp = log a_mp + alpha_p + e_cp + s_m * (lambda_p r_b + mu_p log(O_N / O_N0) + tau_p y)
            + w_p + w_cp
 
-``base`` is the standing preference (milieu affinity, national intercept, a constituency
-effect drawn at the start), ``s_m`` the milieu's susceptibility, ``r_b`` its
+``a_mp`` is the milieu's affinity, ``alpha_p`` the national intercept, ``e_cp`` the
+constituency effect drawn at the start, ``s_m`` the milieu's susceptibility, ``r_b`` its
 radicalisation, ``O_N`` the NSDAP's organisation (``O_N0`` at the start), ``y`` years
-since January 1924, and ``w`` random-walk drifts (national and per constituency). The
+since January 1924, and ``w`` random-walk drifts (national and per constituency, one
+Gaussian increment a month, realised when an election observes them). The
 radicalisation follows the crisis the milieu is exposed to, with time constant ``T_r``::
 
     r_b <- r_b + (e_m X - r_b) / T_r
@@ -32,6 +33,9 @@ BLOC_MILIEU = _MIL  # int [B]
 INITIAL_SIZE = _SIZE0  # float [B]
 SUSCEPTIBILITY = K.MILIEU_SUSCEPTIBILITY[_MIL].astype(np.float32)  # [B]
 EXPOSURE = K.MILIEU_CRISIS_EXPOSURE[_MIL].astype(np.float32)  # [B]
+LOG_AFFINITY_CMP = np.log(K.MILIEU_AFFINITY).astype(np.float32)[None, :, :]  # [1, M, P]
+SUSCEPTIBILITY_CMP = K.MILIEU_SUSCEPTIBILITY.astype(np.float32)[None, :, None]  # [1, M, 1]
+assert np.array_equal(_CON, np.repeat(np.arange(K.N_CONSTITUENCIES), K.N_MILIEUX))
 IS_WORKER = (_MIL == K.WORKERS).astype(np.float32)  # [B]
 IS_UNEMPLOYED = (_MIL == K.UNEMPLOYED).astype(np.float32)  # [B]
 #: Electorate in millions used to turn registered unemployed into a voter share; the
@@ -74,7 +78,8 @@ def update_radicalisation(
 
 
 def bloc_logits(
-    base_logit: jax.Array,
+    intercept: jax.Array,
+    constituency_effect: jax.Array,
     radicalisation: jax.Array,
     mobilisation: jax.Array,
     years: jax.Array,
@@ -86,8 +91,12 @@ def bloc_logits(
 ) -> jax.Array:
     """Party logits of every bloc, float32 ``[B, P]`` (see the module equation).
 
+    The standing preference ``base_bp`` is the milieu's affinity (static), the party's
+    national intercept and the constituency's effect.
+
     Args:
-        base_logit: ``[B, P]`` standing preference.
+        intercept: ``[P]`` national intercepts.
+        constituency_effect: ``[C, P]`` constituency effects drawn at the start.
         radicalisation: ``[B]``.
         mobilisation: scalar, ``log(O_N / O_N0)``.
         years: scalar, years since January 1924.
@@ -97,17 +106,16 @@ def bloc_logits(
         mobilisation_loading: ``[P]`` mu.
         trend: ``[P]`` tau, logit per year.
     """
-    dynamic = (
-        radicalisation[:, None] * crisis_loading[None, :]
-        + mobilisation * mobilisation_loading[None, :]
-        + years * trend[None, :]
-    )
-    return (
-        base_logit
-        + SUSCEPTIBILITY[:, None] * dynamic
-        + national_drift[None, :]
-        + regional_drift[BLOC_CONSTITUENCY]
-    )
+    # Blocs are laid out constituency-major (b = c * M + m): work on [C, M, P] views so
+    # that constituency and milieu terms broadcast instead of being gathered.
+    n_c, n_m, n_p = K.N_CONSTITUENCIES, K.N_MILIEUX, K.N_PARTIES
+    rad = radicalisation.reshape(n_c, n_m, 1)
+    common = mobilisation * mobilisation_loading + years * trend  # [P]
+    dynamic = rad * crisis_loading.reshape(1, 1, n_p) + common.reshape(1, 1, n_p)
+    national = (intercept + national_drift).reshape(1, 1, n_p)
+    regional = (constituency_effect + regional_drift).reshape(n_c, 1, n_p)
+    logits = jnp.asarray(LOG_AFFINITY_CMP) + SUSCEPTIBILITY_CMP * dynamic + national + regional
+    return logits.reshape(n_c * n_m, n_p)
 
 
 def national_shares(size: jax.Array, logits: jax.Array) -> jax.Array:

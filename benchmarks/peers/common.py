@@ -1,0 +1,343 @@
+"""What the peer implementations of the Weimar Germany model share.
+
+The peers (:mod:`numpy_germany`, :mod:`mesa_germany`) re-implement abm's
+``interwar.germany`` model from ``docs/ODD.md`` in their own idioms. They share only
+inputs, never model code:
+
+* the scenario's priors (``abm.config.load_scenario``) and a NumPy sampler for them
+  (:func:`sample_params`), with the catalogue's allowed ranges;
+* the static structure of abm's model: the bloc layout, milieu affinities,
+  susceptibility and exposure, paramilitary capacities and initial organisation
+  (``abm.models.interwar.germany.constants`` and ``voters``);
+* the calendar-derived month indices (:class:`Timeline`);
+* the outcome format (:data:`OUTCOMES`) and a summary of it (:func:`summarise`),
+  which can also be built from an abm cube (:func:`summarise_cube`), so that the three
+  implementations are compared on the same numbers.
+
+Per-run outcome format (``simulate(...)`` of every peer returns this dict; ``R`` runs)::
+
+    nazi_power            int   [R]       first month index of Nazi rule, -1 never
+    united_front          int   [R]       first month of a KPD-SPD united front, -1 never
+    german_civil_war      int   [R]       first month of a civil war, -1 never
+    german_regime_1936    int   [R]       REGIME_1936_CATEGORIES code
+    reichstag_share       float [R, 7, 8] vote shares per election slot (0 if not held)
+    reichstag_share/mask  bool  [R, 7, 8] slot held
+    german_unemployment   float [R, Y]    annual mean registered unemployment, millions
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from abm.config import load_scenario
+from abm.engine.priors import Prior
+from abm.models.interwar.germany import constants as K
+from abm.models.interwar.germany import voters
+from abm.models.interwar.germany.model import ORGANISATION_INITIAL
+from abm.models.interwar.germany.parameters import catalogue, party_key
+
+# ---------------------------------------------------------------- sizes
+N_PARTIES = K.N_PARTIES  # 8
+N_MILIEUX = K.N_MILIEUX  # 6
+N_CONSTITUENCIES = K.N_CONSTITUENCIES  # 35
+N_BLOCS = K.N_BLOCS  # 210, bloc b = 6 * constituency + milieu
+N_ELECTIONS = K.N_ELECTIONS  # 7
+#: Agents as abm counts them: 210 voter blocs + 8 parties.
+N_AGENTS = N_BLOCS + N_PARTIES
+#: Months of the shipped calendar, 1924-01 .. 1936-12.
+N_MONTHS = 156
+
+# ---------------------------------------------------------------- static structure
+PARTIES = K.PARTIES
+KPD, SPD, ZENTRUM, DDP, DVP, DNVP, NSDAP, OTHER = range(N_PARTIES)
+WORKERS, UNEMPLOYED = K.WORKERS, K.UNEMPLOYED
+BLOC_CONSTITUENCY, BLOC_MILIEU, INITIAL_SIZE = K.bloc_layout()  # [B], [B], [B]
+#: ln a_{m,p}, the milieu affinities in logit, ``[M, P]`` and per bloc ``[B, P]``.
+LOG_AFFINITY = np.log(K.MILIEU_AFFINITY)
+BLOC_LOG_AFFINITY = LOG_AFFINITY[BLOC_MILIEU]
+SUSCEPTIBILITY = np.asarray(K.MILIEU_SUSCEPTIBILITY, np.float64)  # [M]
+EXPOSURE = np.asarray(K.MILIEU_CRISIS_EXPOSURE, np.float64)  # [M]
+PARAMILITARY_CAPACITY = np.asarray(K.PARAMILITARY_CAPACITY, np.float64)  # [P], thousands
+#: Initial organisation of each party; the NSDAP's entry is replaced by a parameter.
+ORGANISATION_START = np.asarray(ORGANISATION_INITIAL, np.float64)  # [P]
+#: Electorate (millions) that turns registered unemployed into a share of voters.
+ELECTORATE_M = float(voters.ELECTORATE_M)
+
+# ---------------------------------------------------------------- fixed numbers of 7.x
+UNEMPLOYMENT_FLOOR = 0.05  # millions (7.1)
+LABOUR_SHARE_MAX = 0.8  # most of a labour pool that can be unemployed (7.3)
+ORGANISATION_MIN, ORGANISATION_MAX = 0.005, 0.999  # NSDAP organisation clip (7.5)
+SA_CAPACITY, RFB_CAPACITY = 450.0, 130.0  # violence formula (7.8)
+SLUMP_TURN, SLUMP_WIDTH = 0.15, 0.02  # presidential-turn sigmoid (7.11)
+SLUMP_RETURN = 0.12  # return to parliament below this unemployment rate (7.11)
+MIN_REICHSTAG_AGE = 4  # months before a presidential cabinet may dissolve (7.11)
+EARLY_ELECTION_DELAY = 2  # an early election is held this many months after dissolution
+NAZI_ELECTION_GRACE = 2  # a Nazi regime still holds an election this many months in
+LINE_FROM_BELOW = 0.3  # Comintern line outside the third period ("from below")
+COMINTERN_THREAT = (0.05, 0.25, 1.5)  # threat = clip((N - a) / b, 0, c)
+NAZI_REFERENCE_SHARE = 0.33  # appointment hazard is nazi_appointment_rate here
+NAZI_WIN_SHARE = 0.25  # a right-wing civil-war victory is Nazi above this share
+TAKEOVER_REFERENCE_CRISIS = 0.3
+
+REGIMES = K.REGIMES
+PARLIAMENTARY, PRESIDENTIAL, NAZI, AUTHORITARIAN, LEFT, CIVIL_WAR = range(6)
+REGIME_1936_CATEGORIES = K.REGIME_1936_CATEGORIES
+REGIME_TO_1936 = np.asarray(K.REGIME_TO_1936, np.int64)
+
+#: The vector parameters, one per party (``crisis_loading.NSDAP`` ...).
+PARTY_VECTORS = ("crisis_loading", "mobilisation_loading", "trend", "intercept")
+OUTCOMES = (
+    "nazi_power",
+    "united_front",
+    "german_civil_war",
+    "german_regime_1936",
+    "reichstag_share",
+    "reichstag_share/mask",
+    "german_unemployment",
+)
+EVENTS = ("nazi_power", "united_front", "german_civil_war")
+
+
+# ---------------------------------------------------------------- calendar
+@dataclass(frozen=True)
+class Timeline:
+    """Month indices the model needs, from a scenario's calendar.
+
+    Attributes:
+        start_year: year of month index 0.
+        start_month: calendar month (1-12) of month index 0.
+        n_months: simulated months.
+        slot_months: int ``[7]`` month index of each election slot.
+        first_slot: index of the first slot at or after the calendar start.
+        hindenburg_month: month index of 1925-05.
+        recovery_month: month index of 1933-01 (start of the recovery), as a float.
+        month_1936: month index of 1936-12.
+        months_since_1924: float ``[T]`` months since 1924-01 of each month index.
+        year_index: int ``[T]`` calendar year of each month, 0 = first year.
+        months_in_year: int ``[Y]`` simulated months of each calendar year.
+        year_labels: the calendar years.
+    """
+
+    start_year: int
+    start_month: int
+    n_months: int
+    slot_months: np.ndarray
+    first_slot: int
+    hindenburg_month: int
+    recovery_month: float
+    month_1936: int
+    months_since_1924: np.ndarray
+    year_index: np.ndarray
+    months_in_year: np.ndarray
+    year_labels: tuple[int, ...]
+
+    @classmethod
+    def from_calendar(cls, cal: Any) -> Timeline:
+        """From an ``abm.models.interwar.calendar.Calendar``."""
+        years = cal.years
+        labels = cal.year_labels
+        year_index = (years - labels[0]).astype(np.int64)
+        slots = np.array([cal.index_of(s) for s in K.ELECTION_SLOTS], np.int64)
+        month_1936 = cal.index(1936, 12)
+        if month_1936 >= cal.n_months:
+            raise ValueError("the Germany model needs a calendar that reaches 1936-12")
+        return cls(
+            start_year=cal.start_year,
+            start_month=cal.start_month,
+            n_months=cal.n_months,
+            slot_months=slots,
+            first_slot=int(np.sum(slots < 0)),
+            hindenburg_month=cal.index_of(K.HINDENBURG_FROM),
+            recovery_month=float(cal.index(1933, 1)),
+            month_1936=month_1936,
+            months_since_1924=(np.arange(cal.n_months) - cal.index(1924, 1)).astype(float),
+            year_index=year_index,
+            months_in_year=np.bincount(year_index, minlength=len(labels)),
+            year_labels=tuple(labels),
+        )
+
+    def month_of_year(self, year: Any) -> Any:
+        """Fractional month index of a decimal year (1929.75 = start of October 1929)."""
+        return (year - self.start_year) * 12.0 - (self.start_month - 1)
+
+
+# ---------------------------------------------------------------- scenario and priors
+@dataclass(frozen=True)
+class ScenarioInputs:
+    """A scenario's priors, the catalogue's ranges and its timeline."""
+
+    name: str
+    priors: dict[str, Prior]
+    ranges: dict[str, tuple[float, float]]
+    timeline: Timeline
+
+
+def catalogue_ranges() -> dict[str, tuple[float, float]]:
+    """Allowed ``[low, high]`` of every catalogue parameter, by name."""
+    return {p.name: (p.low, p.high) for p in catalogue()}
+
+
+def load(scenario_path: str, overrides: Mapping[str, str] | None = None) -> ScenarioInputs:
+    """Read a scenario YAML (levers, priors, calendar); ``overrides`` as ``--set``."""
+    sc = load_scenario(scenario_path, dict(overrides or {}))
+    return ScenarioInputs(
+        name=sc.name,
+        priors=dict(sc.priors),
+        ranges=catalogue_ranges(),
+        timeline=Timeline.from_calendar(sc.calendar),
+    )
+
+
+def sample_params(
+    priors: Mapping[str, Prior],
+    rng: np.random.Generator,
+    n: int,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+) -> dict[str, np.ndarray]:
+    """Draw ``n`` values of every parameter from its prior (float64 ``[n]`` each).
+
+    Kinds as in ``abm.engine.priors``: ``fixed`` (value), ``uniform`` (low, high),
+    ``normal`` (mean, sd), ``lognormal`` (``exp(N(mu, sigma))``), ``beta`` (``Beta(a, b)``
+    rescaled to the parameter's range), ``triangular`` (low, mode, high); every draw is
+    clipped to the parameter's ``[low, high]`` (the catalogue's range by default).
+    """
+    ranges = catalogue_ranges() if ranges is None else ranges
+    out: dict[str, np.ndarray] = {}
+    for name, prior in priors.items():
+        low, high = ranges[name]
+        a = prior.args
+        if prior.kind == "fixed":
+            x = np.full(n, a["value"])
+        elif prior.kind == "uniform":
+            x = rng.uniform(a["low"], a["high"], n)
+        elif prior.kind == "normal":
+            x = rng.normal(a["mean"], a["sd"], n)
+        elif prior.kind == "lognormal":
+            x = np.exp(rng.normal(a["mu"], a["sigma"], n))
+        elif prior.kind == "beta":
+            x = low + (high - low) * rng.beta(a["a"], a["b"], n)
+        elif prior.kind == "triangular":
+            if a["low"] == a["high"]:
+                x = np.full(n, a["low"])
+            else:
+                x = rng.triangular(a["low"], a["mode"], a["high"], n)
+        else:
+            raise ValueError(f"{name}: unknown prior kind {prior.kind!r}")
+        out[name] = np.clip(x, low, high)
+    return out
+
+
+def party_vector(params: Mapping[str, Any], name: str) -> np.ndarray:
+    """Per-party parameter ``name`` stacked on a last axis: ``[..., P]``."""
+    return np.stack(
+        [np.asarray(params[f"{name}.{party_key(p)}"], np.float64) for p in PARTIES], axis=-1
+    )
+
+
+# ---------------------------------------------------------------- summaries
+#: Index of each election slot label and party name in the outcome arrays.
+SLOT_INDEX = {s: i for i, s in enumerate(K.ELECTION_SLOTS)}
+PARTY_INDEX = {p: i for i, p in enumerate(PARTIES)}
+
+
+def _mean_se(x: np.ndarray) -> tuple[float, float, int]:
+    n = int(x.size)
+    if n == 0:
+        return math.nan, math.nan, 0
+    sd = float(np.std(x, ddof=1)) if n > 1 else math.nan
+    return float(np.mean(x)), sd / math.sqrt(n), n
+
+
+def _prob_se(hit: np.ndarray) -> tuple[float, float, int]:
+    n = int(hit.size)
+    p = float(np.mean(hit))
+    return p, math.sqrt(max(p * (1.0 - p), 0.0) / n), n
+
+
+def summarise(out: Mapping[str, np.ndarray], year_labels: tuple[int, ...] | None = None) -> dict:
+    """Per-run outcomes -> ``{key: (estimate, standard error, runs)}``.
+
+    Keys: ``nazi_power``, ``united_front``, ``german_civil_war`` (probability the event
+    happens), ``german_regime_1936/<category>`` (share), ``reichstag_share/<slot>/<party>``
+    (mean over runs where the slot was held), ``election_held/<slot>`` (probability the
+    slot's election is held), ``german_unemployment/<year>`` (mean).
+    """
+    res: dict[str, tuple[float, float, int]] = {}
+    for name in EVENTS:
+        res[name] = _prob_se(np.asarray(out[name]) >= 0)
+    regime = np.asarray(out["german_regime_1936"])
+    for i, cat in enumerate(REGIME_1936_CATEGORIES):
+        res[f"german_regime_1936/{cat}"] = _prob_se(regime == i)
+    share = np.asarray(out["reichstag_share"])
+    mask = np.asarray(out["reichstag_share/mask"])
+    for s, k in SLOT_INDEX.items():
+        res[f"election_held/{s}"] = _prob_se(mask[:, k, 0])
+        for p, j in PARTY_INDEX.items():
+            res[f"reichstag_share/{s}/{p}"] = _mean_se(share[:, k, j][mask[:, k, j]])
+    unemp = np.asarray(out["german_unemployment"])
+    years = year_labels or tuple(range(1924, 1924 + unemp.shape[1]))
+    for i, y in enumerate(years):
+        res[f"german_unemployment/{y}"] = _mean_se(unemp[:, i])
+    return res
+
+
+def _hist_mean_se(hist: np.ndarray, edges: np.ndarray) -> tuple[float, float, int]:
+    n = int(hist.sum())
+    if n == 0:
+        return math.nan, math.nan, 0
+    centre = 0.5 * (edges[1:] + edges[:-1])
+    mean = float((hist * centre).sum() / n)
+    var = float((hist * (centre - mean) ** 2).sum() / max(n - 1, 1))
+    return mean, math.sqrt(var / n), n
+
+
+def summarise_cube(ds: Any) -> dict:
+    """The same summary as :func:`summarise` from an abm cube of one sweep point.
+
+    Probabilities and their binomial SEs are the cube's own; a quantity's mean is the
+    cube's exact mean and its SE the standard deviation of its fixed-bin histogram
+    (bins of 0.001 vote share and 0.01 million persons, far finer than the spread).
+    """
+    n_runs = int(ds["n_runs"])
+    res: dict[str, tuple[float, float, int]] = {}
+    for name in EVENTS:
+        res[name] = (float(ds[f"{name}_prob"]), float(ds[f"{name}_se"]), n_runs)
+    for i, cat in enumerate(REGIME_1936_CATEGORIES):
+        res[f"german_regime_1936/{cat}"] = (
+            float(ds["german_regime_1936_share"].values[i]),
+            float(ds["german_regime_1936_se"].values[i]),
+            n_runs,
+        )
+    held = np.asarray(ds["reichstag_share_n"].values)[:, 0] / n_runs
+    for s, k in SLOT_INDEX.items():
+        p = float(held[k])
+        res[f"election_held/{s}"] = (p, math.sqrt(p * (1.0 - p) / n_runs), n_runs)
+    for q in ("reichstag_share", "german_unemployment"):
+        hist = np.asarray(ds[f"{q}_hist"].values)
+        edges = np.asarray(ds[f"{q}_hist"].attrs["bin_edges"], np.float64)
+        mean = np.asarray(ds[f"{q}_mean"].values)
+        if q == "reichstag_share":
+            cells = [
+                (f"{q}/{s}/{p}", (k, j))
+                for s, k in SLOT_INDEX.items()
+                for p, j in PARTY_INDEX.items()
+            ]
+        else:
+            cells = [(f"{q}/{y}", (i,)) for i, y in enumerate(ds["year"].values.tolist())]
+        for key, idx in cells:
+            _, se, n = _hist_mean_se(hist[idx], edges)
+            res[key] = (float(mean[idx]), se, n)
+    return res
+
+
+def z_score(a: tuple[float, float, int], b: tuple[float, float, int]) -> float:
+    """``(a - b) / sqrt(se_a^2 + se_b^2)`` of two ``(estimate, se, n)`` summaries."""
+    se = math.sqrt(a[1] ** 2 + b[1] ** 2)
+    if se == 0.0:
+        return 0.0 if a[0] == b[0] else math.copysign(math.inf, a[0] - b[0])
+    return (a[0] - b[0]) / se

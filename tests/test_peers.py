@@ -1,0 +1,172 @@
+"""The benchmark peers (``benchmarks/peers``) compute what abm computes, statistically.
+
+abm's Germany model, the hand-vectorised NumPy peer and the Mesa peer are run on the
+shipped scenarios with different random streams (JAX threefry, NumPy PCG64), so they can
+only agree in distribution: each statistic (event probabilities, mean Reichstag shares
+where the slot was held, mean 1932 unemployment) must lie within ``Z_MAX`` combined
+standard errors of abm's. Every comparison also checks that it is not vacuous (the
+standard errors are small enough to see a real difference), and a deliberately wrong
+peer (no Depression) must be told apart from abm by the same comparison.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.peers import common, mesa_germany, numpy_germany  # noqa: E402
+
+SCENARIOS = {
+    "otl": str(ROOT / "configs" / "scenarios" / "otl.yaml"),
+    "trotsky": str(ROOT / "configs" / "scenarios" / "trotsky.yaml"),
+}
+#: Runs per scenario: abm (one compile, then cheap), the NumPy peer, the Mesa peer
+#: (about 0.3 s a run on one core).
+ABM_RUNS, NUMPY_RUNS, MESA_RUNS = 2000, 1000, 80
+#: Largest allowed |difference| in combined standard errors.
+Z_MAX = 4.5
+
+SLOTS = ("1930-09", "1932-07")
+PARTIES = ("NSDAP", "KPD", "SPD")
+SHARES = tuple(f"reichstag_share/{s}/{p}" for s in SLOTS for p in PARTIES)
+UNEMPLOYMENT = ("german_unemployment/1932",)
+EVENTS = {
+    "otl": ("nazi_power",),
+    "trotsky": ("nazi_power", "united_front", "german_civil_war"),
+}
+#: Largest standard error that still makes a comparison informative, per statistic kind
+#: and implementation (the Mesa peer runs far fewer runs).
+MAX_SE = {
+    "abm": {"event": 0.02, "share": 0.005, "unemployment": 0.05},
+    "numpy": {"event": 0.02, "share": 0.005, "unemployment": 0.05},
+    "mesa": {"event": 0.06, "share": 0.01, "unemployment": 0.1},
+}
+
+
+# ---------------------------------------------------------------- runs (cached)
+@functools.cache
+def abm_summary(scenario: str) -> dict:
+    from abm.api import run
+
+    ds = run(SCENARIOS[scenario], runs=ABM_RUNS, seed=0, chunk_size=1024)
+    return common.summarise_cube(ds)
+
+
+@functools.cache
+def numpy_summary(scenario: str, **overrides: str) -> dict:
+    out = numpy_germany.simulate(SCENARIOS[scenario], NUMPY_RUNS, seed=1, overrides=overrides)
+    return common.summarise(out)
+
+
+@functools.cache
+def mesa_summary(scenario: str) -> dict:
+    return common.summarise(mesa_germany.simulate(SCENARIOS[scenario], MESA_RUNS, seed=2))
+
+
+PEERS = {"numpy": numpy_summary, "mesa": mesa_summary}
+
+
+# ---------------------------------------------------------------- comparison
+def z_event(a: tuple, b: tuple) -> float:
+    """Difference of two probabilities in standard errors of the pooled proportion.
+
+    Pooling keeps the standard error honest when one side saw no event at all (a rare
+    event in a small Mesa sample): the binomial SE of 0/80 would be 0.
+    """
+    (pa, _, na), (pb, _, nb) = a, b
+    pooled = (pa * na + pb * nb) / (na + nb)
+    se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / na + 1.0 / nb))
+    return 0.0 if se == 0.0 else (pa - pb) / se
+
+
+def z_scores(scenario: str, ref: dict, peer: dict) -> dict[str, float]:
+    """Every compared statistic of a scenario -> (peer - abm) in combined SEs."""
+    out = {k: z_event(peer[k], ref[k]) for k in EVENTS[scenario]}
+    out.update({k: common.z_score(peer[k], ref[k]) for k in SHARES + UNEMPLOYMENT})
+    return out
+
+
+def kind(key: str) -> str:
+    if key.startswith("reichstag_share/"):
+        return "share"
+    if key.startswith("german_unemployment/"):
+        return "unemployment"
+    return "event"
+
+
+def check_informative(summary: dict, scenario: str, who: str) -> None:
+    """The comparison could see a real difference: small SEs, enough runs per slot."""
+    for key in EVENTS[scenario] + SHARES + UNEMPLOYMENT:
+        est, se, n = summary[key]
+        assert math.isfinite(est), (who, key, summary[key])
+        assert se < MAX_SE[who][kind(key)], (who, key, summary[key])
+        if kind(key) == "share":
+            assert n >= 30, (who, key, summary[key])
+            assert se > 0.0, (who, key, summary[key])
+
+
+# ---------------------------------------------------------------- tests
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("peer", list(PEERS))
+def test_peer_agrees_with_abm(peer: str, scenario: str) -> None:
+    ref = abm_summary(scenario)
+    got = PEERS[peer](scenario)
+    check_informative(ref, scenario, "abm")
+    check_informative(got, scenario, peer)
+    z = z_scores(scenario, ref, got)
+    bad = {k: round(v, 2) for k, v in z.items() if not abs(v) < Z_MAX}
+    assert not bad, f"{peer} vs abm on {scenario}: {bad} (all: { {k: round(v, 2) for k, v in z.items()} })"
+
+
+def test_events_are_not_degenerate() -> None:
+    """The event comparisons test something: the probabilities are neither 0 nor 1."""
+    otl, trotsky = abm_summary("otl"), abm_summary("trotsky")
+    assert 0.3 < otl["nazi_power"][0] < 0.95
+    assert 0.2 < trotsky["united_front"][0] < 0.95
+    assert 0.05 < trotsky["german_civil_war"][0] < 0.8
+    # the scenarios differ where the levers act, and the NumPy peer sees it too
+    for summary in (abm_summary, numpy_summary):
+        assert summary("trotsky")["united_front"][0] > summary("otl")["united_front"][0] + 0.3
+
+
+def test_a_wrong_peer_is_caught() -> None:
+    """A peer without the Depression (severity pinned at 0) disagrees with abm's default.
+
+    The same statistics and threshold as above must flag it, so a broken economy, and
+    what follows from it (the NSDAP's rise, the appointment), would not pass unnoticed.
+    """
+    ref = abm_summary("otl")
+    wrong = numpy_summary("otl", depression_severity="0")
+    z = z_scores("otl", ref, wrong)
+    assert abs(z["german_unemployment/1932"]) > Z_MAX
+    assert abs(z["nazi_power"]) > Z_MAX
+    assert abs(z["reichstag_share/1932-07/NSDAP"]) > Z_MAX
+
+
+def test_output_format() -> None:
+    """The peers return abm's outcome names with the documented shapes."""
+    n = 3
+    for module in (numpy_germany, mesa_germany):
+        assert module.N_AGENTS == 218
+        assert module.N_MONTHS == 156
+    out_np = numpy_germany.simulate(SCENARIOS["otl"], n, seed=5)
+    out_mesa = mesa_germany.simulate(SCENARIOS["otl"], n, seed=5)
+    for out in (out_np, out_mesa):
+        assert tuple(out) == common.OUTCOMES
+        for name in common.EVENTS + ("german_regime_1936",):
+            assert out[name].shape == (n,)
+        assert out["reichstag_share"].shape == (n, 7, 8)
+        assert out["reichstag_share/mask"].shape == (n, 7, 8)
+        assert out["reichstag_share/mask"].dtype == bool
+        assert out["german_unemployment"].shape == (n, 13)
+        # the first two slots (1924) are always held, and their shares sum to one
+        assert out["reichstag_share/mask"][:, :2].all()
+        assert abs(out["reichstag_share"][:, :2].sum(axis=-1) - 1.0).max() < 1e-9
