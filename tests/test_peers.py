@@ -123,7 +123,9 @@ def test_peer_agrees_with_abm(peer: str, scenario: str) -> None:
     check_informative(got, scenario, peer)
     z = z_scores(scenario, ref, got)
     bad = {k: round(v, 2) for k, v in z.items() if not abs(v) < Z_MAX}
-    assert not bad, f"{peer} vs abm on {scenario}: {bad} (all: { {k: round(v, 2) for k, v in z.items()} })"
+    assert not bad, (
+        f"{peer} vs abm on {scenario}: {bad} (all: { {k: round(v, 2) for k, v in z.items()} })"
+    )
 
 
 def test_events_are_not_degenerate() -> None:

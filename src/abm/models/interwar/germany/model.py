@@ -47,19 +47,21 @@ def draw_regular(key: jax.Array) -> tuple[jax.Array, jax.Array]:
     )
 
 
-def draw_election(key: jax.Array) -> tuple[jax.Array, jax.Array]:
+def draw_election(
+    key: jax.Array, n_constituencies: int = K.N_CONSTITUENCIES
+) -> tuple[jax.Array, jax.Array]:
     """The drift draws of an election month: national ``[P]``, regional ``[C, P]``."""
     k_n, k_r = jax.random.split(jax.random.fold_in(key, 1))
     return (
         jax.random.normal(k_n, (K.N_PARTIES,), jnp.float32),
-        jax.random.normal(k_r, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32),
+        jax.random.normal(k_r, (n_constituencies, K.N_PARTIES), jnp.float32),
     )
 
 
-def draw_month(key: jax.Array) -> MonthDraws:
+def draw_month(key: jax.Array, n_constituencies: int = K.N_CONSTITUENCIES) -> MonthDraws:
     """Every random number of one month (shapes in :class:`MonthDraws`)."""
     unemployment, events = draw_regular(key)
-    national, regional = draw_election(key)
+    national, regional = draw_election(key, n_constituencies)
     return MonthDraws(
         national_drift=national,
         regional_drift=regional,
@@ -91,12 +93,15 @@ class GermanyModel:
 
     Args:
         calendar: the simulation calendar.
+        replicas: sub-constituencies per constituency (capacity scaling for benchmarks;
+            1 is the historical map of 35 constituencies and 210 voter blocs).
     """
 
     name = "interwar.germany"
 
-    def __init__(self, calendar: Calendar | None = None) -> None:
+    def __init__(self, calendar: Calendar | None = None, replicas: int = 1) -> None:
         self.calendar = calendar or Calendar(1924, 1, 156)
+        self.layout = voters.Layout(replicas)
         cal = self.calendar
         if cal.index(1936, 12) >= cal.n_months:
             raise ValueError(
@@ -123,7 +128,7 @@ class GermanyModel:
             (np.arange(self.n_months) - cal.index_of("1924-01")) / 12.0
         ).astype(np.float32)
         self.months_since_1924 = (self.years_since_1924 * 12.0).round().astype(np.float32)
-        self.n_agents = K.N_BLOCS + K.N_PARTIES
+        self.n_agents = self.layout.n_blocs + K.N_PARTIES
         self.outcome_specs: tuple[OutcomeSpec, ...] = (
             EventOutcome("nazi_power", "the NSDAP leader heads the German government"),
             EventOutcome("united_front", "KPD and SPD form a united front"),
@@ -182,8 +187,9 @@ class GermanyModel:
         """State at the calendar's first month (before it is simulated)."""
         p = lambda n: self.p(theta, n)  # noqa: E731
         k_effect, k_drift = jax.random.split(key)
+        n_c = self.layout.n_constituencies
         effect = p("constituency_spread") * jax.random.normal(
-            k_effect, (K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32
+            k_effect, (n_c, K.N_PARTIES), jnp.float32
         )
         t0 = jnp.float32(0.0)
         since0 = jnp.float32(self.months_since_1924[0])
@@ -191,11 +197,14 @@ class GermanyModel:
         crisis0 = economy.crisis_index(
             since0, u0, p("labour_force"), p("hyperinflation_aftershock"), p("aftershock_months")
         )
-        size = voters.redistribute_unemployed(jnp.asarray(voters.INITIAL_SIZE, jnp.float32), u0)
+        layout = self.layout
+        size = voters.redistribute_unemployed(
+            jnp.asarray(layout.initial_size, jnp.float32), u0, layout
+        )
         org = jnp.asarray(ORGANISATION_INITIAL).at[K.NSDAP].set(p("nsdap_organisation_initial"))
-        rad = jnp.asarray(voters.EXPOSURE) * crisis0
+        rad = jnp.asarray(layout.exposure) * crisis0
         drift_n = p("opinion_initial_sd") * jax.random.normal(k_drift, (K.N_PARTIES,), jnp.float32)
-        drift_r = jnp.zeros((K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32)
+        drift_r = jnp.zeros((n_c, K.N_PARTIES), jnp.float32)
         logits = self._logits(
             theta, effect, rad, org, jnp.float32(self.years_since_1924[0]), drift_n, drift_r
         )
@@ -204,7 +213,7 @@ class GermanyModel:
             blocs=VoterBlocs(
                 size=size,
                 radicalisation=rad,
-                alive=jnp.ones((K.N_BLOCS,), bool),
+                alive=jnp.ones((layout.n_blocs,), bool),
             ),
             parties=Parties(
                 organisation=org,
@@ -273,12 +282,13 @@ class GermanyModel:
             self.vec(theta, "crisis_loading"),
             self.vec(theta, "mobilisation_loading"),
             self.vec(theta, "trend"),
+            self.layout,
         )
 
     # ------------------------------------------------------------------ step
     def step(self, key: jax.Array, state: GermanyState, theta: jax.Array) -> GermanyState:
         """One month: draw, then :meth:`advance`."""
-        return self.advance(state, theta, draw_month(key))
+        return self.advance(state, theta, draw_month(key, self.layout.n_constituencies))
 
     def advance(self, state: GermanyState, theta: jax.Array, d: MonthDraws) -> GermanyState:
         """One month of one run given its draws (deterministic).
@@ -304,7 +314,7 @@ class GermanyModel:
         n = keys.shape[0]
         idle = MonthDraws(
             national_drift=jnp.zeros((n, K.N_PARTIES), jnp.float32),
-            regional_drift=jnp.zeros((n, K.N_CONSTITUENCIES, K.N_PARTIES), jnp.float32),
+            regional_drift=jnp.zeros((n, self.layout.n_constituencies, K.N_PARTIES), jnp.float32),
             unemployment=unemployment,
             events=events,
         )
@@ -313,7 +323,8 @@ class GermanyModel:
         def count(index: jax.Array | None) -> Election:
             # Vote counts for the runs at ``index`` (all runs if None).
             sub = (lambda x: x) if index is None else (lambda x: x[index])
-            national, regional = jax.vmap(draw_election)(sub(keys))
+            n_c = self.layout.n_constituencies
+            national, regional = jax.vmap(lambda k: draw_election(k, n_c))(sub(keys))
             d = MonthDraws(national, regional, sub(unemployment), sub(events))
             return jax.vmap(self.election)(jax.tree.map(sub, mid), sub(thetas), d)
 
@@ -369,8 +380,10 @@ class GermanyModel:
         )
 
         # Voter blocs.
-        size = voters.redistribute_unemployed(b.size, unemployed)
-        rad = voters.update_radicalisation(b.radicalisation, crisis, p("radicalisation_months"))
+        size = voters.redistribute_unemployed(b.size, unemployed, self.layout)
+        rad = voters.update_radicalisation(
+            b.radicalisation, crisis, p("radicalisation_months"), self.layout
+        )
 
         # Parties: the NSDAP organises in the crisis; paramilitaries follow organisation.
         org_n = pa.organisation[K.NSDAP]
