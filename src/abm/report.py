@@ -120,8 +120,11 @@ def comparison_rows(
 def _fmt(v: float, se: float = math.nan) -> str:
     if math.isnan(v):
         return "n/a"
-    text = f"{v:.4g}" if abs(v) >= 10 else f"{v:.3f}"
-    return text if math.isnan(se) else f"{text} ±{se:.3f}"
+    if math.isnan(se):
+        return f"{v:.4g}" if abs(v) >= 10 else f"{v:.3f}"
+    # Enough decimals to show the standard error's first significant digit.
+    digits = 3 if se <= 0 else max(3, -math.floor(math.log10(se)))
+    return f"{v:.{digits}f} ±{se:.{digits}f}"
 
 
 def format_comparison(rows: Sequence[dict[str, Any]], name_a: str, name_b: str) -> str:
