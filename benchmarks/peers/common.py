@@ -57,9 +57,8 @@ PARTIES = K.PARTIES
 KPD, SPD, ZENTRUM, DDP, DVP, DNVP, NSDAP, OTHER = range(N_PARTIES)
 WORKERS, UNEMPLOYED = K.WORKERS, K.UNEMPLOYED
 BLOC_CONSTITUENCY, BLOC_MILIEU, INITIAL_SIZE = K.bloc_layout()  # [B], [B], [B]
-#: ln a_{m,p}, the milieu affinities in logit, ``[M, P]`` and per bloc ``[B, P]``.
+#: ln a_{m,p}, the milieu affinities in logit, ``[M, P]``.
 LOG_AFFINITY = np.log(K.MILIEU_AFFINITY)
-BLOC_LOG_AFFINITY = LOG_AFFINITY[BLOC_MILIEU]
 SUSCEPTIBILITY = np.asarray(K.MILIEU_SUSCEPTIBILITY, np.float64)  # [M]
 EXPOSURE = np.asarray(K.MILIEU_CRISIS_EXPOSURE, np.float64)  # [M]
 PARAMILITARY_CAPACITY = np.asarray(K.PARAMILITARY_CAPACITY, np.float64)  # [P], thousands
@@ -67,6 +66,23 @@ PARAMILITARY_CAPACITY = np.asarray(K.PARAMILITARY_CAPACITY, np.float64)  # [P], 
 ORGANISATION_START = np.asarray(ORGANISATION_INITIAL, np.float64)  # [P]
 #: Electorate (millions) that turns registered unemployed into a share of voters.
 ELECTORATE_M = float(voters.ELECTORATE_M)
+
+
+def layout(replicas: int = 1) -> Any:
+    """abm's static bloc layout, each constituency split into ``replicas`` equal parts.
+
+    ``abm.models.interwar.germany.voters.Layout``: constituency-major, ``b = c * 6 + m``,
+    with ``n_constituencies``, ``n_blocs``, ``constituency``, ``milieu`` and
+    ``initial_size``; every sub-constituency has its own effects and drift (abm's
+    capacity scaling for benchmarks). ``replicas=1`` is the historical map (210 blocs).
+    """
+    return voters.Layout(int(replicas))
+
+
+def n_agents(replicas: int = 1) -> int:
+    """Agents as abm counts them: voter blocs plus parties."""
+    return N_BLOCS * int(replicas) + N_PARTIES
+
 
 # ---------------------------------------------------------------- fixed numbers of 7.x
 UNEMPLOYMENT_FLOOR = 0.05  # millions (7.1)

@@ -9,11 +9,14 @@ normals; ``self.random``, Python's ``random.Random``, for each decision's unifor
 
 Agents: 210 :class:`VoterBloc` (35 constituencies x 6 milieux) and 8 :class:`Party`.
 Each run draws its own parameters from the scenario's priors with the model's ``rng``.
-Results agree with abm statistically (different random streams), not bit for bit.
+Parties take one drift step a month; blocs are polled only when an election is held (the
+vote is not used otherwise). Results agree with abm statistically (different random
+streams), not bit for bit.
 
 Entry point: :func:`simulate` (scenario YAML, runs, seed) -> per-run outcome arrays
 named as abm's ``GermanyModel.outcomes`` (format in :mod:`common`), a plain loop over
-runs, each with its own seed.
+runs, each with its own seed. ``replicas`` splits each constituency into equal
+sub-constituencies, as abm's capacity scaling does.
 """
 
 from __future__ import annotations
@@ -97,7 +100,9 @@ class Party(mesa.Agent):
         regional_drift: appeal shift in each constituency, logit ``[C]``.
     """
 
-    def __init__(self, model: WeimarModel, index: int, organisation: float, drift: float):
+    def __init__(
+        self, model: WeimarModel, index: int, organisation: float, drift: float, n_con: int
+    ):
         super().__init__(model)
         self.index = index
         self.label = c.PARTIES[index]
@@ -105,7 +110,7 @@ class Party(mesa.Agent):
         self.organisation = organisation
         self.paramilitary = organisation * self.capacity
         self.national_drift = drift
-        self.regional_drift = np.zeros(c.N_CONSTITUENCIES)
+        self.regional_drift = np.zeros(n_con)
 
     def step(self) -> None:
         """Organise (the NSDAP only, 7.5), arm (7.6), drift (7.7)."""
@@ -120,7 +125,9 @@ class Party(mesa.Agent):
             self.organisation = min(max(o, c.ORGANISATION_MIN), c.ORGANISATION_MAX)
         self.paramilitary = self.organisation * self.capacity
         self.national_drift += p["opinion_drift_sd"] * m.rng.standard_normal()
-        self.regional_drift += p["regional_drift_sd"] * m.rng.standard_normal(c.N_CONSTITUENCIES)
+        self.regional_drift += p["regional_drift_sd"] * m.rng.standard_normal(
+            self.regional_drift.size
+        )
 
 
 class WeimarModel(mesa.Model):
@@ -129,11 +136,14 @@ class WeimarModel(mesa.Model):
     Args:
         scenario: a scenario's priors and timeline (``common.load``).
         seed: seed of ``self.rng`` and ``self.random``.
+        replicas: sub-constituencies per constituency (1: the 35 historical ones).
     """
 
-    def __init__(self, scenario: c.ScenarioInputs, seed: int | None = None):
+    def __init__(self, scenario: c.ScenarioInputs, seed: int | None = None, replicas: int = 1):
         super().__init__(seed=seed)
         tl = self.timeline = scenario.timeline
+        layout = c.layout(replicas)
+        n_con = layout.n_constituencies
         # One draw of every parameter from the priors.
         draw = c.sample_params(scenario.priors, self.rng, 1, scenario.ranges)
         p = self.p = {name: float(x[0]) for name, x in draw.items()}
@@ -153,15 +163,15 @@ class WeimarModel(mesa.Model):
         self.crisis = self.crisis_index(0)
 
         # Voter blocs; base preferences carry a random effect of each constituency.
-        effect = self.rng.standard_normal((c.N_CONSTITUENCIES, c.N_PARTIES))
+        effect = self.rng.standard_normal((n_con, c.N_PARTIES))
         intercept = c.party_vector(p, "intercept")
         self.labour_pools = []
-        for con in range(c.N_CONSTITUENCIES):
+        for con in range(n_con):
             blocs = {}
             for mil in range(c.N_MILIEUX):
                 b = con * c.N_MILIEUX + mil
                 base = c.LOG_AFFINITY[mil] + intercept + p["constituency_spread"] * effect[con]
-                blocs[mil] = VoterBloc(self, con, mil, float(c.INITIAL_SIZE[b]), base)
+                blocs[mil] = VoterBloc(self, con, mil, float(layout.initial_size[b]), base)
             self.labour_pools.append((blocs[c.WORKERS], blocs[c.UNEMPLOYED]))
         self.labour_market()
 
@@ -169,7 +179,7 @@ class WeimarModel(mesa.Model):
         for i in range(c.N_PARTIES):
             org = p["nsdap_organisation_initial"] if i == c.NSDAP else c.ORGANISATION_START[i]
             drift = p["opinion_initial_sd"] * self.rng.standard_normal()
-            Party(self, i, float(org), drift)
+            Party(self, i, float(org), drift, n_con)
         self.parties = sorted(self.agents_by_type[Party], key=lambda a: a.index)
         self.violence = 0.0
 
@@ -227,7 +237,7 @@ class WeimarModel(mesa.Model):
         size = np.array(blocs.get("size"))
         return size @ np.array(blocs.get("vote")) / size.sum()
 
-    def election(self, t: int, shares_now: np.ndarray) -> None:
+    def election(self, t: int) -> None:
         """Hold the next slot's election if it is due and the regime allows it (7.10)."""
         k = self.next_slot
         if k >= c.N_ELECTIONS:
@@ -238,9 +248,10 @@ class WeimarModel(mesa.Model):
             self.regime == c.NAZI and t - self.regime_since <= c.NAZI_ELECTION_GRACE
         )
         if can_hold:
-            self.shares[k] = shares_now
+            shares = self.poll(self.timeline.months_since_1924[t] / 12.0)
+            self.shares[k] = shares
             self.held[k] = True
-            self.seat_share = shares_now
+            self.seat_share = shares
             self.last_election = t
         self.next_slot = k + 1
         self.early_election = -1
@@ -356,8 +367,8 @@ class WeimarModel(mesa.Model):
         sa = self.parties[c.NSDAP].paramilitary / c.SA_CAPACITY
         rfb = self.parties[c.KPD].paramilitary / c.RFB_CAPACITY
         self.violence = min(max(2.0 * self.crisis * math.sqrt(sa * rfb), 0.0), 1.0)
-        # This month's vote; an election if one is due; then the regime month.
-        self.election(t, self.poll(tl.months_since_1924[t] / 12.0))
+        # An election if one is due (the blocs are polled), then the regime month.
+        self.election(t)
         war_starts = self.regime_month(t)
         # Records.
         if self.nazi_month < 0 and self.regime == c.NAZI:
@@ -391,6 +402,7 @@ def simulate(
     n_runs: int,
     seed: int,
     overrides: Mapping[str, str] | None = None,
+    replicas: int = 1,
 ) -> dict[str, np.ndarray]:
     """Simulate ``n_runs`` runs of a scenario, one ``WeimarModel`` after another.
 
@@ -401,6 +413,7 @@ def simulate(
         n_runs: Monte Carlo runs.
         seed: seed of the whole batch.
         overrides: ``NAME=VALUE`` pins, as abm's ``--set``.
+        replicas: sub-constituencies per constituency (abm's capacity scaling).
 
     Returns:
         Per-run outcomes named as abm's ``outcomes()`` (see :mod:`common`).
@@ -409,7 +422,7 @@ def simulate(
     seeds = np.random.SeedSequence(seed).generate_state(n_runs, np.uint64)
     runs = []
     for run_seed in seeds:
-        model = WeimarModel(scenario, seed=int(run_seed))
+        model = WeimarModel(scenario, seed=int(run_seed), replicas=replicas)
         model.run_model()
         runs.append(model.outcomes())
     return {key: np.stack([np.asarray(r[key]) for r in runs]) for key in c.OUTCOMES}

@@ -3,19 +3,28 @@
 A peer of abm's ``interwar.germany`` model (``docs/ODD.md``) for performance
 comparisons, written the way a scientist fluent in NumPy would write it without abm:
 state is a handful of arrays with a leading run axis (``R`` runs, ``B`` = 210 voter
-blocs, ``P`` = 8 parties, ``C`` = 35 constituencies), and the only Python loop is over
-the 156 months. Arithmetic is float64 (NumPy's default; ``dtype=np.float32`` is accepted
-and makes every float array and draw float32).
+blocs, ``P`` = 8 parties, ``C`` = 35 constituencies: ``[R, B]`` bloc sizes and
+radicalisation, ``[R, C, P]`` constituency effects and regional drift, ``[R, P]``
+parties, ``[R]`` economy and polity), and the only Python loop is over the 156 months.
+Arithmetic is float64 (NumPy's default; ``dtype=np.float32`` makes every float array
+and draw float32).
 
-Random numbers come from one ``numpy.random.default_rng(seed)`` stream, drawn in the
-same shapes and distributions as abm draws them (abm uses JAX's threefry, so results
-agree with abm statistically, not bit for bit): the parameters from the scenario's
-priors, then at init the constituency effects ``[R, C, P]`` and initial national drift
-``[R, P]``, then each month the national drift ``[R, P]``, regional drift ``[R, C, P]``,
-unemployment ``[R]`` normals and 11 event uniforms ``[R, 11]``.
+As in abm, the vote (a softmax over 210 blocs x 8 parties, the costliest step) is
+counted only for the runs that hold an election that month, and the opinion drifts, a
+Gaussian random walk of one increment a month that only the vote observes, are realised
+when it does (``sd * sqrt(months since last realised) * z``: the monthly walk's exact
+distribution at every election; ODD 7.7).
+
+Random numbers come from one ``numpy.random.default_rng(seed)`` stream in abm's shapes
+and distributions (abm uses JAX's threefry, so results agree with abm statistically, not
+bit for bit): the parameters from the scenario's priors; at init the constituency
+effects ``[R, C, P]`` and initial national drift ``[R, P]``; each month an unemployment
+normal ``[R]`` and 11 event uniforms ``[R, 11]``; at an election the national ``[n, P]``
+and regional ``[n, C, P]`` drift normals of the ``n`` voting runs.
 
 Entry point: :func:`simulate` (scenario YAML, runs, seed) -> per-run outcome arrays
-named as abm's ``GermanyModel.outcomes`` (format in :mod:`common`).
+named as abm's ``GermanyModel.outcomes`` (format in :mod:`common`). ``replicas`` splits
+each constituency into equal sub-constituencies, as abm's capacity scaling does.
 """
 
 from __future__ import annotations
@@ -48,9 +57,7 @@ N_MONTHS = c.N_MONTHS  # 156
 ) = range(11)
 N_EVENTS = 11
 
-C, M, B, P, K = c.N_CONSTITUENCIES, c.N_MILIEUX, c.N_BLOCS, c.N_PARTIES, c.N_ELECTIONS
-IS_WORKER = c.BLOC_MILIEU == c.WORKERS  # [B]
-IS_UNEMPLOYED = c.BLOC_MILIEU == c.UNEMPLOYED  # [B]
+M, P, K = c.N_MILIEUX, c.N_PARTIES, c.N_ELECTIONS
 
 
 def prob(hazard: np.ndarray) -> np.ndarray:
@@ -84,7 +91,7 @@ def redistribute(size: np.ndarray, unemployed: np.ndarray) -> np.ndarray:
         size: ``[R, B]`` bloc sizes.
         unemployed: ``[R]`` registered unemployed, millions.
     """
-    by_con = size.reshape(-1, C, M)
+    by_con = size.reshape(size.shape[0], -1, M)
     pool = by_con[:, :, c.WORKERS] + by_con[:, :, c.UNEMPLOYED]  # [R, C]
     frac = np.clip(unemployed / c.ELECTORATE_M / pool.sum(axis=1), 0.0, c.LABOUR_SHARE_MAX)
     out = by_con.copy()
@@ -95,34 +102,46 @@ def redistribute(size: np.ndarray, unemployed: np.ndarray) -> np.ndarray:
 
 def national_shares(
     size: np.ndarray,
-    base: np.ndarray,
     rad: np.ndarray,
-    org_nsdap: np.ndarray,
-    years: float,
-    drift_n: np.ndarray,
-    drift_r: np.ndarray,
-    p: dict,
-    v: dict,
+    national: np.ndarray,
+    regional: np.ndarray,
+    campaign: np.ndarray,
+    crisis_loading: np.ndarray,
+    log_affinity: np.ndarray,
     susceptibility: np.ndarray,
 ) -> np.ndarray:
-    """Electorate-weighted national vote shares ``[R, P]`` (7.9).
+    """Electorate-weighted national vote shares ``[n, P]`` of ``n`` runs (7.9).
 
-    ``u_bp = base_bp + s_m (lambda_p r_b + mu_p ln(O_N / O_N0) + tau_p y) + w_p + w_cp``,
-    then a softmax over parties per bloc. Blocs are viewed as ``[R, C, M, P]`` so that
-    the regional drift and the milieu susceptibility broadcast without gathers.
+    ``u_bp = ln a_mp + alpha_p + e_cp + s_m (lambda_p r_b + mu_p ln(O_N / O_N0) + tau_p y)
+    + w_p + w_cp``, then a softmax over parties per bloc. Blocs are viewed as
+    ``[n, C, M, P]`` so that constituency and milieu terms broadcast without gathers.
+
+    Args:
+        size: ``[n, B]`` bloc sizes.
+        rad: ``[n, B]`` radicalisation.
+        national: ``[n, P]`` intercept plus national drift.
+        regional: ``[n, C, P]`` constituency effect plus regional drift.
+        campaign: ``[n, P]`` ``mu ln(O_N / O_N0) + tau y``.
+        crisis_loading: ``[n, P]``.
+        log_affinity: ``[M, P]`` milieu affinities, logit.
+        susceptibility: ``[M]``.
     """
-    mob = np.log(org_nsdap / p["nsdap_organisation_initial"])  # [R]
-    campaign = mob[:, None] * v["mobilisation_loading"] + years * v["trend"]  # [R, P]
-    u = rad.reshape(-1, C, M, 1) * v["crisis_loading"][:, None, None, :]
+    n, n_c = regional.shape[:2]
+    u = rad.reshape(n, n_c, M, 1) * crisis_loading[:, None, None, :]
     u += campaign[:, None, None, :]
     u *= susceptibility[None, None, :, None]
-    u += base.reshape(-1, C, M, P)
-    u += drift_n[:, None, None, :]
-    u += drift_r[:, :, None, :]
-    u -= u.max(axis=-1, keepdims=True)
+    u += log_affinity[None, None, :, :]
+    u += national[:, None, None, :]
+    u += regional[:, :, None, :]
+    # Softmax over parties with the usual max shift. NumPy reduces a short last axis
+    # slowly, so the max runs over the 8 party slices and the sums are matrix products.
+    top = u[..., 0].copy()
+    for j in range(1, P):
+        np.maximum(top, u[..., j], out=top)
+    u -= top[..., None]
     np.exp(u, out=u)
-    u *= (size.reshape(-1, C, M) / u.sum(axis=-1))[..., None]  # size_b * softmax_bp
-    return u.sum(axis=(1, 2)) / size.sum(axis=1)[:, None]
+    weight = size.reshape(n, n_c, M) / (u @ np.ones(P, u.dtype))  # size_b / sum_p exp(u_bp)
+    return np.einsum("rcm,rcmp->rp", weight, u) / size.sum(axis=1)[:, None]
 
 
 def simulate(
@@ -131,6 +150,7 @@ def simulate(
     seed: int,
     overrides: Mapping[str, str] | None = None,
     dtype: type = np.float64,
+    replicas: int = 1,
 ) -> dict[str, np.ndarray]:
     """Simulate ``n_runs`` runs of a scenario, all at once.
 
@@ -140,13 +160,16 @@ def simulate(
         seed: seed of the run's ``numpy.random.default_rng``.
         overrides: ``NAME=VALUE`` pins, as abm's ``--set`` (e.g. ``depression_severity``).
         dtype: float type of the state and the draws (float64 by default).
+        replicas: sub-constituencies per constituency (abm's capacity scaling; 1 is the
+            historical map of 35 constituencies and 210 voter blocs).
 
     Returns:
         Per-run outcomes named as abm's ``outcomes()`` (see :mod:`common`).
     """
     sc = c.load(scenario_path, overrides)
     tl = sc.timeline
-    R = int(n_runs)
+    lay = c.layout(replicas)
+    R, C, B = int(n_runs), lay.n_constituencies, lay.n_blocs
     rng = np.random.default_rng(seed)
 
     # ---------------------------------------------------------------- parameters
@@ -156,31 +179,40 @@ def simulate(
     line_start = tl.month_of_year(p["third_period_start"])
     line_end = tl.month_of_year(p["third_period_end"])
     lever = p["comintern_united_front_line"]
+    log_affinity = c.LOG_AFFINITY.astype(dtype)  # [M, P]
+    susceptibility = c.SUSCEPTIBILITY.astype(dtype)  # [M]
+    exposure = c.EXPOSURE.astype(dtype)[lay.milieu][None, :]  # [1, B]
+    capacity = c.PARAMILITARY_CAPACITY.astype(dtype)
+
+    def vote(r: np.ndarray | slice, years: float) -> np.ndarray:
+        """National shares of the runs ``r`` from the state arrays as they are now (7.9)."""
+        mob = np.log(org[r, c.NSDAP] / p["nsdap_organisation_initial"][r])
+        campaign = mob[:, None] * v["mobilisation_loading"][r] + years * v["trend"][r]
+        return national_shares(
+            size[r],
+            rad[r],
+            v["intercept"][r] + drift_n[r],
+            effect[r] + drift_r[r],
+            campaign,
+            v["crisis_loading"][r],
+            log_affinity,
+            susceptibility,
+        )
 
     # ---------------------------------------------------------------- init (section 5)
-    effect = rng.standard_normal((R, C, P), dtype=dtype)
-    base = (
-        c.LOG_AFFINITY.astype(dtype)[None, None, :, :]
-        + v["intercept"][:, None, None, :]
-        + p["constituency_spread"][:, None, None, None] * effect[:, :, None, :]
-    ).reshape(R, B, P)
+    effect = p["constituency_spread"][:, None, None] * rng.standard_normal((R, C, P), dtype=dtype)
     unemployed = unemployment_trend(0.0, p, onset, tl.recovery_month)
     noise = np.zeros(R, dtype)
     crisis = crisis_index(float(tl.months_since_1924[0]), unemployed, p)
-    size = redistribute(np.broadcast_to(c.INITIAL_SIZE.astype(dtype), (R, B)), unemployed)
-    exposure = c.EXPOSURE.astype(dtype)[c.BLOC_MILIEU][None, :]  # [1, B]
-    susceptibility = c.SUSCEPTIBILITY.astype(dtype)  # [M]
+    size = redistribute(np.broadcast_to(lay.initial_size.astype(dtype), (R, B)), unemployed)
     rad = exposure * crisis[:, None]
     org = np.tile(c.ORGANISATION_START.astype(dtype), (R, 1))
     org[:, c.NSDAP] = p["nsdap_organisation_initial"]
-    capacity = c.PARAMILITARY_CAPACITY.astype(dtype)
     para = org * capacity
     drift_n = p["opinion_initial_sd"][:, None] * rng.standard_normal((R, P), dtype=dtype)
     drift_r = np.zeros((R, C, P), dtype)
-    years0 = float(tl.months_since_1924[0]) / 12.0
-    seat = national_shares(
-        size, base, rad, org[:, c.NSDAP], years0, drift_n, drift_r, p, v, susceptibility
-    )
+    drift_steps = np.zeros(R, np.int64)  # monthly drift increments realised so far
+    seat = vote(slice(None), float(tl.months_since_1924[0]) / 12.0)
 
     regime = np.full(R, c.PARLIAMENTARY)
     regime_since = np.zeros(R, np.int64)
@@ -199,8 +231,6 @@ def simulate(
 
     # ---------------------------------------------------------------- months
     for t in range(tl.n_months):
-        z_national = rng.standard_normal((R, P), dtype=dtype)
-        z_regional = rng.standard_normal((R, C, P), dtype=dtype)
         z_unemployment = rng.standard_normal(R, dtype=dtype)
         u = rng.random((R, N_EVENTS), dtype=dtype)
         since = float(tl.months_since_1924[t])
@@ -225,8 +255,6 @@ def simulate(
         )
         org[:, c.NSDAP] = np.clip(o, c.ORGANISATION_MIN, c.ORGANISATION_MAX)
         para = org * capacity
-        drift_n += p["opinion_drift_sd"][:, None] * z_national
-        drift_r += p["regional_drift_sd"][:, None, None] * z_regional
         violence = np.clip(
             2.0
             * crisis
@@ -235,10 +263,7 @@ def simulate(
             1.0,
         )
 
-        # 7.9-7.10 this month's vote and an election if one is due
-        now = national_shares(
-            size, base, rad, org[:, c.NSDAP], since / 12.0, drift_n, drift_r, p, v, susceptibility
-        )
+        # 7.10 an election if one is due and the regime holds it; 7.7 and 7.9 for its runs
         slot = np.minimum(next_slot, K - 1)
         due = (next_slot < K) & ((tl.slot_months[slot] == t) | (early == t))
         can_hold = (
@@ -249,9 +274,18 @@ def simulate(
         hold = due & can_hold
         if hold.any():
             r = runs[hold]
-            shares[r, slot[r]] = now[r]
+            root = np.sqrt(t + 1 - drift_steps[r]).astype(dtype)
+            drift_n[r] += (p["opinion_drift_sd"][r] * root)[:, None] * rng.standard_normal(
+                (r.size, P), dtype=dtype
+            )
+            drift_r[r] += (p["regional_drift_sd"][r] * root)[:, None, None] * rng.standard_normal(
+                (r.size, C, P), dtype=dtype
+            )
+            drift_steps[r] = t + 1
+            now = vote(r, since / 12.0)
+            shares[r, slot[r]] = now
             held[r, slot[r]] = True
-            seat[r] = now[r]
+            seat[r] = now
             last_election[r] = t
         next_slot += due
         early[due] = -1
