@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--report", help="write the coverage table (Markdown) here")
 
     sub.add_parser("info", help="versions, JAX backend and devices, results folder")
+
+    b = sub.add_parser("bench", help="measured performance: throughput, peers, roofline")
+    b.add_argument("--quick", action="store_true", help="smaller sizes (about two minutes)")
+    b.add_argument("--json", help="write every figure as JSON here")
+    b.add_argument("--plots", help="PNG folder (default: next to --json, or results/bench)")
+    b.add_argument("--config", help="scenario YAML (default: configs/scenarios/otl.yaml)")
+    b.add_argument("--runs-scale", type=float, default=None, help=argparse.SUPPRESS)
     return ap
 
 
@@ -156,6 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "bench":
+        from abm.bench import cli_main
+
+        return cli_main(args)
     import abm.api as api
 
     progress = None if args.quiet else ProgressLine

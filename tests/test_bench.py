@@ -1,0 +1,214 @@
+"""``abm bench``: the roofline arithmetic, XLA cost extraction, and a tiny end-to-end run.
+
+Nothing here asserts anything about speed (timings belong in benchmarks); the end-to-end
+run uses :func:`abm.bench.tiny_plan` (16-run chunks, one device, peers with one or two
+runs) and checks that the JSON carries every headline key with finite positive numbers
+and that the plots are written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import abm.bench
+from abm.bench import report, roofline
+from abm.bench.measure import chunk_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---------------------------------------------------------------- roofline arithmetic
+def test_roofline_bound_is_min_of_compute_and_memory_roofs():
+    peak, bw = 100e9, 20e9  # ridge at 5 FLOP/byte
+    assert roofline.ridge_intensity(peak, bw) == pytest.approx(5.0)
+    # Memory-bound: 0.5 FLOP/byte x 20 GB/s = 10 GFLOP/s < 100.
+    assert roofline.roofline_bound(peak, bw, 0.5) == pytest.approx(10e9)
+    assert roofline.bound_kind(peak, bw, 0.5) == "memory"
+    # Compute-bound: 50 FLOP/byte x 20 GB/s = 1 TFLOP/s > 100 GFLOP/s.
+    assert roofline.roofline_bound(peak, bw, 50.0) == pytest.approx(100e9)
+    assert roofline.bound_kind(peak, bw, 50.0) == "compute"
+    assert roofline.roofline_fraction(4e9, peak, bw, 0.5) == pytest.approx(0.4)
+    assert roofline.roofline_fraction(25e9, peak, bw, 50.0) == pytest.approx(0.25)
+
+
+def test_summarise_on_hand_made_numbers():
+    s = roofline.summarise(
+        {"flops": 2e9, "bytes": 8e9, "transcendentals": 0.0},
+        chunk_s=0.5,
+        peak_flop_s=100e9,
+        bandwidth_bytes_s=20e9,
+    )
+    assert s["intensity_flop_per_byte"] == pytest.approx(0.25)
+    assert s["achieved_flop_s"] == pytest.approx(4e9)
+    assert s["achieved_bytes_s"] == pytest.approx(16e9)
+    assert s["bound_flop_s"] == pytest.approx(5e9)  # 0.25 x 20e9
+    assert s["bound"] == "memory"
+    assert s["roofline_fraction"] == pytest.approx(0.8)
+    assert s["fraction_of_bandwidth"] == pytest.approx(0.8)
+
+
+def test_corrected_chunk_cost_counts_each_month_with_its_branch():
+    chunk = {"flops": 1000.0, "bytes": 5000.0, "transcendentals": 10.0}
+    months = {
+        "switch_month": {"flops": 100.0, "bytes": 400.0, "transcendentals": 2.0},
+        "census": {0: 8, 1: 2},
+        "branch_costs": {
+            0: {"flops": 10.0, "bytes": 50.0, "transcendentals": 0.0},
+            1: {"flops": 100.0, "bytes": 400.0, "transcendentals": 2.0},
+        },
+    }
+    # Body counted once by XLA: 1000 - 100 + 8 x 10 + 2 x 100.
+    once = roofline.corrected_chunk_cost(chunk, months, 10, multiplied=False)
+    assert once["flops"] == pytest.approx(1180.0)
+    assert once["bytes"] == pytest.approx(5000 - 400 + 8 * 50 + 2 * 400)
+    # Body already multiplied by the trip count: 1000 - 10 x 100 + 280.
+    times = roofline.corrected_chunk_cost(chunk, months, 10, multiplied=True)
+    assert times["flops"] == pytest.approx(280.0)
+    # No census: every month counted at the switch month's cost.
+    plain = roofline.corrected_chunk_cost(
+        chunk, {"switch_month": months["switch_month"]}, 10, multiplied=False
+    )
+    assert plain["flops"] == pytest.approx(1000 - 100 + 10 * 100)
+
+
+def test_cost_of_accepts_dict_list_and_none():
+    d = {"flops": 3.0, "bytes accessed": 8.0, "utilization0{}": 1.0}
+    assert roofline.cost_of(d) == {"flops": 3.0, "bytes": 8.0, "transcendentals": 0.0}
+    assert roofline.cost_of([d, d])["flops"] == 6.0
+    assert roofline.cost_of(None) == {"flops": 0.0, "bytes": 0.0, "transcendentals": 0.0}
+    assert roofline.cost_of([{}])["bytes"] == 0.0
+
+
+def test_cost_analysis_of_a_tiny_jitted_function():
+    a = jnp.ones((32, 32), jnp.float32)
+    compiled = jax.jit(lambda x, y: jnp.tanh(x @ y) + 1.0).lower(a, a).compile()
+    cost = roofline.cost_of(compiled.cost_analysis())
+    assert cost["flops"] >= 2 * 32**3  # the matmul at least
+    assert cost["bytes"] >= 3 * 32 * 32 * 4  # two operands read, one result written
+
+
+def test_scan_trip_count_check_runs():
+    check = roofline.toy_scan_check(trips=4)
+    assert all(f > 0 for f in check["flops"])
+    assert isinstance(check["multiplied"], bool)
+
+
+def test_chunk_for_whole_lanes_within_limits():
+    assert chunk_for(1, 4096) == 16
+    assert chunk_for(16, 4096) == 16
+    assert chunk_for(1000, 4096) == 1024  # 2.4 % padding
+    assert chunk_for(1_000_000, 4096) == 4096
+    assert chunk_for(10_000, 1024) == 1024
+    # More than 10 % padding: equal chunks of whole lanes instead.
+    assert chunk_for(100, 4096) == 112
+    assert chunk_for(10_000, 4096) == 3344
+    for runs in (1, 100, 1000, 5000, 10_000, 123_457):
+        size = chunk_for(runs, 4096)
+        assert size % 16 == 0 and 16 <= size <= 4096
+
+
+# ---------------------------------------------------------------- the command
+def test_bench_subcommand_parses():
+    from abm.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["bench", "--quick", "--json", "x.json", "--plots", "p", "--config", "c.yaml"]
+    )
+    assert (args.command, args.quick, args.json, args.plots, args.config) == (
+        "bench",
+        True,
+        "x.json",
+        "p",
+        "c.yaml",
+    )
+    assert build_parser().parse_args(["bench"]).quick is False
+
+
+def _finite_positive(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
+def test_tiny_bench_end_to_end(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("mesa")
+    # The workers share the tests' compilation cache folder; a tiny plan instead of quick.
+    monkeypatch.setenv("ABM_JAX_CACHE", str(ROOT / ".pytest_cache" / "jax-bench"))
+    monkeypatch.setattr(abm.bench, "quick_plan", abm.bench.tiny_plan)
+    out = tmp_path / "bench" / "tiny.json"
+    args = argparse.Namespace(
+        quick=True,
+        json=str(out),
+        plots=None,
+        config=str(ROOT / "configs/scenarios/otl.yaml"),
+        quiet=True,
+        runs_scale=None,
+    )
+    assert abm.bench.cli_main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Headline" in printed and "Roofline" in printed
+
+    result = json.loads(out.read_text())
+    for key in report.HEADLINE_KEYS:
+        assert key in result, key
+    for key in (
+        "agent_steps_per_s",
+        "runs_per_s",
+        "ratio_vs_mesa",
+        "ratio_vs_numpy",
+        "roofline_fraction",
+        "peak_rss_mb",
+        "model_agents",
+        "compile_s",
+    ):
+        assert _finite_positive(result[key]), (key, result[key], result["notes"])
+    assert result["model_agents"] == 218
+    assert result["devices"]["count"] == 1
+    for key in (
+        "by_runs",
+        "by_agents",
+        "by_devices",
+        "peers",
+        "roofline",
+        "machine",
+        "versions",
+        "date",
+    ):
+        assert result[key], key
+    assert [r["runs"] for r in result["by_runs"]] == [16, 32]
+    for r in result["by_runs"]:
+        expected = r["runs"] * r["n_months"] * r["n_agents"] / r["seconds"]
+        assert r["agent_steps_per_s"] == pytest.approx(expected)
+        assert _finite_positive(r["peak_rss_mb"])
+    roof = result["roofline"]
+    assert roof["scan_body_counted"] in ("once", "n_months times")
+    if roof["scan_body_counted"] == "once":  # 156 months instead of one
+        assert roof["chunk_flops"] > roof["chunk_cost_xla"]["flops"]
+    assert sum(roof["months"]["census"].values()) == result["n_months"]
+    assert np.isclose(
+        roof["roofline_fraction"],
+        roof["achieved_flop_s"]
+        / min(roof["peak_flop_s"], roof["intensity_flop_per_byte"] * roof["bandwidth_bytes_s"]),
+    )
+    for name in ("throughput_vs_runs", "throughput_vs_agents", "peers"):
+        png = out.parent / f"{name}.png"
+        assert png.exists() and png.read_bytes()[:4] == b"\x89PNG", name
+
+
+def test_report_with_nothing_measured_says_so(tmp_path):
+    raw = {"mode": "quick", "config": "otl.yaml", "notes": ["peers not measured: x"]}
+    result = report.assemble(raw)
+    for key in report.HEADLINE_KEYS:
+        assert key in result and result[key] is None, key
+    text = report.format_table(result)
+    assert "n/a" in text and "peers not measured" in text
+    assert report.write_plots(result, tmp_path / "plots") == []
+    result["wall_s"] = float("nan")
+    report.write_json(result, tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text())["wall_s"] is None
