@@ -19,13 +19,13 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
-import resource
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from abm.bench.measure import cpu_model, cpu_seconds, machine, peak_rss_mb
 
 REPO = Path(__file__).resolve().parents[1]
 #: JAX's monitoring events for the compile stages of a jitted call.
@@ -59,40 +59,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be >= 1")
     return args
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (10**6 bytes)."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Linux reports KiB, macOS bytes.
-    return rss / 1e6 if sys.platform == "darwin" else rss * 1024 / 1e6
-
-
-def cpu_seconds() -> float:
-    """User + system CPU seconds of this process so far (all threads)."""
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "cpu_model": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "hostname": platform.node(),
-    }
 
 
 def device_peak_mb(devices: list[Any]) -> float | None:
