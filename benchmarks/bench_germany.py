@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from abm.bench.measure import cpu_model, cpu_seconds, machine, peak_rss_mb
+from abm.bench.measure import cpu_model, cpu_seconds, device_peak_mb, machine, peak_rss_mb
 
 REPO = Path(__file__).resolve().parents[1]
 #: JAX's monitoring events for the compile stages of a jitted call.
@@ -59,19 +59,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be >= 1")
     return args
-
-
-def device_peak_mb(devices: list[Any]) -> float | None:
-    """Peak accelerator memory over the devices in MB, where the backend reports it."""
-    peaks = []
-    for d in devices:
-        try:
-            stats = d.memory_stats()
-        except Exception:  # CPU and some plugins do not implement it
-            stats = None
-        if stats and "peak_bytes_in_use" in stats:
-            peaks.append(stats["peak_bytes_in_use"])
-    return max(peaks) / 1e6 if peaks else None
 
 
 def fmt_rate(x: float) -> str:

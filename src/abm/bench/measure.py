@@ -324,11 +324,12 @@ def _describe() -> dict[str, Any]:
     return d
 
 
-def _device_peak_mb() -> float | None:
+def device_peak_mb(devices: list[Any] | None = None) -> float | None:
+    """Peak accelerator memory over the devices in MB, where the backend reports it."""
     import jax
 
     peaks = []
-    for d in jax.devices():
+    for d in jax.devices() if devices is None else devices:
         try:
             stats = d.memory_stats()
         except Exception:  # CPU and some plugins do not implement it
@@ -446,7 +447,7 @@ def task_throughput(spec: dict[str, Any]) -> dict[str, Any]:
             "first_call_s": first,
             "program_from_cache": ev.cache_hits > 0,
             "peak_rss_mb": peak_rss_mb(),
-            "device_peak_mb": _device_peak_mb(),
+            "device_peak_mb": device_peak_mb(),
         }
         items.append(res)
         ctx.say(
