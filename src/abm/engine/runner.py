@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -55,7 +55,6 @@ class Accumulator:
     wall_s: float = 0.0
     compile_s: float = 0.0
     chunks: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def batch_step(model: Model) -> Callable[[jax.Array, Any, jax.Array], Any]:

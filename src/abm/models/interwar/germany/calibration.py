@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -365,11 +364,6 @@ def _uncalibrated_catalogue() -> tuple[ParamDef, ...]:
 
 def _uncalibrated_model_calendar() -> Calendar:
     return Calendar(1924, 1, 156)
-
-
-def is_close(a: float, b: float) -> bool:
-    """Helper for tests: relative closeness."""
-    return math.isclose(a, b, rel_tol=1e-6)
 
 
 def coverage(n_runs: int = 1000, seed: int = 0, chunk_size: int = 500) -> list[dict[str, Any]]:
