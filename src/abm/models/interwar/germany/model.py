@@ -20,7 +20,7 @@ from abm.engine.reducers import CategoryOutcome, EventOutcome, OutcomeSpec, Quan
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany import constants as K
 from abm.models.interwar.germany import economy, government, voters
-from abm.models.interwar.germany.parameters import catalogue, party_key
+from abm.models.interwar.germany.parameters import ParamDef, catalogue, party_key
 from abm.models.interwar.germany.types import (
     Economy,
     GermanyState,
@@ -95,11 +95,19 @@ class GermanyModel:
         calendar: the simulation calendar.
         replicas: sub-constituencies per constituency (capacity scaling for benchmarks;
             1 is the historical map of 35 constituencies and 210 voter blocs).
+        params: the catalogue whose order ``theta`` follows (default: the slice's own;
+            the whole interwar model passes its own, without the Comintern line lever,
+            and then supplies the line month by month).
     """
 
     name = "interwar.germany"
 
-    def __init__(self, calendar: Calendar | None = None, replicas: int = 1) -> None:
+    def __init__(
+        self,
+        calendar: Calendar | None = None,
+        replicas: int = 1,
+        params: tuple[ParamDef, ...] | None = None,
+    ) -> None:
         self.calendar = calendar or Calendar(1924, 1, 156)
         self.layout = voters.Layout(replicas)
         cal = self.calendar
@@ -108,7 +116,7 @@ class GermanyModel:
                 f"calendar ends {cal.end_label}; the Germany slice needs at least 1936-12"
             )
         self.n_months = cal.n_months
-        self.params = catalogue()
+        self.params = params if params is not None else catalogue()
         self.param_names = tuple(p.name for p in self.params)
         self._idx = {n: i for i, n in enumerate(self.param_names)}
         self._vec = {
@@ -166,15 +174,21 @@ class GermanyModel:
         """Per-party parameter vector ``name``, float32 ``[P]``."""
         return theta[self._vec[name]]
 
-    def government_params(self, theta: jax.Array, t: jax.Array) -> government.GovernmentParams:
-        """The regime month's parameters, with the Comintern line in force at month ``t``."""
+    def government_params(
+        self, theta: jax.Array, t: jax.Array, line: jax.Array | None = None
+    ) -> government.GovernmentParams:
+        """The regime month's parameters, with the Comintern line in force at month ``t``.
+
+        ``line`` is the Soviet leadership's line (0..1) where the whole model supplies it;
+        otherwise the ``comintern_united_front_line`` lever.
+        """
         p = lambda n: self.p(theta, n)  # noqa: E731
         cal = self.calendar
         start = (p("third_period_start") - cal.start_year) * 12.0 - (cal.start_month - 1)
         end = (p("third_period_end") - cal.start_year) * 12.0 - (cal.start_month - 1)
         tf = t.astype(jnp.float32)
         in_third = (tf >= start) & (tf < end)
-        lever = p("comintern_united_front_line")
+        lever = p("comintern_united_front_line") if line is None else line
         # Outside the third period the Comintern's "united front from below" tactic held
         # (1921-1928); a leader whose line is more unitary keeps that line throughout.
         line = jnp.where(in_third, lever, jnp.maximum(lever, 0.3))
@@ -290,16 +304,33 @@ class GermanyModel:
         """One month: draw, then :meth:`advance`."""
         return self.advance(state, theta, draw_month(key, self.layout.n_constituencies))
 
-    def advance(self, state: GermanyState, theta: jax.Array, d: MonthDraws) -> GermanyState:
+    def advance(
+        self,
+        state: GermanyState,
+        theta: jax.Array,
+        d: MonthDraws,
+        line: jax.Array | None = None,
+        kpd_support: jax.Array | None = None,
+    ) -> GermanyState:
         """One month of one run given its draws (deterministic).
 
         The same three phases as :meth:`step_batch`, with the election's vote count done
-        unconditionally; the result is used only where an election is held.
+        unconditionally; the result is used only where an election is held. ``line`` and
+        ``kpd_support`` come from the Soviet slice in the whole model (see
+        :meth:`before_election` and :meth:`government_params`).
         """
-        mid, due, hold = self.before_election(state, theta, d)
-        return self.after_election(mid, theta, d, due, hold, self.election(mid, theta, d))
+        mid, due, hold = self.before_election(state, theta, d, kpd_support)
+        vote = self.election(mid, theta, d)
+        return self.after_election(mid, theta, d, due, hold, vote, line)
 
-    def step_batch(self, keys: jax.Array, states: GermanyState, thetas: jax.Array) -> GermanyState:
+    def step_batch(
+        self,
+        keys: jax.Array,
+        states: GermanyState,
+        thetas: jax.Array,
+        line: jax.Array | None = None,
+        kpd_support: jax.Array | None = None,
+    ) -> GermanyState:
         """One month of a batch of runs (leading axis ``[N]`` on every argument).
 
         The vote count (a softmax over 210 blocs x 8 parties, and the drift draws) is the
@@ -308,7 +339,8 @@ class GermanyModel:
         runs (gathered, then scattered back) when a few do (early elections), and counts
         every run when many do (the scheduled dates). A run's result does not depend on
         the batch: its count is the same computation in each path, and where it holds no
-        election the count is not used.
+        election the count is not used. ``line`` and ``kpd_support`` (float32 ``[N]``)
+        come from the Soviet slice in the whole model.
         """
         unemployment, events = jax.vmap(draw_regular)(keys)
         n = keys.shape[0]
@@ -318,7 +350,7 @@ class GermanyModel:
             unemployment=unemployment,
             events=events,
         )
-        mid, due, hold = jax.vmap(self.before_election)(states, thetas, idle)
+        mid, due, hold = jax.vmap(self.before_election)(states, thetas, idle, kpd_support)
 
         def count(index: jax.Array | None) -> Election:
             # Vote counts for the runs at ``index`` (all runs if None).
@@ -348,12 +380,19 @@ class GermanyModel:
         cap = compact_capacity(n)
         branch = jnp.where(voters_n == 0, 0, jnp.where(voters_n <= cap, 1, 2))
         result = jax.lax.switch(branch, [no_vote, few, everyone])
-        return jax.vmap(self.after_election)(mid, thetas, idle, due, hold, result)
+        return jax.vmap(self.after_election)(mid, thetas, idle, due, hold, result, line)
 
     def before_election(
-        self, state: GermanyState, theta: jax.Array, d: MonthDraws
+        self,
+        state: GermanyState,
+        theta: jax.Array,
+        d: MonthDraws,
+        kpd_support: jax.Array | None = None,
     ) -> tuple[GermanyState, jax.Array, jax.Array]:
         """Economy, blocs, parties and violence of the month; whether an election is due.
+
+        ``kpd_support`` multiplies the KPD's paramilitary strength (Comintern money and
+        cadres, from the Soviet slice); None means 1.
 
         Returns:
             ``(mid_state, slot_due, hold)``: the state with this month's economy, blocs,
@@ -392,6 +431,8 @@ class GermanyModel:
         ) * org_n * (1.0 - org_n)
         org = pa.organisation.at[K.NSDAP].set(jnp.clip(org_n, 0.005, 0.999))
         para = org * jnp.asarray(K.PARAMILITARY_CAPACITY, jnp.float32)
+        if kpd_support is not None:
+            para = para.at[K.KPD].multiply(kpd_support)
         violence = jnp.clip(
             2.0 * crisis * jnp.sqrt(para[K.NSDAP] / 450.0 * (para[K.KPD] / 130.0)), 0.0, 1.0
         )
@@ -451,6 +492,7 @@ class GermanyModel:
         slot_due: jax.Array,
         hold: jax.Array,
         vote: Election,
+        line: jax.Array | None = None,
     ) -> GermanyState:
         """Record the election (where held), then the regime month and the records."""
         p = lambda n: self.p(theta, n)  # noqa: E731
@@ -469,7 +511,7 @@ class GermanyModel:
         early = jnp.where(slot_due, -1, po.early_election)
 
         # The regime month.
-        g = self.government_params(theta, t)
+        g = self.government_params(theta, t, line)
         rm = government.regime_month(
             t,
             po.regime,

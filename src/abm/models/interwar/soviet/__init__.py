@@ -1,0 +1,1 @@
+"""The Soviet slice: succession, industry, peasant blocs and famine, purges, Comintern."""

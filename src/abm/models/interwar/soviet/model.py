@@ -1,0 +1,431 @@
+"""The Soviet slice: one month of succession, peasant blocs, industry, terror and China.
+
+Order within a month: the policy in force (from the leadership at the start of the
+month), the peasant blocs (harvest and procurement in August), industry, terror and the
+army, the CCP, then the succession struggle (which hears of the month's procurement
+shortfall). Every random number of the month is drawn first (:func:`draw_month`); the
+run's weather and output shocks are drawn at the start (:class:`.types.Shocks`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from abm.models.interwar.calendar import Calendar
+from abm.models.interwar.parameters import ParamDef
+from abm.models.interwar.soviet import agriculture, china, industry, leadership, security
+from abm.models.interwar.soviet import constants as K
+from abm.models.interwar.soviet.regions import regions
+from abm.models.interwar.soviet.states import gdp_history, steel_history
+from abm.models.interwar.soviet.types import (
+    China,
+    Industry,
+    Ledger,
+    PeasantBlocs,
+    Security,
+    Shocks,
+    SovietDraws,
+    SovietState,
+)
+
+EV_KMT = 3
+N_EVENTS = 4
+#: Autocorrelation of the other powers' yearly deviation from their recorded paths.
+STATE_PERSISTENCE = 0.7
+#: Threat from Japan after the Manchurian incident (September 1931), relative to a Nazi
+#: Germany at full threat (1). Assumption.
+JAPAN_THREAT = 0.3
+JAPAN_FROM = "1931-09"
+#: World grain prices in the Depression: the calendar years of low terms of trade.
+DEPRESSION_YEARS = (1930, 1933)
+#: The collectivisation drive ("the Great Turn", November 1929) begins this long after the
+#: plan starts. Assumption from the dates.
+DRIVE_DELAY_YEARS = 1.0
+#: Seizure of power from which German rearmament (in the recorded steel path) runs.
+REARMAMENT_FROM = 1933
+REARMAMENT_YEARS = 5.0
+
+
+@dataclass(frozen=True)
+class Influence:
+    """What the Soviet leadership sends to the Germany slice (float32 scalars)."""
+
+    comintern_line: jax.Array  # the KPD's line, 0 social fascism .. 1 united front
+    kpd_support: jax.Array  # multiplier on the KPD's paramilitary strength
+
+
+def draw_month(key: jax.Array) -> SovietDraws:
+    """Every random number of one Soviet month (its own stream of the run's month key)."""
+    k_z, k_u = jax.random.split(jax.random.fold_in(key, 2))
+    return SovietDraws(
+        power=jax.random.normal(k_z, (K.N_FACTIONS,), jnp.float32),
+        events=jax.random.uniform(k_u, (N_EVENTS,), jnp.float32),
+    )
+
+
+def _params(cls: Any, get: Any) -> Any:
+    return cls(**{f.name: get(f.name) for f in fields(cls)})
+
+
+class SovietModel:
+    """The Soviet slice over a calendar reaching at least June 1941.
+
+    Args:
+        calendar: the simulation calendar.
+        params: the catalogue whose order ``theta`` follows (the whole model's).
+    """
+
+    def __init__(self, calendar: Calendar, params: tuple[ParamDef, ...]) -> None:
+        cal = self.calendar = calendar
+        if cal.index_of(K.REQUIRED_END) >= cal.n_months or cal.index(1924, 1) < 0:
+            raise ValueError(
+                f"calendar {cal.label(0)}..{cal.end_label}: the Soviet slice needs "
+                f"1924-01 to at least {K.REQUIRED_END}"
+            )
+        self._idx = {p.name: i for i, p in enumerate(params)}
+        self.regions = regions()
+        n = self.n_months = cal.n_months
+        months = cal.months
+        self.years = cal.year_labels
+        self.year_index = (cal.years - self.years[0]).astype(np.int32)
+        self.decimal_month = (cal.years + (months - 1) / 12.0).astype(np.float32)
+        self.months_to_harvest = ((K.HARVEST_MONTH - months - 1) % 12 + 1).astype(np.int32)
+        self.harvest = months == K.HARVEST_MONTH
+        y = cal.years
+        self.famine_window = (y >= K.FAMINE_YEARS[0]) & (y <= K.FAMINE_YEARS[1])
+        self.terror_window = (y >= K.TERROR_YEARS[0]) & (y <= K.TERROR_YEARS[1])
+        self.depression = (y >= DEPRESSION_YEARS[0]) & (y <= DEPRESSION_YEARS[1])
+        self.japan = np.arange(n) >= cal.index_of(JAPAN_FROM)
+        self.leader_month = cal.index_of(K.LEADER_MONTH)
+        self.quality_month = cal.index_of(K.QUALITY_MONTH)
+        self.army_months = np.array([cal.index_of(m) for m in K.ARMY_MONTHS], np.int32)
+        self.ccp_months = np.array([cal.index_of(m) for m in K.CCP_MONTHS], np.int32)
+        full = [yr for yr in self.years if np.sum(cal.years == yr) == 12]
+        self.full_years = tuple(full)
+        self.full_index = np.array([self.years.index(yr) for yr in full], np.int32)
+        self.harvest_index = np.array(
+            [self.years.index(yr) for yr in K.HARVEST_YEARS if yr in full], np.int32
+        )
+        self.harvest_years = tuple(yr for yr in K.HARVEST_YEARS if yr in full)
+        hist = tuple(int(v) for v in self.years)
+        self.steel_hist = np.nan_to_num(steel_history(hist))
+        self.gdp_hist = np.nan_to_num(gdp_history(hist))
+        reg = self.regions
+        self.land = agriculture.Land(
+            area=jnp.asarray(reg.area_share * K.GRAIN_AREA_1928),
+            nomad=jnp.asarray(reg.nomad_share),
+            targeted=jnp.asarray(reg.targeted),
+            famine_mask=jnp.asarray(reg.famine_mask),
+        )
+        names = [f"{lev}.{f}" for f in K.FACTIONS for lev in K.POLICY_LEVERS]
+        self._policy = np.array([self._idx[n] for n in names], np.int32).reshape(
+            K.N_FACTIONS, K.N_POLICY
+        )
+        self._faction = {
+            base: np.array([self._idx[f"{base}.{f}"] for f in K.FACTIONS], np.int32)
+            for base in ("initial_power", "initial_apparatus", "personal_rule_propensity")
+        }
+        self.n_agents = K.N_FACTIONS + reg.n
+
+    # ------------------------------------------------------------------ parameters
+    def p(self, theta: jax.Array, name: str) -> jax.Array:
+        """Scalar parameter ``name``."""
+        return theta[self._idx[name]]
+
+    def per_faction(self, theta: jax.Array, base: str) -> jax.Array:
+        """Per-faction parameter ``base``, float32 ``[F]``."""
+        return theta[self._faction[base]]
+
+    def policies(self, theta: jax.Array) -> jax.Array:
+        """Every faction's policy vector, float32 ``[F, N_POLICY]``."""
+        return theta[self._policy]
+
+    def _month_float(self, theta: jax.Array, name: str) -> jax.Array:
+        # Fractional month index of a decimal-year parameter.
+        return (self.p(theta, name) - self.calendar.start_year) * 12.0 - (
+            self.calendar.start_month - 1
+        )
+
+    # ------------------------------------------------------------------ init
+    def init(self, key: jax.Array, theta: jax.Array) -> SovietState:
+        """State at January 1924, with the run's yearly shocks drawn."""
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        n_y, n_r = len(self.years), self.regions.n
+        k_w, k_r, k_s, k_o = jax.random.split(jax.random.fold_in(key, 7), 4)
+        innov = jax.random.normal(k_o, (K.N_STATES, n_y), jnp.float32)
+
+        def ar(prev: jax.Array, z: jax.Array) -> tuple[jax.Array, jax.Array]:
+            x = STATE_PERSISTENCE * prev + np.sqrt(1 - STATE_PERSISTENCE**2) * z
+            return x, x
+
+        _, dev = jax.lax.scan(ar, innov[:, 0], innov.T)
+        farm = _params(agriculture.FarmParams, p)
+        area = self.land.area
+        return SovietState(
+            month=jnp.int32(0),
+            leadership=leadership.initial(
+                self.per_faction(theta, "initial_power"),
+                self.per_faction(theta, "initial_apparatus"),
+            ),
+            blocs=PeasantBlocs(
+                population=jnp.asarray(self.regions.rural_population),
+                livestock=jnp.ones((n_r,), jnp.float32),
+                collectivised=jnp.zeros((n_r,), jnp.float32),
+                upheaval=jnp.zeros((n_r,), jnp.float32),
+                stock=agriculture.initial_stock(area, farm),
+                shortage=jnp.zeros((n_r,), jnp.float32),
+                alive=jnp.ones((n_r,), bool),
+            ),
+            ledger=Ledger(
+                harvested=jnp.float32(0.0),
+                seed=jnp.float32(0.0),
+                procured=jnp.float32(0.0),
+                eaten=jnp.float32(0.0),
+                stock_lost=jnp.float32(0.0),
+                births=jnp.float32(0.0),
+                deaths=jnp.float32(0.0),
+                fled=jnp.float32(0.0),
+                famine_deaths=jnp.zeros((len(K.FAMINE_GROUPS),), jnp.float32),
+                harvest=jnp.zeros((n_y,), jnp.float32),
+                procurement=jnp.zeros((n_y,), jnp.float32),
+                exports=jnp.zeros((n_y,), jnp.float32),
+                herd=jnp.zeros((n_y,), jnp.float32),
+                shortfall=jnp.float32(0.0),
+            ),
+            industry=Industry(
+                capacity=jnp.float32(K.STEEL_1924),
+                pipeline=jnp.zeros((2,), jnp.float32),
+                steel=jnp.zeros((n_y,), jnp.float32),
+            ),
+            security=Security(
+                army=jnp.float32(K.ARMY_1924),
+                quality=p("command_quality_base"),
+                quality_1941=jnp.float32(0.0),
+                intensity=jnp.float32(0.0),
+                executions=jnp.float32(0.0),
+                arrests=jnp.float32(0.0),
+                officers_purged=jnp.float32(0.0),
+                officers_arrested=jnp.float32(0.0),
+                to_reinstate=jnp.float32(0.0),
+                cadres_lost=jnp.float32(0.0),
+                army_record=jnp.zeros((len(K.ARMY_MONTHS),), jnp.float32),
+            ),
+            china=China(
+                members=p("ccp_members_1924"),
+                purged=jnp.asarray(False),
+                record=jnp.zeros((len(K.CCP_MONTHS),), jnp.float32),
+            ),
+            shocks=Shocks(
+                weather=jax.random.normal(k_w, (n_y,), jnp.float32),
+                regional=jax.random.normal(k_r, (n_y, n_r), jnp.float32),
+                steel=jax.random.normal(k_s, (n_y,), jnp.float32),
+                states=dev.T,
+            ),
+        )
+
+    # ------------------------------------------------------------------ month
+    def policy(self, state: SovietState, theta: jax.Array) -> jax.Array:
+        """The policy vector in force at the start of the month, float32 ``[N_POLICY]``."""
+        return leadership.policy_in_force(
+            state.leadership,
+            self.policies(theta),
+            self.p(theta, "policy_divergence"),
+            self.p(theta, "power_concentration"),
+        )
+
+    def influence(self, state: SovietState, theta: jax.Array) -> Influence:
+        """What the leadership in power sends to the KPD this month."""
+        v = self.policy(state, theta)
+        return Influence(
+            comintern_line=v[K.P_UF_LINE],
+            kpd_support=1.0 + self.p(theta, "comintern_export_effect") * v[K.P_EXPORT],
+        )
+
+    def threat(self, theta: jax.Array, t: jax.Array, nazi_month: jax.Array) -> jax.Array:
+        """External threat at month ``t``, 0..1: Japan, and a Nazi Germany ramping up."""
+        ramp = 12.0 * self.p(theta, "threat_ramp")
+        since = (t - nazi_month).astype(jnp.float32)
+        nazi = jnp.where(nazi_month >= 0, jnp.clip(since / ramp, 0.0, 1.0), 0.0)
+        japan = jnp.asarray(self.japan)[t].astype(jnp.float32) * JAPAN_THREAT
+        return jnp.clip(japan + (1.0 - JAPAN_THREAT) * nazi, 0.0, 1.0)
+
+    def advance(
+        self, state: SovietState, theta: jax.Array, d: SovietDraws, nazi_month: jax.Array
+    ) -> SovietState:
+        """One month of one run given its draws (deterministic).
+
+        Args:
+            state: the state at the start of the month.
+            theta: parameters, float32 ``[n_params]``.
+            d: the month's draws.
+            nazi_month: int32, month the NSDAP took power in Germany (-1 not yet).
+        """
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        t = state.month
+        tf = t.astype(jnp.float32)
+        yi = jnp.asarray(self.year_index)[t]
+        v = self.policy(state, theta)
+        plan = tf >= self._month_float(theta, "plan_start")
+        drive = tf >= self._month_float(theta, "plan_start") + 12.0 * DRIVE_DELAY_YEARS
+        threat = self.threat(theta, t, nazi_month)
+
+        # Peasant blocs.
+        cal = agriculture.Calendar(
+            year_index=yi,
+            years_since_1928=jnp.asarray(self.decimal_month)[t] - 1928.0,
+            months_to_harvest=jnp.asarray(self.months_to_harvest)[t],
+            harvest=jnp.asarray(self.harvest)[t],
+            drive=drive,
+            famine_window=jnp.asarray(self.famine_window)[t],
+        )
+        farm_policy = agriculture.FarmPolicy(
+            pace=v[K.P_COLLECTIVISATION],
+            competence=v[K.P_COMPETENCE],
+            targeted=v[K.P_TARGETED],
+            trade=v[K.P_TRADE],
+            mechanisation=industry.mechanisation(state.industry.capacity, K.STEEL_1928),
+        )
+        sh = state.shocks
+        blocs, ledger = agriculture.month(
+            state.blocs,
+            state.ledger,
+            sh.weather[yi],
+            sh.regional[yi],
+            cal,
+            self.land,
+            farm_policy,
+            _params(agriculture.FarmParams, p),
+        )
+
+        # Terror and the army (its intensity also slows industry).
+        start = self._month_float(theta, "terror_start")
+        months = p("terror_months")
+        wave_starts = (tf >= start) & (tf - 1.0 < start)
+        in_wave = (tf >= start) & (tf < start + months)
+        sec, terror = security.month(
+            state.security,
+            wave_starts,
+            in_wave,
+            tf >= start + months,
+            v[K.P_PURGE],
+            state.leadership.ruler >= 0,
+            p("collective_purge_damping"),
+            threat,
+            jnp.asarray(self.terror_window)[t],
+            t == self.quality_month,
+            t == jnp.asarray(self.army_months),
+            _params(security.SecurityParams, p),
+        )
+
+        # Industry.
+        ind = industry.month(
+            state.industry,
+            plan,
+            v[K.P_INDUSTRIALISATION],
+            v[K.P_TRADE],
+            ledger.exports[jnp.maximum(yi - 1, 0)],
+            jnp.asarray(self.depression)[t],
+            threat,
+            terror,
+            sh.steel[yi],
+            yi,
+            _params(industry.IndustryParams, p),
+        )
+
+        # China.
+        purge_at = self._month_float(theta, "kmt_purge_date")
+        ch = china.month(
+            state.china,
+            (tf >= purge_at) & (tf - 1.0 < purge_at),
+            v[K.P_CCP_INDEPENDENCE],
+            v[K.P_EXPORT],
+            d.events[EV_KMT],
+            t == jnp.asarray(self.ccp_months),
+            _params(china.ChinaParams, p),
+        )
+
+        # The succession struggle.
+        g = leadership.SuccessionParams(
+            **{
+                f.name: p(f.name)
+                for f in fields(leadership.SuccessionParams)
+                if f.name != "propensity"
+            },
+            propensity=self.per_faction(theta, "personal_rule_propensity"),
+        )
+        lead = leadership.month(
+            t, state.leadership, ledger.shortfall * cal.harvest, d.power, d.events, g,
+            self.leader_month,
+        )
+        return SovietState(
+            month=t + 1,
+            leadership=lead,
+            blocs=blocs,
+            ledger=ledger,
+            industry=ind,
+            security=sec,
+            china=ch,
+            shocks=sh,
+        )
+
+    # ------------------------------------------------------------------ outcomes
+    def steel_and_gdp(
+        self, state: SovietState, theta: jax.Array, nazi_month: jax.Array
+    ) -> tuple[jax.Array, jax.Array]:
+        """Steel (Mt) and GDP (bn 2011 int$) of each power and full year, ``[S, Yf]``."""
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        full = jnp.asarray(self.full_index)
+        dev = state.shocks.states[:, full] * p("state_steel_sd")
+        years = jnp.asarray(np.array(self.full_years, np.float32))
+        start_year = self.calendar.start_year + (nazi_month.astype(jnp.float32) + 0.5) / 12.0
+        nazi_year = jnp.where(nazi_month >= 0, jnp.floor(start_year), 1e4)
+        ramp = lambda y0: jnp.clip((years - y0) / REARMAMENT_YEARS, 0.0, 1.0)  # noqa: E731
+        lost = p("german_rearmament_steel") * (ramp(float(REARMAMENT_FROM)) - ramp(nazi_year))
+        steel = jnp.asarray(self.steel_hist)[:, full] * jnp.exp(dev)
+        steel = steel.at[K.GERMANY].multiply(1.0 - jnp.maximum(lost, 0.0))
+        gdp = jnp.asarray(self.gdp_hist)[:, full] * jnp.exp(0.5 * dev)
+        led = state.ledger
+        harvest_1928 = K.GRAIN_AREA_1928 * p("grain_yield")
+        ussr_steel = state.industry.steel[full]
+        ussr_gdp = industry.gdp(
+            ussr_steel,
+            led.harvest[full],
+            led.herd[full],
+            harvest_1928,
+            K.GDP_1928,
+            K.STEEL_1928,
+            p("gdp_agri_share"),
+            p("gdp_industry_elasticity"),
+        )
+        return steel.at[K.USSR].set(ussr_steel), gdp.at[K.USSR].set(ussr_gdp)
+
+    def outcomes(
+        self, state: SovietState, theta: jax.Array, nazi_month: jax.Array
+    ) -> dict[str, jax.Array]:
+        """Per-run Soviet outcomes for the reducers."""
+        steel, gdp = self.steel_and_gdp(state, theta, nazi_month)
+        led, sec = state.ledger, state.security
+        hi = jnp.asarray(self.harvest_index)
+        return {
+            "soviet_leader": state.leadership.leader_1930,
+            "personal_dictatorship": state.leadership.personal_month,
+            "famine_deaths": led.famine_deaths,
+            "terror_executions": sec.executions,
+            "terror_arrests": sec.arrests,
+            "officers_purged": sec.officers_purged,
+            "officers_arrested": sec.officers_arrested,
+            "red_army_quality_1941": sec.quality_1941,
+            "red_army_strength": sec.army_record,
+            "comintern_cadres_lost": sec.cadres_lost,
+            "grain_harvest": led.harvest[hi],
+            "grain_procurement": led.procurement[hi],
+            "grain_exports": led.exports[hi],
+            "steel_output": steel,
+            "gdp": gdp,
+            "ccp_members": state.china.record,
+        }
