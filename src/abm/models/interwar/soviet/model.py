@@ -51,6 +51,7 @@ REARMAMENT_FROM = 1933
 REARMAMENT_YEARS = 5.0
 
 
+@jax.tree_util.register_dataclass
 @dataclass(frozen=True)
 class Influence:
     """What the Soviet leadership sends to the Germany slice (float32 scalars)."""
