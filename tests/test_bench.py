@@ -20,7 +20,7 @@ import pytest
 
 import abm.bench
 from abm.bench import report, roofline
-from abm.bench.measure import chunk_for
+from abm.bench.measure import chunk_for, error_line
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,6 +115,22 @@ def test_chunk_for_whole_lanes_within_limits():
         assert size % 16 == 0 and 16 <= size <= 4096
 
 
+def test_error_line_finds_the_exception_under_jax_notes():
+    tb = (
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in f\n'
+        "    Industry(a)\n"
+        "TypeError: Industry.__init__() missing 1 required positional argument: 'gdp'\n"
+        "--------------------\n"
+        "For simplicity, JAX has removed its internal frames from the traceback.\n"
+    )
+    assert error_line(tb).startswith("TypeError: Industry.__init__()")
+    assert error_line("jax.errors.ConcretizationTypeError: x") == (
+        "jax.errors.ConcretizationTypeError: x"
+    )
+    assert error_line("timed out") == "timed out"
+
+
 # ---------------------------------------------------------------- the command
 def test_bench_subcommand_parses():
     from abm.cli import build_parser
@@ -168,7 +184,23 @@ def test_tiny_bench_end_to_end(tmp_path, monkeypatch, capsys):
         "compile_s",
     ):
         assert _finite_positive(result[key]), (key, result[key], result["notes"])
-    assert result["model_agents"] == 218
+    # Throughput is the whole model's (Germany 218 + Soviet agents); the peer ratios are
+    # the Germany slice's alone, over the same 210 months as the peers run.
+    from abm.config import load_scenario
+
+    whole = load_scenario(ROOT / "configs/scenarios/otl.yaml").model()
+    assert result["model"] == whole.name == "interwar"
+    assert (
+        result["model_agents"] == whole.n_agents == whole.germany.n_agents + whole.soviet.n_agents
+    )
+    assert result["n_months"] == whole.n_months == 210
+    assert result["germany_agents"] == 218
+    peers = result["peers"]
+    assert peers["model"] == "interwar.germany" and peers["faction"] == "stalin"
+    for name in ("abm", "numpy", "mesa"):
+        assert (peers[name]["n_agents"], peers[name]["n_months"]) == (218, 210), name
+    assert [r["n_agents"] for r in result["by_agents"]] == [whole.n_agents]
+    assert result["roofline"]["model"] == "interwar"
     assert result["devices"]["count"] == 1
     for key in (
         "by_runs",
@@ -188,7 +220,7 @@ def test_tiny_bench_end_to_end(tmp_path, monkeypatch, capsys):
         assert _finite_positive(r["peak_rss_mb"])
     roof = result["roofline"]
     assert roof["scan_body_counted"] in ("once", "n_months times")
-    if roof["scan_body_counted"] == "once":  # 156 months instead of one
+    if roof["scan_body_counted"] == "once":  # 210 months instead of one
         assert roof["chunk_flops"] > roof["chunk_cost_xla"]["flops"]
     assert sum(roof["months"]["census"].values()) == result["n_months"]
     assert np.isclose(

@@ -53,9 +53,13 @@ def test_run_writes_a_cube_and_prints_a_summary(cube_path, capsys):
     assert int(ds["n_runs"]) == RUNS
     assert ds.attrs["seed"] == 5 and ds.attrs["scenario"] == "otl"
     assert ds.attrs["config_hash"] and ds.attrs["jax_version"]
+    assert ds.attrs["stance"] == "none" and "stance: null" in ds.attrs["config"]
     assert main(["-q", "run", str(OTL), "--runs", "16", "--chunk-size", "16"]) == 0
     out = capsys.readouterr().out
     assert "nazi_power_prob" in out and "reichstag_share_mean" in out
+    args = ["-q", "run", str(OTL), "--runs", "16", "--chunk-size", "16", "--stance", "skeptic"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("otl (stance skeptic): 16 runs")
 
 
 def test_existing_cube_is_not_overwritten_without_the_flag(cube_path, capsys):
@@ -105,7 +109,16 @@ def test_missing_config_file(capsys):
 
 def test_unknown_override_is_refused(capsys):
     assert main(["-q", "run", str(OTL), "--runs", "16", "--set", "purge_severty=0.5"]) == 2
-    assert "purge_severty" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "purge_severty" in err and "did you mean 'purge_severity'?" in err
+
+
+@pytest.mark.parametrize("command", ["run", "trace", "compare"])
+def test_unknown_stance_is_refused(capsys, command):
+    extra = {"run": [], "trace": ["--run", "0"], "compare": [str(TROTSKY)]}[command]
+    assert main(["-q", command, str(OTL), *extra, "--stance", "skeptc"]) == 2
+    err = capsys.readouterr().err
+    assert "--stance" in err and "did you mean 'skeptic'?" in err and "optimistic" in err
 
 
 def test_compare_prints_paired_differences(tmp_path, capsys):
@@ -123,12 +136,17 @@ def test_compare_prints_paired_differences(tmp_path, capsys):
             str(tmp_path),
             "--csv",
             str(tmp_path / "cmp.csv"),
+            "--stance",
+            "optimistic",
         ]
     )
     assert code == 0
     out = capsys.readouterr().out
     assert "trotsky - otl [95% CI]" in out and "united_front_prob" in out
+    assert "(stance optimistic)" in out
     assert (tmp_path / "otl.zarr").is_dir() and (tmp_path / "trotsky.zarr").is_dir()
+    for name in ("otl", "trotsky"):
+        assert open_cube(tmp_path / f"{name}.zarr").attrs["stance"] == "optimistic"
     assert "diff" in (tmp_path / "cmp.csv").read_text().splitlines()[0]
     # the paired cubes are the cubes an unpaired run would give
     assert (
@@ -145,6 +163,8 @@ def test_compare_prints_paired_differences(tmp_path, capsys):
                 "0",
                 "--out",
                 str(tmp_path / "solo.zarr"),
+                "--stance",
+                "optimistic",
             ]
         )
         == 0
@@ -190,7 +210,7 @@ def test_trace_command_prints_a_chronicle_and_writes_states(tmp_path, capsys):
     import xarray as xr
 
     states = xr.open_zarr(out, consolidated=False)
-    assert states.sizes["month"] == 156
+    assert states.sizes["month"] == 210  # 1924-01 to 1941-06
     assert "polity__regime" in states and "blocs__size" in states
 
 

@@ -47,22 +47,24 @@ def test_nothing_is_nan_or_infinite(traces):
 
 def test_electorate_is_conserved(traces):
     _, (_, s0, states) = traces
-    size = np.asarray(states.blocs.size, np.float64)  # [run, month, bloc]
+    size = np.asarray(states.germany.blocs.size, np.float64)  # [run, month, bloc]
     assert np.allclose(size.sum(axis=-1), 1.0, atol=1e-5)
     assert np.all(size >= 0)
-    pool0 = np.asarray(jax.vmap(voters.labour_pool)(s0.blocs.size))  # [run, C]
-    pool = np.asarray(jax.vmap(jax.vmap(voters.labour_pool))(states.blocs.size))
+    pool0 = np.asarray(jax.vmap(voters.labour_pool)(s0.germany.blocs.size))  # [run, C]
+    pool = np.asarray(jax.vmap(jax.vmap(voters.labour_pool))(states.germany.blocs.size))
     assert np.allclose(pool, pool0[:, None, :], atol=1e-6)
     others = ~np.isin(voters.BLOC_MILIEU, [K.WORKERS, K.UNEMPLOYED])
     assert np.array_equal(
         size[..., others],
-        np.broadcast_to(np.asarray(s0.blocs.size)[:, None, others], size[..., others].shape),
+        np.broadcast_to(
+            np.asarray(s0.germany.blocs.size)[:, None, others], size[..., others].shape
+        ),
     )
 
 
 def test_vote_shares_sum_to_one_at_every_election_held(traces):
     _, (_, _, states) = traces
-    po = states.polity
+    po = states.germany.polity
     final_shares = np.asarray(po.shares[:, -1])  # [run, K, P]
     held = np.asarray(po.held[:, -1])
     assert held.any()
@@ -76,7 +78,7 @@ def test_vote_shares_sum_to_one_at_every_election_held(traces):
 
 def test_states_stay_in_their_ranges(traces):
     _, (_, _, states) = traces
-    po, pa, ec = states.polity, states.parties, states.economy
+    po, pa, ec = states.germany.polity, states.germany.parties, states.germany.economy
     assert np.all((po.regime >= 0) & (po.regime < len(K.REGIMES)))
     assert np.all((po.violence >= 0) & (po.violence <= 1))
     assert np.all((pa.organisation > 0) & (pa.organisation < 1))

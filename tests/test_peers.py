@@ -1,5 +1,8 @@
 """The benchmark peers (``benchmarks/peers``) compute what abm computes, statistically.
 
+The peers re-implement the Germany slice alone, so abm's side is the Germany-only view of
+each scenario (``abm.bench.germany.germany_view``: ``GermanyModel`` over the scenario's
+calendar, the scenario's priors, the Comintern line of the leader preset's faction).
 abm's Germany model, the hand-vectorised NumPy peer and the Mesa peer are run on the
 shipped scenarios with different random streams (JAX threefry, NumPy PCG64), so they can
 only agree in distribution: each statistic (event probabilities, mean Reichstag shares
@@ -22,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from abm.bench.germany import LINE_LEVER, germany_cube, germany_view  # noqa: E402
+from abm.config import load_scenario  # noqa: E402
+from abm.models.interwar.germany.parameters import catalogue  # noqa: E402
 from benchmarks.peers import common, mesa_germany, numpy_germany  # noqa: E402
 
 SCENARIOS = {
@@ -54,10 +60,8 @@ MAX_SE = {
 # ---------------------------------------------------------------- runs (cached)
 @functools.cache
 def abm_summary(scenario: str) -> dict:
-    from abm.api import run
-
-    ds = run(SCENARIOS[scenario], runs=ABM_RUNS, seed=0, chunk_size=2048)
-    return common.summarise_cube(ds)
+    view = germany_view(load_scenario(SCENARIOS[scenario]))
+    return common.summarise_cube(germany_cube(view, ABM_RUNS, seed=0, chunk_size=2048))
 
 
 @functools.cache
@@ -152,12 +156,37 @@ def test_a_wrong_peer_is_caught() -> None:
     assert abs(z["reichstag_share/1932-07/NSDAP"]) > Z_MAX
 
 
+@pytest.mark.parametrize(
+    ("name", "faction", "line"),
+    [("otl", "stalin", 0.0), ("trotsky", "trotsky", 1.0), ("troika", "zinoviev", 0.3)],
+)
+def test_germany_view_of_a_scenario(name: str, faction: str, line: float) -> None:
+    """The Germany-only view: the scenario's priors, its leader's line, its calendar."""
+    sc = load_scenario(str(ROOT / "configs" / "scenarios" / f"{name}.yaml"))
+    view = germany_view(sc)
+    assert view.faction == faction
+    assert sc.levers[f"{LINE_LEVER}.{faction}"] == line == view.line
+    assert tuple(view.priors) == tuple(p.name for p in catalogue()) == view.model.param_names
+    for key, prior in view.priors.items():
+        if key != LINE_LEVER:
+            assert prior == sc.priors[key], key
+    assert view.prior_table().n_params == len(view.priors)
+    whole = sc.model()
+    assert view.model.n_months == whole.n_months == sc.calendar.n_months == 210
+    assert view.model.n_agents == whole.germany.n_agents == 218
+    assert germany_view(sc, replicas=2).model.n_agents == 428
+    # the peers read the same view
+    inputs = common.load(sc.path)
+    assert inputs.faction == faction and inputs.priors == view.priors
+    assert inputs.n_months == 210 and inputs.ranges == view.ranges
+
+
 def test_output_format() -> None:
     """The peers return abm's outcome names with the documented shapes."""
     n = 3
     for module in (numpy_germany, mesa_germany):
         assert module.N_AGENTS == 218
-        assert module.N_MONTHS == 156
+        assert module.N_MONTHS == 210 == common.n_months(SCENARIOS["otl"])
     outs = [
         numpy_germany.simulate(SCENARIOS["otl"], n, seed=5),
         mesa_germany.simulate(SCENARIOS["otl"], n, seed=5),
@@ -173,7 +202,7 @@ def test_output_format() -> None:
         assert out["reichstag_share"].shape == (n, 7, 8)
         assert out["reichstag_share/mask"].shape == (n, 7, 8)
         assert out["reichstag_share/mask"].dtype == bool
-        assert out["german_unemployment"].shape == (n, 13)
+        assert out["german_unemployment"].shape == (n, 18)  # 1924 .. 1941
         # the first two slots (1924) are always held, and their shares sum to one
         assert out["reichstag_share/mask"][:, :2].all()
         assert abs(out["reichstag_share"][:, :2].sum(axis=-1) - 1.0).max() < 1e-9

@@ -20,14 +20,10 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:
     # Lazy: importing abm must not start JAX (the CLI sets the device count first).
-    if name in ("run", "compare", "info"):
+    if name in ("run", "compare", "info", "trace"):
         from abm import api
 
         return getattr(api, name)
-    if name == "trace":
-        from abm.replay import trace
-
-        return trace
     if name == "open_cube":
         from abm.cube import open_cube
 

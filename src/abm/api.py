@@ -1,9 +1,14 @@
 """The Python API behind the ``abm`` command: run, compare, trace, info.
 
+Every function takes a scenario (YAML path or loaded :class:`Scenario`), ``overrides``
+(``--set``) and ``stance`` (``--stance``: a name from ``configs/stances/``, a ``.yaml``
+path, or ``"none"``; None keeps the scenario's own).
+
 Example:
     >>> import abm  # doctest: +SKIP
     >>> ds = abm.run("configs/scenarios/otl.yaml", runs=1000, seed=0)  # doctest: +SKIP
     >>> float(ds["nazi_power_prob"])  # doctest: +SKIP
+    >>> sk = abm.run("configs/scenarios/trotsky.yaml", stance="skeptic")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 from abm import provenance
 from abm.config import Scenario, load_scenario
+from abm.config.scenario import NO_STANCE_ATTR
 from abm.cube import build_cube, write_cube
 from abm.engine.paired import PairedAccumulator, PairedRunner
 from abm.engine.priors import PriorTable
@@ -27,12 +33,22 @@ from abm.engine.runner import Progress, Runner
 log = logging.getLogger("abm")
 
 ConfigLike = str | Path | Scenario
+StanceLike = str | Path | None
+Overrides = Mapping[str, str] | Sequence[str]
+
+if TYPE_CHECKING:
+    from abm.replay import Trace
 
 
-def _scenario(config: ConfigLike, overrides: Mapping[str, str] | Sequence[str] = ()) -> Scenario:
+def _scenario(config: ConfigLike, overrides: Overrides = (), stance: StanceLike = None) -> Scenario:
+    """The scenario, loaded (or reloaded with more overrides or another stance)."""
     if isinstance(config, Scenario):
-        return config if not overrides else load_scenario(config.path, overrides)
-    return load_scenario(config, overrides)
+        if not overrides and stance is None:
+            return config
+        merged = {**config.overrides, **_merge(overrides)}
+        keep = stance if stance is not None else (config.stance_path or "none")
+        return load_scenario(config.path, merged, keep)
+    return load_scenario(config, overrides, stance)
 
 
 def _settings(
@@ -56,6 +72,7 @@ def _provenance(
         config_path=str(sc.path),
         config=sc.resolved_text(),
         config_hash=sc.config_hash(),
+        stance=sc.stance or NO_STANCE_ATTR,
         seed=seed,
         runs_per_point=runs,
         chunk_size=runner.chunk_size,
@@ -71,9 +88,10 @@ def run(
     seed: int | None = None,
     chunk_size: int | None = None,
     out: str | Path | None = None,
-    overrides: Mapping[str, str] | Sequence[str] = (),
+    overrides: Overrides = (),
     overwrite: bool = False,
     progress: Progress | None = None,
+    stance: StanceLike = None,
 ) -> xr.Dataset:
     """Simulate a scenario and return its cube (and write it if ``out`` is given).
 
@@ -86,11 +104,13 @@ def run(
         overrides: ``NAME=VALUE`` items or a mapping, pinning levers or parameters.
         overwrite: replace an existing cube at ``out``.
         progress: callback (runs done, total, seconds).
+        stance: stance name or ``.yaml`` path (``"none"``: none); None keeps the
+            scenario's ``stance:``.
 
     Returns:
         The cube as an ``xarray.Dataset``.
     """
-    sc = _scenario(config, overrides)
+    sc = _scenario(config, overrides, stance)
     n, s, c = _settings(sc, runs, seed, chunk_size)
     if out is not None:
         _check_writable(Path(out), overwrite)
@@ -144,11 +164,12 @@ def compare(
     seed: int | None = None,
     chunk_size: int | None = None,
     out_dir: str | Path | None = None,
-    overrides: Mapping[str, str] | Sequence[str] = (),
+    overrides: Overrides = (),
     overwrite: bool = False,
     progress: Progress | None = None,
-    overrides_a: Mapping[str, str] | Sequence[str] = (),
-    overrides_b: Mapping[str, str] | Sequence[str] = (),
+    overrides_a: Overrides = (),
+    overrides_b: Overrides = (),
+    stance: StanceLike = None,
 ) -> Comparison:
     """Run two scenarios with common random numbers and tabulate paired differences.
 
@@ -165,14 +186,16 @@ def compare(
         overrides_a: applied to A only (after ``overrides``).
         overrides_b: applied to B only (after ``overrides``); with the same config for
             A and B this isolates the effect of one lever.
+        stance: stance name or ``.yaml`` path for both scenarios (``"none"``: none); None
+            keeps each scenario's ``stance:``.
 
     Returns:
         A :class:`Comparison`.
     """
     from abm.report import comparison_rows
 
-    sa = _scenario(config_a, _merge(overrides, overrides_a))
-    sb = _scenario(config_b, _merge(overrides, overrides_b))
+    sa = _scenario(config_a, _merge(overrides, overrides_a), stance)
+    sb = _scenario(config_b, _merge(overrides, overrides_b), stance)
     if sa.calendar != sb.calendar:
         raise ValueError(f"{sa.path} and {sb.path} have different calendars; cannot pair runs")
     n, s, c = _settings(sa, runs, seed, chunk_size)
@@ -199,7 +222,35 @@ def compare(
     return Comparison(a=cubes[0], b=cubes[1], table=rows, paired=pacc)
 
 
-def _merge(*items: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
+def trace(
+    config: ConfigLike,
+    seed: int,
+    run: int,
+    point: int = 0,
+    overrides: Overrides = (),
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    stance: StanceLike = None,
+) -> Trace:
+    """Replay one run exactly, with its chronicle (:func:`abm.replay.trace`).
+
+    Args:
+        config: scenario YAML path or a loaded :class:`Scenario`.
+        seed: the seed of the original simulation.
+        run: run index.
+        point: sweep-point index (0 for a single scenario).
+        overrides: ``NAME=VALUE`` pins, as in the original simulation.
+        out: if given, write the per-month state there as a Zarr cube.
+        overwrite: replace an existing file at ``out``.
+        stance: stance name or ``.yaml`` path, as in the original simulation.
+    """
+    from abm.replay import trace as replay_trace
+
+    sc = _scenario(config, overrides, stance)
+    return replay_trace(sc, seed=seed, run=run, point=point, out=out, overwrite=overwrite)
+
+
+def _merge(*items: Overrides) -> dict[str, str]:
     """Merge override lists or mappings; later ones win."""
     from abm.config import parse_overrides
 

@@ -45,6 +45,16 @@ class ProgressLine:
         sys.stderr.flush()
 
 
+STANCE_HELP = (
+    "stance: a name from configs/stances/ (beside the scenarios: optimistic, skeptic), "
+    "a .yaml path, or 'none'; default: the scenario's own stance, if any"
+)
+
+
+def _stance(p: argparse.ArgumentParser, help_text: str = STANCE_HELP) -> None:
+    p.add_argument("--stance", metavar="NAME_OR_PATH", default=None, help=help_text)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=int, help="Monte Carlo runs (default: the config's run.runs)")
     p.add_argument("--seed", type=int, help="seed (default: the config's run.seed)")
@@ -55,7 +65,8 @@ def _common(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="pin a lever or parameter (repeatable)",
+        help="pin a lever or parameter; a per-faction or per-party NAME sets every member, "
+        "NAME.MEMBER one (repeatable)",
     )
 
 
@@ -77,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="simulate a scenario and write its cube")
     r.add_argument("config", help="scenario YAML, e.g. configs/scenarios/otl.yaml")
     _common(r)
+    _stance(r)
     r.add_argument("--out", help="cube path (Zarr), e.g. results/otl.zarr")
     r.add_argument("--overwrite", action="store_true", help="replace an existing cube at --out")
     r.add_argument("--netcdf", help="also export the cube as netCDF to this path")
@@ -87,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("config_a")
     c.add_argument("config_b")
     _common(c)
+    _stance(c, STANCE_HELP + " (applies to both scenarios)")
     c.add_argument(
         "--set-a",
         dest="overrides_a",
@@ -113,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--run", type=int, required=True)
     t.add_argument("--point", type=int, default=0)
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE")
+    _stance(t)
     t.add_argument("--out", help="write the per-month state as a Zarr cube")
     t.add_argument("--overwrite", action="store_true")
 
@@ -162,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+def _stance_text(stance: object) -> str:
+    """`` (stance skeptic)`` for a run under a stance, else nothing."""
+    return f" (stance {stance})" if stance and stance != "none" else ""
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "bench":
         from abm.bench import cli_main
@@ -183,15 +202,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             overrides=args.overrides,
             overwrite=args.overwrite,
             progress=progress and progress(Path(args.config).stem),
+            stance=args.stance,
         )
         if args.netcdf:
             export_netcdf(ds, args.netcdf)
         from abm.config import load_scenario
 
-        specs = load_scenario(args.config, args.overrides).model().outcome_specs
+        specs = load_scenario(args.config, args.overrides, args.stance).model().outcome_specs
         print(
-            f"{ds.attrs['scenario']}: {int(ds['n_runs'])} runs, seed {ds.attrs['seed']}, "
-            f"{ds.attrs['wall_time_s']} s"
+            f"{ds.attrs['scenario']}{_stance_text(ds.attrs.get('stance'))}: "
+            f"{int(ds['n_runs'])} runs, seed {ds.attrs['seed']}, {ds.attrs['wall_time_s']} s"
         )
         print(format_summary(specs, ds))
         return 0
@@ -210,11 +230,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             progress=progress and progress("paired"),
             overrides_a=args.overrides_a,
             overrides_b=args.overrides_b,
+            stance=args.stance,
         )
         na, nb = cmp.a.attrs["scenario"], cmp.b.attrs["scenario"]
         print(
-            f"{na} vs {nb}: {int(cmp.a['n_runs'])} paired runs (common random numbers), "
-            f"seed {cmp.a.attrs['seed']}"
+            f"{na} vs {nb}{_stance_text(cmp.a.attrs.get('stance'))}: {int(cmp.a['n_runs'])} "
+            f"paired runs (common random numbers), seed {cmp.a.attrs['seed']}"
         )
         print(format_comparison(cmp.table, na, nb))
         if args.csv:
@@ -229,23 +250,33 @@ def _dispatch(args: argparse.Namespace) -> int:
         from abm.config import load_scenario
         from abm.replay import trace
 
-        sc = load_scenario(args.config, args.overrides)
+        sc = load_scenario(args.config, args.overrides, args.stance)
         seed = args.seed if args.seed is not None else sc.run_defaults["seed"]
         tr = trace(
             sc, seed=seed, run=args.run, point=args.point, out=args.out, overwrite=args.overwrite
         )
-        print(f"{sc.name}: seed {seed}, point {args.point}, run {args.run}")
+        print(
+            f"{sc.name}{_stance_text(sc.stance)}: seed {seed}, point {args.point}, run {args.run}"
+        )
         for month, text in tr.chronicle:
             print(f"{month}  {text}")
         return 0
     if args.command == "calibrate":
-        from abm.models.interwar.germany import calibration, parameters
+        from abm.config.names import names
+        from abm.models.interwar import parameters
+        from abm.models.interwar.germany import calibration
 
         content = calibration.calibrate()
         print(f"wrote calibrated priors for {len(content['priors'])} parameters")
         if args.coverage_runs > 0:
-            parameters.catalogue.cache_clear()
-            parameters.calibrated_priors.cache_clear()
+            # The catalogues read the calibration file once: read the new priors.
+            for cached in (
+                parameters.germany_catalogue,
+                parameters.soviet_catalogue,
+                parameters.interwar_catalogue,
+                names,
+            ):
+                cached.cache_clear()
             rows = calibration.coverage(args.coverage_runs, seed=args.seed)
             text = calibration.coverage_markdown(rows, args.coverage_runs, args.seed)
             print(text)

@@ -16,6 +16,7 @@ from abm.config import Scenario, load_scenario
 from abm.cube.store import write_cube
 from abm.engine.runner import Runner
 from abm.models.interwar.germany import constants as K
+from abm.models.interwar.soviet import constants as SK
 
 
 @dataclass
@@ -62,8 +63,29 @@ _DIM_BY_SIZE = {
 }
 
 
+def _soviet_dims(name: str, shape: tuple[int, ...], model: Any) -> list[str]:
+    """Dimension names of a Soviet state leaf (after ``month``), from its name and shape."""
+    n_years, n_regions = len(model.calendar.year_labels), model.soviet.regions.n
+    by_size = {n_years: "year", n_regions: "region", SK.N_FACTIONS: "faction"}
+    if name.endswith("famine_deaths"):
+        return ["region_group"]
+    if name.endswith("army_record"):
+        return ["army_date"]
+    if name.endswith("china.record"):
+        return ["ccp_date"]
+    if name.endswith("pipeline"):
+        return ["construction_stage"]
+    if name.endswith("shocks.states"):
+        return ["state", "year"]
+    return [by_size.get(size, f"dim_{size}") for size in shape]
+
+
 def states_dataset(states: Any, model: Any) -> xr.Dataset:
-    """Every state leaf with a leading ``month`` dimension, labelled."""
+    """Every state leaf with a leading ``month`` dimension, labelled.
+
+    Leaves are named by their path (``germany__polity__regime``,
+    ``soviet__blocs__population``).
+    """
     cal = model.calendar
     labels = lambda xs: np.array(list(xs), dtype=object)  # noqa: E731 - zarr v3 strings
     coords: dict[str, Any] = {
@@ -71,29 +93,42 @@ def states_dataset(states: Any, model: Any) -> xr.Dataset:
         "party": labels(K.PARTIES),
         "constituency": labels(c[0] for c in K.CONSTITUENCIES),
         "election": labels(K.ELECTION_SLOTS),
-        "year": np.array(model.year_labels),
+        "year": np.array(cal.year_labels),
+        "region": labels(model.soviet.regions.names),
+        "faction": labels(SK.FACTIONS),
+        "region_group": labels(SK.FAMINE_GROUPS),
+        "army_date": labels(SK.ARMY_LABELS),
+        "ccp_date": labels(SK.CCP_MONTHS),
+        "state": labels(SK.STATES),
     }
     data = {}
     for name, arr in _leaves("", states).items():
-        dims = ["month"]
-        for size in arr.shape[1:]:
-            dim = (
+        if name.startswith("soviet."):
+            own = _soviet_dims(name, arr.shape[1:], model)
+        else:
+            own = [
                 "year"
-                if size == len(model.year_labels) and "unemployment_sum" in name
+                if size == len(cal.year_labels) and "unemployment_sum" in name
                 else _DIM_BY_SIZE.get(size, f"dim_{size}")
-            )
+                for size in arr.shape[1:]
+            ]
+        dims = ["month"]
+        for dim in own:
             dims.append(dim if dim not in dims else f"{dim}_2")
         data[name.replace(".", "__")] = (dims, arr)
-    return xr.Dataset(
-        data,
-        coords={
-            k: v for k, v in coords.items() if any(k in d for d in [v_[0] for v_ in data.values()])
-        },
-    )
+    used = {d for v in data.values() for d in v[0]}
+    return xr.Dataset(data, coords={k: v for k, v in coords.items() if k in used})
 
 
 def chronicle(states: Any, initial: Any, model: Any) -> list[tuple[str, str]]:
-    """Events of a run, month by month, from consecutive states."""
+    """Events of a run, month by month, from consecutive states (both slices)."""
+    events = _germany_chronicle(states.germany, initial.germany, model)
+    events += _soviet_chronicle(states.soviet, initial.soviet, model)
+    order = {lab: i for i, lab in enumerate(model.calendar.label(t) for t in range(model.n_months))}
+    return sorted(events, key=lambda e: order[e[0]])
+
+
+def _germany_chronicle(states: Any, initial: Any, model: Any) -> list[tuple[str, str]]:
     cal = model.calendar
     po, po0 = states.polity, initial.polity
     regime = np.concatenate([[po0.regime], po.regime])
@@ -118,13 +153,74 @@ def chronicle(states: Any, initial: Any, model: Any) -> list[tuple[str, str]]:
             out.append((lab, "KPD and SPD form a united front"))
         if regime[t + 1] != regime[t]:
             out.append((lab, _regime_text(int(regime[t]), int(regime[t + 1]))))
-        if cal.months[t] == 12:
+        if cal.months[t] == 12 and cal.years[t] <= 1936:
             year_mask = cal.years == cal.years[t]
             out.append(
                 (
                     lab,
-                    f"{cal.years[t]}: registered unemployed "
+                    f"{cal.years[t]}: registered unemployed in Germany "
                     f"{unemployed[year_mask].mean():.2f} M (annual average)",
+                )
+            )
+    return out
+
+
+def _soviet_chronicle(states: Any, initial: Any, model: Any) -> list[tuple[str, str]]:
+    cal = model.calendar
+    lead, lead0 = states.leadership, initial.leadership
+    active = np.concatenate([[lead0.active], lead.active])
+    ruler = np.concatenate([[lead0.ruler], lead.ruler])
+    intensity = np.concatenate([[initial.security.intensity], states.security.intensity])
+    purged = np.concatenate([[initial.china.purged], states.china.purged])
+    members = np.concatenate([[initial.china.members], states.china.members])
+    famine = np.concatenate([[initial.ledger.famine_deaths[0]], states.ledger.famine_deaths[:, 0]])
+    years = list(cal.year_labels)
+    out: list[tuple[str, str]] = []
+    for t in range(model.n_months):
+        lab = cal.label(t)
+        for f in np.flatnonzero(active[t] & ~active[t + 1]):
+            out.append((lab, f"{SK.FACTIONS[f]}'s faction is expelled from the leadership"))
+        if ruler[t + 1] >= 0 > ruler[t]:
+            out.append((lab, f"{SK.FACTIONS[ruler[t + 1]]} establishes personal rule"))
+        if lab == SK.LEADER_MONTH and ruler[t + 1] < 0:
+            shares = ", ".join(
+                f"{SK.FACTIONS[f]} {100 * lead.power[t][f]:.0f}%"
+                for f in np.argsort(-lead.power[t])
+                if lead.active[t][f]
+            )
+            out.append((lab, f"collective leadership at the end of 1929 (power: {shares})"))
+        if cal.months[t] == 8 and cal.years[t] >= 1928:
+            y = years.index(int(cal.years[t]))
+            led = states.ledger
+            out.append(
+                (
+                    lab,
+                    f"USSR harvest {led.harvest[t][y]:.1f} Mt; procured "
+                    f"{led.procurement[t][y]:.1f} Mt, exported {led.exports[t][y]:.1f} Mt; "
+                    f"kolkhozes {100 * states.blocs.collectivised[t].mean():.0f}% of households",
+                )
+            )
+        if cal.months[t] == 12 and famine[t + 1] - famine[t - 11 if t >= 11 else 0] > 0.01:
+            lost = famine[t + 1] - famine[max(t - 11, 0)]
+            out.append((lab, f"{cal.years[t]}: famine deaths {lost:.2f} M in the peasant blocs"))
+        if intensity[t + 1] > 0 and intensity[t] == 0:
+            out.append((lab, f"the terror begins (intensity {intensity[t + 1]:.2f} of 1937-38's)"))
+        if purged[t + 1] and not purged[t]:
+            out.append(
+                (
+                    lab,
+                    f"the KMT breaks with the communists: CCP {members[t]:,.0f} -> "
+                    f"{members[t + 1]:,.0f} members",
+                )
+            )
+        if lab == SK.QUALITY_MONTH:
+            sec = states.security
+            out.append(
+                (
+                    lab,
+                    f"Red Army {sec.army[t]:,.0f} thousand, command quality "
+                    f"{sec.quality[t]:.2f}; terror executions 1936-39 {sec.executions[t]:,.0f}, "
+                    f"officers discharged {sec.officers_purged[t]:,.0f}",
                 )
             )
     return out

@@ -1,16 +1,22 @@
 """``abm bench``: measured performance of abm against its peers and the hardware.
 
-On the Germany slice of a scenario (``configs/scenarios/otl.yaml`` by default) the bench
-measures, each JAX measurement in a subprocess of its own (:mod:`abm.bench.measure`):
+On a scenario (``configs/scenarios/otl.yaml`` by default) the bench measures, each JAX
+measurement in a subprocess of its own (:mod:`abm.bench.measure`):
 
 1. the compile time of a fresh runner apart from its steady chunks;
 2. throughput (runs/s, agent-steps/s) and peak resident memory by run count, one
    process per count;
-3. throughput by agent count (``replicas`` of the model's voter blocs);
+3. throughput by agent count (``replicas`` of the Germany slice's voter blocs);
 4. throughput by devices (1 and 2 CPU devices; every GPU on a GPU machine);
 5. abm against the NumPy and Mesa peers (``benchmarks/peers``), timed interleaved;
 6. the fraction of this machine's roofline that a chunk reaches
    (:mod:`abm.bench.roofline`).
+
+1-4 and 6 run the whole model (``scenario.model()``: the interwar model, Soviet and
+Germany slices, ``model.n_agents`` agents a run). The peers re-implement the Germany
+slice alone, so 5 compares like with like: abm runs the scenario's Germany-only view
+(:mod:`abm.bench.germany`: ``GermanyModel`` over the scenario's calendar and priors, the
+Comintern line of the leader preset's faction), the peers the same model.
 
 Every program is compiled once, before any throughput is timed, into a persistent
 compilation cache (abm's, ``$ABM_JAX_CACHE`` or ``~/.cache/abm/jax``), one compiling
@@ -38,6 +44,7 @@ from abm.bench.measure import (
     DeviceSetting,
     WorkerResult,
     chunk_for,
+    error_line,
     machine,
     run_worker,
     say,
@@ -423,8 +430,7 @@ def _run(b: _Bench) -> dict[str, Any]:
         costs = res.data.get("roofline_costs") or {}
         if "error" in costs:
             b.notes.append(
-                "roofline not measured: cost analysis failed: "
-                + costs["error"].strip().splitlines()[-1]
+                "roofline not measured: cost analysis failed: " + error_line(costs["error"])
             )
         else:
             raw["roofline_costs"] = costs
@@ -518,6 +524,10 @@ def _compile_all(
                         1.0 + 0.05 * it.replicas,
                     )
                 )
+    if b.peers_dir is not None:  # abm's side of the peer timings: the Germany slice alone
+        slice_prog: dict[str, Any] = {"replicas": 1, "chunk": main_chunk, "model": "germany"}
+        spec = b.spec("prewarm", programs=[slice_prog])
+        jobs.append(_Job(f"chunk {main_chunk} Germany slice (peers)", single, spec, 0.9))
     for what, weight in (("census", 0.7), ("branches", 0.8)):
         spec = b.spec("prewarm", month=[what], month_chunk=main_chunk)
         jobs.append(_Job(f"roofline month ({what})", single, spec, weight))

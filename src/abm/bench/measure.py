@@ -15,6 +15,11 @@ before JAX's backend starts, and a fresh process gives a peak resident memory
   the XLA cost analysis of the roofline (:mod:`abm.bench.roofline`);
 * ``peers``: steady time of one chunk and the roofline's ceilings, then abm and its
   peers (``benchmarks/peers``) timed interleaved.
+
+Throughput, compile and roofline measure the whole model (``scenario.model()``, the
+interwar model: Soviet and Germany slices, ``model.n_agents`` agents). The peers
+re-implement the Germany slice alone, so abm's side of the abm-vs-peer timings runs the
+scenario's Germany-only view (:mod:`abm.bench.germany`) over the same calendar.
 """
 
 from __future__ import annotations
@@ -222,6 +227,24 @@ class DeviceSetting:
         return env
 
 
+def error_line(tb: str) -> str:
+    """The exception line of a formatted traceback (``TypeError: ...``).
+
+    The last line that starts with an exception name; JAX appends a note on its
+    filtered frames after the exception, so the last line alone may not say what failed.
+    """
+    lines = [ln for ln in tb.strip().splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        head = ln.split(":", 1)[0]
+        if (
+            not ln.startswith(" ")
+            and head.replace(".", "").isidentifier()
+            and (head.endswith(("Error", "Exception", "Interrupt", "Exit")) or "." in head)
+        ):
+            return ln
+    return lines[-1] if lines else ""
+
+
 # ---------------------------------------------------------------- worker launch
 #: How a worker starts (``-m abm.bench.measure`` would import the module twice).
 _WORKER_CMD = (
@@ -280,13 +303,17 @@ def run_worker(
         return WorkerResult(False, {}, f"worker exited with status {rc} and no result", wall)
     data = json.loads(out_path.read_text(encoding="utf-8"))
     if "error" in data:
-        return WorkerResult(False, data, data["error"].strip().splitlines()[-1], wall)
+        return WorkerResult(False, data, error_line(data["error"]), wall)
     return WorkerResult(rc == 0, data, "" if rc == 0 else f"exit status {rc}", wall)
 
 
 # ---------------------------------------------------------------- worker side
+#: What a program runs: the scenario's whole model, or its Germany-only view.
+WHOLE, GERMANY = "whole", "germany"
+
+
 class _Context:
-    """What every task loads: the scenario, its prior table, models by replicas."""
+    """What every task loads: the scenario, its prior tables, models by replicas."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
         from abm.config import load_scenario
@@ -298,15 +325,33 @@ class _Context:
         self.scenario = load_scenario(spec["config"])
         self.tables = PriorTable.stack([self.scenario.prior_table()])
         self._models: dict[int, Any] = {}
+        self._views: dict[int, Any] = {}
 
     def model(self, replicas: int = 1) -> Any:
-        """The scenario's model with ``replicas`` sub-constituencies per constituency."""
+        """The scenario's whole model with ``replicas`` sub-constituencies per constituency."""
         if replicas not in self._models:
             base = self.scenario.model()
             self._models[replicas] = (
                 base if replicas == 1 else type(base)(self.scenario.calendar, replicas=replicas)
             )
         return self._models[replicas]
+
+    def germany(self, replicas: int = 1) -> Any:
+        """The scenario's Germany-only view (:class:`abm.bench.germany.GermanyView`)."""
+        if replicas not in self._views:
+            from abm.bench.germany import germany_view
+
+            self._views[replicas] = germany_view(self.scenario, replicas)
+        return self._views[replicas]
+
+    def program(self, which: str = WHOLE, replicas: int = 1) -> tuple[Any, Any]:
+        """``(model, tables)`` of the whole model or of the Germany-only view."""
+        if which == GERMANY:
+            view = self.germany(replicas)
+            return view.model, view.tables()
+        if which != WHOLE:
+            raise ValueError(f"unknown model {which!r} (whole or germany)")
+        return self.model(replicas), self.tables
 
     def say(self, msg: str) -> None:
         say(msg, self.quiet)
@@ -432,6 +477,7 @@ def task_throughput(spec: dict[str, Any]) -> dict[str, Any]:
             )
         seconds = statistics.median(r["seconds"] for r in reps)
         res = {
+            "model": model.name,
             "replicas": replicas,
             "runs": runs,
             "chunk": chunk,
@@ -463,9 +509,11 @@ def task_throughput(spec: dict[str, Any]) -> dict[str, Any]:
 def task_prewarm(spec: dict[str, Any]) -> dict[str, Any]:
     """Compile programs into the persistent compilation cache, untimed.
 
-    ``programs``: chunk programs ``{replicas, chunk}``; ``month``: the roofline's month
-    programs of the chunk ``month_chunk`` (``"census"``: prologue and the month with its
-    switch; ``"branches"``: the month with each branch forced but the costliest).
+    ``programs``: chunk programs ``{replicas, chunk, model}`` (``model``: ``whole``, the
+    default, or ``germany``, the Germany-only view the peers are compared with);
+    ``month``: the roofline's month programs of the whole model's chunk ``month_chunk``
+    (``"census"``: prologue and the month with its switch; ``"branches"``: the month with
+    each branch forced but the costliest).
     """
     from abm.bench import roofline
     from abm.engine.runner import Runner
@@ -474,8 +522,9 @@ def task_prewarm(spec: dict[str, Any]) -> dict[str, Any]:
     done = []
     for prog in spec.get("programs", []):
         t0 = time.perf_counter()
-        runner = Runner(ctx.model(int(prog.get("replicas", 1))), chunk_size=int(prog["chunk"]))
-        runner._chunk_fn(1).lower(*roofline.chunk_args(runner, ctx.tables, ctx.seed)).compile()
+        model, tables = ctx.program(str(prog.get("model", WHOLE)), int(prog.get("replicas", 1)))
+        runner = Runner(model, chunk_size=int(prog["chunk"]))
+        runner._chunk_fn(1).lower(*roofline.chunk_args(runner, tables, ctx.seed)).compile()
         done.append({**prog, "seconds": time.perf_counter() - t0})
     for what in spec.get("month", []):
         t0 = time.perf_counter()
@@ -489,7 +538,7 @@ def task_prewarm(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def roofline_costs(ctx: _Context, chunk_size: int) -> dict[str, Any]:
-    """XLA's costs of one chunk, the scan checks and the per-branch month costs."""
+    """XLA's costs of one chunk of the whole model, the scan checks, the month costs."""
     from abm.bench import roofline
     from abm.engine.runner import Runner
 
@@ -503,6 +552,7 @@ def roofline_costs(ctx: _Context, chunk_size: int) -> dict[str, Any]:
     multiplied = bool(scaled["multiplied"])
     corrected = roofline.corrected_chunk_cost(chunk_cost, months, int(model.n_months), multiplied)
     return {
+        "model": model.name,
         "chunk": runner.chunk_size,
         "n_months": int(model.n_months),
         "chunk_cost_xla": chunk_cost,
@@ -534,13 +584,16 @@ def _load_peers(peers_dir: str | None) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def task_peers(spec: dict[str, Any]) -> dict[str, Any]:
-    """Roofline (XLA costs, chunk time, dot, copy), then abm and its peers interleaved."""
+    """Roofline (XLA costs, chunk time, dot, copy), then abm and its peers interleaved.
+
+    The roofline is the whole model's; abm's side of the peer timings is the Germany-only
+    view (what the peers implement), on the same chunk size.
+    """
     from abm.bench import roofline
     from abm.engine.runner import Runner
 
     ctx = _Context(spec)
     model = ctx.model(1)
-    n_agents, n_months = int(model.n_agents), int(model.n_months)
     runner = Runner(model, chunk_size=int(spec["chunk"]))
     chunk = runner.chunk_size
     runner.run(ctx.seed, ctx.tables, chunk)  # warm (compile or cache load)
@@ -567,6 +620,7 @@ def task_peers(spec: dict[str, Any]) -> dict[str, Any]:
         "describe": _describe(),
         "roofline_costs": costs,
         "roofline_timing": {
+            "model": model.name,
             "chunk": chunk,
             "chunk_s": statistics.median(chunk_times),
             "chunk_times_s": chunk_times,
@@ -574,31 +628,58 @@ def task_peers(spec: dict[str, Any]) -> dict[str, Any]:
             "bandwidth": bw,
         },
     }
-    out["peers"] = _peers(ctx, spec, runner, n_agents, n_months, statistics.median(chunk_times))
+    out["peers"] = _peers(ctx, spec, int(spec["chunk"]))
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 
-def _peers(
-    ctx: _Context, spec: dict[str, Any], runner: Any, n_agents: int, n_months: int, chunk_s: float
-) -> dict[str, Any]:
+def _peer_months(mod: Any, config: str) -> int:
+    """Months a peer module simulates for ``config`` (its scenario's calendar)."""
+    common = getattr(mod, "c", None)
+    if common is not None and hasattr(common, "n_months"):
+        return int(common.n_months(config))
+    return int(mod.N_MONTHS)
+
+
+def _peers(ctx: _Context, spec: dict[str, Any], chunk_size: int) -> dict[str, Any]:
+    """Time abm's Germany-only view and the peers interleaved, on the same scenario."""
+    from abm.engine.runner import Runner
+
     mods, errors = _load_peers(spec.get("peers_dir"))
-    chunk = runner.chunk_size
     config = spec["config"]
     fixed = dict(spec.get("peer_runs") or {})
     target = spec.get("peer_target_s")
+    view = ctx.germany(1)
+    tables = view.tables()
+    runner = Runner(view.model, chunk_size=chunk_size)
+    chunk = runner.chunk_size
+    n_agents, n_months = int(view.model.n_agents), int(view.model.n_months)
+    ctx.say(
+        f"peers: abm's Germany slice alone ({n_agents} agents x {n_months} months, the "
+        f"{view.faction} faction's Comintern line {view.line:g}), chunk {chunk}"
+    )
+    runner.run(ctx.seed, tables, chunk)  # warm (compile or cache load)
+    chunk_times = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        runner.run(ctx.seed, tables, chunk)
+        chunk_times.append(time.perf_counter() - t0)
+    chunk_s = min(chunk_times)
 
     def run_abm(n: int, seed: int) -> None:
-        runner.run(seed, ctx.tables, n)
+        runner.run(seed, tables, n)
 
     impls: dict[str, dict[str, Any]] = {
         "abm": {"fn": run_abm, "agents": n_agents, "months": n_months, "runs": fixed.get("abm")}
     }
     for name, mod in mods.items():
+        months = _peer_months(mod, config)
+        if months != n_months:
+            raise RuntimeError(f"{name} peer simulates {months} months, abm {n_months}")
         impls[name] = {
             "fn": (lambda n, seed, _m=mod: _m.simulate(config, n, seed)),
             "agents": int(mod.N_AGENTS),
-            "months": int(mod.N_MONTHS),
+            "months": months,
             "runs": fixed.get(name),
         }
     # Run counts: fixed, or about ``target`` seconds per call from pilot calls.
@@ -638,7 +719,20 @@ def _peers(
             f"  repetition {rep + 1}/{reps}: "
             + ", ".join(f"{n} {impls[n]['seconds'][-1]:.2f} s" for n in order)
         )
-    res: dict[str, Any] = {"order": order, "reps": reps, "errors": errors}
+    res: dict[str, Any] = {
+        "order": order,
+        "reps": reps,
+        "errors": errors,
+        "model": view.model.name,
+        "compared": (
+            "the Germany slice alone: abm's GermanyModel over the scenario's calendar and "
+            "Germany-catalogue priors, the KPD on the Comintern line of the leader preset's "
+            f"faction ({view.faction}: {view.line:g}), against the peers' same model"
+        ),
+        "faction": view.faction,
+        "comintern_line": view.line,
+        "abm_chunk": chunk,
+    }
     for name, imp in impls.items():
         rates = [
             agent_steps_per_s(imp["runs"], imp["months"], imp["agents"], s) for s in imp["seconds"]

@@ -2,17 +2,22 @@
 
 Headline keys of the JSON (all numbers, None where not measured):
 
-* ``agent_steps_per_s``, ``runs_per_s``: the full model (``model_agents`` agents) on
-  the best device setting, the best of the run-count and device series;
+* ``agent_steps_per_s``, ``runs_per_s``: the whole model (``scenario.model()``, the
+  interwar model: Soviet and Germany slices, ``model_agents`` agents) on the best device
+  setting, the best of the run-count and device series;
 * ``ratio_vs_numpy``, ``ratio_vs_mesa``: abm's agent-steps/s over each peer's, medians
-  of interleaved repetitions on the Weimar slice;
-* ``roofline_fraction``: achieved FLOP/s of a chunk over the roofline bound at its
-  arithmetic intensity (:mod:`abm.bench.roofline`);
+  of interleaved repetitions on the Germany slice alone (abm's Germany-only view of the
+  scenario, :mod:`abm.bench.germany`, ``germany_agents`` agents; the peers implement
+  that model only);
+* ``roofline_fraction``: achieved FLOP/s of a chunk of the whole model over the roofline
+  bound at its arithmetic intensity (:mod:`abm.bench.roofline`);
 * ``peak_rss_mb``: peak resident memory of the process of the largest run count;
-* ``devices``: the headline's device setting; ``model_agents``: agents per run.
+* ``devices``: the headline's device setting; ``model_agents``: agents per run of the
+  whole model.
 
-Detail: ``by_runs``, ``by_agents``, ``by_devices``, ``peers``, ``roofline``,
-``compile_s`` (and ``compile``), ``machine``, ``versions``, ``date``, ``notes``.
+Detail: ``germany_agents``, ``model``, ``by_runs``, ``by_agents``, ``by_devices``,
+``peers``, ``roofline``, ``compile_s`` (and ``compile``), ``machine``, ``versions``,
+``date``, ``notes``.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ def _roofline(raw: dict[str, Any]) -> dict[str, Any] | None:
     summary = roofline.summarise(costs["chunk_cost"], timing["chunk_s"], peak, bw)
     return {
         **summary,
+        "model": costs.get("model"),
         "peak_flop_s": peak,
         "bandwidth_bytes_s": bw,
         "chunk": costs["chunk"],
@@ -122,8 +128,13 @@ def assemble(raw: dict[str, Any]) -> dict[str, Any]:
                 else None
             ),
             "peak_rss_from": f"{largest['runs']:,} runs" if largest else None,
-            "ratios_from": "median agent-steps/s of interleaved repetitions, Weimar slice",
+            "ratios_from": (
+                "median agent-steps/s of interleaved repetitions, Germany slice alone "
+                "(abm's Germany-only view of the scenario vs the peers)"
+            ),
         },
+        "model": (best or {}).get("model") or (raw.get("roofline_timing") or {}).get("model"),
+        "germany_agents": (peers.get("abm") or {}).get("n_agents"),
         "n_months": best["n_months"] if best else None,
         "compile_s": comp.get("compile_s"),
         "compile": comp or None,
@@ -198,8 +209,8 @@ def format_table(result: dict[str, Any]) -> str:
     v = r.get("versions") or {}
     probe = r.get("probe") or {}
     lines = [
-        f"abm bench ({r.get('mode')}): {r.get('config')}, {r.get('model_agents')} agents x "
-        f"{r.get('n_months')} months per run",
+        f"abm bench ({r.get('mode')}): {r.get('config')}, whole model ({r.get('model')}) "
+        f"{r.get('model_agents')} agents x {r.get('n_months')} months per run",
         f"  {m.get('cpu_model')} ({m.get('cpu_count')} cores), JAX {v.get('jax')} "
         f"backend {probe.get('platform')} ({probe.get('device_count')} x "
         f"{probe.get('device_kind')}), {r.get('date')}, bench wall time "
@@ -213,8 +224,10 @@ def format_table(result: dict[str, Any]) -> str:
     lines += [
         f"  agent-steps/s       {_si(r.get('agent_steps_per_s'))}  ({h.get('from')})",
         f"  runs/s              {_fmt(r.get('runs_per_s'))}  on {dev.get('setting')}",
-        f"  vs NumPy peer       x{_fmt(r.get('ratio_vs_numpy'), ',.3g')}  (agent-steps/s ratio)",
-        f"  vs Mesa peer        x{_fmt(r.get('ratio_vs_mesa'), ',.4g')}  (agent-steps/s ratio)",
+        f"  vs NumPy peer       x{_fmt(r.get('ratio_vs_numpy'), ',.3g')}  (agent-steps/s ratio, "
+        f"Germany slice: {r.get('germany_agents')} agents)",
+        f"  vs Mesa peer        x{_fmt(r.get('ratio_vs_mesa'), ',.4g')}  (agent-steps/s ratio, "
+        "Germany slice)",
         f"  roofline fraction   {_fmt(r.get('roofline_fraction'), '.3f')}  "
         f"({roof.get('bound', 'n/a')}-bound at {_fmt(roof.get('intensity_flop_per_byte'), '.3g')}"
         " FLOP/byte)",
@@ -304,7 +317,12 @@ def format_table(result: dict[str, Any]) -> str:
                     "-" if name == "abm" else f"x{ratio:,.3g}",
                 ]
             )
-        lines += ["", f"Peers (interleaved, {peers['reps']} repetitions, medians)"]
+        lines += [
+            "",
+            f"Peers (Germany slice alone, interleaved, {peers['reps']} repetitions, medians)",
+        ]
+        if peers.get("compared"):
+            lines.append(f"  {peers['compared']}")
         lines += [
             "  " + s
             for s in _rows(["impl", "runs", "seconds", "runs/s", "agent-steps/s", "abm is"], rows)
@@ -314,7 +332,8 @@ def format_table(result: dict[str, Any]) -> str:
         census = months.get("census")
         lines += [
             "",
-            f"Roofline (chunk of {roof['chunk']} runs, {roof['chunk_s']:.3f} s steady)",
+            f"Roofline (whole model{' ' + roof['model'] if roof.get('model') else ''}, chunk "
+            f"of {roof['chunk']} runs, {roof['chunk_s']:.3f} s steady)",
             f"  peak {_si(roof['peak_flop_s'], 'FLOP/s')} (float32 {roof['peak_flops']['n']}^2 "
             f"matmul); bandwidth {_si(roof['bandwidth_bytes_s'], 'B/s')} (array copies)",
             f"  chunk: {_si(roof['chunk_flops'], 'FLOP')}, {_si(roof['chunk_bytes'], 'B')} "
@@ -406,7 +425,9 @@ def write_plots(result: dict[str, Any], out_dir: Path) -> list[Path]:
         x = [it["n_agents"] for it in by_agents]
         ax.plot(x, [it["agent_steps_per_s"] for it in by_agents], "o-", label="agent-steps/s")
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("agents per run (voter blocs + parties; log scale)")
+        ax.set_xlabel(
+            "agents per run (whole model: Germany blocs x replicas + parties + Soviet; log)"
+        )
         ax.set_ylabel("agent-steps per second")
         ax.set_ylim(bottom=0)
         ax.grid(True, which="both", alpha=0.3)
@@ -465,7 +486,7 @@ def write_plots(result: dict[str, Any], out_dir: Path) -> list[Path]:
             texts.append(_si(v_) + ("" if ratio is None else f"\nabm x{ratio:,.3g}"))
         ax.bar_label(bars, labels=texts, fontsize="small")
         ax.set_ylim(top=max(vals) * 20)
-        ax.set_xlabel("implementation of the Weimar Germany model")
+        ax.set_xlabel("implementation of the Weimar Germany model (Germany slice alone)")
         ax.set_ylabel("agent-steps per second (log scale)")
         ax.set_title(f"abm vs peers (interleaved, median of {peers['reps']})")
         ax.legend(loc="upper right")

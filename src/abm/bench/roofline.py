@@ -13,7 +13,8 @@ The FLOPs and bytes of one compiled chunk come from XLA's cost analysis
   per month: :func:`toy_scan_check` and :func:`model_scan_check` find out which, by
   comparing the FLOPs of the same program with twice the trip count;
 * a ``lax.switch`` (an XLA ``conditional``) is counted at its costliest branch, which
-  in the Germany model is the election month's vote count that most months skip.
+  in the interwar model (its Germany slice; the Soviet slice has none) is the election
+  month's vote count that most months skip.
   :class:`MonthCosts` therefore costs one month of the chunk's batch per branch and
   counts which branch each month of the chunk takes (a census of the first chunk).
 

@@ -1,10 +1,18 @@
 """Scenarios: a YAML file naming a leader preset, lever values and priors, resolved.
 
-Levers resolve as catalogue default <- leader preset <- the scenario's ``levers`` <-
-``--set`` overrides; mechanism priors as catalogue prior <- the scenario's
-``parameters`` <- ``--set`` overrides (a number pins the parameter). Everything is
-checked before anything is traced: a bad value raises one
-:class:`~abm.config.errors.ConfigError` and nothing is half-built.
+Levers resolve as (later wins)::
+
+    catalogue default
+    <- every preset's `policy`, applied to its faction (NAME.<faction>; NAME.others the mean)
+    <- the chosen leader preset's `levers`
+    <- the scenario's `levers`
+    <- `--set` overrides
+
+and mechanism priors as catalogue prior <- stance <- the scenario's ``parameters`` <-
+``--set`` overrides (a number pins the parameter). A base name of a per-faction or
+per-party entry sets every member (the SPD's reference terms excepted); a full name beats
+it within a block. Everything is checked before anything is traced: a bad value raises
+one :class:`~abm.config.errors.ConfigError` and nothing is half-built.
 """
 
 from __future__ import annotations
@@ -14,42 +22,41 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from abm.config.errors import ConfigError, Loc, did_you_mean, names_text
-from abm.config.presets import (
-    identifier,
-    levers_by_name,
-    load_presets,
-    mechanisms_by_name,
+from abm.config.errors import ConfigError, Loc, did_you_mean
+from abm.config.names import (
+    Given,
+    Layer,
+    allowed_names,
+    catalogue,
+    catalogue_file,
+    check_reference,
+    layer,
+    levers,
+    mechanisms,
     parse_levers,
+    parse_parameters,
 )
-from abm.config.values import (
-    calendar,
-    check_keys,
-    number_text,
-    prior,
-    read_mapping,
-    run_defaults,
-    string,
-)
+from abm.config.presets import identifier, leaders_text, load_presets, policy_layer
+from abm.config.stances import Stance, resolve_stance
+from abm.config.values import calendar, check_keys, number_text, read_mapping, run_defaults, string
 from abm.engine.priors import Prior, PriorTable
 from abm.models.interwar.calendar import Calendar
-from abm.models.interwar.germany.model import GermanyModel
-from abm.models.interwar.germany.parameters import (
-    CATALOGUE_FILE,
-    REFERENCE_PARTY,
-    catalogue,
-    party_key,
-)
 
+if TYPE_CHECKING:
+    from abm.models.interwar.model import InterwarModel
+
+#: The model every scenario runs (``InterwarModel.name``).
+MODEL_NAME = "interwar"
 TOP_KEYS = (
     "scenario",
     "description",
     "leader",
     "presets",
+    "stance",
     "calendar",
     "levers",
     "parameters",
@@ -61,6 +68,8 @@ DEFAULT_PRESETS = "../presets/leaders.yaml"
 #: The override that switches the leader preset.
 LEADER_OVERRIDE = "leader"
 COMMAND_LINE = "command line"
+#: How the stance is recorded when there is none (cube attributes).
+NO_STANCE_ATTR = "none"
 
 
 @dataclass(frozen=True)
@@ -73,10 +82,12 @@ class Scenario:
         leader: the leader preset used.
         path: the scenario's YAML file.
         calendar: the simulation calendar.
-        levers: every lever's value, in catalogue order.
+        levers: every lever's value, by full name in catalogue order.
         priors: every catalogue parameter's prior, in catalogue order (levers pinned).
         run_defaults: ``runs``, ``seed`` and ``chunk_size`` for the command line.
         overrides: the ``--set`` overrides applied, name -> value as given.
+        stance: the stance's name, or None for the catalogue's priors.
+        stance_path: the stance file read, or None.
     """
 
     name: str
@@ -88,10 +99,14 @@ class Scenario:
     priors: dict[str, Prior]
     run_defaults: dict[str, int]
     overrides: dict[str, str]
+    stance: str | None = None
+    stance_path: str | None = None
 
-    def model(self) -> GermanyModel:
-        """The Germany model over this scenario's calendar."""
-        return GermanyModel(self.calendar)
+    def model(self) -> InterwarModel:
+        """The interwar model over this scenario's calendar."""
+        from abm.models.interwar.model import InterwarModel
+
+        return InterwarModel(self.calendar)
 
     def prior_table(self) -> PriorTable:
         """The priors as a single-point :class:`PriorTable`, in catalogue order."""
@@ -103,9 +118,10 @@ class Scenario:
     def resolved_text(self) -> str:
         """Canonical YAML of everything that decides the runs, keys sorted."""
         data = {
-            "model": GermanyModel.name,
+            "model": MODEL_NAME,
             "scenario": self.name,
             "leader": self.leader,
+            "stance": self.stance,
             "calendar": {"start": self.calendar.label(0), "end": self.calendar.end_label},
             "levers": {k: float(v) for k, v in self.levers.items()},
             "priors": {k: p.to_dict() for k, p in self.priors.items()},
@@ -133,44 +149,6 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _reference_names() -> set[str]:
-    suffix = f".{party_key(REFERENCE_PARTY)}"
-    return {p.name for p in catalogue() if "." in p.name and p.name.endswith(suffix)}
-
-
-def _check_reference(name: str, pinned: Prior, value: Any, loc: Loc) -> None:
-    if name in _reference_names() and pinned != Prior.fixed(0.0):
-        raise loc.error(
-            value,
-            f"{name} is the reference of the party logits ({REFERENCE_PARTY}), pinned at 0",
-            "0, or leave it out",
-        )
-
-
-def parse_parameters(value: Any, loc: Loc) -> dict[str, Prior]:
-    """A ``parameters`` block: mechanism name -> number (pins it) or prior mapping."""
-    if value is None:
-        return {}
-    levers, mechanisms = levers_by_name(), mechanisms_by_name()
-    allowed = names_text(mechanisms, "mechanism parameters", CATALOGUE_FILE)
-    if not isinstance(value, Mapping):
-        raise loc.error(value, "not a mapping", "a mapping of parameter name to prior")
-    out: dict[str, Prior] = {}
-    for name, spec in value.items():
-        where = loc.child(name)
-        if name in levers:
-            raise where.error(
-                name, "is a lever, not a mechanism parameter", allowed, "set it under 'levers:'"
-            )
-        if name not in mechanisms:
-            raise where.error(
-                name, "unknown parameter", allowed, did_you_mean(name, mechanisms, levers)
-            )
-        out[name] = prior(spec, where, mechanisms[name])
-        _check_reference(name, out[name], spec, where)
-    return out
-
-
 def _as_overrides(overrides: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
     if isinstance(overrides, Mapping):
         loc = Loc(COMMAND_LINE, "--set")
@@ -190,13 +168,52 @@ def _presets_path(raw: Mapping[Any, Any], file: Path, loc: Loc) -> Path:
     return path
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, str] | Sequence[str] = ()) -> Scenario:
+def _override_layers(
+    sets: Mapping[str, str], shown: str
+) -> tuple[str | None, Loc | None, Layer[float], Layer[Prior]]:
+    """``--set`` items: the leader switch, lever values and pinned mechanisms."""
+    table, mech = levers(), mechanisms()
+    leader: str | None = None
+    leader_loc: Loc | None = None
+    lever_items: list[Given[float]] = []
+    prior_items: list[Given[Prior]] = []
+    for key, text in sets.items():
+        loc = Loc(shown, f"--set {key}")
+        if key == LEADER_OVERRIDE:
+            leader, leader_loc = identifier(text, loc), loc
+        elif key in table:
+            params = table.targets(key)
+            value = number_text(text, loc, params[0])
+            lever_items.append(Given(params, value, loc, key in table.full))
+        elif key in mech:
+            params = mech.targets(key)
+            pinned = Prior.fixed(number_text(text, loc, params[0]))
+            check_reference(params[0], pinned, text, loc)
+            prior_items.append(Given(params, pinned, loc, key in mech.full))
+        else:
+            allowed = "leader, or " + allowed_names(
+                [*table.entries(), *mech.entries()], "catalogue parameters"
+            )
+            hint = did_you_mean(key, [LEADER_OVERRIDE, *table.candidates(), *mech.candidates()])
+            raise loc.error(key, "unknown override name", allowed, hint)
+    return leader, leader_loc, layer(lever_items), layer(prior_items)
+
+
+def load_scenario(
+    path: str | Path,
+    overrides: Mapping[str, str] | Sequence[str] = (),
+    stance: str | Path | None = None,
+) -> Scenario:
     """Read, check and resolve a scenario file.
 
     Args:
         path: the scenario's YAML file.
         overrides: ``--set`` overrides, as ``NAME=VALUE`` strings or a mapping. NAME is a
-            lever, a mechanism parameter (a number pins it) or ``leader``.
+            lever, a mechanism parameter (a number pins it), a base name of a per-faction
+            or per-party entry (sets every member) or ``leader``.
+        stance: a stance name (``<scenario dir>/../stances/NAME.yaml``), a path ending in
+            ``.yaml`` (used as given), or ``none``; None: the scenario's ``stance:`` key,
+            if any.
 
     Returns:
         The resolved :class:`Scenario`.
@@ -221,50 +238,49 @@ def load_scenario(path: str | Path, overrides: Mapping[str, str] | Sequence[str]
     own_priors = parse_parameters(raw.get("parameters"), top.child("parameters"))
     presets_path = _presets_path(raw, file, top.child("presets"))
     presets = load_presets(presets_path)
+    chosen: Stance | None
+    if stance is not None:
+        spec = str(stance)
+        chosen = resolve_stance(spec, file, Loc(shown, "--stance"), None)
+    elif "stance" in raw:
+        chosen = resolve_stance(raw["stance"], file, top.child("stance"), file.parent)
+    else:
+        chosen = None
 
-    levers, mechanisms = levers_by_name(), mechanisms_by_name()
+    set_leader, set_leader_loc, set_levers, set_priors = _override_layers(sets, shown)
     leader_loc = top.child("leader")
-    set_levers: dict[str, float] = {}
-    set_priors: dict[str, Prior] = {}
-    for key, text in sets.items():
-        loc = Loc(shown, f"--set {key}")
-        if key == LEADER_OVERRIDE:
-            leader, leader_loc = identifier(text, loc), loc
-        elif key in levers:
-            set_levers[key] = number_text(text, loc, levers[key])
-        elif key in mechanisms:
-            set_priors[key] = Prior.fixed(number_text(text, loc, mechanisms[key]))
-            _check_reference(key, set_priors[key], text, loc)
-        else:
-            allowed = "leader, or " + names_text(
-                [*levers, *mechanisms], "catalogue parameters", CATALOGUE_FILE
-            )
-            hint = did_you_mean(key, [LEADER_OVERRIDE, *levers, *mechanisms])
-            raise loc.error(key, "unknown override name", allowed, hint)
+    if set_leader is not None and set_leader_loc is not None:
+        leader, leader_loc = set_leader, set_leader_loc
     if leader not in presets:
         raise leader_loc.error(
             leader,
             f"unknown leader (no preset in {presets_path})",
-            names_text(presets, "leaders"),
+            leaders_text(presets),
             did_you_mean(leader, presets),
         )
 
-    values = {n: p.prior.args["value"] for n, p in levers.items()}
-    sources = {n: Loc(CATALOGUE_FILE, n) for n in levers}
-    for layer, where in (
-        (presets[leader].levers, lambda n: Loc(str(presets_path), f"{leader}.levers.{n}")),
-        (own_levers, lambda n: top.child("levers").child(n)),
-        (set_levers, lambda n: Loc(shown, f"--set {n}")),
+    table = levers()
+    values = {n: p.prior.args["value"] for n, p in table.full.items()}
+    sources = {n: Loc(catalogue_file(n), n) for n in table.full}
+    lead = presets[leader]
+    for lay in (
+        policy_layer(presets, str(presets_path)),
+        Layer(lead.levers, lead.lever_locs),
+        own_levers,
+        set_levers,
     ):
-        for n, v in layer.items():
-            values[n], sources[n] = v, where(n)
+        values.update(lay.values)
+        sources.update(lay.locs)
     _check_third_period(values, sources)
-    priors = {
-        p.name: Prior.fixed(values[p.name])
-        if p.kind == "lever"
-        else set_priors.get(p.name, own_priors.get(p.name, p.prior))
-        for p in catalogue()
-    }
+    priors: dict[str, Prior] = {}
+    for p in catalogue():
+        if p.kind == "lever":
+            priors[p.name] = Prior.fixed(values[p.name])
+            continue
+        priors[p.name] = p.prior
+        for lay_priors in (chosen.priors if chosen else {}, own_priors.values, set_priors.values):
+            if p.name in lay_priors:
+                priors[p.name] = lay_priors[p.name]
     return Scenario(
         name=name,
         description=description,
@@ -275,6 +291,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, str] | Sequence[str]
         priors=priors,
         run_defaults=run,
         overrides=dict(sets),
+        stance=chosen.name if chosen else None,
+        stance_path=chosen.path if chosen else None,
     )
 
 

@@ -17,10 +17,14 @@ import yaml
 from abm.config.errors import Loc, did_you_mean, range_text
 from abm.engine.priors import PRIOR_ARGS, PRIOR_KINDS, Prior
 from abm.models.interwar.calendar import Calendar, parse_year_month
-from abm.models.interwar.germany.parameters import ParamDef
+from abm.models.interwar.parameters import ParamDef
 
-#: The last month the Germany slice must simulate.
-REQUIRED_MONTH = (1936, 12)
+#: The first and the last month the model must simulate: the Soviet slice starts from
+#: January 1924 and reports up to June 1941 (the Germany slice up to December 1936).
+REQUIRED_FIRST = (1924, 1)
+REQUIRED_MONTH = (1941, 6)
+#: The calendar when a scenario gives none.
+DEFAULT_CALENDAR = {"start": "1924-01", "end": "1941-06"}
 #: Defaults of the ``run`` block.
 RUN_DEFAULTS: dict[str, int] = {"runs": 1000, "seed": 0, "chunk_size": 1024}
 #: Inclusive bounds of each ``run`` value.
@@ -206,13 +210,13 @@ def prior(value: Any, loc: Loc, pdef: ParamDef) -> Prior:
 
 
 def calendar(value: Any, loc: Loc) -> Calendar:
-    """The ``calendar`` block: ``{start: "1924-01", end: "1936-12"}``, both optional."""
+    """The ``calendar`` block: ``{start: "1924-01", end: "1941-06"}``, both optional."""
     if value is None:
         value = {}
     if not isinstance(value, Mapping):
         raise loc.error(value, "not a mapping", '{start: "YYYY-MM", end: "YYYY-MM"}')
     check_keys(value, loc, ("start", "end"), "calendar key")
-    ends = {"start": value.get("start", "1924-01"), "end": value.get("end", "1936-12")}
+    ends = {key: value.get(key, default) for key, default in DEFAULT_CALENDAR.items()}
     months = {}
     for key, text in ends.items():
         if not isinstance(text, str):
@@ -230,16 +234,13 @@ def calendar(value: Any, loc: Loc) -> Calendar:
             ends["end"], "end is before start", f"at or after {ends['start']}"
         )
     cal = Calendar(y0, m0, n)
+    first = f"{REQUIRED_FIRST[0]}-{REQUIRED_FIRST[1]:02d}"
     need = f"{REQUIRED_MONTH[0]}-{REQUIRED_MONTH[1]:02d}"
-    month = cal.index(*REQUIRED_MONTH)
-    if month < 0:
-        raise loc.child("start").error(
-            ends["start"], "the Germany slice must simulate " + need, f"at or before {need}"
-        )
-    if month >= cal.n_months:
-        raise loc.child("end").error(
-            ends["end"], "the Germany slice must simulate " + need, f"at or after {need}"
-        )
+    span = f"the model must simulate {first} to {need}"
+    if cal.index(*REQUIRED_FIRST) < 0:
+        raise loc.child("start").error(ends["start"], span, f"at or before {first}")
+    if cal.index(*REQUIRED_MONTH) >= cal.n_months:
+        raise loc.child("end").error(ends["end"], span, f"at or after {need}")
     return cal
 
 

@@ -95,6 +95,10 @@ def simulate_batch(
     thetas = jax.vmap(lambda k, row: sample(keys.stream(k, keys.STREAM_PRIORS), row))(
         run_keys, rows
     )
+    # Opaque to the compiler: with one sweep point every pinned parameter is the same in
+    # every run, and XLA would otherwise simplify on that (broadcast constants), which
+    # changes the last bits of some results against a program with several points.
+    thetas = jax.lax.optimization_barrier(thetas)
     init = jax.vmap(lambda k, th: model.init(keys.stream(k, keys.STREAM_INIT), th))
     states0 = init(run_keys, thetas)
     steps_keys = jax.vmap(lambda k: keys.stream(k, keys.STREAM_STEPS))(run_keys)
@@ -153,7 +157,9 @@ class Runner:
             run = gg % n_runs
             rows = jax.tree.map(lambda x: x[point], tables)
             thetas, _, final, _ = simulate_batch(model, seed, rows, point, run)
-            outs = jax.vmap(model.outcomes)(final, thetas)
+            # Materialised before the reduction, so that how XLA fuses the tallies (which
+            # differs with the number of points) cannot change an outcome's last bits.
+            outs = jax.lax.optimization_barrier(jax.vmap(model.outcomes)(final, thetas))
             return reduce_chunk(specs, outs, point, valid, n_points, model.n_months)
 
         fn = jax.jit(

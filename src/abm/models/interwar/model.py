@@ -85,8 +85,10 @@ class InterwarModel:
     def step_batch(
         self, keys: jax.Array, states: InterwarState, thetas: jax.Array
     ) -> InterwarState:
-        """One month of a batch of runs (leading axis ``[N]``); see
-        :meth:`GermanyModel.step_batch` for how elections are counted."""
+        """One month of a batch of runs (leading axis ``[N]``).
+
+        See :meth:`GermanyModel.step_batch` for how elections are counted.
+        """
         infl = jax.vmap(self.soviet.influence)(states.soviet, thetas)
 
         def soviet_month(

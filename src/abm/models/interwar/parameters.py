@@ -129,9 +129,7 @@ def load_catalogue(
     out: list[ParamDef] = []
     for base, entry in raw.items():
         per = entry.get("per")
-        names = (
-            [(f"{base}.{member_key(m)}", m) for m in members[per]] if per else [(base, None)]
-        )
+        names = [(f"{base}.{member_key(m)}", m) for m in members[per]] if per else [(base, None)]
         for name, member in names:
             prior = _prior(entry, member, f"{file}: {base}")
             calibrated = bool(entry.get("calibrated", False))
@@ -170,16 +168,16 @@ def germany_catalogue() -> tuple[ParamDef, ...]:
     from abm.models.interwar.germany.constants import PARTIES
 
     raw = yaml.safe_load(data_text(GERMANY_FILE) or "")
-    reference = {
-        f"{base}.SPD": 0.0 for base, entry in raw.items() if entry.get("per") == "party"
-    }
+    reference = {f"{base}.SPD": 0.0 for base, entry in raw.items() if entry.get("per") == "party"}
     return load_catalogue(GERMANY_FILE, GERMANY_CALIBRATION, {"party": PARTIES}, reference)
 
 
 @cache
 def interwar_catalogue() -> tuple[ParamDef, ...]:
-    """The whole model's parameters: the Germany slice's (less :data:`SUPERSEDED`), then
-    the Soviet slice's. This order is the engine's ``theta`` order."""
+    """The whole model's parameters, in the engine's ``theta`` order.
+
+    The Germany slice's (less :data:`SUPERSEDED`), then the Soviet slice's.
+    """
     germany = tuple(p for p in germany_catalogue() if p.base not in SUPERSEDED)
     return germany + soviet_catalogue()
 

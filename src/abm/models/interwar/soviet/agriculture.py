@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from abm.models.interwar.soviet import constants as K
+from abm.engine.exact import fixed_sum
 from abm.models.interwar.soviet.types import Ledger, PeasantBlocs
 
 #: Export earnings reference: the grain exports of 1930-31, about 5 Mt a year
@@ -162,7 +162,7 @@ def month(
     planned = (1.0 - comp) * trend * (1.0 + f.plan_optimism) + comp * harvest
     share = f.procurement_nep + f.procurement_drive * pace
     weights = planned * (1.0 + f.target_boost * pol.targeted * drive * land.targeted)
-    quota = share * jnp.sum(planned) * weights / jnp.maximum(jnp.sum(weights), 1e-9)
+    quota = share * fixed_sum(planned) * weights / jnp.maximum(fixed_sum(weights), 1e-9)
     reserve = f.reserve_floor + comp * (f.subsistence_reserve - f.reserve_floor)
     # In the drive the state takes what the cap allows; under the NEP peasants sell at
     # most the NEP share of what they actually reaped (the 1927-28 "grain strike").
@@ -171,14 +171,12 @@ def month(
     on_harvest = c.harvest
     hf = on_harvest.astype(jnp.float32)
     stock = b.stock + hf * (net - procured)
-    total_quota = jnp.sum(quota)
-    total_procured = jnp.sum(procured)
+    total_quota = fixed_sum(quota)
+    total_procured = fixed_sum(procured)
     shortfall = jnp.where(
         on_harvest, jnp.clip(1.0 - total_procured / jnp.maximum(total_quota, 1e-9), 0.0, 1.0), 0.0
     )
-    exports = (
-        total_procured * f.export_share * pol.trade / EXPORT_TRADE_REFERENCE
-    )
+    exports = total_procured * f.export_share * pol.trade / EXPORT_TRADE_REFERENCE
 
     # Food: ration the stock to the next harvest.
     pop = b.population
@@ -210,25 +208,28 @@ def month(
         alive=b.alive,
     )
     new_l = Ledger(
-        harvested=ledger.harvested + hf * jnp.sum(harvest),
-        seed=ledger.seed + hf * jnp.sum(seed),
+        harvested=ledger.harvested + hf * fixed_sum(harvest),
+        seed=ledger.seed + hf * fixed_sum(seed),
         procured=ledger.procured + hf * total_procured,
-        eaten=ledger.eaten + jnp.sum(eaten),
-        stock_lost=ledger.stock_lost + jnp.sum(lost),
-        births=ledger.births + jnp.sum(births),
-        deaths=ledger.deaths + jnp.sum(deaths),
-        fled=ledger.fled + jnp.sum(fled),
-        famine_deaths=ledger.famine_deaths + in_window * (land.famine_mask @ deaths),
-        harvest=ledger.harvest.at[yi].add(hf * jnp.sum(harvest)),
+        eaten=ledger.eaten + fixed_sum(eaten),
+        stock_lost=ledger.stock_lost + fixed_sum(lost),
+        births=ledger.births + fixed_sum(births),
+        deaths=ledger.deaths + fixed_sum(deaths),
+        fled=ledger.fled + fixed_sum(fled),
+        famine_deaths=ledger.famine_deaths
+        + in_window * fixed_sum(land.famine_mask * deaths[None, :], axis=-1),
+        harvest=ledger.harvest.at[yi].add(hf * fixed_sum(harvest)),
         procurement=ledger.procurement.at[yi].add(hf * total_procured),
         exports=ledger.exports.at[yi].add(hf * exports),
-        herd=ledger.herd.at[yi].add(hf * jnp.sum(herd * pop) / jnp.sum(pop)),
+        herd=ledger.herd.at[yi].add(hf * fixed_sum(herd * pop) / fixed_sum(pop)),
         shortfall=jnp.where(on_harvest, shortfall, ledger.shortfall),
     )
     return new_b, new_l
 
 
 def initial_stock(area: jax.Array, f: FarmParams) -> jax.Array:
-    """Village stock in January 1924, Mt ``[R]``: what is left of the 1923 harvest for
-    the seven months to August (rationed at need; no famine at the start)."""
+    """Village stock in January 1924, Mt ``[R]``.
+
+    What is left of the 1923 harvest for the seven months to August.
+    """
     return area * f.grain_yield * (1.0 - f.seed_share - f.procurement_nep) * 7.0 / 12.0

@@ -162,7 +162,10 @@ class SovietCalibrator:
         self.targets: dict[str, Target] = load_targets()
         self.x0 = np.array([self.base[self.index[n]] for n in FITTED])
         self.sd = np.array(
-            [prior_sd(self.params[n].prior, self.params[n].low, self.params[n].high) for n in FITTED]
+            [
+                prior_sd(self.params[n].prior, self.params[n].low, self.params[n].high)
+                for n in FITTED
+            ]
         )
         self._run = jax.jit(lambda th: skeleton(self.model, th))
         self.fit: dict[str, float] = {}
@@ -196,7 +199,10 @@ class SovietCalibrator:
         lo = np.array([self.params[n].low for n in FITTED])
         hi = np.array([self.params[n].high for n in FITTED])
         res = least_squares(
-            self.residuals, np.clip(self.x0, lo, hi), bounds=(lo, hi), x_scale=self.sd,
+            self.residuals,
+            np.clip(self.x0, lo, hi),
+            bounds=(lo, hi),
+            x_scale=self.sd,
             diff_step=1e-3,
         )
         self.result = res
@@ -208,7 +214,9 @@ class SovietCalibrator:
         sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
         out: dict[str, Prior] = {}
         for n, v, s, s0 in zip(FITTED, res.x, sd, self.sd, strict=True):
-            out[n] = Prior("normal", {"mean": round(float(v), 6), "sd": round(max(float(s), SD_FLOOR * s0), 6)})
+            out[n] = Prior(
+                "normal", {"mean": round(float(v), 6), "sd": round(max(float(s), SD_FLOOR * s0), 6)}
+            )
         return out
 
     def report(self) -> list[dict[str, Any]]:
@@ -225,7 +233,9 @@ class SovietCalibrator:
         ]
 
 
-def calibrate(priors: dict[str, Prior], calendar: Calendar, write_to: Path | None = None) -> dict[str, Any]:
+def calibrate(
+    priors: dict[str, Prior], calendar: Calendar, write_to: Path | None = None
+) -> dict[str, Any]:
     """Run the procedure under the ``otl`` scenario's priors; write the calibration file.
 
     Args:

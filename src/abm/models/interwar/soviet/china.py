@@ -60,6 +60,4 @@ def month(
     massacre = purge_month & (u_purge < p.kmt_purge_prob)
     members = jnp.where(massacre, members * survival, members)
     purged = ch.purged | purge_month
-    return China(
-        members=members, purged=purged, record=jnp.where(record, members, ch.record)
-    )
+    return China(members=members, purged=purged, record=jnp.where(record, members, ch.record))

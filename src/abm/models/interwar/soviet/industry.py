@@ -110,7 +110,10 @@ def month(
     utilisation = 1.0 - jnp.clip(p.purge_output_loss * terror, 0.0, 1.0)
     output = capacity * utilisation * jnp.exp(p.steel_noise_sd * noise) / 12.0
     return Industry(
-        capacity=capacity, pipeline=pipeline, steel=ind.steel.at[year_index].add(output)
+        capacity=capacity,
+        pipeline=pipeline,
+        steel=ind.steel.at[year_index].add(output),
+        gdp=ind.gdp,
     )
 
 
@@ -126,11 +129,13 @@ def gdp(
 ) -> jax.Array:
     """USSR GDP of each year, billion 2011 int$ ``[Y]`` (inputs ``[Y]`` each)."""
     agri = harvest / harvest_1928 * (1.0 - HERD_WEIGHT * (1.0 - herd))
-    industry = (jnp.maximum(steel, 1e-3) / steel_1928) ** elasticity
+    industry = jnp.exp(elasticity * jnp.log(jnp.maximum(steel, 1e-3) / steel_1928))
     return gdp_1928 * (agri_share * agri + (1.0 - agri_share) * industry)
 
 
 def mechanisation(capacity: jax.Array, steel_1928: float) -> jax.Array:
-    """Share of lost draught power that tractors from the plans' industry replace, 0..1:
-    none at the 1928 steel capacity, all at :data:`TRACTOR_STEEL` Mt more."""
+    """Share of lost draught power that tractors from the plans' industry replace, 0..1.
+
+    None at the 1928 steel capacity, all at :data:`TRACTOR_STEEL` Mt more.
+    """
     return jnp.clip((capacity - steel_1928) / TRACTOR_STEEL, 0.0, 1.0)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import jax
 import jax.numpy as jnp
 
+from abm.engine.exact import fixed_sum
 from abm.models.interwar.soviet import constants as K
 from abm.models.interwar.soviet.types import Leadership
 
@@ -55,7 +56,7 @@ class SuccessionParams:
 
 def _normalise(x: jax.Array, active: jax.Array) -> jax.Array:
     x = jnp.where(active, jnp.maximum(x, 0.0), 0.0)
-    return x / jnp.maximum(jnp.sum(x), 1e-12)
+    return x / jnp.maximum(fixed_sum(x), 1e-12)
 
 
 def initial(power: jax.Array, apparatus: jax.Array) -> Leadership:
@@ -98,11 +99,11 @@ def month(
     # 1. Patronage.
     s = _normalise(s + g.apparatus_pull * (a - s), active)
     boss = jnp.argmax(jnp.where(active, a, -1.0))
-    a = _normalise(a * (1.0 + g.secretariat_growth * (idx == boss)), active)
+    a = _normalise(a * (1.0 + g.secretariat_growth * (idx == boss).astype(jnp.float32)), active)
 
     # 2. A showdown between the apparatus leader and its strongest rival.
     rival = jnp.argmax(jnp.where(active & (idx != boss), s, -1.0))
-    has_rival = jnp.sum(active) > 1
+    has_rival = fixed_sum(active.astype(jnp.int32)) > 1
     s_l, s_t = s[boss], s[rival]
     side = s_l + g.bandwagon * (1.0 - s_l - s_t)
     contest = has_rival & (u[EV_CONTEST] < g.contest_rate)
@@ -116,9 +117,11 @@ def month(
         stake = g.contest_stake * x[loser]
         others = active & (idx != loser) & (idx != winner)
         rest = jnp.where(others, x, 0.0)
-        rest_w = rest / jnp.maximum(jnp.sum(rest), 1e-12)
-        to_rest = jnp.where(jnp.sum(rest) > 0, (1.0 - WINNER_TAKE) * stake, 0.0)
-        gain = jnp.where(is_winner, stake - to_rest, 0.0) + jnp.where(contest, rest_w * to_rest, 0.0)
+        rest_w = rest / jnp.maximum(fixed_sum(rest), 1e-12)
+        to_rest = jnp.where(fixed_sum(rest) > 0, (1.0 - WINNER_TAKE) * stake, 0.0)
+        gain = jnp.where(is_winner, stake - to_rest, 0.0) + jnp.where(
+            contest, rest_w * to_rest, 0.0
+        )
         return _normalise(x - jnp.where(is_loser, stake, 0.0) + gain, active)
 
     s, a = transfer(s), transfer(a)
@@ -126,12 +129,17 @@ def month(
     # 3. Policy failure: a procurement shortfall discredits the NEP's defenders (the Right).
     moved = g.harvest_crisis_shift * jnp.clip(shortfall, 0.0, 1.0) * s[K.BUKHARIN]
     others = active & (idx != K.BUKHARIN)
-    share = jnp.where(others, s, 0.0) / jnp.maximum(jnp.sum(jnp.where(others, s, 0.0)), 1e-12)
+    share = jnp.where(others, s, 0.0) / jnp.maximum(fixed_sum(jnp.where(others, s, 0.0)), 1e-12)
     s = s + share * moved - jnp.where(idx == K.BUKHARIN, moved, 0.0)
 
     # 4. Noise, then expulsion of the weakest.
     s = _normalise(s * jnp.exp(g.power_noise_sd * z), active)
-    expelled = active & (s < g.expel_share) & (jnp.sum(active) > 1) & (idx != jnp.argmax(s))
+    expelled = (
+        active
+        & (s < g.expel_share)
+        & (fixed_sum(active.astype(jnp.int32)) > 1)
+        & (idx != jnp.argmax(s))
+    )
     active = active & ~expelled
     s, a = _normalise(s, active), _normalise(a, active)
 
@@ -162,10 +170,13 @@ def month(
 
 
 def policy_weights(lead: Leadership, concentration: jax.Array) -> jax.Array:
-    """Weight of each faction's policy, float32 ``[F]``: the ruler's alone under personal
-    rule, else power shares raised to ``concentration`` and normalised."""
+    """Weight of each faction's policy, float32 ``[F]``.
+
+    The ruler's alone under personal rule, else power shares raised to
+    ``concentration`` and normalised.
+    """
     w = jnp.where(lead.active, lead.power, 0.0) ** concentration
-    w = w / jnp.maximum(jnp.sum(w), 1e-12)
+    w = w / jnp.maximum(fixed_sum(w), 1e-12)
     one = (jnp.arange(K.N_FACTIONS) == lead.ruler).astype(jnp.float32)
     return jnp.where(lead.ruler >= 0, one, w)
 
@@ -179,5 +190,5 @@ def policy_in_force(
     mix departs from Stalin's course by ``divergence`` of the difference:
     ``v = v_stalin + divergence * (w @ V - v_stalin)``.
     """
-    mix = policy_weights(lead, concentration) @ policies
+    mix = fixed_sum(policy_weights(lead, concentration)[:, None] * policies, axis=0)
     return policies[K.STALIN] + divergence * (mix - policies[K.STALIN])

@@ -9,7 +9,7 @@ run's weather and output shocks are drawn at the start (:class:`.types.Shocks`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import jax
@@ -97,6 +97,7 @@ class SovietModel:
         self.decimal_month = (cal.years + (months - 1) / 12.0).astype(np.float32)
         self.months_to_harvest = ((K.HARVEST_MONTH - months - 1) % 12 + 1).astype(np.int32)
         self.harvest = months == K.HARVEST_MONTH
+        self.december = months == 12
         y = cal.years
         self.famine_window = (y >= K.FAMINE_YEARS[0]) & (y <= K.FAMINE_YEARS[1])
         self.terror_window = (y >= K.TERROR_YEARS[0]) & (y <= K.TERROR_YEARS[1])
@@ -202,6 +203,7 @@ class SovietModel:
                 capacity=jnp.float32(K.STEEL_1924),
                 pipeline=jnp.zeros((2,), jnp.float32),
                 steel=jnp.zeros((n_y,), jnp.float32),
+                gdp=jnp.zeros((n_y,), jnp.float32),
             ),
             security=Security(
                 army=jnp.float32(K.ARMY_1924),
@@ -338,6 +340,22 @@ class SovietModel:
             _params(industry.IndustryParams, p),
         )
 
+        # The year's GDP, once its steel, harvest and herd are in (computed inside the
+        # month, not in the outcomes, so that its bits do not depend on how the compiler
+        # fuses the outcome reduction).
+        gdp_now = industry.gdp(
+            ind.steel[yi],
+            ledger.harvest[yi],
+            ledger.herd[yi],
+            K.GRAIN_AREA_1928 * p("grain_yield"),
+            K.GDP_1928,
+            K.STEEL_1928,
+            p("gdp_agri_share"),
+            p("gdp_industry_elasticity"),
+        )
+        dec = jnp.asarray(self.december)[t]
+        ind = replace(ind, gdp=ind.gdp.at[yi].set(jnp.where(dec, gdp_now, ind.gdp[yi])))
+
         # China.
         purge_at = self._month_float(theta, "kmt_purge_date")
         ch = china.month(
@@ -360,7 +378,12 @@ class SovietModel:
             propensity=self.per_faction(theta, "personal_rule_propensity"),
         )
         lead = leadership.month(
-            t, state.leadership, ledger.shortfall * cal.harvest, d.power, d.events, g,
+            t,
+            state.leadership,
+            jnp.where(cal.harvest, ledger.shortfall, 0.0),
+            d.power,
+            d.events,
+            g,
             self.leader_month,
         )
         return SovietState(
@@ -390,20 +413,8 @@ class SovietModel:
         steel = jnp.asarray(self.steel_hist)[:, full] * jnp.exp(dev)
         steel = steel.at[K.GERMANY].multiply(1.0 - jnp.maximum(lost, 0.0))
         gdp = jnp.asarray(self.gdp_hist)[:, full] * jnp.exp(0.5 * dev)
-        led = state.ledger
-        harvest_1928 = K.GRAIN_AREA_1928 * p("grain_yield")
-        ussr_steel = state.industry.steel[full]
-        ussr_gdp = industry.gdp(
-            ussr_steel,
-            led.harvest[full],
-            led.herd[full],
-            harvest_1928,
-            K.GDP_1928,
-            K.STEEL_1928,
-            p("gdp_agri_share"),
-            p("gdp_industry_elasticity"),
-        )
-        return steel.at[K.USSR].set(ussr_steel), gdp.at[K.USSR].set(ussr_gdp)
+        ind = state.industry
+        return steel.at[K.USSR].set(ind.steel[full]), gdp.at[K.USSR].set(ind.gdp[full])
 
     def outcomes(
         self, state: SovietState, theta: jax.Array, nazi_month: jax.Array

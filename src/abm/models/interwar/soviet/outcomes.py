@@ -9,7 +9,7 @@ from abm.models.interwar.soviet import constants as K
 
 
 def _edges(high: float, step: float) -> tuple[float, ...]:
-    return tuple(float(x) for x in np.linspace(0.0, high, int(round(high / step)) + 1))
+    return tuple(float(x) for x in np.linspace(0.0, high, round(high / step) + 1))
 
 
 def _years(years: tuple[int, ...]) -> tuple[str, ...]:
@@ -22,9 +22,7 @@ def outcome_specs(
     """Specs of the Soviet outcomes for a calendar's harvest and full years."""
     grain = _edges(150.0, 0.1)
     return (
-        CategoryOutcome(
-            "soviet_leader", K.LEADER_CATEGORIES, "who holds power at the end of 1929"
-        ),
+        CategoryOutcome("soviet_leader", K.LEADER_CATEGORIES, "who holds power at the end of 1929"),
         EventOutcome("personal_dictatorship", "one Soviet leader holds personal power"),
         QuantityOutcome(
             "famine_deaths",

@@ -112,9 +112,8 @@ def month(
         officers_purged=sec.officers_purged + w * discharged,
         officers_arrested=sec.officers_arrested + w * discharged * p.officer_arrest_share,
         to_reinstate=to_reinstate,
-        cadres_lost=sec.cadres_lost + (1.0 - sec.cadres_lost) * jnp.minimum(
-            p.cadre_loss_share * per_month, 1.0
-        ),
+        cadres_lost=sec.cadres_lost
+        + (1.0 - sec.cadres_lost) * jnp.minimum(p.cadre_loss_share * per_month, 1.0),
         army_record=jnp.where(record_army, army, sec.army_record),
     )
     return new, now

@@ -20,8 +20,14 @@ COW_FILE = "cow_nmc_v6_major_1920_1946.csv"
 MADDISON_FILE = "maddison_mpd2020_major_1913_1950.csv"
 
 
-def _table(file: str, code_col: str, value_col: str, codes: tuple[str, ...], scale: float,
-           years: tuple[int, ...]) -> np.ndarray:
+def _table(
+    file: str,
+    code_col: str,
+    value_col: str,
+    codes: tuple[str, ...],
+    scale: float,
+    years: tuple[int, ...],
+) -> np.ndarray:
     text = data_text(file)
     if text is None:
         raise FileNotFoundError(f"package data file {file} is missing")

@@ -68,6 +68,7 @@ class Industry:
     capacity: jax.Array  # float32 [], steel capacity, Mt a year
     pipeline: jax.Array  # float32 [2], capacity in the two construction stages, Mt a year
     steel: jax.Array  # float32 [Y], steel output of each year, Mt
+    gdp: jax.Array  # float32 [Y], USSR GDP of each year (set in December), bn 2011 int$
 
 
 @jax.tree_util.register_dataclass
