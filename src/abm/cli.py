@@ -131,7 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true")
 
     k = sub.add_parser(
-        "calibrate", help="re-fit the otl baseline (Germany slice) and report coverage"
+        "calibrate", help="re-fit the otl baseline (both slices) and report coverage"
+    )
+    k.add_argument(
+        "--config",
+        default="configs/scenarios/otl.yaml",
+        help="the baseline scenario (default configs/scenarios/otl.yaml)",
     )
     k.add_argument(
         "--coverage-runs",
@@ -262,14 +267,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{month}  {text}")
         return 0
     if args.command == "calibrate":
+        from abm.config import load_scenario
         from abm.config.names import names
-        from abm.models.interwar import parameters
-        from abm.models.interwar.germany import calibration
+        from abm.models.interwar import coverage, parameters
+        from abm.models.interwar.germany import calibration as germany_calibration
+        from abm.models.interwar.soviet import calibration as soviet_calibration
 
-        content = calibration.calibrate()
-        print(f"wrote calibrated priors for {len(content['priors'])} parameters")
-        if args.coverage_runs > 0:
-            # The catalogues read the calibration file once: read the new priors.
+        def reread() -> None:
+            # The catalogues read the calibration files once: read the new priors.
             for cached in (
                 parameters.germany_catalogue,
                 parameters.soviet_catalogue,
@@ -277,8 +282,22 @@ def _dispatch(args: argparse.Namespace) -> int:
                 names,
             ):
                 cached.cache_clear()
-            rows = calibration.coverage(args.coverage_runs, seed=args.seed)
-            text = calibration.coverage_markdown(rows, args.coverage_runs, args.seed)
+
+        content = germany_calibration.calibrate()
+        print(f"Germany slice: wrote calibrated priors for {len(content['priors'])} parameters")
+        reread()
+        base = load_scenario(args.config)
+        content = soviet_calibration.calibrate(base.priors, base.calendar)
+        print(f"Soviet slice: wrote calibrated priors for {len(content['priors'])} parameters")
+        for row in content["fit"]["targets"]:
+            print(f"  {row['target']:32s} {row['historical']:>12g} skeleton {row['skeleton']:>12g}")
+        reread()
+        if args.coverage_runs > 0:
+            sc = load_scenario(args.config)
+            rows = coverage.coverage(
+                sc.model(), sc.prior_table(), args.coverage_runs, seed=args.seed
+            )
+            text = coverage.coverage_markdown(rows, args.coverage_runs, args.seed)
             print(text)
             if args.report:
                 Path(args.report).write_text(text + "\n", encoding="utf-8")

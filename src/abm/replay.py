@@ -98,7 +98,7 @@ def states_dataset(states: Any, model: Any) -> xr.Dataset:
         "faction": labels(SK.FACTIONS),
         "region_group": labels(SK.FAMINE_GROUPS),
         "army_date": labels(SK.ARMY_LABELS),
-        "ccp_date": labels(SK.CCP_MONTHS),
+        "ccp_date": labels(SK.CCP_LABELS),
         "state": labels(SK.STATES),
     }
     data = {}

@@ -35,7 +35,7 @@ VALIDATION: dict[str, tuple[str, tuple[int, ...], float]] = {
     "SUN_terror_arrested_1937_38": ("terror_arrests", (), 1.0),
     "RKKA_purge_arrested_1937_38": ("officers_arrested", (), 1.0),
     "SUN_grain_export_1930": ("grain_exports", (SK.HARVEST_YEARS.index(1930),), 1.0),
-    "RKKA_strength_1941-06-22": ("red_army_strength", (1,), 1e3),
+    "RKKA_strength_1941-06-22": ("red_army_strength", (1,), 1e-3),
     **{
         f"{code}_steel_1938": ("steel_output", (i, 1938 - 1924), 1.0)
         for i, code in enumerate(("RUS", "GMY", "UKG", "FRN", "ITA", "JPN", "USA"))

@@ -11,10 +11,10 @@ Procedure (documented in ``docs/calibration.md``), the same as the Germany slice
 2. Regularised (MAP) least squares in logs: each target's misfit over its scale
    (:data:`TARGETS`) plus each fitted parameter's distance from its prior centre over the
    prior's standard deviation.
-3. Each fitted parameter gets a normal prior around its estimate with the Gauss-Newton
-   standard deviation (scaled by the residual variance when that exceeds one), floored
-   at :data:`SD_FLOOR` of its catalogue prior's, so that the fit narrows the priors
-   without pretending to certainty.
+3. Each fitted parameter gets a normal prior around its estimate with its conditional
+   standard deviation from the Gauss-Newton Hessian (scaled by the residual variance when
+   that exceeds one), floored at :data:`SD_FLOOR` of its catalogue prior's, so that the
+   fit narrows the priors without pretending to certainty.
 
 The result is written to ``data/soviet_calibration.yaml`` with the fit of every target.
 """
@@ -87,7 +87,7 @@ FITTED = (
     "ccp_growth_inside",
 )
 #: Least standard deviation of a calibrated prior, as a share of the catalogue prior's.
-SD_FLOOR = 0.3
+SD_FLOOR = 0.15
 #: Month the skeleton's NSDAP takes power (the threat to the USSR).
 NAZI_FROM = "1933-01"
 SCENARIO = Path("configs/scenarios/otl.yaml")
@@ -209,9 +209,11 @@ class SovietCalibrator:
         self.fit = dict(zip(FITTED, (float(v) for v in res.x), strict=True))
         n_t = len(TARGETS)
         chi2 = float(np.sum(res.fun[:n_t] ** 2)) / max(n_t - len(FITTED), 1)
+        # Conditional standard deviations (each parameter with the others at their
+        # estimates): the priors are sampled independently, and the marginal ones would
+        # count the fit's correlations (investment rate against construction lag) twice.
         jtj = res.jac.T @ res.jac
-        cov = np.linalg.pinv(jtj) * max(chi2, 1.0)
-        sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        sd = np.sqrt(max(chi2, 1.0) / np.clip(np.diag(jtj), 1e-12, None))
         out: dict[str, Prior] = {}
         for n, v, s, s0 in zip(FITTED, res.x, sd, self.sd, strict=True):
             out[n] = Prior(

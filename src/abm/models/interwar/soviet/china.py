@@ -49,7 +49,8 @@ def month(
         independence: ``ccp_independence`` in force, 0..1.
         export: ``comintern_export`` in force, 0..1.
         u_purge: uniform draw deciding whether the break is a massacre.
-        record: bool ``[M]``, which membership records this month's end fills.
+        record: bool ``[M - 1]``, which month-end records (after the first, the
+            membership just before the purge) this month's end fills.
         p: parameters.
     """
     boost = 1.0 + p.comintern_export_effect * export
@@ -58,6 +59,8 @@ def month(
     members = ch.members * jnp.exp(rate)
     survival = (1.0 - independence) * p.ccp_survival_inside + independence * p.ccp_survival_apart
     massacre = purge_month & (u_purge < p.kmt_purge_prob)
+    before = jnp.where(purge_month, members, ch.record[0])
     members = jnp.where(massacre, members * survival, members)
     purged = ch.purged | purge_month
-    return China(members=members, purged=purged, record=jnp.where(record, members, ch.record))
+    later = jnp.where(record, members, ch.record[1:])
+    return China(members=members, purged=purged, record=jnp.concatenate([before[None], later]))

@@ -87,10 +87,11 @@ LEADER_MONTH = "1929-12"
 QUALITY_MONTH = "1941-06"
 #: The earliest calendar end the Soviet slice accepts.
 REQUIRED_END = "1941-06"
-#: ``ccp_members`` is read at the end of these months: just before the KMT's purge (the
-#: membership the Fifth Congress reported in April-May 1927 was counted before it), the
-#: end of 1927 (after it), the end of 1937.
-CCP_MONTHS = ("1927-03", "1927-12", "1937-12")
+#: ``ccp_members`` is read just before the KMT's purge (the membership the Fifth
+#: Congress reported in April-May 1927 was counted before it) and at the end of these
+#: months: 1927 (after the purge) and 1937.
+CCP_MONTHS = ("1927-12", "1937-12")
+CCP_LABELS = ("before_purge", *CCP_MONTHS)
 
 #: USSR crude steel 1924 and 1928, million tonnes (COW NMC v6.0 ``irst``, RUS).
 STEEL_1924 = 0.993

@@ -221,7 +221,7 @@ class SovietModel:
             china=China(
                 members=p("ccp_members_1924"),
                 purged=jnp.asarray(False),
-                record=jnp.zeros((len(K.CCP_MONTHS),), jnp.float32),
+                record=jnp.zeros((len(K.CCP_LABELS),), jnp.float32),
             ),
             shocks=Shocks(
                 weather=jax.random.normal(k_w, (n_y,), jnp.float32),

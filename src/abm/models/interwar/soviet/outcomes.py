@@ -144,10 +144,10 @@ def outcome_specs(
         QuantityOutcome(
             "ccp_members",
             dims=("ccp_date",),
-            coords=(K.CCP_MONTHS,),
+            coords=(K.CCP_LABELS,),
             unit="members",
             edges=_edges(5e5, 250.0),
             scale=1.0,
-            description="CCP membership before the KMT's purge, at the end of 1927 and of 1937",
+            description="CCP membership just before the KMT purge, at the end of 1927 and of 1937",
         ),
     )

@@ -96,7 +96,7 @@ class China:
 
     members: jax.Array  # float32 [], CCP members
     purged: jax.Array  # bool [], the KMT's purge has come
-    record: jax.Array  # float32 [M], members at the record months
+    record: jax.Array  # float32 [M], members before the purge, then at the record months
 
 
 @jax.tree_util.register_dataclass
