@@ -147,7 +147,8 @@ def test_compare_prints_paired_differences(tmp_path, capsys):
     assert (tmp_path / "otl.zarr").is_dir() and (tmp_path / "trotsky.zarr").is_dir()
     for name in ("otl", "trotsky"):
         assert open_cube(tmp_path / f"{name}.zarr").attrs["stance"] == "optimistic"
-    assert "diff" in (tmp_path / "cmp.csv").read_text().splitlines()[0]
+    header = (tmp_path / "cmp.csv").read_text().splitlines()[0]
+    assert "diff" in header and "a_q05" in header and "b_q95" in header
     # the paired cubes are the cubes an unpaired run would give
     assert (
         main(

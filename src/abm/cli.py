@@ -247,7 +247,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             import csv
 
             with open(args.csv, "w", newline="", encoding="utf-8") as fh:
-                w = csv.DictWriter(fh, fieldnames=list(cmp.table[0]))
+                # Quantity rows also carry the 5 % and 95 % quantiles of A and B.
+                fields = list(dict.fromkeys(k for row in cmp.table for k in row))
+                w = csv.DictWriter(fh, fieldnames=fields, restval="")
                 w.writeheader()
                 w.writerows(cmp.table)
         return 0

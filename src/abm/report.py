@@ -97,6 +97,7 @@ def comparison_rows(
         elif isinstance(s, QuantityOutcome):
             ma = a[f"{s.name}_mean"].values
             mb = b[f"{s.name}_mean"].values
+            qa, qb = _range(a, s.name), _range(b, s.name)
             for idx, cell in _cells(s):
                 m = float(p.diff_n[s.name][idx])
                 if m < 2:
@@ -114,7 +115,22 @@ def comparison_rows(
                     math.sqrt(var / m),
                     m,
                 )
+                rows[-1].update(
+                    a_q05=float(qa[0][idx]),
+                    a_q95=float(qa[1][idx]),
+                    b_q05=float(qb[0][idx]),
+                    b_q95=float(qb[1][idx]),
+                )
     return rows
+
+
+def _range(ds: xr.Dataset, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """5 % and 95 % quantiles of a quantity outcome, each over its own dimensions."""
+    q = ds[f"{name}_quantiles"]
+    return (
+        q.sel(quantile=0.05, method="nearest").values,
+        q.sel(quantile=0.95, method="nearest").values,
+    )
 
 
 def _fmt(v: float, se: float = math.nan) -> str:
@@ -127,16 +143,33 @@ def _fmt(v: float, se: float = math.nan) -> str:
     return f"{v:.{digits}f} ±{se:.{digits}f}"
 
 
+def _signed(v: float) -> str:
+    return f"{v:+.4g}" if abs(v) >= 10 else f"{v:+.3f}"
+
+
+def _dist(r: dict[str, Any], side: str) -> str:
+    """A probability with its s.e., or a mean with its 5-95 % range across runs."""
+    text = _fmt(r[side], r[f"{side}_se"])
+    if f"{side}_q05" in r:
+        text += f" [{r[f'{side}_q05']:.4g}, {r[f'{side}_q95']:.4g}]"
+    return text
+
+
 def format_comparison(rows: Sequence[dict[str, Any]], name_a: str, name_b: str) -> str:
-    """Side-by-side text table of :func:`comparison_rows`."""
+    """Side-by-side text table of :func:`comparison_rows`.
+
+    Probabilities and shares show their Monte Carlo standard error; quantities their
+    mean and, in brackets, the 5 % and 95 % quantiles across runs. The last column is the
+    paired difference of the means (or probabilities) with its 95 % interval.
+    """
     head = ("outcome", "cell", name_a, name_b, f"{name_b} - {name_a} [95% CI]")
     body = [
         (
             r["outcome"],
             r["cell"],
-            _fmt(r["a"], r["a_se"]),
-            _fmt(r["b"], r["b_se"]),
-            f"{r['diff']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]",
+            _dist(r, "a"),
+            _dist(r, "b"),
+            f"{_signed(r['diff'])} [{_signed(r['lo'])}, {_signed(r['hi'])}]",
         )
         for r in rows
     ]
