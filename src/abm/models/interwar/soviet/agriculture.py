@@ -18,8 +18,10 @@ Per region ``r`` and month (equations in ``docs/ODD.md``, "Collectivisation and 
   ``subsistence_reserve`` with competence). The shortfall against the quota feeds the
   succession struggle.
 * *Food*: villages ration their stock to the next harvest; the shortage of grain (settled
-  part) or of herd (nomads) drives excess deaths ``famine_mortality * shortage **
-  famine_exponent`` and flight ``flight_rate * shortage`` (per year).
+  part) or of herd (nomads), beyond ``famine_threshold``, drives excess deaths
+  ``famine_mortality * ((shortage - threshold) / (1 - threshold)) ** famine_exponent``
+  (settled and nomads each by their own shortage), and the bloc's mean shortage drives
+  flight ``flight_rate * shortage`` (per year).
 
 Grain balance (per run): harvested = seed + procured + eaten + stock lost + final stock.
 People: rural population + those who fled = initial + births - famine deaths.
@@ -70,6 +72,7 @@ class FarmParams:
     other_food: jax.Array
     famine_mortality: jax.Array
     famine_exponent: jax.Array
+    famine_threshold: jax.Array
     flight_rate: jax.Array
     nomad_herd_need: jax.Array
     natural_growth: jax.Array
@@ -191,7 +194,14 @@ def month(
     stock = stock - eaten - lost
 
     # People.
-    deaths = pop * jnp.minimum(f.famine_mortality * shortage**f.famine_exponent / 12.0, 0.5)
+    # Deaths where the shortage goes beyond what people survive by eating less; the
+    # settled and the nomadic part of a bloc each by their own shortage.
+    def lethal(x: jax.Array) -> jax.Array:
+        over = jnp.clip((x - f.famine_threshold) / (1.0 - f.famine_threshold), 0.0, 1.0)
+        return over**f.famine_exponent
+
+    rate = (1.0 - land.nomad) * lethal(short_grain) + land.nomad * lethal(short_herd)
+    deaths = pop * jnp.minimum(f.famine_mortality * rate / 12.0, 0.5)
     fled = pop * f.flight_rate * shortage / 12.0
     births = pop * f.natural_growth / 12.0
     pop = pop + births - deaths - fled

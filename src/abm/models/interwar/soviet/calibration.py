@@ -76,6 +76,8 @@ FITTED = (
     "yield_trend",
     "disruption_loss",
     "famine_mortality",
+    "famine_threshold",
+    "grain_need",
     "plan_investment",
     "construction_lag",
     "purge_output_loss",

@@ -14,8 +14,9 @@ succession"):
 3. *Policy failure*: a procurement shortfall moves ``harvest_crisis_shift * shortfall`` of
    the Right's power to the others (the 1927-28 grain crisis).
 4. *Noise*: ``s <- normalise(s * exp(power_noise_sd * z))`` over active factions.
-5. *Consolidation*: the largest faction, above ``consolidation_threshold``, turns to
-   personal rule with monthly hazard ``consolidation_rate * personal_rule_propensity``.
+5. *Consolidation*: the largest faction, above ``consolidation_threshold`` and with every
+   named rival below ``RIVAL_CEILING`` (the uncommitted "others" aside), turns to personal rule
+   with monthly hazard ``consolidation_rate * personal_rule_propensity``.
 
 Personal rule, once reached, lasts (to 1941 in this slice).
 """
@@ -34,6 +35,8 @@ from abm.models.interwar.soviet.types import Leadership
 EV_CONTEST, EV_CONTEST_WIN, EV_CONSOLIDATE = range(3)
 #: Share of a lost showdown's stake that goes to the winner (the rest to the others).
 WINNER_TAKE = 0.7
+#: Power share above which a named rival faction still blocks personal rule. Assumption.
+RIVAL_CEILING = 0.1
 
 
 @dataclass(frozen=True)
@@ -144,10 +147,17 @@ def month(
     s, a = _normalise(s, active), _normalise(a, active)
 
     # 5. Consolidation into personal rule.
+    # Personal rule needs the named opposition broken: no faction but the uncommitted
+    # "others" above RIVAL_CEILING (Trotsky and Zinoviev expelled in 1927, the Right
+    # defeated in 1929, before Stalin's rule became personal).
     top = jnp.argmax(s)
+    rivals = active & (idx != top) & (idx != K.OTHERS)
+    strongest_rival = jnp.max(jnp.where(rivals, s, 0.0))
     hazard = g.consolidation_rate * g.propensity[top]
-    consolidate = (s[top] >= g.consolidation_threshold) & (
-        u[EV_CONSOLIDATE] < 1.0 - jnp.exp(-hazard)
+    consolidate = (
+        (s[top] >= g.consolidation_threshold)
+        & (strongest_rival <= RIVAL_CEILING)
+        & (u[EV_CONSOLIDATE] < 1.0 - jnp.exp(-hazard))
     )
     ruled = lead.ruler >= 0
     ruler = jnp.where(ruled, lead.ruler, jnp.where(consolidate, top, -1)).astype(jnp.int32)

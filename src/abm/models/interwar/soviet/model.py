@@ -165,7 +165,8 @@ class SovietModel:
             x = STATE_PERSISTENCE * prev + np.sqrt(1 - STATE_PERSISTENCE**2) * z
             return x, x
 
-        _, dev = jax.lax.scan(ar, innov[:, 0], innov.T)
+        _, rest = jax.lax.scan(ar, innov[:, 0], innov[:, 1:].T)
+        dev = jnp.concatenate([innov[:, :1].T, rest])  # [Y, S], stationary from the start
         farm = _params(agriculture.FarmParams, p)
         area = self.land.area
         return SovietState(
