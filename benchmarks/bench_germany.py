@@ -1,10 +1,17 @@
-"""Throughput benchmark of the Germany model: compile time, runs/s, agent-steps/s, memory.
+"""Throughput benchmark of a scenario's model: compile time, runs/s, agent-steps/s, memory.
 
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_germany.py                 # defaults
     .venv/bin/python benchmarks/bench_germany.py --devices 2     # two CPU devices
+    .venv/bin/python benchmarks/bench_germany.py --slice germany # the Germany slice alone
     .venv/bin/python benchmarks/bench_germany.py --json out.json # also write JSON
+
+``--slice whole`` (the default) runs what a scenario runs, ``scenario.model()`` (the
+interwar model: Soviet and Germany slices); ``--slice germany`` the scenario's
+Germany-only view (``abm.bench.germany``: ``GermanyModel`` over the scenario's calendar
+and priors, the Comintern line of the leader preset's faction), the model the NumPy and
+Mesa peers implement and the one this script measured before the Soviet slice existed.
 
 The first call of a fresh :class:`~abm.engine.runner.Runner` on one chunk is timed on its
 own (trace + compile + one chunk); then ``--repeats`` steady runs of ``--runs`` runs each
@@ -39,9 +46,16 @@ DEFAULT_CONFIG = REPO / "configs" / "scenarios" / "otl.yaml"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
-        description="Benchmark the Germany model (compile time and steady throughput)."
+        description="Benchmark a scenario's model (compile time and steady throughput)."
     )
     ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="scenario YAML")
+    ap.add_argument(
+        "--slice",
+        choices=("whole", "germany"),
+        default="whole",
+        help="whole: the scenario's model (Soviet + Germany slices); germany: the "
+        "Germany slice alone, as the peers implement it",
+    )
     ap.add_argument("--runs", type=int, default=8192, help="runs per steady repeat")
     ap.add_argument("--chunk-size", type=int, default=4096, help="runs per compiled chunk")
     ap.add_argument("--repeats", type=int, default=3, help="steady repeats (median reported)")
@@ -84,8 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     from abm.engine.runner import Runner
 
     scenario = load_scenario(args.config)
-    model = scenario.model()
-    tables = PriorTable.stack([scenario.prior_table()])
+    if args.slice == "germany":
+        from abm.bench.germany import germany_view
+
+        view = germany_view(scenario)
+        model, tables = view.model, view.tables()
+    else:
+        model = scenario.model()
+        tables = PriorTable.stack([scenario.prior_table()])
     desc = describe()
     devices = jax.devices()
     n_agents = int(model.n_agents)
@@ -225,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                 "requested_cpu_devices": args.devices,
             },
             "model": model.name,
+            "slice": args.slice,
             "scenario": scenario.name,
             "config": str(args.config),
             "model_agents": n_agents,

@@ -4,12 +4,19 @@ The peers (:mod:`numpy_germany`, :mod:`mesa_germany`) re-implement abm's
 ``interwar.germany`` model from ``docs/ODD.md`` in their own idioms. They share only
 inputs, never model code:
 
-* the scenario's priors (``abm.config.load_scenario``) and a NumPy sampler for them
-  (:func:`sample_params`), with the catalogue's allowed ranges;
+* the Germany-only view of a scenario (``abm.bench.germany.germany_view``): a scenario
+  runs the whole interwar model, whose Soviet slice sets the KPD's Comintern line month
+  by month; the peers, like abm's side of every comparison with them, run the Germany
+  slice alone, with the scenario's prior for each Germany-catalogue parameter and the
+  scalar lever ``comintern_united_front_line`` pinned at the line of the leader
+  preset's faction (``comintern_united_front_line.<faction>``); and a NumPy sampler for
+  those priors (:func:`sample_params`), with the Germany catalogue's allowed ranges;
 * the static structure of abm's model: the bloc layout, milieu affinities,
   susceptibility and exposure, paramilitary capacities and initial organisation
   (``abm.models.interwar.germany.constants`` and ``voters``);
-* the calendar-derived month indices (:class:`Timeline`);
+* the calendar-derived month indices (:class:`Timeline`), from the scenario's calendar
+  (1924-01 .. 1941-06, 210 months, for the shipped scenarios: the Germany slice runs
+  every month of the whole model's calendar);
 * the outcome format (:data:`OUTCOMES`) and a summary of it (:func:`summarise`),
   which can also be built from an abm cube (:func:`summarise_cube`), so that the three
   implementations are compared on the same numbers.
@@ -23,6 +30,7 @@ Per-run outcome format (``simulate(...)`` of every peer returns this dict; ``R``
     reichstag_share       float [R, 7, 8] vote shares per election slot (0 if not held)
     reichstag_share/mask  bool  [R, 7, 8] slot held
     german_unemployment   float [R, Y]    annual mean registered unemployment, millions
+                                          (Y calendar years, 18 for 1924-1941)
 """
 
 from __future__ import annotations
@@ -34,12 +42,14 @@ from typing import Any
 
 import numpy as np
 
+from abm.bench.germany import germany_ranges, germany_view
 from abm.config import load_scenario
 from abm.engine.priors import Prior
 from abm.models.interwar.germany import constants as K
 from abm.models.interwar.germany import voters
 from abm.models.interwar.germany.model import ORGANISATION_INITIAL
-from abm.models.interwar.germany.parameters import catalogue, party_key
+from abm.models.interwar.germany.parameters import party_key
+from abm.models.interwar.model import DEFAULT_CALENDAR
 
 # ---------------------------------------------------------------- sizes
 N_PARTIES = K.N_PARTIES  # 8
@@ -49,8 +59,9 @@ N_BLOCS = K.N_BLOCS  # 210, bloc b = 6 * constituency + milieu
 N_ELECTIONS = K.N_ELECTIONS  # 7
 #: Agents as abm counts them: 210 voter blocs + 8 parties.
 N_AGENTS = N_BLOCS + N_PARTIES
-#: Months of the shipped calendar, 1924-01 .. 1936-12.
-N_MONTHS = 156
+#: Months of the default calendar, 1924-01 .. 1941-06 (the shipped scenarios'); a
+#: simulation runs its scenario's calendar (:attr:`ScenarioInputs.n_months`).
+N_MONTHS = DEFAULT_CALENDAR.n_months
 
 # ---------------------------------------------------------------- static structure
 PARTIES = K.PARTIES
@@ -185,28 +196,48 @@ class Timeline:
 # ---------------------------------------------------------------- scenario and priors
 @dataclass(frozen=True)
 class ScenarioInputs:
-    """A scenario's priors, the catalogue's ranges and its timeline."""
+    """The Germany-only view of a scenario: priors, ranges and timeline.
+
+    Attributes:
+        name: the scenario's name.
+        faction: the leader preset's faction, whose Comintern line the KPD follows.
+        priors: Germany-catalogue name -> prior (``comintern_united_front_line`` pinned).
+        ranges: Germany-catalogue name -> allowed ``(low, high)``.
+        timeline: month indices of the scenario's calendar.
+    """
 
     name: str
+    faction: str
     priors: dict[str, Prior]
     ranges: dict[str, tuple[float, float]]
     timeline: Timeline
 
+    @property
+    def n_months(self) -> int:
+        """Months simulated (the scenario's calendar)."""
+        return self.timeline.n_months
+
 
 def catalogue_ranges() -> dict[str, tuple[float, float]]:
-    """Allowed ``[low, high]`` of every catalogue parameter, by name."""
-    return {p.name: (p.low, p.high) for p in catalogue()}
+    """Allowed ``[low, high]`` of every Germany-catalogue parameter, by name."""
+    return germany_ranges()
 
 
 def load(scenario_path: str, overrides: Mapping[str, str] | None = None) -> ScenarioInputs:
-    """Read a scenario YAML (levers, priors, calendar); ``overrides`` as ``--set``."""
-    sc = load_scenario(scenario_path, dict(overrides or {}))
+    """A scenario YAML's Germany-only view; ``overrides`` as ``--set``."""
+    view = germany_view(load_scenario(scenario_path, dict(overrides or {})))
     return ScenarioInputs(
-        name=sc.name,
-        priors=dict(sc.priors),
-        ranges=catalogue_ranges(),
-        timeline=Timeline.from_calendar(sc.calendar),
+        name=view.scenario.name,
+        faction=view.faction,
+        priors=view.priors,
+        ranges=view.ranges,
+        timeline=Timeline.from_calendar(view.scenario.calendar),
     )
+
+
+def n_months(scenario_path: str) -> int:
+    """Months a peer simulates for a scenario YAML (its calendar's)."""
+    return int(load_scenario(scenario_path).calendar.n_months)
 
 
 def sample_params(

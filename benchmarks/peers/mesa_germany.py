@@ -1,14 +1,16 @@
-"""Weimar Germany 1924-1936 in Mesa 3: voter blocs and parties as agents, one run per model.
+"""Weimar Germany from 1924 in Mesa 3: voter blocs and parties as agents, one run per model.
 
-A peer of abm's ``interwar.germany`` model (``docs/ODD.md``) for performance
-comparisons, written as Mesa's own examples are: agents are ``mesa.Agent`` subclasses
+A peer of abm's ``interwar.germany`` model (``docs/ODD.md``), the Germany slice on its
+own (see :mod:`common`), for performance comparisons, written as Mesa's own examples are: agents are ``mesa.Agent`` subclasses
 with a ``step`` method, the model (``mesa.Model``) holds the economy and the polity,
 calls its agents through the ``AgentSet`` API each month, and draws every random number
 from its own explicitly seeded generators (``self.rng``, a NumPy ``Generator``, for
 normals; ``self.random``, Python's ``random.Random``, for each decision's uniform).
 
 Agents: 210 :class:`VoterBloc` (35 constituencies x 6 milieux) and 8 :class:`Party`.
-Each run draws its own parameters from the scenario's priors with the model's ``rng``.
+Each run draws its own parameters from the scenario's Germany-only priors with the
+model's ``rng`` and runs every month of the scenario's calendar (210 for 1924-01 ..
+1941-06).
 Parties take one drift step a month; blocs are polled only when an election is held (the
 vote is not used otherwise). Results agree with abm statistically (different random
 streams), not bit for bit.
@@ -33,7 +35,7 @@ except ImportError:  # run as a script or with benchmarks/peers on sys.path
     import common as c  # type: ignore[no-redef]
 
 N_AGENTS = c.N_AGENTS  # 218 = 210 voter blocs + 8 parties
-N_MONTHS = c.N_MONTHS  # 156
+N_MONTHS = c.N_MONTHS  # 210, the default calendar's (a run follows its scenario's)
 
 
 def prob(hazard: float) -> float:

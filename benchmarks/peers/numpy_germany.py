@@ -1,11 +1,12 @@
-"""Weimar Germany 1924-1936 as hand-vectorised NumPy: every run and every agent at once.
+"""Weimar Germany from 1924 as hand-vectorised NumPy: every run and every agent at once.
 
-A peer of abm's ``interwar.germany`` model (``docs/ODD.md``) for performance
-comparisons, written the way a scientist fluent in NumPy would write it without abm:
+A peer of abm's ``interwar.germany`` model (``docs/ODD.md``), the Germany slice on its
+own (see :mod:`common`), for performance comparisons, written the way a scientist fluent in NumPy would write it without abm:
 state is a handful of arrays with a leading run axis (``R`` runs, ``B`` = 210 voter
 blocs, ``P`` = 8 parties, ``C`` = 35 constituencies: ``[R, B]`` bloc sizes and
 radicalisation, ``[R, C, P]`` constituency effects and regional drift, ``[R, P]``
-parties, ``[R]`` economy and polity), and the only Python loop is over the 156 months.
+parties, ``[R]`` economy and polity), and the only Python loop is over the months of the
+scenario's calendar (210 for 1924-01 .. 1941-06).
 Arithmetic is float64 (NumPy's default; ``dtype=np.float32`` makes every float array
 and draw float32).
 
@@ -17,10 +18,10 @@ distribution at every election; ODD 7.7).
 
 Random numbers come from one ``numpy.random.default_rng(seed)`` stream in abm's shapes
 and distributions (abm uses JAX's threefry, so results agree with abm statistically, not
-bit for bit): the parameters from the scenario's priors; at init the constituency
-effects ``[R, C, P]`` and initial national drift ``[R, P]``; each month an unemployment
-normal ``[R]`` and 11 event uniforms ``[R, 11]``; at an election the national ``[n, P]``
-and regional ``[n, C, P]`` drift normals of the ``n`` voting runs.
+bit for bit): the parameters from the scenario's Germany-only priors; at init the
+constituency effects ``[R, C, P]`` and initial national drift ``[R, P]``; each month an
+unemployment normal ``[R]`` and 11 event uniforms ``[R, 11]``; at an election the
+national ``[n, P]`` and regional ``[n, C, P]`` drift normals of the ``n`` voting runs.
 
 Entry point: :func:`simulate` (scenario YAML, runs, seed) -> per-run outcome arrays
 named as abm's ``GermanyModel.outcomes`` (format in :mod:`common`). ``replicas`` splits
@@ -39,7 +40,7 @@ except ImportError:  # run as a script or with benchmarks/peers on sys.path
     import common as c  # type: ignore[no-redef]
 
 N_AGENTS = c.N_AGENTS  # 218 = 210 voter blocs + 8 parties
-N_MONTHS = c.N_MONTHS  # 156
+N_MONTHS = c.N_MONTHS  # 210, the default calendar's (a run follows its scenario's)
 
 # Event uniforms, one column each (same meaning and order as abm's draws).
 (
