@@ -186,8 +186,12 @@ def test_trace_replays_the_outcomes_counted_in_the_cube(cube_path, otl_scenario)
     regimes = np.zeros(4, np.int64)
     share_fixed = np.zeros((7, 8), np.int64)
     held = np.zeros(7, np.int64)
+    leaders = np.zeros(5, np.int64)
+    executions = np.int64(0)
     for r in range(RUNS):
         _, _, _, o = runner.trace(5, otl_scenario.prior_table(), 0, r)
+        leaders[int(o["soviet_leader"])] += 1
+        executions += np.int64(np.round(np.float32(o["terror_executions"])))
         nazi += int(o["nazi_power"] >= 0)
         cw += int(o["german_civil_war"] >= 0)
         regimes[int(o["german_regime_1936"])] += 1
@@ -201,6 +205,8 @@ def test_trace_replays_the_outcomes_counted_in_the_cube(cube_path, otl_scenario)
     assert regimes.tolist() == ds["german_regime_1936_count"].values.tolist()
     assert held.tolist() == ds["reichstag_share_n"].values[:, 0].tolist()
     assert np.array_equal(share_fixed, ds["reichstag_share_sum_fixed"].values)
+    assert leaders.tolist() == ds["soviet_leader_count"].values.tolist()
+    assert executions == int(ds["terror_executions_sum_fixed"])
 
 
 def test_trace_command_prints_a_chronicle_and_writes_states(tmp_path, capsys):
@@ -212,7 +218,10 @@ def test_trace_command_prints_a_chronicle_and_writes_states(tmp_path, capsys):
 
     states = xr.open_zarr(out, consolidated=False)
     assert states.sizes["month"] == 210  # 1924-01 to 1941-06
-    assert "polity__regime" in states and "blocs__size" in states
+    assert "germany__polity__regime" in states and "germany__blocs__size" in states
+    assert states["soviet__blocs__population"].dims == ("month", "region")
+    assert states["soviet__leadership__power"].dims == ("month", "faction")
+    assert "USSR harvest" in text and "establishes personal rule" in text
 
 
 def test_info_lists_versions_and_devices(capsys):
