@@ -1,0 +1,43 @@
+"""Analysis of result cubes for notebooks and reports.
+
+* :mod:`~abm.analysis.cubes`: event probabilities with their errors, unpaired differences
+  between independent cubes, yearly shares, sweep points as lever dimensions.
+* :mod:`~abm.analysis.sensitivity`: Sobol' indices over a Saltelli design (SALib).
+* :mod:`~abm.analysis.prim`: PRIM scenario discovery (boxes of inputs where an outcome
+  concentrates).
+* :mod:`~abm.analysis.plots`: heatmap, event-year distribution, fan chart, tornado
+  (matplotlib figures, no pyplot).
+"""
+
+from __future__ import annotations
+
+from abm.analysis.cubes import (
+    event_names,
+    event_year_shares,
+    lever_grid,
+    pairwise,
+    probability_with_error,
+    quantity_names,
+)
+from abm.analysis.plots import event_year_distribution, fan_chart, heatmap, tornado
+from abm.analysis.prim import PrimBox, PrimResult, choose_step, prim_box
+from abm.analysis.sensitivity import saltelli_points, sobol_indices
+
+__all__ = [
+    "PrimBox",
+    "PrimResult",
+    "choose_step",
+    "event_names",
+    "event_year_distribution",
+    "event_year_shares",
+    "fan_chart",
+    "heatmap",
+    "lever_grid",
+    "pairwise",
+    "prim_box",
+    "probability_with_error",
+    "quantity_names",
+    "saltelli_points",
+    "sobol_indices",
+    "tornado",
+]
