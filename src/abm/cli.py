@@ -147,6 +147,20 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--seed", type=int, default=0)
     k.add_argument("--report", help="write the coverage table (Markdown) here")
 
+    w = sub.add_parser("sweep", help="run a sweep into one resumable Zarr cube (batches of points)")
+    w.add_argument("config", help="sweep YAML, e.g. configs/sweeps/purge_x_united_front.yaml")
+    w.add_argument("--out", required=True, help="cube path (Zarr); an unfinished one resumes")
+    w.add_argument("--runs", type=int, help="runs per point (default: the sweep's)")
+    w.add_argument(
+        "--batch-points",
+        type=int,
+        help="points per batch (default: about 8 chunks of runs); part of the results' "
+        "identity: a resumed sweep must use the same",
+    )
+    w.add_argument(
+        "--overwrite", action="store_true", help="replace a cube of another sweep at --out"
+    )
+
     sub.add_parser("info", help="versions, JAX backend and devices, results folder")
 
     b = sub.add_parser("bench", help="measured performance: throughput, peers, roofline")
@@ -304,11 +318,44 @@ def _dispatch(args: argparse.Namespace) -> int:
             if args.report:
                 Path(args.report).write_text(text + "\n", encoding="utf-8")
         return 0
+    if args.command == "sweep":
+        return _sweep(args)
     if args.command == "info":
         for k, v in api.info().items():
             print(f"{k:16s} {v}")
         return 0
     raise AssertionError(args.command)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from abm.sweep import load_sweep
+    from abm.sweep.run import BatchDone, run_sweep
+
+    sweep = load_sweep(args.config)
+
+    def report(p: BatchDone) -> None:
+        sys.stderr.write(
+            f"{sweep.name}: {p.points_done:,}/{p.n_points:,} points "
+            f"({100 * p.points_done / p.n_points:.0f}%), batch {p.batch + 1}/{p.n_batches}, "
+            f"{p.runs_per_s:,.0f} runs/s\n"
+        )
+        sys.stderr.flush()
+
+    t0 = time.perf_counter()
+    ds = run_sweep(
+        sweep,
+        args.out,
+        runs=args.runs,
+        batch_points=args.batch_points,
+        progress=None if args.quiet else report,
+        overwrite=args.overwrite,
+    )
+    print(
+        f"{sweep.name}: {ds.attrs['n_points']} points x {ds.attrs['runs_per_point']} runs, "
+        f"seed {ds.attrs['seed']}, batches of {ds.attrs['batch_points']}, "
+        f"{time.perf_counter() - t0:.1f} s -> {args.out}"
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -148,7 +148,11 @@ class Runner:
         specs = model.outcome_specs
 
         def chunk(
-            seed: jax.Array, tables: PriorTable, g: jax.Array, n_runs: jax.Array
+            seed: jax.Array,
+            tables: PriorTable,
+            g: jax.Array,
+            n_runs: jax.Array,
+            point_offset: jax.Array,
         ) -> dict[str, jax.Array]:
             total = n_runs * n_points
             valid = g < total
@@ -156,7 +160,8 @@ class Runner:
             point = gg // n_runs
             run = gg % n_runs
             rows = jax.tree.map(lambda x: x[point], tables)
-            thetas, _, final, _ = simulate_batch(model, seed, rows, point, run)
+            # Keys use the point's index in the whole sweep (offset + index in the table).
+            thetas, _, final, _ = simulate_batch(model, seed, rows, point + point_offset, run)
             # Materialised before the reduction, so that how XLA fuses the tallies (which
             # differs with the number of points) cannot change an outcome's last bits.
             outs = jax.lax.optimization_barrier(jax.vmap(model.outcomes)(final, thetas))
@@ -168,6 +173,7 @@ class Runner:
                 replicated(self.mesh),
                 replicated(self.mesh),
                 runs_sharding(self.mesh),
+                replicated(self.mesh),
                 replicated(self.mesh),
             ),
             out_shardings=replicated(self.mesh),
@@ -186,6 +192,7 @@ class Runner:
         n_runs: int,
         progress: Progress | None = None,
         start_chunk: int = 0,
+        point_offset: int = 0,
     ) -> Accumulator:
         """Simulate ``n_runs`` runs of every point of ``tables`` and tally outcomes.
 
@@ -195,6 +202,9 @@ class Runner:
             n_runs: runs per point.
             progress: called after each chunk with (runs done, runs total, seconds).
             start_chunk: first chunk to compute (the others count as done elsewhere).
+            point_offset: index in the whole sweep of the table's first point: run keys
+                are ``fold_in(fold_in(key(seed), point_offset + p), run)``, so a sweep run
+                in batches of points gives the same runs as in one table.
 
         Returns:
             The host :class:`Accumulator`.
@@ -214,6 +224,7 @@ class Runner:
         )
         seed_arr = jnp.asarray(np.uint32(seed))
         n_runs_arr = jnp.asarray(np.int32(n_runs))
+        offset_arr = jnp.asarray(np.int32(point_offset))
         dev_tables = jax.device_put(tables, replicated(self.mesh))
         sharding = runs_sharding(self.mesh)
         t0 = time.perf_counter()
@@ -221,7 +232,7 @@ class Runner:
         for c in range(start_chunk, n_chunks):
             g = np.arange(c * self.chunk_size, (c + 1) * self.chunk_size, dtype=np.int32)
             tc = time.perf_counter()
-            out = fn(seed_arr, dev_tables, jax.device_put(g, sharding), n_runs_arr)
+            out = fn(seed_arr, dev_tables, jax.device_put(g, sharding), n_runs_arr, offset_arr)
             add_into(acc.tallies, out)
             dt = time.perf_counter() - tc
             if c == start_chunk:

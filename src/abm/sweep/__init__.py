@@ -18,16 +18,22 @@ from abm.sweep.design import (
     names,
     points,
 )
+from abm.sweep.run import BatchDone, default_batch_points, run_sweep
+from abm.sweep.store import SweepError, SweepLock
 from abm.sweep.tables import point_overrides, point_scenario, point_tables
 
 __all__ = [
+    "BatchDone",
     "Design",
     "GridDesign",
     "LhsDesign",
     "ListDesign",
     "SobolDesign",
     "Sweep",
+    "SweepError",
+    "SweepLock",
     "Vary",
+    "default_batch_points",
     "latin_hypercube",
     "load_sweep",
     "names",
@@ -35,4 +41,5 @@ __all__ = [
     "point_scenario",
     "point_tables",
     "points",
+    "run_sweep",
 ]

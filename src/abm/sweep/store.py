@@ -1,0 +1,266 @@
+"""One Zarr v3 store per sweep, written batch by batch, resumable, with a writer lock.
+
+Layout: the full cube of every point is written first as a template (zero tallies,
+``points_done`` all False), chunked along ``point`` in chunks of ``batch_points`` so that
+two batches never share a chunk. Each finished batch is then written into its region of
+the ``point`` dimension (``to_zarr(region=..., mode="r+")``) and only afterwards its
+``points_done`` flags are set, in a separate write: a point whose flag is False is
+unfinished, never silently zero.
+
+A store is identified by the sweep's :meth:`~abm.sweep.config.Sweep.config_hash`, the
+runs per point and the batch size (attributes ``config_hash``, ``runs_per_point`` and
+``batch_points``); a resumed sweep must match all three.
+
+Writers: :class:`SweepLock` holds ``OUT/.abm-sweep.lock``, created atomically
+(``O_CREAT | O_EXCL``), with the holder's pid and host; a second writer is refused, a
+lock left by a dead process on this host is taken over with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import time
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import xarray as xr
+import zarr
+
+from abm.cube.schema import POINT_DIM
+
+log = logging.getLogger(__name__)
+
+#: The lock file's name inside the store.
+LOCK_NAME = ".abm-sweep.lock"
+#: The per-point completion flags.
+DONE_VAR = "points_done"
+#: Attributes that identify a sweep store (a resumed sweep must match them).
+IDENTITY_ATTRS = ("config_hash", "runs_per_point", "batch_points")
+
+
+class SweepError(ValueError):
+    """A sweep store that cannot be written: another writer, or another sweep's store."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+class SweepLock:
+    """The writer lock of a sweep store (a context manager).
+
+    Args:
+        out: the store directory (created if missing).
+    """
+
+    def __init__(self, out: str | os.PathLike[str]) -> None:
+        self.out = Path(out)
+        self.path = self.out / LOCK_NAME
+        self.held = False
+
+    def _create(self) -> bool:
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(info, fh)
+        return True
+
+    def holder(self) -> dict[str, Any]:
+        """The lock file's content (pid, host), or an empty mapping if unreadable."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def acquire(self) -> None:
+        """Take the lock, or raise :class:`SweepError` naming its holder.
+
+        Raises:
+            SweepError: if a live process (or one on another host) holds it.
+        """
+        self.out.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            if self._create():
+                self.held = True
+                return
+            info = self.holder()
+            pid, host = info.get("pid"), info.get("host")
+            if isinstance(pid, int) and host == socket.gethostname() and not _pid_alive(pid):
+                log.warning(
+                    "taking over the stale sweep lock %s of pid %d on %s (no such process)",
+                    self.path,
+                    pid,
+                    host,
+                )
+                self.path.unlink(missing_ok=True)
+                continue
+            raise SweepError(
+                f"{self.out} is being written by another sweep (pid {pid} on host {host}, "
+                f"lock file {self.path}); wait for it to finish, or delete the lock file "
+                "if that process is gone"
+            )
+        raise SweepError(f"could not take the sweep lock {self.path}")
+
+    def release(self) -> None:
+        """Remove the lock file if this object holds it."""
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+    def __enter__(self) -> SweepLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+@contextmanager
+def quiet_lock() -> Iterator[None]:
+    """Silence Zarr's warning that the lock file is no part of the hierarchy."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=f".*{LOCK_NAME}.*not recognized")
+        yield
+
+
+def is_store(out: Path) -> bool:
+    """Whether ``out`` holds a Zarr store (a ``zarr.json`` at its root)."""
+    return (out / "zarr.json").is_file()
+
+
+def read_state(out: Path) -> tuple[dict[str, Any], np.ndarray]:
+    """A store's attributes and its ``points_done`` flags."""
+    group = zarr.open_group(out, mode="r", zarr_format=3)
+    attrs = dict(group.attrs)
+    arr = group[DONE_VAR]
+    if not isinstance(arr, zarr.Array):
+        raise SweepError(f"{out}/{DONE_VAR} is not an array")
+    done = np.asarray(arr[...], dtype=bool)
+    return attrs, done
+
+
+def check_identity(out: Path, attrs: Mapping[str, Any], want: Mapping[str, Any]) -> None:
+    """Refuse a store written for another sweep (hash, runs per point or batch size).
+
+    Raises:
+        SweepError: naming every attribute that differs.
+    """
+    diffs = [
+        f"{k} {attrs.get(k)!r} (this sweep: {want[k]!r})"
+        for k in IDENTITY_ATTRS
+        if attrs.get(k) != want[k]
+    ]
+    if diffs:
+        raise SweepError(
+            f"{out} holds another sweep's results: {'; '.join(diffs)}; pass --overwrite "
+            "(overwrite=True) to replace it, or write to another path"
+        )
+
+
+def clear(out: Path) -> None:
+    """Delete everything in ``out`` but the lock file."""
+    for entry in out.iterdir():
+        if entry.name == LOCK_NAME:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _plain(ds: xr.Dataset) -> xr.Dataset:
+    out = ds.copy(deep=False)
+    out.encoding = {}
+    for var in out.variables.values():
+        var.encoding = {}
+    return out
+
+
+def write_template(out: Path, template: xr.Dataset, batch_points: int) -> None:
+    """Write the full-size template with ``points_done`` all False.
+
+    Every variable on the ``point`` dimension is chunked ``batch_points`` points at a time
+    (whole along its other dimensions), so that batches never share a chunk.
+    """
+    ds = _plain(template)
+    n_points = ds.sizes[POINT_DIM]
+    ds[DONE_VAR] = xr.DataArray(np.zeros(n_points, dtype=bool), dims=(POINT_DIM,))
+    ds[DONE_VAR].attrs = {
+        "long_name": "points whose results are written",
+        "description": "False: the point's values are placeholders, not results",
+    }
+    encoding: dict[str, dict[str, Any]] = {}
+    for name, var in ds.variables.items():
+        if POINT_DIM in var.dims:
+            chunks = tuple(
+                min(batch_points, n) if d == POINT_DIM else n
+                for d, n in zip(var.dims, var.shape, strict=True)
+            )
+            encoding[str(name)] = {"chunks": chunks}
+    ds.to_zarr(out, mode="a", zarr_format=3, consolidated=False, encoding=encoding)
+
+
+def write_region(out: Path, batch: xr.Dataset, start: int) -> None:
+    """Write one batch's results into its region, then mark its points done.
+
+    Args:
+        out: the store.
+        batch: the batch's cube (``point`` dimension of the batch's size); its coordinates
+            are already in the store and are not written again.
+        start: the batch's first global point index.
+    """
+    k = batch.sizes[POINT_DIM]
+    region = {POINT_DIM: slice(start, start + k)}
+    data = _plain(batch).drop_vars(list(batch.coords))
+    data = data.drop_vars([n for n, v in data.data_vars.items() if POINT_DIM not in v.dims])
+    data.attrs = {}
+    data.to_zarr(out, mode="r+", region=region, zarr_format=3, consolidated=False)
+    flags = xr.Dataset({DONE_VAR: ((POINT_DIM,), np.ones(k, dtype=bool))})
+    flags.to_zarr(out, mode="r+", region=region, zarr_format=3, consolidated=False)
+
+
+def update_attrs(out: Path, attrs: Mapping[str, Any]) -> None:
+    """Update the store's dataset attributes in place."""
+    group = zarr.open_group(out, mode="r+", zarr_format=3)
+    group.attrs.update(dict(attrs))
+
+
+__all__ = [
+    "DONE_VAR",
+    "IDENTITY_ATTRS",
+    "LOCK_NAME",
+    "SweepError",
+    "SweepLock",
+    "check_identity",
+    "clear",
+    "is_store",
+    "quiet_lock",
+    "read_state",
+    "update_attrs",
+    "write_region",
+    "write_template",
+]
