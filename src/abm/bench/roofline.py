@@ -246,6 +246,7 @@ def chunk_args(runner: Any, tables: Any, seed: int = 0) -> tuple[Any, ...]:
         jax.device_put(tables, replicated(runner.mesh)),
         jax.device_put(g, runs_sharding(runner.mesh)),
         jnp.asarray(np.int32(runner.chunk_size)),
+        jnp.asarray(np.int32(0)),  # point_offset
     )
 
 
