@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -91,6 +92,14 @@ def _prior(entry: dict[str, Any], member: str | None, where: str) -> Prior:
     if "kind" not in spec:
         spec = spec[member]
     return _one_prior(spec, where)
+
+
+def write_calibration(content: dict[str, Any], file: str, write_to: Path | None = None) -> None:
+    """Write a calibration file atomically (default: the package's ``data/<file>``)."""
+    path = write_to or Path(str(resources.files("abm.models.interwar").joinpath("data", file)))
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    tmp.replace(path)
 
 
 def read_priors(file: str) -> dict[str, Prior]:

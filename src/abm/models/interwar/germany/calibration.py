@@ -26,7 +26,6 @@ import csv
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from abm.models.interwar.germany import constants as K
 from abm.models.interwar.germany import government
 from abm.models.interwar.germany.parameters import CALIBRATION_FILE, ParamDef, catalogue
 from abm.models.interwar.germany.types import MonthDraws
+from abm.models.interwar.parameters import write_calibration
 
 #: Target ids of the Reichstag rows, by election slot, in PARTIES order.
 RT_CODES = {
@@ -335,13 +335,7 @@ def calibrate(write_to: Path | None = None) -> dict[str, Any]:
         "priors": {n: p.to_dict() for n, p in priors.items()},
         "fit": cal.report(),
     }
-    path = write_to or Path(
-        str(resources.files("abm.models.interwar").joinpath("data", CALIBRATION_FILE))
-    )
-    text = yaml.safe_dump(content, sort_keys=False)
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_calibration(content, CALIBRATION_FILE, write_to)
     return content
 
 

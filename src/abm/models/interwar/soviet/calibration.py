@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from abm.models.interwar.parameters import (
     ParamDef,
     data_text,
     interwar_catalogue,
+    write_calibration,
 )
 from abm.models.interwar.soviet import constants as K
 from abm.models.interwar.soviet.model import N_EVENTS, SovietModel
@@ -258,11 +258,5 @@ def calibrate(
         "priors": {n: p.to_dict() for n, p in fitted.items()},
         "fit": {"targets": cal.report()},
     }
-    path = write_to or Path(
-        str(resources.files("abm.models.interwar").joinpath("data", SOVIET_CALIBRATION))
-    )
-    text = yaml.safe_dump(content, sort_keys=False)
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_calibration(content, SOVIET_CALIBRATION, write_to)
     return content
