@@ -35,3 +35,28 @@ def tallies_equal(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[st
     """Names of tallies that differ."""
     assert a.keys() == b.keys()
     return [k for k in a if not np.array_equal(a[k], b[k])]
+
+
+def monthly_traces(scenario, seed: int, n_runs: int):
+    """Full monthly traces of ``n_runs`` runs of a scenario (vmapped, on the host).
+
+    Returns ``(model, theta, s0, final, states)``; ``states`` has leading axes
+    ``[run, month]``.
+    """
+    import jax.numpy as jnp
+
+    from abm.engine.runner import simulate_batch
+
+    model = scenario.model()
+    table = scenario.prior_table()
+    rows = jax.tree.map(lambda x: np.repeat(np.asarray(x)[None], n_runs, axis=0), table)
+    runs = jnp.arange(n_runs, dtype=jnp.int32)
+
+    def go(rows, runs):
+        th, s0, final, monthly = simulate_batch(
+            model, jnp.uint32(seed), rows, 0 * runs, runs, trace=True
+        )
+        # [month, run, ...] -> [run, month, ...]
+        return th, s0, final, jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), monthly)
+
+    return (model, *jax.device_get(jax.jit(go)(rows, runs)))

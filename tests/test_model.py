@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import OTL
+from conftest import OTL, monthly_traces
 
 from abm.api import compare
-from abm.engine.runner import simulate_batch
 from abm.models.interwar.germany import constants as K
 from abm.models.interwar.germany import voters
 
@@ -19,18 +17,8 @@ N_TRACE = 16
 @pytest.fixture(scope="module")
 def traces(otl_scenario):
     """Full monthly traces of 16 runs (vmapped)."""
-    model = otl_scenario.model()
-    table = otl_scenario.prior_table()
-    rows = jax.tree.map(lambda x: np.repeat(np.asarray(x)[None], N_TRACE, axis=0), table)
-    runs = jnp.arange(N_TRACE, dtype=jnp.int32)
-
-    def go(rows, runs):
-        th, s0, _, monthly = simulate_batch(model, jnp.uint32(11), rows, 0 * runs, runs, trace=True)
-        # [month, run, ...] -> [run, month, ...]
-        return th, s0, jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), monthly)
-
-    theta, s0, states = jax.jit(go)(rows, runs)
-    return model, jax.device_get((theta, s0, states))
+    model, theta, s0, _, states = monthly_traces(otl_scenario, 11, N_TRACE)
+    return model, (theta, s0, states)
 
 
 def _leaves(tree):

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import monthly_traces
 
-from abm.engine.runner import simulate_batch
 from abm.models.interwar.soviet import constants as K
 from abm.models.interwar.soviet import leadership
 from abm.models.interwar.soviet.regions import regions
@@ -17,20 +17,9 @@ N_TRACE = 16
 
 @pytest.fixture(scope="module")
 def traces(otl_scenario):
-    """Full monthly traces of 16 ``otl`` runs: ``(model, theta, s0, states, final)``."""
-    model = otl_scenario.model()
-    table = otl_scenario.prior_table()
-    rows = jax.tree.map(lambda x: np.repeat(np.asarray(x)[None], N_TRACE, axis=0), table)
-    runs = jnp.arange(N_TRACE, dtype=jnp.int32)
-
-    def go(rows, runs):
-        th, s0, final, monthly = simulate_batch(
-            model, jnp.uint32(5), rows, 0 * runs, runs, trace=True
-        )
-        return th, s0, final, jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), monthly)
-
-    theta, s0, final, states = jax.jit(go)(rows, runs)
-    return (model, *jax.device_get((theta, s0.soviet, final.soviet, states.soviet)))
+    """Full monthly traces of 16 ``otl`` runs: ``(model, theta, s0, final, states)``."""
+    model, theta, s0, final, states = monthly_traces(otl_scenario, 5, N_TRACE)
+    return model, theta, s0.soviet, final.soviet, states.soviet
 
 
 def test_regions_table_has_the_groups_the_outcomes_name():
