@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +78,106 @@ class BatchDone:
 SweepProgress = Callable[[BatchDone], None]
 
 
+@dataclass(frozen=True)
+class SweepPlan:
+    """A sweep's store, ready for its batches (made by :func:`plan_sweep`).
+
+    Attributes:
+        out: the store directory.
+        config_path: the sweep file (absolute).
+        config_hash: the sweep's :meth:`~abm.sweep.config.Sweep.config_hash`.
+        store_uid: a random id written with the store's template: a new store (after
+            ``--overwrite`` or a deletion) has a new one, so cached batch results of an
+            older store never stand in for this one's.
+        runs: runs per point.
+        batch_points: points per batch.
+        n_points: points in the sweep.
+        spans: ``(start, stop)`` global point indices of every batch.
+        todo: indices of the batches with points not done when planned.
+    """
+
+    out: Path
+    config_path: Path
+    config_hash: str
+    store_uid: str
+    runs: int
+    batch_points: int
+    n_points: int
+    spans: tuple[tuple[int, int], ...]
+    todo: tuple[int, ...]
+
+    @property
+    def n_batches(self) -> int:
+        """Batches in the sweep."""
+        return len(self.spans)
+
+    @property
+    def points_todo(self) -> int:
+        """Points in the batches still to run (an upper bound on the points not done)."""
+        return sum(self.spans[b][1] - self.spans[b][0] for b in self.todo)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one batch did (small: Prefect persists it as the task's cached result).
+
+    Attributes:
+        batch: the batch's index.
+        start: its first global point index.
+        stop: one past its last.
+        runs: runs simulated (0 when the batch was already done in the store).
+        wall_s: seconds simulating and writing.
+        compile_s: seconds of that spent compiling.
+        skipped: True when the store already held the batch.
+    """
+
+    batch: int
+    start: int
+    stop: int
+    runs: int
+    wall_s: float
+    compile_s: float
+    skipped: bool
+
+    @property
+    def runs_per_s(self) -> float:
+        """Runs per second of this batch (0 when skipped)."""
+        return self.runs / self.wall_s if self.wall_s > 0 else 0.0
+
+
+@dataclass
+class _Compiled:
+    model: Any
+    runner: Runner
+    table: PriorTable
+    pts: np.ndarray
+
+
+#: Per process: the model, runner and pinned table of the sweeps run here (a Dask worker
+#: or a Prefect thread runs many batches of one sweep and compiles once).
+_COMPILED: dict[tuple[str, int], _Compiled] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compiled(sweep: Sweep) -> _Compiled:
+    key = (sweep.config_hash(), sweep.chunk_size)
+    with _COMPILED_LOCK:
+        got = _COMPILED.get(key)
+        if got is None:
+            model = sweep.scenario.model()
+            pts = sweep.points()
+            got = _Compiled(
+                model=model,
+                runner=Runner(model, chunk_size=sweep.chunk_size),
+                table=pin(sweep.scenario.prior_table(), sweep.vary, pts),
+                pts=pts,
+            )
+            if len(_COMPILED) >= 4:
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[key] = got
+        return got
+
+
 def default_batch_points(sweep: Sweep, runs: int | None = None) -> int:
     """About :data:`CHUNKS_PER_BATCH` chunks of runs per batch, at most every point."""
     r = int(runs if runs is not None else sweep.runs_per_point)
@@ -110,6 +212,189 @@ def _point_coords(sweep: Sweep, pts: np.ndarray) -> dict[str, np.ndarray]:
     return {name: pts[:, d] for d, name in enumerate(sweep.names)}
 
 
+def plan_sweep(
+    sweep: Sweep,
+    out: str | os.PathLike[str],
+    runs: int | None = None,
+    batch_points: int | None = None,
+    overwrite: bool = False,
+) -> SweepPlan:
+    """Make ``out`` ready for the sweep: write its template, or check the one there.
+
+    The caller holds the store's :class:`~abm.sweep.store.SweepLock` from here until the
+    last batch is written.
+
+    Args:
+        sweep: a loaded sweep.
+        out: the store directory.
+        runs: runs per point (default: the sweep's ``runs_per_point``).
+        batch_points: points per batch (default: the store's when resuming, else
+            :func:`default_batch_points`); part of the results' identity (see the module
+            docstring).
+        overwrite: replace a store at ``out`` written for another sweep (or any other
+            content) instead of refusing.
+
+    Returns:
+        The plan: batches and those still to run.
+
+    Raises:
+        SweepError: if ``out`` holds another sweep's results (a different config hash,
+            runs per point or batch size) or other files, and ``overwrite`` is False; or
+            if a batch would not fit the sweep's memory budget.
+        ValueError: if ``runs`` or ``batch_points`` is below 1.
+    """
+    out = Path(out)
+    r = int(runs if runs is not None else sweep.runs_per_point)
+    if r < 1:
+        raise ValueError(f"runs must be >= 1, got {r}")
+    n_points = sweep.n_points
+    if n_points * r >= 2**31:
+        raise ValueError(f"{n_points} points x {r} runs must stay below 2**31")
+    if batch_points is not None and batch_points < 1:
+        raise ValueError(f"batch_points must be >= 1, got {batch_points}")
+    k = min(int(batch_points or default_batch_points(sweep, r)), n_points)
+    identity: dict[str, Any] = {
+        "config_hash": sweep.config_hash(),
+        "runs_per_point": r,
+        "batch_points": k,
+    }
+    if out.exists() and not out.is_dir():
+        raise store.SweepError(f"{out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    with store.quiet_lock():
+        if store.is_store(out) and not overwrite:
+            attrs, done = store.read_state(out)
+            if batch_points is None and isinstance(attrs.get("batch_points"), int):
+                k = identity["batch_points"] = attrs["batch_points"]  # resume as written
+            store.check_identity(out, attrs, identity)
+            uid = str(attrs.get("store_uid", ""))
+        else:
+            others = [e for e in out.iterdir() if e.name != store.LOCK_NAME]
+            if others and not overwrite:
+                raise store.SweepError(
+                    f"{out} is not empty and not a sweep store; pass --overwrite "
+                    "(overwrite=True) to replace it"
+                )
+            store.clear(out)
+            uid = uuid.uuid4().hex
+            _write_template(sweep, out, r, k, identity["config_hash"], uid)
+            done = np.zeros(n_points, dtype=bool)
+    spans = tuple(batches(n_points, k))
+    todo = tuple(b for b, (s, e) in enumerate(spans) if not done[s:e].all())
+    return SweepPlan(
+        out=out,
+        config_path=Path(sweep.path).resolve(),
+        config_hash=identity["config_hash"],
+        store_uid=uid,
+        runs=r,
+        batch_points=k,
+        n_points=n_points,
+        spans=spans,
+        todo=todo,
+    )
+
+
+def _write_template(
+    sweep: Sweep, out: Path, runs: int, batch_points: int, config_hash: str, uid: str
+) -> None:
+    c = _compiled(sweep)
+    n_points = sweep.n_points
+    acc0 = Accumulator(
+        tallies=empty_tallies(c.model.outcome_specs, n_points, c.model.n_months, np),
+        n_points=n_points,
+        n_runs=runs,
+    )
+    fields = provenance.collect(
+        sweep=sweep.name,
+        scenario=sweep.scenario.name,
+        config_path=str(sweep.path),
+        scenario_path=str(sweep.scenario_path),
+        config=sweep.resolved_text(),
+        config_hash=config_hash,
+        store_uid=uid,
+        stance=sweep.scenario.stance or NO_STANCE_ATTR,
+        seed=sweep.seed,
+        runs_per_point=runs,
+        batch_points=batch_points,
+        n_points=n_points,
+        n_batches=len(batches(n_points, batch_points)),
+        varied=",".join(sweep.names),
+        design=sweep.design.kind,
+        chunk_size=c.runner.chunk_size,
+        n_devices=c.runner.n_devices,
+        model=c.model.name,
+        run_keys="run_key(seed, point, run)",
+    )
+    template = build_cube(
+        acc0, c.model.outcome_specs, c.model.calendar, fields, _point_coords(sweep, c.pts)
+    )
+    store.write_template(out, template, batch_points)
+
+
+def run_batch(
+    sweep: Sweep, out: str | os.PathLike[str], batch: int, runs: int, batch_points: int
+) -> BatchResult:
+    """Simulate batch ``batch`` of the sweep and write it into its region of ``out``.
+
+    Idempotent: a batch whose points are all done in the store is skipped. Safe to run
+    in any process that sees ``out`` (a Dask worker): batches write disjoint chunks.
+
+    Args:
+        sweep: the loaded sweep (its config hash must match the store's).
+        out: the store, planned by :func:`plan_sweep`.
+        batch: the batch's index.
+        runs: runs per point (the plan's).
+        batch_points: points per batch (the plan's).
+
+    Raises:
+        SweepError: if the store is not this sweep's (identity differs) or ``batch`` is
+            out of range.
+    """
+    out = Path(out)
+    spans = batches(sweep.n_points, batch_points)
+    if not 0 <= batch < len(spans):
+        raise store.SweepError(f"batch {batch} out of range: {out} has {len(spans)} batches")
+    s, e = spans[batch]
+    t0 = time.perf_counter()
+    with store.quiet_lock():
+        attrs, done = store.read_state(out)
+        store.check_identity(
+            out,
+            attrs,
+            {"config_hash": sweep.config_hash(), "runs_per_point": runs, "batch_points": batch_points},
+        )
+        if done[s:e].all():
+            return BatchResult(batch, s, e, 0, time.perf_counter() - t0, 0.0, skipped=True)
+        c = _compiled(sweep)
+        acc = c.runner.run(
+            sweep.seed, _slice_table(c.table, s, e, batch_points), runs, point_offset=s
+        )
+        acc = _take(acc, e - s)
+        # points={}: keep the point dimension even for a batch of one point.
+        cube = build_cube(acc, c.model.outcome_specs, c.model.calendar, {}, points={})
+        store.write_region(out, cube, s)
+    return BatchResult(
+        batch, s, e, (e - s) * runs, time.perf_counter() - t0, float(acc.compile_s), False
+    )
+
+
+def finish_sweep(out: str | os.PathLike[str], wall_s: float) -> bool:
+    """Stamp a store whose points are all done (``wall_time_s``, ``finished``).
+
+    Returns:
+        Whether every point is done.
+    """
+    out = Path(out)
+    with store.quiet_lock():
+        _, done = store.read_state(out)
+        if not done.all():
+            return False
+        store.update_attrs(
+            out, {"wall_time_s": round(float(wall_s), 3), "finished": provenance.now_utc()}
+        )
+    return True
+
+
 def run_sweep(
     sweep: Sweep,
     out: str | os.PathLike[str],
@@ -119,6 +404,10 @@ def run_sweep(
     overwrite: bool = False,
 ) -> xr.Dataset:
     """Simulate a sweep into the Zarr store ``out``, resuming a store left unfinished.
+
+    The same steps as the Prefect flow (:mod:`abm.flows.sweep`), in this process:
+    :func:`plan_sweep`, :func:`run_batch` for each batch still to run,
+    :func:`finish_sweep`, all under the store's lock.
 
     Args:
         sweep: a loaded sweep.
@@ -141,113 +430,54 @@ def run_sweep(
         ValueError: if ``runs`` or ``batch_points`` is below 1.
     """
     out = Path(out)
-    r = int(runs if runs is not None else sweep.runs_per_point)
-    if r < 1:
-        raise ValueError(f"runs must be >= 1, got {r}")
-    n_points = sweep.n_points
-    if n_points * r >= 2**31:
-        raise ValueError(f"{n_points} points x {r} runs must stay below 2**31")
-    if batch_points is not None and batch_points < 1:
-        raise ValueError(f"batch_points must be >= 1, got {batch_points}")
-    k = min(int(batch_points or default_batch_points(sweep, r)), n_points)
-    identity: dict[str, Any] = {
-        "config_hash": sweep.config_hash(),
-        "runs_per_point": r,
-        "batch_points": k,
-    }
     if out.exists() and not out.is_dir():
         raise store.SweepError(f"{out} exists and is not a directory")
-    pts = sweep.points()
-    table = pin(sweep.scenario.prior_table(), sweep.vary, pts)
-    model = sweep.scenario.model()
-    runner = Runner(model, chunk_size=sweep.chunk_size)
-    with store.SweepLock(out), store.quiet_lock():
-        if store.is_store(out) and not overwrite:
-            attrs, done = store.read_state(out)
-            if batch_points is None and isinstance(attrs.get("batch_points"), int):
-                k = identity["batch_points"] = attrs["batch_points"]  # resume as written
-            store.check_identity(out, attrs, identity)
-        else:
-            others = [e for e in out.iterdir() if e.name != store.LOCK_NAME]
-            if others and not overwrite:
-                raise store.SweepError(
-                    f"{out} is not empty and not a sweep store; pass --overwrite "
-                    "(overwrite=True) to replace it"
-                )
-            store.clear(out)
-            acc0 = Accumulator(
-                tallies=empty_tallies(model.outcome_specs, n_points, model.n_months, np),
-                n_points=n_points,
-                n_runs=r,
-            )
-            fields = provenance.collect(
-                sweep=sweep.name,
-                scenario=sweep.scenario.name,
-                config_path=str(sweep.path),
-                scenario_path=str(sweep.scenario_path),
-                config=sweep.resolved_text(),
-                config_hash=identity["config_hash"],
-                stance=sweep.scenario.stance or NO_STANCE_ATTR,
-                seed=sweep.seed,
-                runs_per_point=r,
-                batch_points=k,
-                n_points=n_points,
-                n_batches=len(batches(n_points, k)),
-                varied=",".join(sweep.names),
-                chunk_size=runner.chunk_size,
-                n_devices=runner.n_devices,
-                model=model.name,
-                run_keys="run_key(seed, point, run)",
-            )
-            template = build_cube(
-                acc0, model.outcome_specs, model.calendar, fields, _point_coords(sweep, pts)
-            )
-            store.write_template(out, template, k)
-            done = np.zeros(n_points, dtype=bool)
-        spans = batches(n_points, k)
-        todo = [(b, s, e) for b, (s, e) in enumerate(spans) if not done[s:e].all()]
+    with store.SweepLock(out):
+        plan = plan_sweep(sweep, out, runs, batch_points, overwrite)
         log.info(
             "%s: %d points in %d batches of %d, %d batch(es) to run, %d runs per point",
             sweep.name,
-            n_points,
-            len(spans),
-            k,
-            len(todo),
-            r,
+            plan.n_points,
+            plan.n_batches,
+            plan.batch_points,
+            len(plan.todo),
+            plan.runs,
         )
-        n_done = int(done.sum())
+        n_done = plan.n_points - plan.points_todo
         runs_done = 0
         t0 = time.perf_counter()
-        for b, s, e in todo:
-            acc = runner.run(sweep.seed, _slice_table(table, s, e, k), r, point_offset=s)
-            acc = _take(acc, e - s)
-            # points={}: keep the point dimension even for a batch of one point.
-            cube = build_cube(acc, model.outcome_specs, model.calendar, {}, points={})
-            store.write_region(out, cube, s)
-            n_done += int((~done[s:e]).sum())
-            done[s:e] = True
-            runs_done += (e - s) * r
+        for b in plan.todo:
+            res = run_batch(sweep, out, b, plan.runs, plan.batch_points)
+            n_done += res.stop - res.start
+            runs_done += res.runs
             if progress is not None:
                 progress(
-                    BatchDone(b, len(spans), n_done, n_points, runs_done, time.perf_counter() - t0)
+                    BatchDone(
+                        b,
+                        plan.n_batches,
+                        n_done,
+                        plan.n_points,
+                        runs_done,
+                        time.perf_counter() - t0,
+                    )
                 )
-        if todo:
-            store.update_attrs(
-                out,
-                {
-                    "wall_time_s": round(time.perf_counter() - t0, 3),
-                    "finished": provenance.now_utc(),
-                },
-            )
-        ds = open_cube(out, lazy=False)
+        if plan.todo:
+            finish_sweep(out, time.perf_counter() - t0)
+        with store.quiet_lock():
+            ds = open_cube(out, lazy=False)
     return ds
 
 
 __all__ = [
     "CHUNKS_PER_BATCH",
     "BatchDone",
+    "BatchResult",
+    "SweepPlan",
     "SweepProgress",
     "batches",
     "default_batch_points",
+    "finish_sweep",
+    "plan_sweep",
+    "run_batch",
     "run_sweep",
 ]
