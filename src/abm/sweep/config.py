@@ -15,6 +15,9 @@ A sweep file (``configs/sweeps/*.yaml``)::
     seed: 0                               # simulation seed (default 0)
     chunk_size: 4096                      # runs per compiled chunk (default 4096)
     max_points: 20000                     # guard on the design's size (default 20000)
+    batch_points: 32                      # points per compiled batch (default: about 8
+                                          # chunks of runs, within the memory budget)
+    memory_budget_mb: 4096                # memory one batch may take, MiB (default 4096)
 
 Designs (:mod:`abm.sweep.design`):
 
@@ -58,6 +61,7 @@ from abm.config.stances import SUFFIXES, stance_file
 from abm.config.values import RUN_BOUNDS, check_keys, number, read_mapping, string
 from abm.models.interwar.parameters import ParamDef
 from abm.sweep import design as designs
+from abm.sweep.budget import DEFAULT_MEMORY_BUDGET_MB, MIB, batch_bytes, max_batch_points
 from abm.sweep.design import (
     DESIGN_KINDS,
     Design,
@@ -78,6 +82,8 @@ TOP_KEYS = (
     "seed",
     "chunk_size",
     "max_points",
+    "batch_points",
+    "memory_budget_mb",
 )
 REQUIRED_KEYS = ("sweep", "scenario", "vary", "design", "runs_per_point")
 #: Default guard on the number of points a design may make.
@@ -164,6 +170,9 @@ class Sweep:
         seed: simulation seed.
         chunk_size: runs per compiled chunk (points x runs are flattened into chunks).
         max_points: the guard the design was checked against.
+        batch_points: points per batch, or None for the default
+            (:func:`abm.sweep.run.default_batch_points`).
+        memory_budget_mb: the memory one batch may take, MiB (:mod:`abm.sweep.budget`).
     """
 
     name: str
@@ -178,6 +187,13 @@ class Sweep:
     seed: int
     chunk_size: int
     max_points: int = DEFAULT_MAX_POINTS
+    batch_points: int | None = None
+    memory_budget_mb: int = DEFAULT_MEMORY_BUDGET_MB
+
+    @property
+    def max_batch_points(self) -> int:
+        """The most points a batch may hold within :attr:`memory_budget_mb`."""
+        return max_batch_points(self.scenario.model(), self.memory_budget_mb)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -210,7 +226,8 @@ class Sweep:
         stance included), the varied ranges in order, the design with its defaults, the
         number of points and a SHA-256 of the points themselves (so that a change of a
         sampling library shows), runs per point, seed and chunk size. The description,
-        the file paths and ``max_points`` (a guard) are left out.
+        the file paths, ``max_points`` and ``memory_budget_mb`` (guards) and
+        ``batch_points`` (checked on its own when a store resumes) are left out.
         """
         data = {
             "sweep": self.name,
@@ -521,7 +538,31 @@ def load_sweep(path: str | Path) -> Sweep:
         top.child("chunk_size"),
         *RUN_BOUNDS["chunk_size"],
     )
+    batch_points = (
+        integer(raw["batch_points"], top.child("batch_points"), 1, MAX_INT)
+        if raw.get("batch_points") is not None
+        else None
+    )
+    budget_loc = top.child("memory_budget_mb")
+    budget = integer(raw.get("memory_budget_mb", DEFAULT_MEMORY_BUDGET_MB), budget_loc, 1, MAX_INT)
     scenario = load_scenario(scenario_file, stance=stance)
+    model = scenario.model()
+    most = max_batch_points(model, budget)
+    need = batch_bytes(model, 1)
+    if most < 1:
+        raise budget_loc.error(
+            budget,
+            f"one point's batch needs about {need / MIB:,.0f} MiB, more than the budget",
+            f"at least {-(-need // MIB)} MiB",
+        )
+    if batch_points is not None and batch_points > most:
+        raise top.child("batch_points").error(
+            batch_points,
+            f"too many points for the memory budget: a batch of {batch_points} points "
+            f"needs about {batch_points * need / MIB:,.0f} MiB ({need / MIB:,.1f} MiB a "
+            f"point), more than memory_budget_mb {budget}",
+            f"at most {most} points per batch, or raise memory_budget_mb",
+        )
     sweep = Sweep(
         name=name,
         description=description,
@@ -535,6 +576,8 @@ def load_sweep(path: str | Path) -> Sweep:
         seed=seed,
         chunk_size=chunk_size,
         max_points=max_points,
+        batch_points=batch_points,
+        memory_budget_mb=budget,
     )
     _check_ordered(sweep, top.child("vary"))
     return sweep

@@ -179,10 +179,15 @@ def _compiled(sweep: Sweep) -> _Compiled:
 
 
 def default_batch_points(sweep: Sweep, runs: int | None = None) -> int:
-    """About :data:`CHUNKS_PER_BATCH` chunks of runs per batch, at most every point."""
+    """The sweep's ``batch_points``, else about :data:`CHUNKS_PER_BATCH` chunks of runs.
+
+    At most every point, and at most what the sweep's memory budget allows.
+    """
+    if sweep.batch_points is not None:
+        return min(sweep.n_points, sweep.batch_points)
     r = int(runs if runs is not None else sweep.runs_per_point)
     k = -(-CHUNKS_PER_BATCH * sweep.chunk_size // r)
-    return max(1, min(sweep.n_points, k))
+    return max(1, min(sweep.n_points, k, sweep.max_batch_points))
 
 
 def batches(n_points: int, batch_points: int) -> list[tuple[int, int]]:
@@ -230,7 +235,7 @@ def plan_sweep(
         runs: runs per point (default: the sweep's ``runs_per_point``).
         batch_points: points per batch (default: the store's when resuming, else
             :func:`default_batch_points`); part of the results' identity (see the module
-            docstring).
+            docstring); at most the sweep's :attr:`~abm.sweep.config.Sweep.max_batch_points`.
         overwrite: replace a store at ``out`` written for another sweep (or any other
             content) instead of refusing.
 
@@ -252,6 +257,13 @@ def plan_sweep(
         raise ValueError(f"{n_points} points x {r} runs must stay below 2**31")
     if batch_points is not None and batch_points < 1:
         raise ValueError(f"batch_points must be >= 1, got {batch_points}")
+    if batch_points is not None and batch_points > sweep.max_batch_points:
+        raise store.SweepError(
+            f"too many points for the memory budget: batches of {batch_points} points "
+            f"need more than memory_budget_mb {sweep.memory_budget_mb} of {sweep.path}; "
+            f"at most {sweep.max_batch_points} points per batch"
+        )
+    explicit = batch_points is not None or sweep.batch_points is not None
     k = min(int(batch_points or default_batch_points(sweep, r)), n_points)
     identity: dict[str, Any] = {
         "config_hash": sweep.config_hash(),
@@ -264,7 +276,7 @@ def plan_sweep(
     with store.quiet_lock():
         if store.is_store(out) and not overwrite:
             attrs, done = store.read_state(out)
-            if batch_points is None and isinstance(attrs.get("batch_points"), int):
+            if not explicit and isinstance(attrs.get("batch_points"), int):
                 k = identity["batch_points"] = attrs["batch_points"]  # resume as written
             store.check_identity(out, attrs, identity)
             uid = str(attrs.get("store_uid", ""))
@@ -299,9 +311,10 @@ def _write_template(
 ) -> None:
     c = _compiled(sweep)
     n_points = sweep.n_points
+    # One point's placeholders, widened lazily by the store: never the whole cube in memory.
     acc0 = Accumulator(
-        tallies=empty_tallies(c.model.outcome_specs, n_points, c.model.n_months, np),
-        n_points=n_points,
+        tallies=empty_tallies(c.model.outcome_specs, 1, c.model.n_months, np),
+        n_points=1,
         n_runs=runs,
     )
     fields = provenance.collect(
@@ -325,10 +338,15 @@ def _write_template(
         model=c.model.name,
         run_keys="run_key(seed, point, run)",
     )
+    coords = _point_coords(sweep, c.pts)
     template = build_cube(
-        acc0, c.model.outcome_specs, c.model.calendar, fields, _point_coords(sweep, c.pts)
+        acc0,
+        c.model.outcome_specs,
+        c.model.calendar,
+        fields,
+        {name: values[:1] for name, values in coords.items()},
     )
-    store.write_template(out, template, batch_points)
+    store.write_template(out, template, batch_points, n_points, coords)
 
 
 def run_batch(
@@ -361,7 +379,11 @@ def run_batch(
         store.check_identity(
             out,
             attrs,
-            {"config_hash": sweep.config_hash(), "runs_per_point": runs, "batch_points": batch_points},
+            {
+                "config_hash": sweep.config_hash(),
+                "runs_per_point": runs,
+                "batch_points": batch_points,
+            },
         )
         if done[s:e].all():
             return BatchResult(batch, s, e, 0, time.perf_counter() - t0, 0.0, skipped=True)

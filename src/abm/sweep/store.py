@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import dask.array as da
 import numpy as np
 import xarray as xr
 import zarr
@@ -200,13 +201,30 @@ def _plain(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def write_template(out: Path, template: xr.Dataset, batch_points: int) -> None:
+def write_template(
+    out: Path,
+    template: xr.Dataset,
+    batch_points: int,
+    n_points: int | None = None,
+    point_coords: Mapping[str, np.ndarray] | None = None,
+) -> None:
     """Write the full-size template with ``points_done`` all False.
 
     Every variable on the ``point`` dimension is chunked ``batch_points`` points at a time
     (whole along its other dimensions), so that batches never share a chunk.
+
+    Args:
+        out: the store directory.
+        template: a cube of placeholder values; with ``n_points``, a cube of one point
+            whose variables are widened lazily (dask zeros, written chunk by chunk): the
+            sweep's whole cube is never held in memory.
+        batch_points: points per batch (the chunk along ``point``).
+        n_points: the sweep's points (default: the template's).
+        point_coords: the sweep's coordinates along ``point`` (``[n_points]`` each).
     """
     ds = _plain(template)
+    if n_points is not None:
+        ds = _widen(ds, n_points, batch_points, point_coords or {})
     n_points = ds.sizes[POINT_DIM]
     ds[DONE_VAR] = xr.DataArray(np.zeros(n_points, dtype=bool), dims=(POINT_DIM,))
     ds[DONE_VAR].attrs = {
@@ -222,6 +240,30 @@ def write_template(out: Path, template: xr.Dataset, batch_points: int) -> None:
             )
             encoding[str(name)] = {"chunks": chunks}
     ds.to_zarr(out, mode="a", zarr_format=3, consolidated=False, encoding=encoding)
+
+
+def _widen(
+    one: xr.Dataset, n_points: int, batch_points: int, point_coords: Mapping[str, np.ndarray]
+) -> xr.Dataset:
+    """A one-point cube widened to ``n_points``: lazy zeros, the given coordinates."""
+    coords: dict[str, Any] = {POINT_DIM: np.arange(n_points, dtype=np.int64)}
+    for coord, values in point_coords.items():
+        coords[coord] = (POINT_DIM, np.asarray(values), one[coord].attrs)
+    data: dict[str, Any] = {}
+    for name, var in one.data_vars.items():
+        if POINT_DIM not in var.dims:
+            data[str(name)] = var
+            continue
+        dims = list(zip(var.dims, var.shape, strict=True))
+        shape = tuple(n_points if d == POINT_DIM else n for d, n in dims)
+        chunks = tuple(batch_points if d == POINT_DIM else n for d, n in dims)
+        data[str(name)] = xr.DataArray(
+            da.zeros(shape, dtype=var.dtype, chunks=chunks), dims=var.dims, attrs=var.attrs
+        )
+    other = {k: v for k, v in one.coords.items() if POINT_DIM not in v.dims}
+    out = xr.Dataset(data, coords={**coords, **other}, attrs=one.attrs)
+    out[POINT_DIM].attrs = one[POINT_DIM].attrs
+    return out
 
 
 def write_region(out: Path, batch: xr.Dataset, start: int) -> None:
