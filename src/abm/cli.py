@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -160,6 +161,34 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--overwrite", action="store_true", help="replace a cube of another sweep at --out"
     )
+    w.add_argument(
+        "--dask-address",
+        metavar="ADDR",
+        help="run the batches on the Dask cluster at ADDR (tcp://HOST:PORT) through the "
+        "Prefect flow and Prefect's Dask task runner",
+    )
+    w.add_argument(
+        "--prefect",
+        action="store_true",
+        help="run as the Prefect flow abm-sweep (cached, retried tasks; artifacts) in this "
+        "process; implied by --dask-address",
+    )
+
+    v = sub.add_parser(
+        "serve",
+        help="serve the scheduled sweeps of configs/service.yaml to a Prefect server",
+    )
+    v.add_argument(
+        "service",
+        nargs="?",
+        default="configs/service.yaml",
+        help="the service file (default: configs/service.yaml)",
+    )
+    v.add_argument(
+        "--check",
+        action="store_true",
+        help="check the file and list the deployments; serve nothing",
+    )
 
     sub.add_parser("info", help="versions, JAX backend and devices, results folder")
 
@@ -169,6 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--plots", help="PNG folder (default: next to --json, or results/bench)")
     b.add_argument("--config", help="scenario YAML (default: configs/scenarios/otl.yaml)")
     b.add_argument("--runs-scale", type=float, default=None, help=argparse.SUPPRESS)
+
+    rp = sub.add_parser(
+        "report", help="write a self-contained HTML report of a cube (plots embedded)"
+    )
+    rp.add_argument("cube", help="cube path (Zarr): a scenario's cube or a sweep store")
+    rp.add_argument(
+        "--out", help="HTML file (default: beside the cube, results/otl.zarr -> results/otl.html)"
+    )
     return ap
 
 
@@ -180,7 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("jax").setLevel(logging.WARNING)
+    for noisy in ("jax", "httpx", "httpcore", "distributed", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Prefect's temporary server (no PREFECT_API_URL) takes 15-20 s to start here; its
+    # default 20 s timeout fails on a loaded machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from abm.engine.devices import configure_cpu_devices, enable_compilation_cache
 
     configure_cpu_devices(args.devices)
@@ -205,6 +246,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from abm.bench import cli_main
 
         return cli_main(args)
+    if args.command == "report":
+        return _report(args)
     import abm.api as api
 
     progress = None if args.quiet else ProgressLine
@@ -318,6 +361,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             if args.report:
                 Path(args.report).write_text(text + "\n", encoding="utf-8")
         return 0
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "sweep":
         return _sweep(args)
     if args.command == "info":
@@ -332,6 +377,24 @@ def _sweep(args: argparse.Namespace) -> int:
     from abm.sweep.run import BatchDone, run_sweep
 
     sweep = load_sweep(args.config)
+    if args.prefect or args.dask_address:
+        from abm.service.flow import sweep_flow
+
+        t0 = time.perf_counter()
+        summary = sweep_flow(
+            config=str(args.config),
+            out=str(args.out),
+            runs=args.runs,
+            batch_points=args.batch_points,
+            overwrite=args.overwrite,
+            dask_address=args.dask_address,
+        )
+        print(
+            f"{sweep.name}: {summary['points_done']} points done, {summary['runs']:,} runs "
+            f"simulated ({summary['batches_cached']} batch(es) cached), "
+            f"{time.perf_counter() - t0:.1f} s -> {summary['out']}"
+        )
+        return 0
 
     def report(p: BatchDone) -> None:
         sys.stderr.write(
@@ -355,6 +418,33 @@ def _sweep(args: argparse.Namespace) -> int:
         f"seed {ds.attrs['seed']}, batches of {ds.attrs['batch_points']}, "
         f"{time.perf_counter() - t0:.1f} s -> {args.out}"
     )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from abm.service.serve import ServiceError, load_service, serve
+
+    scheduled = load_service(args.service)
+    for s in scheduled:
+        print(
+            f"abm-sweep/{s.name}: {s.sweep.name} -> {s.out}, cron '{s.cron}' {s.timezone}"
+            + (f", Dask {s.dask_address}" if s.dask_address else "")
+        )
+    if args.check:
+        return 0
+    try:
+        serve(scheduled)
+    except ServiceError as exc:
+        print(f"abm serve: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``abm report CUBE [--out FILE]``: write the cube's HTML report, print its path."""
+    from abm.analysis.html import write_report
+
+    print(write_report(args.cube, args.out))
     return 0
 
 

@@ -7,6 +7,7 @@
   concentrates).
 * :mod:`~abm.analysis.plots`: heatmap, event-year distribution, fan chart, tornado
   (matplotlib figures, no pyplot).
+* :mod:`~abm.analysis.html`: a self-contained HTML report of a cube (``abm report``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from abm.analysis.cubes import (
     probability_with_error,
     quantity_names,
 )
+from abm.analysis.html import report_html, write_report
 from abm.analysis.plots import event_year_distribution, fan_chart, heatmap, tornado
 from abm.analysis.prim import PrimBox, PrimResult, choose_step, prim_box
 from abm.analysis.sensitivity import saltelli_points, sobol_indices
@@ -37,7 +39,9 @@ __all__ = [
     "prim_box",
     "probability_with_error",
     "quantity_names",
+    "report_html",
     "saltelli_points",
     "sobol_indices",
     "tornado",
+    "write_report",
 ]

@@ -52,6 +52,7 @@ def batch_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "wall_s": round(wall, 2),
                 "runs_per_s": round(int(r["runs"]) / wall, 1) if wall > 0 else 0.0,
                 "status": str(r["status"]),
+                "worker": str(r.get("worker", "")),
             }
         )
     return rows

@@ -154,8 +154,10 @@ def sweep_batches(
     t0 = time.perf_counter()
     for fut in as_completed(futures):
         res = dict(fut.result())
-        cached = fut.state.name == "Cached"
-        res["status"] = "cached" if cached else ("in store" if res["skipped"] else "ran")
+        if fut.state.name == "Cached":  # the stored result of an earlier run: nothing ran
+            res.update(status="cached", runs=0, wall_s=0.0, compile_s=0.0)
+        else:
+            res["status"] = "in store" if res["skipped"] else "ran"
         results.append(res)
         points += int(res["stop"]) - int(res["start"])
         ran = sum(int(r["runs"]) for r in results)

@@ -174,6 +174,7 @@ def load_service(path: str | os.PathLike[str], workdir: Path | None = None) -> l
 
 def deployments(scheduled: list[ScheduledSweep]) -> list[Any]:
     """Prefect ``RunnerDeployment`` objects of the ``abm-sweep`` flow, one per entry."""
+    from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
     from abm.service.flow import sweep_flow
@@ -185,6 +186,8 @@ def deployments(scheduled: list[ScheduledSweep]) -> list[Any]:
             schedule=Cron(s.cron, timezone=s.timezone),
             parameters=s.parameters(),
             tags=list(TAGS),
+            # abm.service.flow:sweep_flow, not a file path relative to where serve runs.
+            entrypoint_type=EntrypointType.MODULE_PATH,
         )
         for s in scheduled
     ]
@@ -208,6 +211,28 @@ def api_url() -> str:
     return str(url)
 
 
+def export_jax_settings() -> None:
+    """Hand this process's JAX settings to the flow runs it starts.
+
+    Prefect's runner starts every flow run in a new process with this process's
+    environment, and that process never runs ``abm``'s start-up: without the ``JAX_*``
+    variables (read by JAX at import) every scheduled run compiled its programs afresh,
+    ignoring the compilation cache, and ignored ``abm --devices`` / ``$ABM_CPU_DEVICES``.
+    """
+    import jax
+
+    config: Any = jax.config  # its options are dynamic attributes
+    cache = config.jax_compilation_cache_dir
+    if cache:
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = str(cache)
+        os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = str(
+            config.jax_persistent_cache_min_compile_time_secs
+        )
+    devices = config.jax_num_cpu_devices
+    if devices > 0:
+        os.environ["JAX_NUM_CPU_DEVICES"] = str(devices)
+
+
 def serve(scheduled: list[ScheduledSweep]) -> None:
     """Register the deployments and run their flow runs until interrupted.
 
@@ -217,6 +242,7 @@ def serve(scheduled: list[ScheduledSweep]) -> None:
     from prefect import serve as prefect_serve
 
     api_url()
+    export_jax_settings()
     prefect_serve(*deployments(scheduled), pause_on_shutdown=False)
 
 
@@ -226,6 +252,7 @@ __all__ = [
     "ServiceError",
     "api_url",
     "deployments",
+    "export_jax_settings",
     "load_service",
     "serve",
 ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -129,6 +130,7 @@ class BatchResult:
         wall_s: seconds simulating and writing.
         compile_s: seconds of that spent compiling.
         skipped: True when the store already held the batch.
+        worker: ``host:pid`` of the process that ran it (a Dask worker, or this one).
     """
 
     batch: int
@@ -138,6 +140,7 @@ class BatchResult:
     wall_s: float
     compile_s: float
     skipped: bool
+    worker: str = ""
 
     @property
     def runs_per_s(self) -> float:
@@ -274,6 +277,10 @@ def plan_sweep(
         raise store.SweepError(f"{out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     with store.quiet_lock():
+        if store.is_store(out) and not store.template_written(out):
+            # Killed while writing its template: nothing finished, start it again.
+            log.warning("%s: the sweep's template was cut off; writing it again", out)
+            overwrite = True
         if store.is_store(out) and not overwrite:
             attrs, done = store.read_state(out)
             if not explicit and isinstance(attrs.get("batch_points"), int):
@@ -386,7 +393,9 @@ def run_batch(
             },
         )
         if done[s:e].all():
-            return BatchResult(batch, s, e, 0, time.perf_counter() - t0, 0.0, skipped=True)
+            return BatchResult(
+                batch, s, e, 0, time.perf_counter() - t0, 0.0, skipped=True, worker=_worker()
+            )
         c = _compiled(sweep)
         acc = c.runner.run(
             sweep.seed, _slice_table(c.table, s, e, batch_points), runs, point_offset=s
@@ -396,8 +405,19 @@ def run_batch(
         cube = build_cube(acc, c.model.outcome_specs, c.model.calendar, {}, points={})
         store.write_region(out, cube, s)
     return BatchResult(
-        batch, s, e, (e - s) * runs, time.perf_counter() - t0, float(acc.compile_s), False
+        batch,
+        s,
+        e,
+        (e - s) * runs,
+        time.perf_counter() - t0,
+        float(acc.compile_s),
+        skipped=False,
+        worker=_worker(),
     )
+
+
+def _worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def finish_sweep(out: str | os.PathLike[str], wall_s: float) -> bool:

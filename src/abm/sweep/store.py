@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 LOCK_NAME = ".abm-sweep.lock"
 #: The per-point completion flags.
 DONE_VAR = "points_done"
+#: True while the template is being written (an interrupted start).
+TEMPLATE_ATTR = "template_incomplete"
 #: Attributes that identify a sweep store (a resumed sweep must match them).
 IDENTITY_ATTRS = ("config_hash", "runs_per_point", "batch_points")
 
@@ -239,7 +241,23 @@ def write_template(
                 for d, n in zip(var.dims, var.shape, strict=True)
             )
             encoding[str(name)] = {"chunks": chunks}
+    # Written with the group's metadata, first; cleared once every array is written. A
+    # sweep killed in between leaves a store that resumes by writing its template again.
+    ds.attrs[TEMPLATE_ATTR] = True
     ds.to_zarr(out, mode="a", zarr_format=3, consolidated=False, encoding=encoding)
+    update_attrs(out, {TEMPLATE_ATTR: False})
+
+
+def template_written(out: Path) -> bool:
+    """Whether the store's template was written to the end (see :func:`write_template`).
+
+    A store whose group metadata cannot be read, or is still marked incomplete, is not.
+    """
+    try:
+        group = zarr.open_group(out, mode="r", zarr_format=3)
+    except Exception:  # no group metadata yet, or cut off while written
+        return False
+    return group.attrs.get(TEMPLATE_ATTR) is not True and DONE_VAR in group
 
 
 def _widen(
@@ -295,6 +313,7 @@ __all__ = [
     "DONE_VAR",
     "IDENTITY_ATTRS",
     "LOCK_NAME",
+    "TEMPLATE_ATTR",
     "SweepError",
     "SweepLock",
     "check_identity",
@@ -302,6 +321,7 @@ __all__ = [
     "is_store",
     "quiet_lock",
     "read_state",
+    "template_written",
     "update_attrs",
     "write_region",
     "write_template",
