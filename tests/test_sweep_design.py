@@ -437,6 +437,39 @@ def test_too_many_points_says_how_many_and_the_limit(tmp_path: Path) -> None:
     )
 
 
+def test_too_many_points_for_the_memory_budget(tmp_path: Path) -> None:
+    """A batch must fit memory_budget_mb: refused with the estimate and the most points
+    a batch may hold; the default batch size stays within the budget."""
+    from abm.sweep.budget import MIB, batch_bytes
+    from abm.sweep.run import default_batch_points
+
+    sweep = load(tmp_path)
+    per_point = batch_bytes(sweep.scenario.model(), 1)
+    assert per_point > 1_000_000  # megabytes a point: the monthly tallies
+    budget = 256
+    most = budget * MIB // per_point
+    assert 1 <= most < 121
+    err = refused(
+        tmp_path,
+        "batch_points",
+        f"too many points for the memory budget: a batch of 121 points needs about "
+        f"{121 * per_point / MIB:,.0f} MiB",
+        batch_points=121,
+        memory_budget_mb=budget,
+    )
+    assert f"at most {most} points per batch" in str(err)
+    refused(
+        tmp_path,
+        "memory_budget_mb",
+        "one point's batch needs about",
+        memory_budget_mb=1,
+    )
+    small = load(tmp_path, memory_budget_mb=budget, design={"kind": "grid", "points_per_dim": 11})
+    assert small.max_batch_points == most
+    assert default_batch_points(small, runs=10) == most  # 8 chunks would be all 121
+    assert default_batch_points(load(tmp_path, batch_points=7)) == 7
+
+
 def test_bad_list_points_are_refused(tmp_path: Path) -> None:
     def design(*pts: Any) -> dict[str, Any]:
         return {"kind": "list", "points": list(pts)}

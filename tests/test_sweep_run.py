@@ -195,3 +195,36 @@ def test_cli_sweep(files: Path, full, capsys: pytest.CaptureFixture[str]) -> Non
     rc = main(["-q", "sweep", str(files / "grid_seed1.yaml"), "--out", str(files / "full.zarr")])
     assert rc == 2
     assert "config_hash" in capsys.readouterr().err
+
+
+def test_two_cpu_devices_shard_each_batch_and_give_the_same_cube(files: Path, full) -> None:
+    """``abm --devices 2 sweep``: every batch sharded over both devices (the store says
+    2), the cube equal bit for bit to the one-device sweep's."""
+    out = files / "two_devices.zarr"
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    env.pop("ABM_CPU_DEVICES", None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "abm.cli",
+            "-q",
+            "--devices",
+            "2",
+            "sweep",
+            str(files / "grid.yaml"),
+            "--out",
+            str(out),
+            "--batch-points",
+            str(BATCH),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ds = xr.open_zarr(out, consolidated=False).load()
+    assert ds.attrs["n_devices"] == 2 and full[0].attrs["n_devices"] == 1
+    assert _equal(ds, full[0]) == []
