@@ -206,17 +206,8 @@ def sweep_flow(
     t0 = time.perf_counter()
     with store.SweepLock(out_path):
         plan = plan_sweep(sweep, out_path, runs, batch_points, overwrite)
-        logger.info(
-            "%s: %d points in %d batches of %d (%d to run), %d runs per point, %s -> %s",
-            sweep.name,
-            plan.n_points,
-            plan.n_batches,
-            plan.batch_points,
-            len(plan.todo),
-            plan.runs,
-            f"Dask cluster {dask_address}" if dask_address else "this process",
-            out_path,
-        )
+        where = f"Dask cluster {dask_address}" if dask_address else "this process"
+        logger.info("%s", plan.describe(sweep.name, where))
         batches_flow = sweep_batches.with_options(task_runner=task_runner(dask_address))
         results = batches_flow(
             str(plan.config_path),

@@ -112,6 +112,14 @@ class SweepPlan:
         """Batches in the sweep."""
         return len(self.spans)
 
+    def describe(self, name: str, where: str = "this process") -> str:
+        """One log line: points, batches (to run), runs per point, where, the store."""
+        return (
+            f"{name}: {self.n_points} points in {self.n_batches} batches of "
+            f"{self.batch_points} ({len(self.todo)} to run), {self.runs} runs per point, "
+            f"{where} -> {self.out}"
+        )
+
     @property
     def points_todo(self) -> int:
         """Points in the batches still to run (an upper bound on the points not done)."""
@@ -447,7 +455,7 @@ def run_sweep(
 ) -> xr.Dataset:
     """Simulate a sweep into the Zarr store ``out``, resuming a store left unfinished.
 
-    The same steps as the Prefect flow (:mod:`abm.flows.sweep`), in this process:
+    The same steps as the Prefect flow (:mod:`abm.service.flow`), in this process:
     :func:`plan_sweep`, :func:`run_batch` for each batch still to run,
     :func:`finish_sweep`, all under the store's lock.
 
@@ -457,7 +465,7 @@ def run_sweep(
         runs: runs per point (default: the sweep's ``runs_per_point``).
         batch_points: points per batch (default: the store's when resuming, else
             :func:`default_batch_points`); part of the results' identity (see the module
-            docstring).
+            docstring); at most the sweep's :attr:`~abm.sweep.config.Sweep.max_batch_points`.
         progress: called after each batch is written and marked done.
         overwrite: replace a store at ``out`` written for another sweep (or any other
             content) instead of refusing.
@@ -476,15 +484,7 @@ def run_sweep(
         raise store.SweepError(f"{out} exists and is not a directory")
     with store.SweepLock(out):
         plan = plan_sweep(sweep, out, runs, batch_points, overwrite)
-        log.info(
-            "%s: %d points in %d batches of %d, %d batch(es) to run, %d runs per point",
-            sweep.name,
-            plan.n_points,
-            plan.n_batches,
-            plan.batch_points,
-            len(plan.todo),
-            plan.runs,
-        )
+        log.info("%s", plan.describe(sweep.name))
         n_done = plan.n_points - plan.points_todo
         runs_done = 0
         t0 = time.perf_counter()
