@@ -86,6 +86,10 @@ def test_cube_points_levers_and_attrs(sweep, full, files: Path) -> None:
     np.testing.assert_array_equal(ds["purge_severity"].values, pts[:, 0])
     np.testing.assert_array_equal(ds["united_front_uptake"].values, pts[:, 1])
     np.testing.assert_array_equal(ds["point"].values, np.arange(4))
+    units = {v.name: v.unit for v in sweep.vary}
+    assert ds["purge_severity"].attrs["units"] == units["purge_severity"] != ""
+    assert ds["united_front_uptake"].attrs["kind"] == "lever"
+    assert ds.attrs["design"] == "grid" and ds.attrs["store_uid"]
     assert ds[DONE_VAR].values.all()
     np.testing.assert_array_equal(ds["n_runs"].values, [32] * 4)
     assert ds.attrs["config_hash"] == sweep.config_hash()

@@ -361,6 +361,10 @@ def _write_template(
         fields,
         {name: values[:1] for name, values in coords.items()},
     )
+    for v in sweep.vary:  # the levers' units and ranges, for plots and readers
+        template[v.name].attrs.update(
+            units=v.unit, kind=v.kind, long_name=f"{v.name} (varied {v.low:g} to {v.high:g})"
+        )
     store.write_template(out, template, batch_points, n_points, coords)
 
 
