@@ -18,9 +18,22 @@ jax.config.update("jax_numpy_dtype_promotion", "strict")
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 
+#: The tests' compilation cache, shared by the xdist workers and the subprocesses.
+JAX_CACHE = os.environ.get("ABM_TEST_JAX_CACHE") or str(ROOT / ".pytest_cache" / "jax")
+
+
+def jax_cache_env() -> dict[str, str]:
+    """Environment that points a subprocess's JAX (``abm`` commands, Dask workers, notebook
+    kernels) at the tests' compilation cache, so that it loads programs compiled before."""
+    return {
+        "ABM_JAX_CACHE": JAX_CACHE,
+        "JAX_COMPILATION_CACHE_DIR": JAX_CACHE,
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.5",
+    }
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    cache = os.environ.get("ABM_TEST_JAX_CACHE") or str(ROOT / ".pytest_cache" / "jax")
-    jax.config.update("jax_compilation_cache_dir", cache)
+    jax.config.update("jax_compilation_cache_dir", JAX_CACHE)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
