@@ -9,8 +9,6 @@ first two varied levers of a grid, else the probabilities' spread over the point
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,6 +18,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from abm.analysis.cubes import event_names, lever_grid, probability_with_error
+from abm.analysis.html import png_data_uri
 from abm.analysis.plots import heatmap
 
 #: Events plotted first when a cube holds them (the issue's headline outcomes).
@@ -76,13 +75,6 @@ def summary_rows(
             "runs_per_s": round(runs / wall_s, 1) if wall_s > 0 else 0.0,
         }
     ]
-
-
-def png_data_uri(fig: Figure) -> str:
-    """A figure as a ``data:image/png;base64,...`` URI (100 dpi)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def headline_events(ds: xr.Dataset) -> list[str]:
@@ -176,7 +168,6 @@ __all__ = [
     "artifact_key",
     "batch_rows",
     "headline_figures",
-    "png_data_uri",
     "report_markdown",
     "summary_rows",
 ]
