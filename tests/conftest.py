@@ -8,6 +8,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
+import xarray as xr
 
 ROOT = Path(__file__).resolve().parents[1]
 OTL = ROOT / "configs" / "scenarios" / "otl.yaml"
@@ -73,3 +74,14 @@ def monthly_traces(scenario, seed: int, n_runs: int):
         return th, s0, final, jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), monthly)
 
     return (model, *jax.device_get(jax.jit(go)(rows, runs)))
+
+
+def differing_vars(a: xr.Dataset, b: xr.Dataset) -> list[str]:
+    """Names of the data variables in which two cubes differ (NaN equal to NaN); the two
+    must hold the same variables. ``[]``: bit for bit the same data."""
+    assert set(a.data_vars) == set(b.data_vars)
+    return [
+        str(v)
+        for v in a.data_vars
+        if not np.array_equal(a[v].values, b[v].values, equal_nan=a[v].dtype.kind == "f")
+    ]

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from conftest import jax_cache_env
+from conftest import differing_vars, jax_cache_env
 
 from abm.sweep import SweepError, SweepLock, load_sweep, run_sweep
 from abm.sweep.store import DONE_VAR, TEMPLATE_ATTR
@@ -93,15 +93,6 @@ def reference(files: Path) -> xr.Dataset:
     return run_sweep(load_sweep(files / "grid.yaml"), files / "reference.zarr")
 
 
-def _differ(a: xr.Dataset, b: xr.Dataset) -> list[str]:
-    assert set(a.data_vars) == set(b.data_vars)
-    return [
-        str(v)
-        for v in a.data_vars
-        if not np.array_equal(a[v].values, b[v].values, equal_nan=a[v].dtype.kind == "f")
-    ]
-
-
 def _open(path: Path) -> xr.Dataset:
     return xr.open_zarr(path, consolidated=False).load()
 
@@ -126,7 +117,7 @@ def test_flow_equals_abm_sweep_caches_and_leaves_artifacts(
     first = sweep_flow(config=str(files / "grid.yaml"), out=str(out))
     assert first["points_done"] == "4/4"
     assert (first["batches_run"], first["batches_cached"], first["runs"]) == (2, 0, 64)
-    assert _differ(_open(out), reference) == []
+    assert differing_vars(_open(out), reference) == []
 
     # Unchanged rerun: every batch a Prefect cache hit, nothing simulated.
     again = sweep_flow(config=str(files / "grid.yaml"), out=str(out))
@@ -203,7 +194,7 @@ def test_resume_after_kill_9_is_bit_identical(prefect_api: dict[str, str], files
     assert summary["points_done"] == "9/9"
     missing = int((~killed_done).sum())
     assert summary["runs"] == 16 * missing  # the missing points only
-    assert _differ(_open(out), _open(full)) == []
+    assert differing_vars(_open(out), _open(full)) == []
 
 
 def test_a_template_cut_off_by_a_kill_is_written_again(files: Path, reference: xr.Dataset) -> None:
@@ -221,7 +212,7 @@ def test_a_template_cut_off_by_a_kill_is_written_again(files: Path, reference: x
         del group[name]
     ds = run_sweep(load_sweep(config), out)
     assert ds.attrs[TEMPLATE_ATTR] is False and ds[DONE_VAR].values.all()
-    assert _differ(ds, reference) == []
+    assert differing_vars(ds, reference) == []
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +308,7 @@ def test_dask_cluster_run_equals_the_local_run(
     assert len(worker_pids) == 2
     code = main(["sweep", str(files / "grid.yaml"), "--out", str(out), "--dask-address", address])
     assert code == 0
-    assert _differ(_open(out), reference) == []
+    assert differing_vars(_open(out), reference) == []
     rows = json.loads(_artifacts("flow-grid-batches")[-1].data)
     ran_on = {int(r["worker"].rsplit(":", 1)[1]) for r in rows if r["status"] == "ran"}
     assert ran_on and ran_on <= worker_pids  # the batches ran on the cluster's workers
