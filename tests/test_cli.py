@@ -1,17 +1,25 @@
-"""The ``abm`` command end to end: run, compare, trace, info, and bad input."""
+"""The ``abm`` command end to end: run, compare, trace, info, bad input and bugs."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import OTL, TROTSKY
+from conftest import OTL, ROOT, TROTSKY
 
+import abm.api
 from abm.cli import main
-from abm.cube import open_cube
+from abm.config import ConfigError
+from abm.cube import CubeError, open_cube
 from abm.engine.runner import Runner
+from abm.errors import InputError, OutputExistsError
+from abm.service.serve import ServiceError
+from abm.sweep import SweepError
 
 RUNS = 32
 
@@ -228,3 +236,122 @@ def test_info_lists_versions_and_devices(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "jax_version" in out and "devices" in out and "results_dir" in out
+
+
+# ------------------------------------------------------------- exit status: input or bug
+def _never_called(*args, **kwargs):
+    raise AssertionError("the command ran although its input was refused")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expect"),
+    [
+        (["run", str(OTL), "--runs", "0"], "argument --runs: 0 is out of range"),
+        (["run", str(OTL), "--runs", "many"], "argument --runs: 'many' is not an integer"),
+        (["run", str(OTL), "--chunk-size", "0"], "argument --chunk-size: 0 is out of range"),
+        (["run", str(OTL), "--seed", str(2**32)], "allowed: an integer in [0, 4294967295]"),
+        (["compare", str(OTL), str(TROTSKY), "--seed", "-1"], "argument --seed: -1"),
+        (["trace", str(OTL), "--run", "-3"], "argument --run: -3 is out of range"),
+        (["--devices", "0", "run", str(OTL)], "argument --devices: 0 is out of range"),
+        (["sweep", "s.yaml", "--out", "o", "--batch-points", "0"], "argument --batch-points"),
+        (["calibrate", "--coverage-runs", "-1"], "argument --coverage-runs: -1"),
+    ],
+)
+def test_bad_numbers_exit_2_before_anything_runs(monkeypatch, capsys, argv, expect):
+    for name in ("run", "compare", "trace", "info"):
+        monkeypatch.setattr(abm.api, name, _never_called)
+    assert main(["-q", *argv]) == 2
+    err = capsys.readouterr().err
+    assert expect in err and "allowed: an integer in [" in err
+    assert "internal error" not in err
+
+
+def test_bad_device_count_in_the_environment_exits_2(monkeypatch, capsys):
+    monkeypatch.setattr(abm.api, "info", _never_called)
+    monkeypatch.setenv("ABM_CPU_DEVICES", "two")
+    assert main(["info"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("abm: error: $ABM_CPU_DEVICES='two'") and "integer >= 1" in err
+
+
+def test_an_input_error_from_a_command_is_one_line_and_exit_2(monkeypatch, capsys):
+    def refuse(*args, **kwargs):
+        raise InputError("x.yaml: levers.a = 3 is out of range; allowed: [0, 1]")
+
+    monkeypatch.setattr(abm.api, "run", refuse)
+    assert main(["-q", "run", str(OTL)]) == 2
+    err = capsys.readouterr().err
+    assert err == "abm: error: x.yaml: levers.a = 3 is out of range; allowed: [0, 1]\n"
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_an_internal_bug_exits_1_not_2(monkeypatch, capsys, verbose):
+    """A ValueError from inside a command is a bug, not bad input (it used to exit 2)."""
+
+    def bug(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(abm.api, "run", bug)
+    code = main(["-q", *(["-v"] if verbose else []), "run", str(OTL), "--runs", "16"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "abm: error:" not in err
+    assert "internal error (a bug in abm, not a problem with the input): ValueError: boom" in err
+    assert ("Traceback (most recent call last)" in err) == verbose
+    assert ("run with -v for the traceback" in err) != verbose
+
+
+def test_ctrl_c_exits_130(monkeypatch, capsys):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(abm.api, "run", interrupt)
+    assert main(["-q", "run", str(OTL)]) == 130
+    assert capsys.readouterr().err == "abm: interrupted\n"
+
+
+def test_user_errors_are_input_errors_and_keep_their_old_bases():
+    for cls in (ConfigError, CubeError, SweepError, ServiceError, OutputExistsError):
+        assert issubclass(cls, InputError), cls
+    assert issubclass(SweepError, ValueError) and issubclass(ServiceError, RuntimeError)
+    assert issubclass(OutputExistsError, FileExistsError)
+    assert not issubclass(InputError, ValueError)  # a stray ValueError is a bug
+
+
+def test_argparse_errors_and_help_return_their_status(capsys):
+    assert main(["run"]) == 2
+    assert "the following arguments are required: config" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert "{run,compare,trace,calibrate,sweep,serve,info,bench,report}" in capsys.readouterr().out
+
+
+def test_report_starts_neither_the_engine_nor_jax(tmp_path):
+    """``abm report`` imports abm.cube and abm.analysis only: no API, config or model,
+    and JAX (if abm.cube still imports it) is not configured by the command."""
+    marker = str(tmp_path / "jax-cache")
+    code = f"""
+import sys
+from abm.cli import main
+rc = main(["-q", "report", {str(tmp_path / "nowhere.zarr")!r}])
+loaded = sorted(m for m in sys.modules
+                if m.split(".")[:2] in (["abm", "api"], ["abm", "config"], ["abm", "models"],
+                                        ["abm", "sweep"], ["abm", "service"], ["abm", "replay"]))
+jax = sys.modules.get("jax")
+configured = jax is not None and jax.config.jax_compilation_cache_dir == {marker!r}
+print(rc, loaded, configured)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "ABM_"))}
+    env["ABM_JAX_CACHE"] = marker
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.stdout.split() == ["2", "[]", "False"], proc.stderr
+    assert "does not exist" in proc.stderr
+    # python -m abm.cli is the same command
+    proc = subprocess.run(
+        [sys.executable, "-m", "abm.cli", "report", str(tmp_path / "nowhere.zarr")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and proc.stderr.startswith("abm: error: no cube at")

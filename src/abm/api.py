@@ -29,6 +29,7 @@ from abm.cube import build_cube, write_cube
 from abm.engine.paired import PairedAccumulator, PairedRunner
 from abm.engine.priors import PriorTable
 from abm.engine.runner import Progress, Runner
+from abm.errors import OutputExistsError
 
 log = logging.getLogger("abm")
 
@@ -137,7 +138,7 @@ def run(
 def _check_writable(path: Path, overwrite: bool) -> None:
     """Fail before simulating if the result could not be written."""
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
+        raise OutputExistsError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
 
 
 @dataclass

@@ -11,11 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from abm.errors import InputError
+
 #: Lists of allowed names longer than this are summarised by their count.
 MAX_LISTED = 12
 
 
-class ConfigError(Exception):
+class ConfigError(InputError):
     """A scenario, preset or override that cannot be used, with a message saying why.
 
     Args:

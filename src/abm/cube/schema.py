@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from abm.errors import InputError
+
 #: Value of the dataset attribute ``schema`` of every cube.
 SCHEMA_NAME = "abm-cube"
 
@@ -39,7 +41,7 @@ RESERVED_ATTRS = ("schema", "schema_version")
 AttrValue = str | int | float
 
 
-class CubeError(Exception):
+class CubeError(InputError):
     """A cube cannot be built, written or read (the message says which and why)."""
 
 

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from abm.config.errors import ConfigError, Loc
 from abm.config.values import check_keys, read_mapping, string
+from abm.errors import InputError
 from abm.sweep.config import load_sweep
 
 DEPLOYMENT_KEYS = (
@@ -193,7 +194,7 @@ def deployments(scheduled: list[ScheduledSweep]) -> list[Any]:
     ]
 
 
-class ServiceError(RuntimeError):
+class ServiceError(InputError, RuntimeError):
     """The service cannot start (no Prefect server to serve to)."""
 
 

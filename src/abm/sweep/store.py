@@ -37,6 +37,7 @@ import xarray as xr
 import zarr
 
 from abm.cube.schema import POINT_DIM
+from abm.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ TEMPLATE_ATTR = "template_incomplete"
 IDENTITY_ATTRS = ("config_hash", "runs_per_point", "batch_points")
 
 
-class SweepError(ValueError):
+class SweepError(InputError, ValueError):
     """A sweep store that cannot be written: another writer, or another sweep's store."""
 
 
