@@ -14,15 +14,18 @@ Germany slice's except the Comintern line, which the Soviet leadership now sets)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from pathlib import Path
-from typing import Any
 
 import yaml
 
-from abm.engine.priors import Prior
+from abm.models.catalogue import (
+    ParamDef,
+    data_text,
+    load_catalogue,
+    member_key,
+    read_priors,
+    write_calibration,
+)
 
 GERMANY_FILE = "germany_parameters.yaml"
 GERMANY_CALIBRATION = "germany_calibration.yaml"
@@ -33,142 +36,14 @@ SOVIET_CALIBRATION = "soviet_calibration.yaml"
 SUPERSEDED = ("comintern_united_front_line",)
 
 
-@dataclass(frozen=True)
-class ParamDef:
-    """One scalar parameter.
-
-    Attributes:
-        name: full name (``crisis_loading.NSDAP``).
-        kind: ``lever`` or ``mechanism``.
-        low: lowest allowed value.
-        high: highest allowed value.
-        unit: unit of the value.
-        prior: default prior (a lever's default is a fixed prior).
-        why: one-line justification or source.
-        calibrated: whether ``abm calibrate`` sets its prior.
-        base: the entry's name (``crisis_loading``); equals ``name`` unless expanded.
-        member: the party or faction of an expanded entry, else None.
-    """
-
-    name: str
-    kind: str
-    low: float
-    high: float
-    unit: str
-    prior: Prior
-    why: str
-    calibrated: bool = False
-    base: str = ""
-    member: str | None = None
-
-
-def member_key(member: str) -> str:
-    """Name suffix of a member (``Zentrum/BVP`` -> ``Zentrum_BVP``)."""
-    return member.replace("/", "_")
-
-
-def data_text(name: str) -> str | None:
-    """Text of a file in the package's data folder, or None if it does not exist."""
-    path = resources.files("abm.models.interwar").joinpath("data", name)
-    return path.read_text(encoding="utf-8") if path.is_file() else None
-
-
-def _one_prior(spec: Any, where: str) -> Prior:
-    spec = dict(spec)
-    kind = spec.pop("kind")
-    try:
-        return Prior(kind, {k: float(v) for k, v in spec.items()})
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from exc
-
-
-def _prior(entry: dict[str, Any], member: str | None, where: str) -> Prior:
-    if "default" in entry:
-        value = entry["default"]
-        if isinstance(value, dict):
-            value = value[member]
-        return Prior.fixed(float(value))
-    spec = entry["prior"]
-    if "kind" not in spec:
-        spec = spec[member]
-    return _one_prior(spec, where)
-
-
-def write_calibration(content: dict[str, Any], file: str, write_to: Path | None = None) -> None:
-    """Write a calibration file atomically (default: the package's ``data/<file>``)."""
-    path = write_to or Path(str(resources.files("abm.models.interwar").joinpath("data", file)))
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
-    tmp.replace(path)
-
-
-def read_priors(file: str) -> dict[str, Prior]:
-    """Priors written by a calibration, by parameter name (empty if not calibrated)."""
-    text = data_text(file)
-    if not text:
-        return {}
-    raw = yaml.safe_load(text) or {}
-    return {
-        name: _one_prior(spec, f"{file}: {name}")
-        for name, spec in (raw.get("priors") or {}).items()
-    }
-
-
-def load_catalogue(
-    file: str,
-    calibration_file: str,
-    members: dict[str, tuple[str, ...]],
-    pinned: dict[str, float] | None = None,
-) -> tuple[ParamDef, ...]:
-    """Read one catalogue file and expand its ``per:`` entries.
-
-    Args:
-        file: catalogue YAML in the package's data folder.
-        calibration_file: the calibration YAML whose priors replace calibrated entries'.
-        members: ``per:`` value -> member names (``{"party": PARTIES}``).
-        pinned: expanded names pinned at a value whatever the file says (a reference
-            category of a logit model).
-
-    Returns:
-        The parameters in file order, expanded entries member by member.
-    """
-    raw = yaml.safe_load(data_text(file) or "")
-    calibration = read_priors(calibration_file)
-    pinned = pinned or {}
-    out: list[ParamDef] = []
-    for base, entry in raw.items():
-        per = entry.get("per")
-        names = [(f"{base}.{member_key(m)}", m) for m in members[per]] if per else [(base, None)]
-        for name, member in names:
-            prior = _prior(entry, member, f"{file}: {base}")
-            calibrated = bool(entry.get("calibrated", False))
-            if name in pinned:
-                prior, calibrated = Prior.fixed(pinned[name]), False
-            elif calibrated and name in calibration:
-                prior = calibration[name]
-            out.append(
-                ParamDef(
-                    name=name,
-                    kind=str(entry["kind"]),
-                    low=float(entry["range"][0]),
-                    high=float(entry["range"][1]),
-                    unit=str(entry["unit"]),
-                    prior=prior,
-                    why=str(entry["why"]),
-                    calibrated=calibrated,
-                    base=base,
-                    member=None if member is None else member_key(member),
-                )
-            )
-    return tuple(out)
-
-
 @cache
 def soviet_catalogue() -> tuple[ParamDef, ...]:
     """The Soviet slice's parameters, in file order."""
     from abm.models.interwar.soviet.constants import FACTIONS
 
-    return load_catalogue(SOVIET_FILE, SOVIET_CALIBRATION, {"faction": FACTIONS})
+    return load_catalogue(
+        SOVIET_FILE, SOVIET_CALIBRATION, {"faction": FACTIONS}, slice_name="soviet"
+    )
 
 
 @cache
@@ -178,7 +53,9 @@ def germany_catalogue() -> tuple[ParamDef, ...]:
 
     raw = yaml.safe_load(data_text(GERMANY_FILE) or "")
     reference = {f"{base}.SPD": 0.0 for base, entry in raw.items() if entry.get("per") == "party"}
-    return load_catalogue(GERMANY_FILE, GERMANY_CALIBRATION, {"party": PARTIES}, reference)
+    return load_catalogue(
+        GERMANY_FILE, GERMANY_CALIBRATION, {"party": PARTIES}, reference, slice_name="germany"
+    )
 
 
 @cache
@@ -194,3 +71,22 @@ def interwar_catalogue() -> tuple[ParamDef, ...]:
 def by_name(params: tuple[ParamDef, ...] | None = None) -> dict[str, ParamDef]:
     """A catalogue as a dict (default: the whole model's)."""
     return {p.name: p for p in (params if params is not None else interwar_catalogue())}
+
+
+__all__ = [
+    "GERMANY_CALIBRATION",
+    "GERMANY_FILE",
+    "SOVIET_CALIBRATION",
+    "SOVIET_FILE",
+    "SUPERSEDED",
+    "ParamDef",
+    "by_name",
+    "data_text",
+    "germany_catalogue",
+    "interwar_catalogue",
+    "load_catalogue",
+    "member_key",
+    "read_priors",
+    "soviet_catalogue",
+    "write_calibration",
+]

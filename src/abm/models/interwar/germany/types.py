@@ -10,15 +10,19 @@ from dataclasses import dataclass
 
 import jax
 
+from abm.engine.slices import leaf
+
 
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
 class VoterBlocs:
     """Voter blocs: one per (constituency, social milieu)."""
 
-    size: jax.Array  # float32 [B], share of the national electorate; sums to 1
-    radicalisation: jax.Array  # float32 [B], crisis felt by the bloc, smoothed (0..~1)
-    alive: jax.Array  # bool [B], capacity mask (all True in this slice)
+    size: jax.Array = leaf(("bloc",), "float32", doc="share of the national electorate; sums to 1")
+    radicalisation: jax.Array = leaf(
+        ("bloc",), "float32", doc="crisis felt by the bloc, smoothed (0..~1)"
+    )
+    alive: jax.Array = leaf(("bloc",), "bool", doc="capacity mask (all True in this slice)")
 
 
 @jax.tree_util.register_dataclass
@@ -26,13 +30,23 @@ class VoterBlocs:
 class Parties:
     """Parties: organisation, paramilitaries, and the drift of their appeal."""
 
-    organisation: jax.Array  # float32 [P], 0..1, membership relative to its ceiling
-    paramilitary: jax.Array  # float32 [P], thousands of men
-    constituency_effect: jax.Array  # float32 [C, P], standing constituency preference, logit
-    national_drift: jax.Array  # float32 [P], random-walk appeal shift, logit
-    regional_drift: jax.Array  # float32 [C, P], random-walk appeal shift, logit
-    drift_steps: jax.Array  # int32 [], monthly drift increments realised (at elections)
-    seat_share: jax.Array  # float32 [P], vote share at the last election held (sums to 1)
+    organisation: jax.Array = leaf(
+        ("party",), "float32", doc="0..1, membership relative to its ceiling"
+    )
+    paramilitary: jax.Array = leaf(("party",), "float32", doc="thousands of men")
+    constituency_effect: jax.Array = leaf(
+        ("constituency", "party"), "float32", doc="standing constituency preference, logit"
+    )
+    national_drift: jax.Array = leaf(("party",), "float32", doc="random-walk appeal shift, logit")
+    regional_drift: jax.Array = leaf(
+        ("constituency", "party"), "float32", doc="random-walk appeal shift, logit"
+    )
+    drift_steps: jax.Array = leaf(
+        (), "int32", doc="monthly drift increments realised (at elections)"
+    )
+    seat_share: jax.Array = leaf(
+        ("party",), "float32", doc="vote share at the last election held (sums to 1)"
+    )
 
 
 @jax.tree_util.register_dataclass
@@ -40,9 +54,11 @@ class Parties:
 class Economy:
     """German labour market."""
 
-    unemployed: jax.Array  # float32 [], registered unemployed, millions
-    noise: jax.Array  # float32 [], AR(1) deviation of unemployment, millions
-    crisis: jax.Array  # float32 [], crisis index (unemployment rate + inflation aftershock)
+    unemployed: jax.Array = leaf((), "float32", doc="registered unemployed, millions")
+    noise: jax.Array = leaf((), "float32", doc="AR(1) deviation of unemployment, millions")
+    crisis: jax.Array = leaf(
+        (), "float32", doc="crisis index (unemployment rate + inflation aftershock)"
+    )
 
 
 @jax.tree_util.register_dataclass
@@ -50,22 +66,28 @@ class Economy:
 class Polity:
     """Government, regime, the left's unity, violence, and outcome records."""
 
-    month: jax.Array  # int32 [], index of the month about to be simulated
-    regime: jax.Array  # int32 [], constants.REGIMES code
-    regime_since: jax.Array  # int32 [], month index the regime began
-    last_election: jax.Array  # int32 [], month index of the last election held
-    next_slot: jax.Array  # int32 [], index of the next election slot (K = none left)
-    early_election: jax.Array  # int32 [], month of a called early election, -1 none
-    united_front: jax.Array  # bool [], KPD and SPD in a united front
-    violence: jax.Array  # float32 [], street violence index, 0..1
-    nazi_month: jax.Array  # int32 [], first month of a Nazi-led government, -1 never
-    united_front_month: jax.Array  # int32 [], first month of a united front, -1 never
-    civil_war_month: jax.Array  # int32 [], first month of a civil war, -1 never
-    regime_1936: jax.Array  # int32 [], regime code at December 1936
-    shares: jax.Array  # float32 [K, P], vote shares of each election slot held
-    held: jax.Array  # bool [K], whether the slot's election was held
-    election_month: jax.Array  # int32 [K], month index it was held, -1 not held
-    unemployment_sum: jax.Array  # float32 [Y], sum over the year's months, millions
+    month: jax.Array = leaf((), "int32", doc="index of the month about to be simulated")
+    regime: jax.Array = leaf((), "int32", doc="constants.REGIMES code")
+    regime_since: jax.Array = leaf((), "int32", doc="month index the regime began")
+    last_election: jax.Array = leaf((), "int32", doc="month index of the last election held")
+    next_slot: jax.Array = leaf((), "int32", doc="index of the next election slot (K = none left)")
+    early_election: jax.Array = leaf((), "int32", doc="month of a called early election, -1 none")
+    united_front: jax.Array = leaf((), "bool", doc="KPD and SPD in a united front")
+    violence: jax.Array = leaf((), "float32", doc="street violence index, 0..1")
+    nazi_month: jax.Array = leaf((), "int32", doc="first month of a Nazi-led government, -1 never")
+    united_front_month: jax.Array = leaf((), "int32", doc="first month of a united front, -1 never")
+    civil_war_month: jax.Array = leaf((), "int32", doc="first month of a civil war, -1 never")
+    regime_1936: jax.Array = leaf((), "int32", doc="regime code at December 1936")
+    shares: jax.Array = leaf(
+        ("election", "party"), "float32", doc="vote shares of each election slot held"
+    )
+    held: jax.Array = leaf(("election",), "bool", doc="whether the slot's election was held")
+    election_month: jax.Array = leaf(
+        ("election",), "int32", doc="month index it was held, -1 not held"
+    )
+    unemployment_sum: jax.Array = leaf(
+        ("year",), "float32", doc="sum over the year's months, millions"
+    )
 
 
 @jax.tree_util.register_dataclass

@@ -9,7 +9,7 @@ run's weather and output shocks are drawn at the start (:class:`.types.Shocks`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any
 
 import jax
@@ -21,6 +21,7 @@ from abm.models.interwar.parameters import ParamDef
 from abm.models.interwar.soviet import agriculture, china, industry, leadership, security
 from abm.models.interwar.soviet import constants as K
 from abm.models.interwar.soviet.regions import regions
+from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.soviet.states import gdp_history, steel_history
 from abm.models.interwar.soviet.types import (
     China,
@@ -51,18 +52,13 @@ REARMAMENT_FROM = 1933
 REARMAMENT_YEARS = 5.0
 
 
-@jax.tree_util.register_dataclass
-@dataclass(frozen=True)
-class Influence:
-    """What the Soviet leadership sends to the Germany slice (float32 scalars)."""
-
-    comintern_line: jax.Array  # the KPD's line, 0 social fascism .. 1 united front
-    kpd_support: jax.Array  # multiplier on the KPD's paramilitary strength
-
-
 def draw_month(key: jax.Array) -> SovietDraws:
-    """Every random number of one Soviet month (its own stream of the run's month key)."""
-    k_z, k_u = jax.random.split(jax.random.fold_in(key, 2))
+    """Every random number of one Soviet month, from the slice's month key.
+
+    The key is the slice's own stream of the run's month key
+    (:func:`abm.engine.keys.slice_month_key`).
+    """
+    k_z, k_u = jax.random.split(key)
     return SovietDraws(
         power=jax.random.normal(k_z, (K.N_FACTIONS,), jnp.float32),
         events=jax.random.uniform(k_u, (N_EVENTS,), jnp.float32),

@@ -1,0 +1,114 @@
+"""The model registry: each model is a list of slices and the wiring between them.
+
+A scenario names its model (``model: interwar``, the default). Config validation,
+presets, replay, calibration and coverage work from the model's slices: their
+catalogues, state metadata and outcome specs (:mod:`abm.engine.slices`).
+
+Adding a slice is one new folder (a package whose ``slice`` module defines ``SLICE``, a
+:class:`~abm.engine.slices.SliceDef`) plus one wiring entry here: its module path in a
+model's ``slices`` and its imports in ``wiring`` (see ``docs/adding_a_slice.md``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from abm.engine.compose import ComposedModel, Wire, compose, composed_catalogue
+from abm.engine.slices import SliceDef
+from abm.errors import InputError
+from abm.models.interwar.calendar import Calendar
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registered model.
+
+    Attributes:
+        name: the name scenarios use (``interwar``).
+        slices: module paths of the slices, each defining ``SLICE``; their order is the
+            order of parameters and outcomes.
+        wiring: the imports between slices.
+        calendar: default ``(start, end)`` months, ``YYYY-MM``.
+        doc: one line.
+    """
+
+    name: str
+    slices: tuple[str, ...]
+    wiring: tuple[Wire, ...]
+    calendar: tuple[str, str]
+    doc: str = ""
+
+
+MODELS: dict[str, ModelEntry] = {
+    "interwar": ModelEntry(
+        name="interwar",
+        slices=("abm.models.interwar.germany.slice", "abm.models.interwar.soviet.slice"),
+        wiring=(
+            Wire(reader="germany", port="comintern", source="soviet"),
+            Wire(reader="soviet", port="germany", source="germany"),
+        ),
+        calendar=("1924-01", "1941-06"),
+        doc="the Soviet Union and Weimar Germany, 1924-1941",
+    ),
+}
+
+#: The model a scenario runs unless it names another.
+DEFAULT_MODEL = "interwar"
+
+
+def entry(name: str) -> ModelEntry:
+    """The registered model ``name``.
+
+    Raises:
+        InputError: if no model has that name (the message lists them).
+    """
+    if name not in MODELS:
+        raise InputError(f"unknown model {name!r}; registered models: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+@cache
+def _load(module: str) -> SliceDef:
+    mod = importlib.import_module(module)
+    sdef = getattr(mod, "SLICE", None)
+    if not isinstance(sdef, SliceDef):
+        raise TypeError(f"{module} must define SLICE, an abm.engine.slices.SliceDef")
+    return sdef
+
+
+def slice_defs(name: str = DEFAULT_MODEL) -> tuple[SliceDef, ...]:
+    """The slice definitions of a model, in order."""
+    return tuple(_load(m) for m in entry(name).slices)
+
+
+def default_calendar(name: str = DEFAULT_MODEL) -> Calendar:
+    """The model's default calendar."""
+    start, end = entry(name).calendar
+    return Calendar.from_strings(start, end)
+
+
+def build_model(name: str = DEFAULT_MODEL, calendar: Calendar | None = None) -> ComposedModel:
+    """The model ``name`` composed over ``calendar`` (default: the entry's)."""
+    e = entry(name)
+    return compose(e.name, slice_defs(name), e.wiring, calendar or default_calendar(name))
+
+
+@cache
+def catalogue(name: str = DEFAULT_MODEL) -> tuple[Any, ...]:
+    """The model's parameters in ``theta`` order (without building the slices)."""
+    return composed_catalogue(slice_defs(name), entry(name).wiring)[0]
+
+
+@cache
+def param_owner(name: str = DEFAULT_MODEL) -> dict[str, SliceDef]:
+    """Parameter name (and base name) -> the slice that defines it."""
+    defs = {d.name: d for d in slice_defs(name)}
+    _, owner = composed_catalogue(tuple(defs.values()), entry(name).wiring)
+    out: dict[str, SliceDef] = {}
+    for p in catalogue(name):
+        out[p.name] = defs[owner[p.name]]
+        out.setdefault(p.base, defs[owner[p.name]])
+    return out
