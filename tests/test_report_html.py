@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -257,7 +259,7 @@ def test_sobol_design_gets_indices_tornados_and_prim() -> None:
     cube = _sobol_cube()
     text = report_html(cube)
     _self_contained(text)
-    assert "Sobol&#x27; sensitivity indices" in text
+    assert "Sobol&#39; sensitivity indices" in text
     # nazi_power depends on a alone, german_civil_war on b alone.
     s1, st = _indices(text, "nazi_power", "a")
     assert s1 > 0.9 and st > 0.9
@@ -289,6 +291,7 @@ def test_prim_skipped_without_its_events() -> None:
     cube = _sobol_cube().rename(
         {"german_civil_war_prob": "other_prob", "german_civil_war_se": "other_se"}
     )
+    cube.attrs["headline_outcomes"] = "nazi_power,german_civil_war"
     text = report_html(cube)
     assert "the cube lacks german_civil_war: PRIM skipped" in text
 
@@ -333,3 +336,133 @@ def test_one_lever_and_one_point_sweeps() -> None:
     p = float(cube["nazi_power_prob"][5])
     assert _cells(one, "nazi_power")[3] == f"{p:.3f}"
     assert "Points done: 1 / 1" in one and "PRIM" not in one
+
+
+# --- generic faces: the cube names its headline outcomes ---------------------------------
+
+
+def _generic_cube() -> xr.Dataset:
+    """The Sobol' cube with its events renamed to names no code knows: ``alpha``, ``beta``."""
+    return _sobol_cube().rename(
+        {
+            "nazi_power_prob": "alpha_prob",
+            "nazi_power_se": "alpha_se",
+            "german_civil_war_prob": "beta_prob",
+            "german_civil_war_se": "beta_se",
+        }
+    )
+
+
+def _event_rows(text: str) -> list[str]:
+    """The events of the sweep summary table, in their order."""
+    part = text.split('id="events"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr><td>([^<]*)</td>", part)
+
+
+def test_headline_outcomes_order_the_events_and_choose_prims_outcome() -> None:
+    cube = _generic_cube()
+    cube.attrs["headline_outcomes"] = "beta,alpha"
+    text = report_html(cube)
+    assert _event_rows(text) == ["beta", "alpha"]
+    assert "PRIM: where the points avoid beta and alpha" in text
+    assert "1 - P(beta) - P(alpha)" in text
+    # The first two headline events, whatever the attribute lists besides them.
+    cube.attrs["headline_outcomes"] = "alpha,no_such_outcome,beta"
+    assert "PRIM: where the points avoid alpha and beta" in report_html(cube)
+
+
+def test_without_the_attribute_every_event_in_cube_order() -> None:
+    cube = _generic_cube()
+    assert "headline_outcomes" not in cube.attrs
+    text = report_html(cube)
+    assert _event_rows(text) == ["alpha", "beta"]  # cube order
+    assert "PRIM: where the points avoid alpha and beta" in text
+    # An empty attribute: no headline events, so no PRIM outcome.
+    cube.attrs["headline_outcomes"] = ""
+    text = report_html(cube)
+    assert _event_rows(text) == ["alpha", "beta"]
+    assert "needs two headline events" in text and "PRIM skipped" in text
+
+
+def test_prim_skipped_when_a_headline_event_is_missing() -> None:
+    cube = _generic_cube().drop_vars(["beta_prob", "beta_se"])
+    cube.attrs["headline_outcomes"] = "alpha,beta"
+    text = report_html(cube)
+    assert "the cube lacks beta: PRIM skipped" in text
+
+
+# --- escaping --------------------------------------------------------------------------
+
+EVIL = "<script>alert(1)</script>"
+
+
+def test_text_from_the_cube_is_escaped() -> None:
+    cube = _sobol_cube(n=8)
+    cube.attrs.update(scenario=EVIL, sweep=EVIL, stance=EVIL, note=EVIL, headline_outcomes=EVIL)
+    cube.attrs["config"] = cube.attrs["config"] + f"# {EVIL}\n"
+    cube["nazi_power_prob"].attrs["description"] = EVIL
+    cube = cube.assign_coords(a=cube["a"].assign_attrs(units=EVIL))
+    cube = cube.rename(
+        {"german_civil_war_prob": f"{EVIL}_prob", "german_civil_war_se": f"{EVIL}_se"}
+    )
+    text = report_html(cube, source=f"/tmp/{EVIL}.zarr")
+    assert "<script" not in text.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<title>Sweep &lt;script&gt;" in text
+    single = _sobol_cube(n=8).isel(point=[0])
+    single["nazi_power_prob"].attrs["description"] = EVIL
+    text = report_html(single.assign_attrs(scenario=EVIL))
+    assert "<script" not in text.lower() and "&lt;script&gt;" in text
+
+
+# --- lever dimensions, no JAX ------------------------------------------------------------
+
+
+def _grid_cube() -> xr.Dataset:
+    """A 3 x 2 grid sweep over ``point`` with levers ``a`` and ``b`` as coordinates."""
+    a = np.repeat([0.0, 0.5, 1.0], 2)
+    b = np.tile([1.0, 2.0], 3)
+    p = 0.1 + 0.5 * a + 0.1 * b
+    attrs = {"kind": "event", "units": "1"}
+    return xr.Dataset(
+        {
+            "n_runs": ("point", np.full(6, 100)),
+            "alpha_prob": ("point", p, attrs),
+            "alpha_se": ("point", np.sqrt(p * (1 - p) / 100), attrs),
+            "beta_prob": ("point", 1 - p, attrs),
+            "beta_se": ("point", np.sqrt(p * (1 - p) / 100), attrs),
+            DONE_VAR: ("point", np.ones(6, dtype=bool)),
+        },
+        coords={"point": np.arange(6), "a": ("point", a), "b": ("point", b)},
+        attrs={"sweep": "g", "scenario": "s", "varied": "a,b", "design": "grid"},
+    )
+
+
+def test_heat_maps_over_point_or_over_lever_dimensions() -> None:
+    on_point = _grid_cube()
+    on_levers = on_point.set_index(point=["a", "b"]).unstack("point")
+    assert "point" not in on_levers.dims and {"a", "b"} <= set(on_levers.dims)
+    for cube in (on_point, on_levers):
+        text = report_html(cube)
+        _self_contained(text)
+        assert "Points done: 6 / 6" in text
+        assert "Heat maps over a and b" in text
+        assert "<h3>Heat map: alpha</h3>" in text and "<h3>Heat map: beta</h3>" in text
+        assert _cells(text, "alpha")[2] == f"{on_point['alpha_prob'].values.min():.3f}"
+
+
+def test_report_does_not_import_jax(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "import numpy as np, xarray as xr\n"
+        "import abm.analysis.html\n"
+        "from abm.analysis import report_html\n"
+        "ds = xr.Dataset({'e_prob': ('point', np.array([0.1, 0.5, 0.9])),\n"
+        "    'e_se': ('point', np.array([0.01, 0.02, 0.01]))},\n"
+        "    coords={'point': np.arange(3), 'a': ('point', np.array([0.0, 1.0, 2.0]))},\n"
+        "    attrs={'varied': 'a'})\n"
+        "assert 'Probabilities over a' in report_html(ds)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] == 'jax' or m.startswith('abm.engine')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)

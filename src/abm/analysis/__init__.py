@@ -7,7 +7,14 @@
   concentrates).
 * :mod:`~abm.analysis.plots`: heatmap, event-year distribution, fan chart, tornado
   (matplotlib figures, no pyplot).
-* :mod:`~abm.analysis.html`: a self-contained HTML report of a cube (``abm report``).
+* :mod:`~abm.analysis.meta`: what a cube says of its outcomes (the headline ones, labels
+  of dimensions) and its sweep layout.
+* :mod:`~abm.analysis.figtext`: wrapped titles and whole-number year axes.
+* :mod:`~abm.analysis.report` (also importable as :mod:`~abm.analysis.html`): a
+  self-contained HTML report of a cube (``abm report``), from Jinja2 templates.
+
+Nothing here imports JAX or the simulation engine: reading and reporting a cube needs
+neither.
 """
 
 from __future__ import annotations
@@ -20,19 +27,27 @@ from abm.analysis.cubes import (
     probability_with_error,
     quantity_names,
 )
-from abm.analysis.html import report_html, write_report
+from abm.analysis.meta import (
+    dim_label,
+    headline_events,
+    headline_outcomes,
+)
 from abm.analysis.plots import event_year_distribution, fan_chart, heatmap, tornado
 from abm.analysis.prim import PrimBox, PrimResult, choose_step, prim_box
+from abm.analysis.report import report_html, write_report
 from abm.analysis.sensitivity import saltelli_points, sobol_indices
 
 __all__ = [
     "PrimBox",
     "PrimResult",
     "choose_step",
+    "dim_label",
     "event_names",
     "event_year_distribution",
     "event_year_shares",
     "fan_chart",
+    "headline_events",
+    "headline_outcomes",
     "heatmap",
     "lever_grid",
     "pairwise",

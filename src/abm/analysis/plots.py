@@ -20,9 +20,10 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
 
 from abm.analysis.cubes import check_event, event_year_shares, quantity_names
+from abm.analysis.figtext import integer_axis, is_year, set_wrapped_title
+from abm.analysis.meta import dim_label
 from abm.cube.schema import QUANTILE_DIM, YEAR_DIM
 
 #: Annotate heatmap cells by default when there are at most this many.
@@ -155,7 +156,7 @@ def heatmap(
             ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=8, color=colour)
     name = str(prob.attrs.get("long_name") or prob.name or "probability")
     suffix = " (cells: p ± MC standard error)" if s is not None and annotate else ""
-    ax.set_title(title or f"{name}{suffix}")
+    set_wrapped_title(ax, title or f"{name}{suffix}")
     return fig
 
 
@@ -198,15 +199,15 @@ def event_year_distribution(
         color="tab:red",
         label=f"cumulative by end of year ({total:.1%} by {years[-1]})",
     )
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("year")
+    integer_axis(ax.xaxis, year=True)
+    ax.set_xlabel(dim_label(cube, f"{event}_by_year", YEAR_DIM))
     ax.set_ylabel("share of runs [1]")
     peak = float(np.nanmax(cum.values)) if cum.size else 0.0
     ax.set_ylim(0.0, 1.1 * peak if peak > 0 else 1.0)
     ax.legend(loc="upper left")
     desc = cube[f"{event}_by_year"].attrs.get("description")
     default = f"{event}: year it first happened{_runs(cube)}"
-    ax.set_title(title or (f"{default}\n{desc}" if desc else default))
+    set_wrapped_title(ax, title or (f"{default}\n{desc}" if desc else default))
     return fig
 
 
@@ -280,13 +281,15 @@ def fan_chart(
         ax.plot(xs, np.asarray(mean.values, np.float64), "--", color="black", lw=1, label="mean")
     if ticks is not None:
         ax.set_xticks(xs, ticks, rotation=45 if len(ticks) > 8 else 0)
-    ax.set_xlabel(_unit_label(x_dim, q[x_dim].attrs))
+    elif xs.size and bool(np.all(np.isfinite(xs) & (xs == np.round(xs)))):
+        integer_axis(ax.xaxis, year=is_year(x_dim))
+    ax.set_xlabel(_unit_label(dim_label(cube, key, x_dim), q[x_dim].attrs))
     ax.set_ylabel(_unit_label(quantity, cube[key].attrs))
     ax.legend(loc="best")
     fixed = ", ".join(f"{k}={v}" for k, v in (sel or {}).items())
     head = str(cube[key].attrs.get("description") or quantity)
     default = f"{head}{f' ({fixed})' if fixed else ''}: spread across runs{_runs(cube)}"
-    ax.set_title(title or default)
+    set_wrapped_title(ax, title or default)
     return fig
 
 
@@ -363,5 +366,5 @@ def tornado(
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     more = f", top {len(shown)} of {len(kept)}" if len(shown) < len(kept) else ""
-    ax.set_title(title or f"Effects sorted by |difference|{more}")
+    set_wrapped_title(ax, title or f"Effects sorted by |difference|{more}")
     return fig

@@ -3,8 +3,9 @@
 The table (key ``<sweep>-batches``) has one row per batch: points, runs, wall time,
 runs/s, and whether it ran, was cached by Prefect or was already in the store. The
 markdown report (key ``<sweep>-report``) names the cube and its provenance and embeds the
-headline plots as PNG data URIs: heat maps of the main events' probabilities over the
-first two varied levers of a grid, else the probabilities' spread over the points.
+headline plots as PNG data URIs: heat maps of the headline events' probabilities (the
+cube's attribute ``headline_outcomes``, see :mod:`abm.analysis.meta`) over the first two
+varied levers of a grid, else the probabilities' spread over the points.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from abm.analysis.cubes import event_names, lever_grid, probability_with_error
-from abm.analysis.html import png_data_uri
+from abm.analysis.cubes import lever_grid, probability_with_error
+from abm.analysis.figtext import set_wrapped_title
+from abm.analysis.meta import as_points, events_headline_first, varied_levers
 from abm.analysis.plots import heatmap
+from abm.analysis.report import png_data_uri
 
-#: Events plotted first when a cube holds them (the issue's headline outcomes).
-HEADLINE_EVENTS = ("nazi_power", "united_front", "german_civil_war", "personal_dictatorship")
 #: At most this many plots in a report.
 MAX_PLOTS = 4
 
@@ -77,11 +78,9 @@ def summary_rows(
     ]
 
 
-def headline_events(ds: xr.Dataset) -> list[str]:
-    """The events to plot: the headline ones the cube holds, then the others."""
-    names = event_names(ds)
-    first = [e for e in HEADLINE_EVENTS if e in names]
-    return (first + [e for e in names if e not in first])[:MAX_PLOTS]
+def plotted_events(ds: xr.Dataset) -> list[str]:
+    """The events to plot: the cube's headline events, then the others, at most four."""
+    return events_headline_first(ds)[:MAX_PLOTS]
 
 
 def headline_figures(ds: xr.Dataset) -> list[tuple[str, Figure]]:
@@ -91,18 +90,19 @@ def headline_figures(ds: xr.Dataset) -> list[tuple[str, Figure]]:
     probability over the first two (the others at their first value). Any other design:
     the event probabilities over the sweep's points, sorted, with 95 % error bars.
     """
-    done = np.asarray(ds["points_done"].values, dtype=bool)
+    ds = as_points(ds)
+    done = np.asarray(ds["points_done"].values, dtype=bool).reshape(-1)
     cube = ds.isel(point=np.flatnonzero(done))
-    varied = [v for v in str(ds.attrs.get("varied", "")).split(",") if v]
+    varied = varied_levers(ds)
     figs: list[tuple[str, Figure]] = []
     grid = ds.attrs.get("design") == "grid" and len(varied) >= 2 and bool(done.all())
-    for event in headline_events(cube):
+    for event in plotted_events(cube):
         prob, se = probability_with_error(cube, event)
         if grid:
             p, s = lever_grid(prob, varied), lever_grid(se, varied)
             rest = {d: 0 for d in varied[2:]}
             p, s = p.isel(rest), s.isel(rest)
-            fig = heatmap(p, s, x=varied[0], y=varied[1], title=f"P({event}) by 1941-06")
+            fig = heatmap(p, s, x=varied[0], y=varied[1], title=f"P({event})")
             figs.append((f"{event}: probability over {varied[0]} x {varied[1]}", fig))
         else:
             figs.append((f"{event}: probability at each point", _spread(prob, se, event)))
@@ -120,7 +120,7 @@ def _spread(prob: xr.DataArray, se: xr.DataArray, event: str) -> Figure:
     ax.set_xlabel("sweep point (sorted by probability)")
     ax.set_ylabel(f"P({event}) [probability]")
     ax.set_ylim(0.0, 1.0)
-    ax.set_title(f"P({event}) over {order.size} sweep points")
+    set_wrapped_title(ax, f"P({event}) over {order.size} sweep points")
     ax.legend(loc="upper left")
     return fig
 
@@ -164,10 +164,10 @@ def report_markdown(ds: xr.Dataset, out: str, rows: Sequence[Mapping[str, Any]])
 
 
 __all__ = [
-    "HEADLINE_EVENTS",
     "artifact_key",
     "batch_rows",
     "headline_figures",
+    "plotted_events",
     "report_markdown",
     "summary_rows",
 ]
