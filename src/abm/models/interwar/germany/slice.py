@@ -16,6 +16,7 @@ import jax
 from abm.engine.slices import Port, SliceDef, mark_headline
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany import constants as K
+from abm.models.interwar.germany.chronicle import chronicle
 from abm.models.interwar.germany.model import GermanyModel, draw_month
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.germany.types import GermanyState
@@ -85,6 +86,10 @@ class GermanySlice:
         """One month of a batch: the vote count only where runs vote (``step_batch``)."""
         line, support = self._line(imports)
         return self.model.step_batch(keys, states, thetas, line, support)
+
+    def chronicle(self, states: Any, initial: Any) -> list[tuple[str, str]]:
+        """Events of one run, ``(YYYY-MM, text)``, from its monthly states (NumPy)."""
+        return chronicle(states, initial, self.calendar)
 
     def outcomes(
         self, state: GermanyState, theta: jax.Array, imports: Mapping[str, Any]

@@ -19,6 +19,7 @@ from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.parameters import SOVIET_FILE, ParamDef, soviet_catalogue
 from abm.models.interwar.soviet import constants as K
+from abm.models.interwar.soviet.chronicle import chronicle
 from abm.models.interwar.soviet.model import SovietModel, draw_month
 from abm.models.interwar.soviet.outcomes import outcome_specs
 from abm.models.interwar.soviet.signals import Influence
@@ -83,6 +84,10 @@ class SovietSlice:
     ) -> SovietState:
         """One month of one run (draws from ``key``, the slice's month key)."""
         return self.model.advance(state, theta, draw_month(key), self._nazi_month(imports))
+
+    def chronicle(self, states: Any, initial: Any) -> list[tuple[str, str]]:
+        """Events of one run, ``(YYYY-MM, text)``, from its monthly states (NumPy)."""
+        return chronicle(states, initial, self.calendar)
 
     def outcomes(
         self, state: SovietState, theta: jax.Array, imports: Mapping[str, Any]
