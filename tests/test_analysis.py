@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import math
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,10 +21,13 @@ from SALib.test_functions import Ishigami
 
 from abm.analysis import (
     choose_step,
+    dim_label,
     event_names,
     event_year_distribution,
     event_year_shares,
     fan_chart,
+    headline_events,
+    headline_outcomes,
     heatmap,
     lever_grid,
     pairwise,
@@ -322,7 +329,7 @@ def test_lever_grid() -> None:
     with pytest.raises(ValueError, match="not unique"):
         lever_grid(ds, ["lever_a"])
     with pytest.raises(ValueError, match="no 'point' dimension"):
-        lever_grid(grid, ["lever_a"])
+        lever_grid(grid, ["lever_c"])  # on lever dims already: only a missing one is refused
 
 
 # --- plots -----------------------------------------------------------------------------
@@ -447,3 +454,133 @@ def test_tornado_errors() -> None:
         tornado({"outcome": "x"})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="top"):
         tornado([{"outcome": "x", "cell": "", "diff": 0.1, "lo": 0, "hi": 0.2}], top=0)
+
+
+# --- readable figures and cube metadata -------------------------------------------------
+
+LONG = (
+    "registered unemployed in a country with a rather long description, annual average "
+    "over the whole calendar year"
+)
+
+
+def _small_cube() -> xr.Dataset:
+    """A synthetic single-scenario cube: one event by year, one quantity over 18 years."""
+    years = np.arange(1924, 1942)
+    cum = np.clip((years - 1929) / 10.0, 0.0, 0.6)
+    levels = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+    q = np.linspace(1.0, 5.0, years.size)[:, None] + levels[None, :]
+    return xr.Dataset(
+        {
+            "n_runs": ((), 200),
+            "e_prob": ((), cum[-1], {"kind": "event"}),
+            "e_se": ((), 0.03, {"kind": "event"}),
+            "e_by_year": (("year",), cum, {"kind": "event", "description": LONG}),
+            "u_quantiles": (
+                ("year", "quantile"),
+                q,
+                {"kind": "quantity", "units": "million persons", "description": LONG},
+            ),
+            "u_mean": (("year",), q[:, 2], {"kind": "quantity", "dim_labels": "calendar year"}),
+        },
+        coords={"year": years, "quantile": levels},
+    )
+
+
+def _drawn(fig: Figure) -> Any:
+    """Draw a figure (Agg) as saving does; return the renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+@pytest.mark.parametrize("kind", ["fan", "event_years"])
+def test_year_axes_read_whole_years_and_titles_are_whole(kind: str) -> None:
+    ds = _small_cube()
+    if kind == "fan":
+        fig, expected = fan_chart(ds, "u"), f"{LONG}: spread across runs (200 runs)"
+    else:
+        fig = event_year_distribution(ds, "e")
+        expected = f"e: year it first happened (200 runs)\n{LONG}"
+    ax = fig.axes[0]
+    renderer = _drawn(fig)
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels and all(re.fullmatch(r"\d{4}", s) for s in labels), labels
+    # The title holds every word, and lies within the figure (nothing cut off).
+    assert ax.get_title().split() == expected.split()
+    box = ax.title.get_window_extent(renderer)
+    assert box.x0 >= fig.bbox.x0 - 1 and box.x1 <= fig.bbox.x1 + 1, (box, fig.bbox)
+    assert box.y1 <= fig.bbox.y1 + 1
+    tight = fig.get_tightbbox(renderer)
+    assert tight is not None
+    assert tight.transformed(fig.dpi_scale_trans).contains(box.x0, box.y0)
+
+
+def test_fan_chart_labels_its_axis_from_dim_labels() -> None:
+    ds = _small_cube()
+    assert fan_chart(ds, "u").axes[0].get_xlabel() == "calendar year"
+    ds["u_mean"].attrs.pop("dim_labels")
+    assert fan_chart(ds, "u").axes[0].get_xlabel() == "year"
+
+
+def test_headline_outcomes_and_fallbacks() -> None:
+    ds = _small_cube()
+    ds["f_prob"] = ((), 0.2, {"kind": "event"})
+    ds["f_se"] = ((), 0.02, {"kind": "event"})
+    # No attribute: every event in cube order.
+    assert headline_outcomes(ds) == ["e", "f"]
+    assert headline_events(ds) == ["e", "f"]
+    ds.attrs["headline_outcomes"] = "u, f,e"
+    assert headline_outcomes(ds) == ["u", "f", "e"]
+    assert headline_events(ds) == ["f", "e"]  # u is a quantity
+    ds.attrs["headline_outcomes"] = ""
+    assert headline_outcomes(ds) == [] and headline_events(ds) == []
+    # No dataset attribute but per-variable flags.
+    del ds.attrs["headline_outcomes"]
+    ds["f_prob"].attrs.update(outcome="f", headline=1)
+    assert headline_outcomes(ds) == ["f"]
+
+
+def test_dim_label() -> None:
+    ds = _small_cube()
+    assert dim_label(ds, "u_quantiles", "year") == "calendar year"  # from u_mean
+    assert dim_label(ds, "e_by_year", "year") == "year"
+    ds = ds.assign_coords(year=ds["year"].assign_attrs(long_name="year of the calendar"))
+    assert dim_label(ds, "e_by_year", "year") == "year of the calendar"
+    ds["u_mean"].attrs["dim_labels"] = "a|b"  # does not match u's one dimension
+    assert dim_label(ds, "u_quantiles", "year") == "year of the calendar"
+
+
+def _code_strings(path: Path) -> list[str]:
+    """The string constants of a module, its docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+    ]
+
+
+def test_analysis_names_no_outcome() -> None:
+    """No code of abm.analysis or abm.service names an outcome of the model."""
+    import abm.analysis
+    import abm.service
+
+    names = ("nazi_power", "german_civil_war", "united_front", "personal_dictatorship")
+    names += ("famine", "soviet_leader", "german_unemployment", "grain_harvest")
+    hits = []
+    for pkg in (abm.analysis, abm.service):
+        for path in Path(pkg.__path__[0]).rglob("*.py"):
+            for text in _code_strings(path):
+                hits += [f"{path.name}: {text!r}" for n in names if n in text]
+    assert hits == []

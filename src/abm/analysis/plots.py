@@ -95,7 +95,7 @@ def heatmap(
 
     Args:
         prob: probability (unitless, 0-1) over exactly two lever dimensions, e.g.
-            ``lever_grid(cube["nazi_power_prob"], ["a", "b"])``.
+            ``lever_grid(cube["E_prob"], ["a", "b"])`` for an event ``E``.
         se: its Monte Carlo standard error over the same dimensions and coordinates;
             when given, cells read ``p`` over ``±se``.
         x: dimension along the x axis (default: the second of ``prob.dims``).
@@ -171,7 +171,7 @@ def event_year_distribution(
     Args:
         cube: a single-scenario cube (select one point of a sweep first, e.g.
             ``cube.isel(point=0)``).
-        event: event name, e.g. ``"nazi_power"``.
+        event: event name ``E`` (the cube holds ``E_prob``, ``E_by_year``).
         title: figure title (default: the event and the number of runs).
         ax: axes to draw into (default: a new figure).
 
@@ -228,7 +228,7 @@ def fan_chart(
 
     Args:
         cube: a single-scenario cube (or one point of a sweep).
-        quantity: quantity name, e.g. ``"german_unemployment"`` or ``"grain_harvest"``.
+        quantity: quantity name ``Q`` (the cube holds ``Q_quantiles``).
         x_dim: dimension along the x axis, e.g. ``"year"`` or ``"harvest_year"``
             (default: the quantity's only dimension besides ``quantile``).
         sel: labels fixing every other dimension, e.g. ``{"region_group": "total"}``.
