@@ -355,3 +355,25 @@ print(rc, loaded, configured)
         text=True,
     )
     assert proc.returncode == 2 and proc.stderr.startswith("abm: error: no cube at")
+
+
+def test_compare_of_two_calendars_is_bad_input(tmp_path, capsys):
+    (tmp_path / "presets").mkdir()
+    (tmp_path / "presets" / "leaders.yaml").write_text(
+        (OTL.parent.parent / "presets" / "leaders.yaml").read_text()
+    )
+    (tmp_path / "scenarios").mkdir()
+    later = tmp_path / "scenarios" / "later.yaml"
+    text = OTL.read_text().replace('end: "1941-06"', 'end: "1941-12"')
+    later.write_text(text.replace("scenario: otl", "scenario: later"))
+    assert main(["-q", "compare", str(OTL), str(later), "--runs", "16"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("abm: error:") and "later.yaml have different calendars" in err
+
+
+def test_bench_refuses_a_bad_config_before_benchmarking(monkeypatch, capsys):
+    import abm.bench
+
+    monkeypatch.setattr(abm.bench, "cli_main", _never_called)
+    assert main(["-q", "bench", "--quick", "--config", "configs/scenarios/nowhere.yaml"]) == 2
+    assert "nowhere.yaml" in capsys.readouterr().err

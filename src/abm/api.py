@@ -29,7 +29,7 @@ from abm.cube import build_cube, write_cube
 from abm.engine.paired import PairedAccumulator, PairedRunner
 from abm.engine.priors import PriorTable
 from abm.engine.runner import Progress, Runner
-from abm.errors import OutputExistsError
+from abm.errors import InputError, OutputExistsError
 
 log = logging.getLogger("abm")
 
@@ -198,7 +198,7 @@ def compare(
     sa = _scenario(config_a, _merge(overrides, overrides_a), stance)
     sb = _scenario(config_b, _merge(overrides, overrides_b), stance)
     if sa.calendar != sb.calendar:
-        raise ValueError(f"{sa.path} and {sb.path} have different calendars; cannot pair runs")
+        raise InputError(f"{sa.path} and {sb.path} have different calendars; cannot pair runs")
     n, s, c = _settings(sa, runs, seed, chunk_size)
     paths = []
     if out_dir is not None:

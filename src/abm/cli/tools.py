@@ -10,9 +10,17 @@ import argparse
 
 
 def bench(args: argparse.Namespace) -> int:
-    """``abm bench``: measured throughput, peers and roofline (see :mod:`abm.bench`)."""
+    """``abm bench``: measured throughput, peers and roofline (see :mod:`abm.bench`).
+
+    A ``--config`` is loaded here first: a bad one is refused in one line (exit 2)
+    instead of failing inside the bench's worker processes.
+    """
     from abm.bench import cli_main
 
+    if args.config:
+        from abm.config import load_scenario
+
+        load_scenario(args.config)
     return cli_main(args)
 
 
