@@ -1,6 +1,7 @@
 """Parameter names as configs give them, and the ``levers`` and ``parameters`` blocks.
 
-The catalogue is the whole interwar model's (:func:`interwar_catalogue`). An entry with
+The catalogue is the active model's (:func:`active_model`, default ``interwar``): its
+slices' catalogues composed by the model registry (:mod:`abm.models.registry`). An entry with
 ``per: faction`` or ``per: party`` expands to ``NAME.MEMBER`` parameters
 (``purge_severity.trotsky``). Wherever a config names a parameter it may give:
 
@@ -16,7 +17,9 @@ Within one block a full name (or member mapping) beats a base name, whatever the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -24,42 +27,51 @@ from typing import Any, Generic, TypeVar
 from abm.config.errors import Loc, did_you_mean, names_text
 from abm.config.values import number, prior
 from abm.engine.priors import Prior
-from abm.models.interwar.germany.parameters import REFERENCE_PARTY
-from abm.models.interwar.parameters import (
-    GERMANY_FILE,
-    SOVIET_FILE,
-    ParamDef,
-    interwar_catalogue,
-    member_key,
-    soviet_catalogue,
-)
-
-#: How messages name the catalogue files, for lists of allowed names.
-CATALOGUE_FILES = f"{GERMANY_FILE}, {SOVIET_FILE}"
-#: Member suffix of the reference of the party logits (pinned at 0).
-REFERENCE_MEMBER = member_key(REFERENCE_PARTY)
+from abm.models import registry
+from abm.models.catalogue import ParamDef
 
 T = TypeVar("T")
 
+#: The model whose catalogue config files are checked against (see :func:`active_model`).
+_MODEL: ContextVar[str] = ContextVar("abm_config_model", default=registry.DEFAULT_MODEL)
+
+
+@contextmanager
+def active_model(name: str) -> Iterator[None]:
+    """Check names against model ``name``'s catalogue inside the ``with`` block."""
+    token = _MODEL.set(name)
+    try:
+        yield
+    finally:
+        _MODEL.reset(token)
+
+
+def model_name() -> str:
+    """The model whose catalogue names are checked against now."""
+    return _MODEL.get()
+
 
 def catalogue() -> tuple[ParamDef, ...]:
-    """The whole model's parameters, in the engine's ``theta`` order."""
-    return interwar_catalogue()
+    """The active model's parameters, in the engine's ``theta`` order."""
+    return registry.catalogue(_MODEL.get())
 
 
-@cache
-def _soviet_names() -> frozenset[str]:
-    return frozenset({p.name for p in soviet_catalogue()} | {p.base for p in soviet_catalogue()})
+def catalogue_files() -> str:
+    """How messages name the active model's catalogue files."""
+    return ", ".join(d.catalogue_file for d in registry.slice_defs(_MODEL.get()))
 
 
 def catalogue_file(name: str) -> str:
     """The catalogue file that defines a parameter (full or base name)."""
-    return SOVIET_FILE if name in _soviet_names() else GERMANY_FILE
+    return registry.param_owner(_MODEL.get())[name].catalogue_file
 
 
 def is_reference(p: ParamDef) -> bool:
-    """Whether ``p`` is a reference term of the party logits, pinned at 0."""
-    return p.member == REFERENCE_MEMBER and catalogue_file(p.name) == GERMANY_FILE
+    """Whether ``p`` is pinned by its slice as a reference term (the SPD's party logits).
+
+    A base name does not set it, and only 0 is accepted for it.
+    """
+    return p.reference
 
 
 @dataclass(frozen=True)
@@ -108,14 +120,23 @@ MEMBER_FORMS = "or NAME.MEMBER for one member of a per-faction or per-party entr
 
 def allowed_names(entries: list[str], what: str, expanded: bool = True) -> str:
     """Allowed catalogue names for a message, with the ``NAME.MEMBER`` form if any."""
-    text = names_text(entries, what, CATALOGUE_FILES)
+    text = names_text(entries, what, catalogue_files())
     return f"{text}, {MEMBER_FORMS}" if expanded else text
 
 
-@cache
+def reload() -> None:
+    """Forget the cached names (after a calibration rewrote a catalogue's priors)."""
+    _names.cache_clear()
+
+
 def names(kind: str) -> Names:
-    """The catalogue's levers (``kind='lever'``) or mechanism parameters."""
-    full = {p.name: p for p in catalogue() if p.kind == kind}
+    """The active model's levers (``kind='lever'``) or mechanism parameters."""
+    return _names(_MODEL.get(), kind)
+
+
+@cache
+def _names(model: str, kind: str) -> Names:
+    full = {p.name: p for p in registry.catalogue(model) if p.kind == kind}
     bases: dict[str, list[ParamDef]] = {}
     for p in full.values():
         if p.member is not None:
@@ -195,7 +216,7 @@ def check_reference(p: ParamDef, pinned: Prior, value: Any, loc: Loc) -> None:
     if is_reference(p) and pinned != Prior.fixed(0.0):
         raise loc.error(
             value,
-            f"{p.name} is the reference of the party logits ({REFERENCE_PARTY}), pinned at 0",
+            f"{p.name} is the reference of the party logits ({p.member}), pinned at 0",
             "0, or leave it out",
         )
 

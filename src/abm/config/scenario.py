@@ -30,6 +30,7 @@ from abm.config.errors import ConfigError, Loc, did_you_mean
 from abm.config.names import (
     Given,
     Layer,
+    active_model,
     allowed_names,
     catalogue,
     catalogue_file,
@@ -44,15 +45,17 @@ from abm.config.presets import identifier, leaders_text, load_presets, policy_la
 from abm.config.stances import Stance, resolve_stance
 from abm.config.values import calendar, check_keys, number_text, read_mapping, run_defaults, string
 from abm.engine.priors import Prior, PriorTable
+from abm.models import registry
 from abm.models.interwar.calendar import Calendar
 
 if TYPE_CHECKING:
-    from abm.models.interwar.model import InterwarModel
+    from abm.engine.compose import ComposedModel
 
-#: The model every scenario runs (``InterwarModel.name``).
-MODEL_NAME = "interwar"
+#: The model a scenario runs unless its ``model:`` key names another.
+MODEL_NAME = registry.DEFAULT_MODEL
 TOP_KEYS = (
     "scenario",
+    "model",
     "description",
     "leader",
     "presets",
@@ -101,16 +104,15 @@ class Scenario:
     overrides: dict[str, str]
     stance: str | None = None
     stance_path: str | None = None
+    model_name: str = MODEL_NAME
 
-    def model(self) -> InterwarModel:
-        """The interwar model over this scenario's calendar."""
-        from abm.models.interwar.model import InterwarModel
-
-        return InterwarModel(self.calendar)
+    def model(self) -> ComposedModel:
+        """The scenario's model (from the registry) over this scenario's calendar."""
+        return registry.build_model(self.model_name, self.calendar)
 
     def prior_table(self) -> PriorTable:
         """The priors as a single-point :class:`PriorTable`, in catalogue order."""
-        params = catalogue()
+        params = registry.catalogue(self.model_name)
         return PriorTable.build(
             [self.priors[p.name] for p in params], [(p.low, p.high) for p in params]
         )
@@ -118,7 +120,7 @@ class Scenario:
     def resolved_text(self) -> str:
         """Canonical YAML of everything that decides the runs, keys sorted."""
         data = {
-            "model": MODEL_NAME,
+            "model": self.model_name,
             "scenario": self.name,
             "leader": self.leader,
             "stance": self.stance,
@@ -226,6 +228,34 @@ def load_scenario(
     raw = read_mapping(file, shown, "a scenario YAML file")
     top = Loc(shown)
     check_keys(raw, top, TOP_KEYS, "top-level key")
+    model = _model_name(raw.get("model", MODEL_NAME), top.child("model"))
+    with active_model(model):
+        return _resolve(raw, file, shown, top, sets, stance, model)
+
+
+def _model_name(value: Any, loc: Loc) -> str:
+    """The scenario's ``model:``, one of the registry's models."""
+    name = identifier(value, loc)
+    if name not in registry.MODELS:
+        raise loc.error(
+            name,
+            "unknown model",
+            f"one of the registered models: {', '.join(registry.MODELS)}",
+            did_you_mean(name, registry.MODELS),
+        )
+    return name
+
+
+def _resolve(
+    raw: Mapping[Any, Any],
+    file: Path,
+    shown: str,
+    top: Loc,
+    sets: dict[str, str],
+    stance: str | Path | None,
+    model: str,
+) -> Scenario:
+    """The scenario from its checked top level, names checked against ``model``."""
     for key in REQUIRED_KEYS:
         if key not in raw:
             raise top.child(key).error(None, "missing required key", f"{key}: <name>")
@@ -293,6 +323,7 @@ def load_scenario(
         overrides=dict(sets),
         stance=chosen.name if chosen else None,
         stance_path=chosen.path if chosen else None,
+        model_name=model,
     )
 
 

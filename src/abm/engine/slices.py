@@ -174,6 +174,27 @@ AdvanceBatch = Callable[[jax.Array, Any, jax.Array, Mapping[str, Any]], Any]
 
 
 @dataclass(frozen=True)
+class CoverageTarget:
+    """A historical figure a slice's outcome answers (for coverage and validation).
+
+    Attributes:
+        target: the calibration file's target id.
+        historical: the historical figure, in the target's unit.
+        outcome: the quantity outcome that answers it.
+        index: the cell of the outcome (indices into its own dims).
+        scale: outcome value / target value (unit conversion).
+        fitted: whether the calibration fits it (else an out-of-sample check).
+    """
+
+    target: str
+    historical: float
+    outcome: str
+    index: tuple[int, ...]
+    scale: float = 1.0
+    fitted: bool = True
+
+
+@dataclass(frozen=True)
 class SliceDef:
     """What a composition needs to know of a slice before building it.
 
@@ -185,7 +206,11 @@ class SliceDef:
         build: ``build(calendar, params)`` -> :class:`Slice`, where ``params`` is the
             composed catalogue (the order of ``theta``).
         catalogue_file: where its parameters are defined (for messages).
-        calibrate: optional ``calibrate(**options)`` entry of the slice's calibration.
+        calibrate: optional calibration entry: ``calibrate(base)`` fits and writes the
+            slice's calibrated priors, where ``base()`` loads the base scenario with the
+            priors written so far; returns report lines. Slices calibrate in model order.
+        targets: optional ``targets(calendar)`` -> the :class:`CoverageTarget` s its
+            outcomes answer.
         doc: one line.
     """
 
@@ -193,9 +218,10 @@ class SliceDef:
     catalogue: Callable[[], tuple[Any, ...]]
     signal_type: type
     ports: Mapping[str, Port]
-    build: Callable[[Any, tuple[Any, ...]], Slice]
+    build: Callable[[Any, tuple[Any, ...]], Any]
     catalogue_file: str = ""
-    calibrate: Callable[..., Any] | None = None
+    calibrate: Callable[[Callable[[], Any]], list[str]] | None = None
+    targets: Callable[[Any], list[CoverageTarget]] | None = None
     doc: str = ""
 
 
@@ -216,7 +242,7 @@ def mark_headline(specs: Sequence[OutcomeSpec], names: Sequence[str]) -> tuple[O
     if missing:
         raise ValueError(f"headline outcomes {missing} are not outcomes of the slice")
     return tuple(
-        dataclasses.replace(s, headline=True)  # type: ignore[call-arg]
+        dataclasses.replace(s, headline=True)
         if s.name in names and "headline" in {f.name for f in dataclasses.fields(s)}
         else s
         for s in specs

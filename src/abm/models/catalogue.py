@@ -39,6 +39,8 @@ class ParamDef:
         base: the entry's name (``crisis_loading``); equals ``name`` unless expanded.
         member: the party or faction of an expanded entry, else None.
         slice: the slice that defines it (set by the slice's catalogue).
+        reference: pinned by its slice as the reference category of a logit model (a base
+            name does not set it, and only 0 is accepted).
     """
 
     name: str
@@ -52,6 +54,7 @@ class ParamDef:
     base: str = ""
     member: str | None = None
     slice: str = ""
+    reference: bool = False
 
 
 def member_key(member: str) -> str:
@@ -144,7 +147,8 @@ def load_catalogue(
         for name, member in names:
             prior = _prior(entry, member, f"{file}: {base}")
             calibrated = bool(entry.get("calibrated", False))
-            if name in pinned:
+            reference = name in pinned
+            if reference:
                 prior, calibrated = Prior.fixed(pinned[name]), False
             elif calibrated and name in calibration:
                 prior = calibration[name]
@@ -161,6 +165,7 @@ def load_catalogue(
                     base=base,
                     member=None if member is None else member_key(member),
                     slice=owner,
+                    reference=reference,
                 )
             )
     return tuple(out)

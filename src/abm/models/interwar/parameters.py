@@ -8,8 +8,7 @@ unit, a default prior and a justification. An entry with ``per: party`` or
 catalogue's calibration file when it exists.
 
 Catalogues: :func:`germany_catalogue` (the Weimar slice alone) and
-:func:`interwar_catalogue` (the whole model: the Soviet slice's parameters, and the
-Germany slice's except the Comintern line, which the Soviet leadership now sets).
+:func:`interwar_catalogue` (the whole model, composed by :mod:`abm.models.registry`).
 """
 
 from __future__ import annotations
@@ -31,9 +30,6 @@ GERMANY_FILE = "germany_parameters.yaml"
 GERMANY_CALIBRATION = "germany_calibration.yaml"
 SOVIET_FILE = "soviet_parameters.yaml"
 SOVIET_CALIBRATION = "soviet_calibration.yaml"
-#: Germany-slice levers the Soviet slice replaces in the whole model: the KPD's line now
-#: follows the Soviet leadership's (``comintern_united_front_line.<faction>``).
-SUPERSEDED = ("comintern_united_front_line",)
 
 
 @cache
@@ -58,14 +54,16 @@ def germany_catalogue() -> tuple[ParamDef, ...]:
     )
 
 
-@cache
 def interwar_catalogue() -> tuple[ParamDef, ...]:
     """The whole model's parameters, in the engine's ``theta`` order.
 
-    The Germany slice's (less :data:`SUPERSEDED`), then the Soviet slice's.
+    Composed by the model registry: the Germany slice's (less the Comintern line lever,
+    which the Soviet leadership's line supersedes through the wiring), then the Soviet
+    slice's.
     """
-    germany = tuple(p for p in germany_catalogue() if p.base not in SUPERSEDED)
-    return germany + soviet_catalogue()
+    from abm.models.registry import catalogue
+
+    return catalogue("interwar")
 
 
 def by_name(params: tuple[ParamDef, ...] | None = None) -> dict[str, ParamDef]:
@@ -78,7 +76,6 @@ __all__ = [
     "GERMANY_FILE",
     "SOVIET_CALIBRATION",
     "SOVIET_FILE",
-    "SUPERSEDED",
     "ParamDef",
     "by_name",
     "data_text",

@@ -16,6 +16,7 @@ import jax
 from abm.engine.slices import Port, SliceDef, mark_headline
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany import constants as K
+from abm.models.interwar.germany import coverage
 from abm.models.interwar.germany.chronicle import chronicle
 from abm.models.interwar.germany.model import GermanyModel, draw_month
 from abm.models.interwar.germany.signals import GermanySignals
@@ -115,6 +116,8 @@ SLICE = SliceDef(
         )
     },
     build=_build,
+    calibrate=coverage.calibrate,
+    targets=coverage.targets,
     catalogue_file=GERMANY_FILE,
     doc="Weimar Germany 1924-1936: voter blocs, parties, economy, cabinets, elites, the left",
 )

@@ -19,6 +19,7 @@ from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.parameters import SOVIET_FILE, ParamDef, soviet_catalogue
 from abm.models.interwar.soviet import constants as K
+from abm.models.interwar.soviet import coverage
 from abm.models.interwar.soviet.chronicle import chronicle
 from abm.models.interwar.soviet.model import SovietModel, draw_month
 from abm.models.interwar.soviet.outcomes import outcome_specs
@@ -110,6 +111,8 @@ SLICE = SliceDef(
         )
     },
     build=_build,
+    calibrate=coverage.calibrate,
+    targets=coverage.targets,
     catalogue_file=SOVIET_FILE,
     doc="the USSR: succession, industry, peasant blocs and famine, terror, the Comintern",
 )

@@ -147,7 +147,6 @@ class Shocks:
 class SovietState:
     """Whole Soviet state of one run."""
 
-    month: jax.Array = leaf((), "int32", doc="index of the month about to be simulated")
     leadership: Leadership
     blocs: PeasantBlocs
     ledger: Ledger
@@ -155,6 +154,7 @@ class SovietState:
     security: Security
     china: China
     shocks: Shocks
+    month: jax.Array = leaf((), "int32", doc="index of the month about to be simulated")
 
 
 @jax.tree_util.register_dataclass

@@ -1,0 +1,42 @@
+"""The Germany slice's calibration entry and coverage targets (``abm calibrate``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from abm.engine.slices import CoverageTarget
+from abm.models.interwar.germany import calibration
+from abm.models.interwar.germany import constants as K
+from abm.models.interwar.germany.calibration import (
+    RT_CODES,
+    RT_PARTY,
+    UNEMPLOYMENT_YEARS,
+    load_targets,
+    unemployment_targets,
+    vote_targets,
+)
+
+
+def calibrate(base: Callable[[], Any]) -> list[str]:
+    """Fit the slice's calibrated priors (MAP); lines for the report."""
+    del base
+    content = calibration.calibrate()
+    return [f"Germany slice: wrote calibrated priors for {len(content['priors'])} parameters"]
+
+
+def targets(calendar: Any) -> list[CoverageTarget]:
+    """Every Reichstag share of the calibration slots and the yearly unemployment."""
+    data = load_targets()
+    votes = vote_targets(data)
+    out = [
+        CoverageTarget(f"DEU_RT_{RT_CODES[s]}_{p}", float(votes[k, j]), "reichstag_share", (k, j))
+        for k, s in enumerate(K.CALIBRATION_SLOTS)
+        for j, p in enumerate(RT_PARTY)
+    ]
+    years = list(calendar.year_labels)
+    for y, h in zip(UNEMPLOYMENT_YEARS, unemployment_targets(data), strict=True):
+        out.append(
+            CoverageTarget(f"DEU_unemp_{y}", float(h), "german_unemployment", (years.index(y),))
+        )
+    return out
