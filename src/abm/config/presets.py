@@ -23,19 +23,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm.config.errors import Loc, did_you_mean, names_text
-from abm.config.names import Layer, levers, mechanisms, parse_levers
+from abm.config.errors import ConfigError, Loc, did_you_mean, names_text
+from abm.config.names import Layer, levers, mechanisms, model_name, parse_levers
 from abm.config.values import check_keys, number, read_mapping, string
-from abm.models.interwar.parameters import ParamDef
-from abm.models.interwar.soviet.constants import FACTIONS, POLICY_FACTIONS, POLICY_LEVERS
+from abm.engine.slices import PolicyPresets
+from abm.models import registry
+from abm.models.catalogue import ParamDef
 
 #: Names of scenarios, leaders and stances.
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_-]+$")
 PRESET_KEYS = ("description", "faction", "levers", "policy")
 REQUIRED_PRESET_KEYS = ("faction", "policy")
-#: The faction without a preset of its own: its policy is the mean of the others'.
-MEAN_FACTION = next(f for f in FACTIONS if f not in POLICY_FACTIONS)
 _POLICY_ONLY = "is a faction's policy lever, set under its preset's 'policy:'"
+
+
+def preset_spec() -> PolicyPresets:
+    """The leader presets the active model takes (its slice that declares them).
+
+    Raises:
+        ConfigError: if no slice of the model takes leader presets.
+    """
+    for d in registry.slice_defs(model_name()):
+        if d.presets is not None:
+            return d.presets
+    raise ConfigError(f"model {model_name()!r} has no slice that takes leader presets")
 
 
 def levers_by_name() -> dict[str, ParamDef]:
@@ -80,22 +91,23 @@ class Preset:
 
 def parse_policy(value: Any, loc: Loc) -> dict[str, float]:
     """A ``policy`` block: every policy lever's base name -> value inside its range."""
-    allowed = ", ".join(POLICY_LEVERS)
+    policy_levers = preset_spec().levers
+    allowed = ", ".join(policy_levers)
     if not isinstance(value, Mapping):
         raise loc.error(value, "not a mapping", f"a mapping of policy lever to number ({allowed})")
     table = levers()
     out: dict[str, float] = {}
     for name, x in value.items():
         where = loc.child(name)
-        if name not in POLICY_LEVERS:
+        if name not in policy_levers:
             full = table.full.get(name)
-            if full is not None and full.base in POLICY_LEVERS:
+            if full is not None and full.base in policy_levers:
                 hint = f"a policy names base levers only: write {full.base}"
             else:
-                hint = did_you_mean(name, POLICY_LEVERS)
+                hint = did_you_mean(name, policy_levers)
             raise where.error(name, "not a policy lever", allowed, hint)
         out[name] = number(x, where, table.bases[name][0])
-    missing = [n for n in POLICY_LEVERS if n not in out]
+    missing = [n for n in policy_levers if n not in out]
     if missing:
         raise loc.error(
             dict(value), f"policy misses {', '.join(missing)}", f"every policy lever: {allowed}"
@@ -114,15 +126,16 @@ def _preset(name: Any, entry: Any, loc: Loc) -> Preset:
         if key not in entry:
             raise loc.child(key).error(None, "missing required key", ", ".join(PRESET_KEYS))
     description = string(entry.get("description", ""), loc.child("description"))
-    faction = string(entry["faction"], loc.child("faction"), ", ".join(POLICY_FACTIONS))
-    if faction not in POLICY_FACTIONS:
+    spec = preset_spec()
+    faction = string(entry["faction"], loc.child("faction"), ", ".join(spec.members))
+    if faction not in spec.members:
         raise loc.child("faction").error(
             faction,
-            "not a faction with a policy of its own",
-            ", ".join(POLICY_FACTIONS),
-            did_you_mean(faction, POLICY_FACTIONS),
+            f"not a {spec.member_word} with a policy of its own",
+            ", ".join(spec.members),
+            did_you_mean(faction, spec.members),
         )
-    refuse = dict.fromkeys(POLICY_LEVERS, _POLICY_ONLY)
+    refuse = dict.fromkeys(spec.levers, _POLICY_ONLY)
     lever_layer = parse_levers(entry.get("levers"), loc.child("levers"), refuse=refuse)
     policy = parse_policy(entry["policy"], loc.child("policy"))
     return Preset(name, description, faction, lever_layer.values, policy, lever_layer.locs)
@@ -145,6 +158,7 @@ def load_presets(path: Path) -> dict[str, Preset]:
         path, shown, "a YAML file of leader presets {name: {description, faction, levers, policy}}"
     )
     top = Loc(shown)
+    members = preset_spec().members
     out: dict[str, Preset] = {}
     by_faction: dict[str, str] = {}
     for name, entry in raw.items():
@@ -154,17 +168,17 @@ def load_presets(path: Path) -> dict[str, Preset]:
             raise where.error(
                 preset.faction,
                 f"faction {preset.faction} already has a preset ({by_faction[preset.faction]})",
-                "one preset per faction: " + ", ".join(POLICY_FACTIONS),
+                "one preset per faction: " + ", ".join(members),
             )
         by_faction[preset.faction] = name
         out[name] = preset
-    missing = [f for f in POLICY_FACTIONS if f not in by_faction]
+    missing = [f for f in members if f not in by_faction]
     if missing:
         raise Loc(shown, "(top level)").error(
             sorted(out),
             f"no preset for the faction(s) {', '.join(missing)}",
             "exactly one preset per faction ("
-            + ", ".join(POLICY_FACTIONS)
+            + ", ".join(members)
             + "), each with 'faction:' and a full 'policy:'",
         )
     return out
@@ -186,8 +200,9 @@ def policy_layer(presets: Mapping[str, Preset], path: str) -> Layer[float]:
             full = f"{base}.{preset.faction}"
             out.values[full] = value
             out.locs[full] = Loc(path, f"{preset.name}.policy.{base}")
-    for base in POLICY_LEVERS:
-        full = f"{base}.{MEAN_FACTION}"
+    spec = preset_spec()
+    for base in spec.levers:
+        full = f"{base}.{spec.mean_member}"
         out.values[full] = math.fsum(p.policy[base] for p in presets.values()) / len(presets)
         out.locs[full] = Loc(path, f"(mean of the presets' policy.{base})")
     return out

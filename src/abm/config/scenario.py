@@ -46,7 +46,7 @@ from abm.config.stances import Stance, resolve_stance
 from abm.config.values import calendar, check_keys, number_text, read_mapping, run_defaults, string
 from abm.engine.priors import Prior, PriorTable
 from abm.models import registry
-from abm.models.interwar.calendar import Calendar
+from abm.models.calendar import Calendar
 
 if TYPE_CHECKING:
     from abm.engine.compose import ComposedModel

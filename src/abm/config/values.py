@@ -16,8 +16,8 @@ import yaml
 
 from abm.config.errors import Loc, did_you_mean, range_text
 from abm.engine.priors import PRIOR_ARGS, PRIOR_KINDS, Prior
-from abm.models.interwar.calendar import Calendar, parse_year_month
-from abm.models.interwar.parameters import ParamDef
+from abm.models.calendar import Calendar, parse_year_month
+from abm.models.catalogue import ParamDef
 
 #: The first and the last month the model must simulate: the Soviet slice starts from
 #: January 1924 and reports up to June 1941 (the Germany slice up to December 1936).

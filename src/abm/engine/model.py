@@ -15,9 +15,12 @@ class Model(Protocol):
 
     Static attributes fix compiled shapes; everything numeric a user may sweep arrives in
     the parameter vector ``theta`` (float32 ``[n_params]``, in ``param_names`` order).
+    Models composed from slices (:class:`abm.engine.compose.ComposedModel`) fulfil it;
+    so does a single slice's stand-alone model (the Germany slice's, for benchmarks).
     """
 
     name: str
+    calendar: Any
     n_months: int
     param_names: tuple[str, ...]
     outcome_specs: tuple[OutcomeSpec, ...]
@@ -27,8 +30,12 @@ class Model(Protocol):
         """State at month 0 of one run."""
         ...
 
-    def step(self, key: jax.Array, state: Any, theta: jax.Array) -> Any:
-        """Advance one run by one month (the month is in the state)."""
+    def step_batch(self, keys: jax.Array, states: Any, thetas: jax.Array) -> Any:
+        """Advance a batch of runs (leading axis ``[N]`` everywhere) by one month.
+
+        A run's result must not depend on the other runs of the batch (a model may skip
+        work no run needs this month, with a batch-wide ``lax.cond``).
+        """
         ...
 
     def outcomes(self, state: Any, theta: jax.Array) -> Mapping[str, jax.Array]:

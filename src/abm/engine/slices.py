@@ -195,6 +195,27 @@ class CoverageTarget:
 
 
 @dataclass(frozen=True)
+class PolicyPresets:
+    """Leader presets a slice takes (``configs/presets/leaders.yaml``).
+
+    Each preset defines one member's policy vector (every lever of ``levers``, as
+    ``NAME.<member>`` parameters) and the start conditions it sets when a scenario names
+    it; ``mean_member`` gets the mean of the presets' policies.
+
+    Attributes:
+        members: members with a policy of their own (one preset each).
+        levers: base names of the per-member policy levers.
+        mean_member: the member whose policy is the mean of the others'.
+        member_word: what a member is called in messages (``faction``).
+    """
+
+    members: tuple[str, ...]
+    levers: tuple[str, ...]
+    mean_member: str
+    member_word: str = "member"
+
+
+@dataclass(frozen=True)
 class SliceDef:
     """What a composition needs to know of a slice before building it.
 
@@ -211,6 +232,7 @@ class SliceDef:
             priors written so far; returns report lines. Slices calibrate in model order.
         targets: optional ``targets(calendar)`` -> the :class:`CoverageTarget` s its
             outcomes answer.
+        presets: the leader presets it takes, if any (at most one slice of a model).
         doc: one line.
     """
 
@@ -222,6 +244,7 @@ class SliceDef:
     catalogue_file: str = ""
     calibrate: Callable[[Callable[[], Any]], list[str]] | None = None
     targets: Callable[[Any], list[CoverageTarget]] | None = None
+    presets: PolicyPresets | None = None
     doc: str = ""
 
 

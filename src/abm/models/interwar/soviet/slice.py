@@ -14,7 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from abm.engine.slices import Port, SliceDef, mark_headline
+from abm.engine.slices import PolicyPresets, Port, SliceDef, mark_headline
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.parameters import SOVIET_FILE, ParamDef, soviet_catalogue
@@ -114,6 +114,12 @@ SLICE = SliceDef(
     calibrate=coverage.calibrate,
     targets=coverage.targets,
     catalogue_file=SOVIET_FILE,
+    presets=PolicyPresets(
+        members=K.POLICY_FACTIONS,
+        levers=K.POLICY_LEVERS,
+        mean_member=next(f for f in K.FACTIONS if f not in K.POLICY_FACTIONS),
+        member_word="faction",
+    ),
     doc="the USSR: succession, industry, peasant blocs and famine, terror, the Comintern",
 )
 
