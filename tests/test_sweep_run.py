@@ -15,7 +15,7 @@ import pytest
 import xarray as xr
 from conftest import differing_vars
 
-from abm.cube import build_cube
+from abm.cube import build_cube, open_cube
 from abm.engine.runner import Runner
 from abm.sweep import SweepError, SweepLock, load_sweep, run_sweep
 from abm.sweep.run import BatchDone, batches, default_batch_points
@@ -56,10 +56,15 @@ def sweep(files: Path):
 
 @pytest.fixture(scope="module")
 def full(sweep, files: Path) -> tuple[xr.Dataset, list[BatchDone]]:
-    """An uninterrupted sweep."""
+    """An uninterrupted sweep (as run_sweep returns it: a 2 x 2 grid over the levers)."""
     calls: list[BatchDone] = []
     ds = run_sweep(sweep, files / "full.zarr", batch_points=BATCH, progress=calls.append)
     return ds, calls
+
+
+def _points(path: Path) -> xr.Dataset:
+    """A store in its stored layout, over ``point``, in memory."""
+    return open_cube(path, lazy=False, grid=False)
 
 
 def test_batching_defaults(sweep) -> None:
@@ -71,7 +76,10 @@ def test_batching_defaults(sweep) -> None:
 
 
 def test_cube_points_levers_and_attrs(sweep, full, files: Path) -> None:
-    ds, calls = full
+    grid, calls = full
+    assert grid["nazi_power_prob"].sizes == {"purge_severity": 2, "united_front_uptake": 2}
+    assert "point" not in grid.dims
+    ds = _points(files / "full.zarr")
     assert ds.sizes["point"] == 4
     pts = sweep.points()
     np.testing.assert_array_equal(ds["purge_severity"].values, pts[:, 0])
@@ -93,10 +101,10 @@ def test_cube_points_levers_and_attrs(sweep, full, files: Path) -> None:
     assert not (files / "full.zarr" / LOCK_NAME).exists()  # released
 
 
-def test_keys_follow_the_global_point(sweep, full) -> None:
+def test_keys_follow_the_global_point(sweep, full, files: Path) -> None:
     """The whole sweep in one Runner.run equals the batched store: run keys use the
     point's index in the sweep, not in its batch."""
-    ds, _ = full
+    ds = _points(files / "full.zarr")
     model = sweep.scenario.model()
     table = pin(sweep.scenario.prior_table(), sweep.vary, sweep.points())
     runner = Runner(model, chunk_size=sweep.chunk_size)
@@ -116,10 +124,11 @@ def test_keys_follow_the_global_point(sweep, full) -> None:
 def test_padded_last_batch_and_batch_size_do_not_change_results(sweep, full, files: Path) -> None:
     """Batches of 3: the last holds one point, padded to 3 (one program). Every point's
     results equal those of batches of 2."""
-    ds = run_sweep(sweep, files / "by3.zarr", batch_points=3)
+    run_sweep(sweep, files / "by3.zarr", batch_points=3)
+    ds = _points(files / "by3.zarr")
     assert ds.sizes["point"] == 4 and ds[DONE_VAR].values.all()
     np.testing.assert_array_equal(ds["n_runs"].values, [32] * 4)
-    ref = full[0]
+    ref = _points(files / "full.zarr")
     for p in range(4):
         assert differing_vars(ds.isel(point=p), ref.isel(point=p)) == [], p
 
@@ -220,6 +229,6 @@ def test_two_cpu_devices_shard_each_batch_and_give_the_same_cube(files: Path, fu
         timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    ds = xr.open_zarr(out, consolidated=False).load()
+    ds = open_cube(out, lazy=False)
     assert ds.attrs["n_devices"] == 2 and full[0].attrs["n_devices"] == 1
     assert differing_vars(ds, full[0]) == []

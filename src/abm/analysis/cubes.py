@@ -5,7 +5,8 @@ in which it happened), ``E_se`` (its binomial Monte Carlo standard error
 ``sqrt(p (1 - p) / n)``) and ``E_by_year`` (cumulative share by the end of each
 ``year``), all unitless shares in [0, 1]. A sweep cube has a leading ``point`` dimension
 whose lever values are coordinates on ``point``; :func:`lever_grid` turns them into
-dimensions of their own.
+dimensions of their own (a grid sweep's cube from :func:`abm.cube.open_cube` already has
+them, and :func:`lever_grid` leaves it as it is).
 """
 
 from __future__ import annotations
@@ -160,24 +161,31 @@ def event_year_shares(cube: xr.Dataset, event: str) -> xr.DataArray:
 def lever_grid(obj: XrObj, levers: Sequence[str]) -> XrObj:
     """Turn a sweep's ``point`` dimension into one dimension per lever.
 
+    A grid sweep's cube opened by :func:`abm.cube.open_cube` is already on its lever
+    dimensions: such an object is returned unchanged.
+
     Args:
         obj: a sweep cube or one of its variables, with a ``point`` dimension whose lever
-            values are coordinates on ``point``.
+            values are coordinates on ``point``, or already with every lever a dimension.
         levers: lever coordinate names; together they must identify each point.
 
     Returns:
         The same object over the lever dimensions (in the order given) instead of
-        ``point``; lever combinations the sweep did not run are NaN.
+        ``point``; lever combinations the sweep did not run are NaN. An object without
+        ``point`` whose dimensions include every lever: ``obj`` itself.
 
     Raises:
-        ValueError: if there is no ``point`` dimension, a lever is not a coordinate on
-            it, or two points share the same lever values.
+        ValueError: if there is neither a ``point`` dimension nor every lever as a
+            dimension, a lever is not a coordinate on ``point``, or two points share the
+            same lever values.
     """
-    if POINT_DIM not in obj.dims:
-        raise ValueError(f"no {POINT_DIM!r} dimension to unstack (dims: {tuple(obj.dims)})")
     names = list(levers)
     if not names:
         raise ValueError("levers must name at least one coordinate")
+    if POINT_DIM not in obj.dims and all(n in obj.dims for n in names):
+        return obj  # already on the lever dimensions (a grid sweep's opened cube)
+    if POINT_DIM not in obj.dims:
+        raise ValueError(f"no {POINT_DIM!r} dimension to unstack (dims: {tuple(obj.dims)})")
     bad = [n for n in names if n not in obj.coords or obj.coords[n].dims != (POINT_DIM,)]
     if bad:
         on_point = [

@@ -117,12 +117,14 @@ def write_cube(ds: xr.Dataset, path: str | os.PathLike[str], overwrite: bool = F
     return path
 
 
-def open_cube(path: str | os.PathLike[str], lazy: bool = True) -> xr.Dataset:
-    """Open a cube written by :func:`write_cube`.
+def open_cube(path: str | os.PathLike[str], lazy: bool = True, grid: bool = True) -> xr.Dataset:
+    """Open a cube written by :func:`write_cube` (or a sweep store).
 
     Args:
         path: the store directory.
         lazy: open with dask arrays in the stored chunks; False loads it into memory.
+        grid: a grid sweep's store on one dimension per varied lever instead of ``point``
+            (:func:`abm.sweep.grid.to_grid`); False keeps the stored ``point`` layout.
 
     Returns:
         The cube.
@@ -146,6 +148,10 @@ def open_cube(path: str | os.PathLike[str], lazy: bool = True) -> xr.Dataset:
         ds.close()
         raise
     ds = _object_strings(ds)
+    if grid:
+        from abm.sweep.grid import to_grid  # here: abm.sweep imports abm.cube
+
+        ds = to_grid(ds)
     return ds.load() if not lazy else ds
 
 

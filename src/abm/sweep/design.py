@@ -9,7 +9,10 @@ order of the sweep's ``vary`` block) into a ``[n_points, n_dims]`` float64 array
 * :class:`LhsDesign` (``kind: lhs``): a Latin hypercube of ``n`` points: each dimension's
   range is cut into ``n`` equal strata and each stratum holds exactly one point, placed
   uniformly inside it; the strata are matched across dimensions by independent random
-  permutations.
+  permutations. ``method: qmc`` (the default) draws it with
+  :class:`scipy.stats.qmc.LatinHypercube`; ``method: strata`` with the hand-written
+  :func:`latin_hypercube` that every Latin hypercube sweep used before (kept so that
+  their stores resume: see :class:`LhsDesign`).
 * :class:`SobolDesign` (``kind: sobol``): Saltelli's extension of a scrambled Sobol'
   sequence (:func:`SALib.sample.sobol.sample`): ``n`` base samples give ``n * (D + 2)``
   points, or ``n * (2D + 2)`` with second-order indices, in the order
@@ -65,17 +68,35 @@ class GridDesign:
         }
 
 
+#: Latin hypercube generators: SciPy's (new sweeps) and the hand-written one (older stores).
+LHS_METHODS = ("qmc", "strata")
+#: The generator of a Latin hypercube design that names none.
+DEFAULT_LHS_METHOD = "qmc"
+#: The generator of the stores written before ``method`` existed (their resolved design
+#: names no method, so its resolved form leaves ``method`` out to keep their hash).
+LEGACY_LHS_METHOD = "strata"
+
+
 @dataclass(frozen=True)
 class LhsDesign:
     """A Latin hypercube sample.
 
+    Two generators give different points for the same ``n`` and ``seed``; the points'
+    SHA-256 is part of the sweep's config hash, so a store is only ever resumed with the
+    generator that wrote it (a store of the other one is refused, never mixed). Stores
+    written before SciPy's generator came in record no ``method``: ``method: strata``
+    resolves to exactly their design (``method`` left out), so they resume.
+
     Attributes:
         n: number of points (and of strata per dimension).
         seed: seed of the permutations and of the positions inside the strata.
+        method: ``qmc`` (:class:`scipy.stats.qmc.LatinHypercube`, scrambled, seeded with
+            ``seed``) or ``strata`` (the hand-written :func:`latin_hypercube`).
     """
 
     n: int
     seed: int = 0
+    method: str = DEFAULT_LHS_METHOD
     kind: ClassVar[str] = "lhs"
 
     def n_points(self, n_dims: int) -> int:
@@ -83,12 +104,25 @@ class LhsDesign:
         return self.n
 
     def sample(self, lows: Sequence[float], highs: Sequence[float]) -> np.ndarray:
-        """The sample, ``[n, n_dims]`` (:func:`latin_hypercube`, scaled to the ranges)."""
-        return scale(latin_hypercube(self.n, len(lows), self.seed), lows, highs)
+        """The sample, ``[n, n_dims]``, scaled from the unit box to the ranges."""
+        if self.method == LEGACY_LHS_METHOD:
+            unit = latin_hypercube(self.n, len(lows), self.seed)
+        elif self.method == "qmc":
+            unit = qmc_latin_hypercube(self.n, len(lows), self.seed)
+        else:
+            raise ValueError(f"unknown Latin hypercube method {self.method!r}: {LHS_METHODS}")
+        return scale(unit, lows, highs)
 
     def to_dict(self, names: Sequence[str]) -> dict[str, Any]:
-        """The resolved design, as it could be written in a sweep file."""
-        return {"kind": self.kind, "n": self.n, "seed": self.seed}
+        """The resolved design, as it could be written in a sweep file.
+
+        ``method`` is left out for ``strata``: the resolved design of the stores written
+        before it existed.
+        """
+        out: dict[str, Any] = {"kind": self.kind, "n": self.n, "seed": self.seed}
+        if self.method != LEGACY_LHS_METHOD:
+            out["method"] = self.method
+        return out
 
 
 @dataclass(frozen=True)
@@ -188,6 +222,28 @@ def latin_hypercube(n: int, n_dims: int, seed: int) -> np.ndarray:
     return np.clip(out, lo, hi).reshape(n, n_dims)
 
 
+def qmc_latin_hypercube(n: int, n_dims: int, seed: int) -> np.ndarray:
+    """A Latin hypercube sample of the unit box by :class:`scipy.stats.qmc.LatinHypercube`.
+
+    Scrambled (each point uniform inside its stratum), no optimisation, ``rng=seed``.
+    A SciPy release that changed this stream would change the points' digest and with it
+    the sweep's config hash: an unfinished store is then refused, never mixed.
+
+    Args:
+        n: number of points.
+        n_dims: number of dimensions.
+        seed: the generator's seed.
+
+    Returns:
+        float64 ``[n, n_dims]``, in ``[0, 1)``, one point per stratum ``[k/n, (k+1)/n)``
+        of each dimension.
+    """
+    from scipy.stats import qmc
+
+    unit = qmc.LatinHypercube(d=n_dims, rng=seed).random(n)
+    return np.asarray(unit, dtype=np.float64).reshape(n, n_dims)
+
+
 def scale(unit: np.ndarray, lows: Sequence[float], highs: Sequence[float]) -> np.ndarray:
     """Map points of the unit box onto ``[low, high]`` per dimension (ends kept exact)."""
     lo = np.asarray(lows, dtype=np.float64)
@@ -229,7 +285,10 @@ def points_digest(values: np.ndarray) -> str:
 
 
 __all__ = [
+    "DEFAULT_LHS_METHOD",
     "DESIGN_KINDS",
+    "LEGACY_LHS_METHOD",
+    "LHS_METHODS",
     "Design",
     "GridDesign",
     "LhsDesign",
@@ -240,5 +299,6 @@ __all__ = [
     "names",
     "points",
     "points_digest",
+    "qmc_latin_hypercube",
     "scale",
 ]
