@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
-from abm.engine.paired import PairedAccumulator
-from abm.engine.reducers import CategoryOutcome, EventOutcome, OutcomeSpec, QuantityOutcome
+from abm.outcomes import CategoryOutcome, EventOutcome, OutcomeSpec, QuantityOutcome
+
+if TYPE_CHECKING:
+    from abm.engine.paired import PairedAccumulator
 
 Z95 = 1.959963984540054
 

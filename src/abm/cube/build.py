@@ -1,4 +1,4 @@
-"""Turn an :class:`~abm.engine.runner.Accumulator`'s integer tallies into a labelled cube.
+"""Turn an :class:`~abm.tallies.Accumulator`'s integer tallies into a labelled cube.
 
 Every derived number (probabilities, shares, means, quantiles) is computed from the
 integer tallies, and the integer tallies needed to merge cubes exactly are kept beside
@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from abm.cube.schema import (
+    HEADLINE_ATTR,
     POINT_DIM,
     QUANTILE_DIM,
     QUANTILES,
@@ -22,15 +23,8 @@ from abm.cube.schema import (
     dataset_attrs,
     var_attrs,
 )
-from abm.engine.reducers import (
-    CategoryOutcome,
-    EventOutcome,
-    OutcomeSpec,
-    QuantityOutcome,
-    quantiles_from_hist,
-    quantity_sum,
-)
-from abm.engine.runner import Accumulator
+from abm.outcomes import CategoryOutcome, EventOutcome, OutcomeSpec, QuantityOutcome
+from abm.tallies import Accumulator, quantiles_from_hist, quantity_sum
 
 Var = tuple[tuple[str, ...], np.ndarray, dict[str, Any]]
 
@@ -155,6 +149,18 @@ def _quantity_vars(s: QuantityOutcome, acc: Accumulator, pd: tuple[str, ...]) ->
     }
 
 
+def _display_attrs(s: OutcomeSpec) -> dict[str, Any]:
+    """The display attrs of every variable of outcome ``s``.
+
+    ``outcome`` (its name), ``headline`` (0/1) and, for a quantity with them,
+    ``dim_labels`` (joined by ``|``).
+    """
+    out: dict[str, Any] = {"outcome": s.name, "headline": int(s.headline)}
+    if isinstance(s, QuantityOutcome) and s.dim_labels:
+        out["dim_labels"] = "|".join(s.dim_labels)
+    return out
+
+
 def _labels(labels: Sequence[str]) -> np.ndarray:
     """String labels as an object array (stored as variable-length Zarr v3 strings)."""
     return np.asarray([str(v) for v in labels], dtype=object)
@@ -215,7 +221,11 @@ def build_cube(
             cube has no ``point`` dimension.
 
     Returns:
-        The cube (in memory). Points without runs get probabilities and shares of 0; a
+        The cube (in memory). Every variable of an outcome carries the attrs
+        ``outcome`` (its name), ``headline`` (0 or 1) and, for a quantity with
+        ``dim_labels``, ``dim_labels`` (joined by ``|``); the dataset attr
+        ``headline_outcomes`` lists the headline outcomes, comma-separated, in spec
+        order (empty when none). Points without runs get probabilities and shares of 0; a
         quantity cell without valid runs gets NaN mean and quantiles and ``Q_n`` 0.
 
     Raises:
@@ -247,9 +257,13 @@ def build_cube(
         clash = (set(new) & set(data_vars)) | (set(new) & set(map(str, coords)))
         if clash:
             raise CubeError(f"outcome {s.name!r} produces names already in use: {sorted(clash)}")
+        for _, _, attrs in new.values():
+            attrs.update(_display_attrs(s))
         data_vars.update(new)
     if any(isinstance(s, QuantityOutcome) for s in specs):
         coords[QUANTILE_DIM] = np.asarray(QUANTILES, np.float64)
     if not pd:  # a single scenario: drop the leading point axis of every tally
         data_vars = {k: (dims, data[0], attrs) for k, (dims, data, attrs) in data_vars.items()}
-    return xr.Dataset(data_vars, coords=coords, attrs=dataset_attrs(provenance))
+    attrs = dataset_attrs(provenance)
+    attrs[HEADLINE_ATTR] = ",".join(s.name for s in specs if s.headline)
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)

@@ -7,6 +7,13 @@ The variable names below are a public interface (reports, merges and the CLI rea
 * category ``C``: ``C_share``, ``C_se``, ``C_count`` over a dimension named ``C``.
 * quantity ``Q``: ``Q_mean``, ``Q_quantiles``, ``Q_n``, ``Q_hist`` (over ``Q_bin``) and
   ``Q_sum_fixed`` (attr ``scale``).
+
+Every variable of an outcome carries the attrs ``kind``, ``units``, ``long_name``,
+``description``, ``outcome`` (the outcome's name) and ``headline`` (1 for a headline
+outcome, shown first in reports, else 0); a quantity's variables also carry
+``dim_labels`` (human labels of its own dimensions joined by ``|``) when the spec has
+them. The dataset attr ``headline_outcomes`` lists the headline outcomes' names,
+comma-separated, in spec order.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ QUANTILE_DIM = "quantile"
 
 #: Name of the calendar-year dimension (its coordinates are ints).
 YEAR_DIM = "year"
+
+#: Dataset attribute listing the headline outcomes, comma-separated, in spec order.
+HEADLINE_ATTR = "headline_outcomes"
 
 #: Dataset attributes that the schema owns (provenance may not override them).
 RESERVED_ATTRS = ("schema", "schema_version")

@@ -1,14 +1,33 @@
-"""Model-agnostic engine: keys, priors, streaming reducers, the chunked runner."""
+"""Model-agnostic engine: keys, priors, streaming reducers, the chunked runner.
 
-from abm.engine.keys import run_key
-from abm.engine.priors import PRIOR_KINDS, Prior, PriorTable
-from abm.engine.reducers import (
-    CategoryOutcome,
-    EventOutcome,
-    OutcomeSpec,
-    QuantityOutcome,
-)
-from abm.engine.runner import Accumulator, Runner
+The names below load lazily, so that JAX-free submodules (:mod:`abm.engine.lanes`) can
+be imported without JAX.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from abm.engine.keys import run_key
+    from abm.engine.priors import PRIOR_KINDS, Prior, PriorTable
+    from abm.engine.runner import Runner
+    from abm.outcomes import CategoryOutcome, EventOutcome, OutcomeSpec, QuantityOutcome
+    from abm.tallies import Accumulator
+
+_WHERE = {
+    "PRIOR_KINDS": "abm.engine.priors",
+    "Accumulator": "abm.tallies",
+    "CategoryOutcome": "abm.outcomes",
+    "EventOutcome": "abm.outcomes",
+    "OutcomeSpec": "abm.outcomes",
+    "Prior": "abm.engine.priors",
+    "PriorTable": "abm.engine.priors",
+    "QuantityOutcome": "abm.outcomes",
+    "Runner": "abm.engine.runner",
+    "run_key": "abm.engine.keys",
+}
 
 __all__ = [
     "PRIOR_KINDS",
@@ -22,3 +41,11 @@ __all__ = [
     "Runner",
     "run_key",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value

@@ -10,7 +10,6 @@ the host in float64, in a fixed order, for the comparison report only).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,15 +19,10 @@ import numpy as np
 
 from abm.engine.devices import replicated, runs_sharding
 from abm.engine.priors import PriorTable
-from abm.engine.reducers import (
-    CategoryOutcome,
-    EventOutcome,
-    QuantityOutcome,
-    add_into,
-    empty_tallies,
-    reduce_chunk,
-)
-from abm.engine.runner import Accumulator, Progress, Runner, simulate_batch
+from abm.engine.reducers import reduce_chunk
+from abm.engine.runner import Progress, Runner, chunk_outcomes
+from abm.outcomes import CategoryOutcome, EventOutcome, QuantityOutcome
+from abm.tallies import Accumulator, add_local, empty_tallies
 
 
 @dataclass
@@ -54,7 +48,12 @@ class PairedAccumulator:
 
 
 class PairedRunner(Runner):
-    """A :class:`Runner` that runs two single-point scenarios side by side."""
+    """A :class:`Runner` that runs two single-point scenarios side by side.
+
+    Both scenarios go through :func:`~abm.engine.runner.chunk_outcomes` and the runner's
+    chunk loop (:meth:`Runner.stream`) as an unpaired run of one point, so each one's
+    tallies equal its unpaired run's.
+    """
 
     def _paired_fn(self) -> Any:
         if -1 in self._chunk_fns:
@@ -63,19 +62,15 @@ class PairedRunner(Runner):
         specs = model.outcome_specs
 
         def chunk(
-            seed: jax.Array, ta: PriorTable, tb: PriorTable, g: jax.Array, n_runs: jax.Array
+            seed: jax.Array,
+            ta: PriorTable,
+            tb: PriorTable,
+            g: jax.Array,
+            n_runs: jax.Array,
+            point_offset: jax.Array,
         ) -> tuple[Any, ...]:
-            valid = g < n_runs
-            run = jnp.where(valid, g, 0)
-            point = jnp.zeros_like(run)
-
-            def outcomes(table: PriorTable) -> Any:
-                rows = jax.tree.map(lambda x: jnp.broadcast_to(x, (run.shape[0], *x.shape)), table)
-                thetas, _, final, _ = simulate_batch(model, seed, rows, point, run)
-                return jax.vmap(model.outcomes)(final, thetas)
-
-            oa = outcomes(ta)
-            ob = outcomes(tb)
+            oa, slot, valid = chunk_outcomes(model, seed, ta, g, n_runs, point_offset)
+            ob, _, _ = chunk_outcomes(model, seed, tb, g, n_runs, point_offset)
             w = valid.astype(jnp.int32)
             joint: dict[str, jax.Array] = {}
             diffs: dict[str, jax.Array] = {}
@@ -95,15 +90,12 @@ class PairedRunner(Runner):
                         both = both & oa[f"{s.name}/mask"] & ob[f"{s.name}/mask"]
                     diffs[s.name] = jnp.where(both, ob[s.name] - oa[s.name], 0.0)
                     diffs[f"{s.name}/both"] = both
-            ra = reduce_chunk(specs, oa, point, valid, 1, model.n_months)
-            rb = reduce_chunk(specs, ob, point, valid, 1, model.n_months)
+            ra = reduce_chunk(specs, oa, slot, valid, 1, model.n_months)
+            rb = reduce_chunk(specs, ob, slot, valid, 1, model.n_months)
             return ra, rb, joint, diffs
 
         rep = replicated(self.mesh)
-        fn = jax.jit(
-            chunk,
-            in_shardings=(rep, rep, rep, runs_sharding(self.mesh), rep),
-        )
+        fn = jax.jit(chunk, in_shardings=(rep, rep, rep, runs_sharding(self.mesh), rep, rep))
         self._chunk_fns[-1] = fn
         return fn
 
@@ -114,14 +106,32 @@ class PairedRunner(Runner):
         table_b: PriorTable,
         n_runs: int,
         progress: Progress | None = None,
+        start_chunk: int = 0,
+        point_offset: int = 0,
     ) -> PairedAccumulator:
-        """Simulate ``n_runs`` paired runs of two single-point tables."""
+        """Simulate ``n_runs`` paired runs of two single-point tables.
+
+        Args:
+            seed: simulation seed.
+            table_a: scenario A's :class:`PriorTable` ``[n_params]`` (one point).
+            table_b: scenario B's, the same shape.
+            n_runs: runs of each scenario.
+            progress: called after each chunk with (runs done, runs total, seconds).
+            start_chunk: first chunk to compute (the others count as done elsewhere).
+            point_offset: the point index of the run keys (``run_key(seed, point_offset,
+                r)`` for run ``r`` of both scenarios), as :meth:`Runner.run`'s.
+
+        Returns:
+            The :class:`PairedAccumulator`.
+        """
+        if n_runs < 1:
+            raise ValueError(f"n_runs must be >= 1, got {n_runs}")
         fn = self._paired_fn()
         specs = self.model.outcome_specs
         n_months = self.model.n_months
 
         def acc() -> Accumulator:
-            return Accumulator(empty_tallies(specs, 1, n_months, np), 1, n_runs)
+            return Accumulator(empty_tallies(specs, 1, n_months), 1, n_runs)
 
         out = PairedAccumulator(a=acc(), b=acc())
         for s in specs:
@@ -135,19 +145,15 @@ class PairedRunner(Runner):
                 out.diff_sum[s.name] = np.zeros(s.shape, np.float64)
                 out.diff_sumsq[s.name] = np.zeros(s.shape, np.float64)
         seed_arr = jnp.asarray(np.uint32(seed))
-        ta = jax.device_put(table_a, replicated(self.mesh))
-        tb = jax.device_put(table_b, replicated(self.mesh))
+        ta = self.rows_of(PriorTable.stack([table_a]), 1)(0)
+        tb = self.rows_of(PriorTable.stack([table_b]), 1)(0)
         n_arr = jnp.asarray(np.int32(n_runs))
-        n_chunks = -(-n_runs // self.chunk_size)
-        t0 = time.perf_counter()
-        for c in range(n_chunks):
-            g = np.arange(c * self.chunk_size, (c + 1) * self.chunk_size, dtype=np.int32)
-            ra, rb, joint, diffs = fn(
-                seed_arr, ta, tb, jax.device_put(g, runs_sharding(self.mesh)), n_arr
-            )
-            add_into(out.a.tallies, ra)
-            add_into(out.b.tallies, rb)
-            joint, diffs = jax.device_get((joint, diffs))
+        offset_arr = jnp.asarray(np.int32(point_offset))
+
+        def step(g0: int, g: jax.Array) -> None:
+            ra, rb, joint, diffs = jax.device_get(fn(seed_arr, ta, tb, g, n_arr, offset_arr))
+            add_local(out.a.tallies, ra, 0)
+            add_local(out.b.tallies, rb, 0)
             for k, v in joint.items():
                 out.joint[k] += np.asarray(v, np.int64)
             for s in specs:
@@ -157,9 +163,8 @@ class PairedRunner(Runner):
                     out.diff_n[s.name] += both.sum(axis=0)
                     out.diff_sum[s.name] += d.sum(axis=0)
                     out.diff_sumsq[s.name] += (d**2).sum(axis=0)
-            if progress is not None:
-                progress(min((c + 1) * self.chunk_size, n_runs), n_runs, time.perf_counter() - t0)
-        wall = time.perf_counter() - t0
-        out.a.wall_s = out.b.wall_s = wall
-        out.a.chunks = out.b.chunks = n_chunks
+
+        stats = self.stream(n_runs, step, progress, start_chunk)
+        for side in (out.a, out.b):
+            side.chunks, side.wall_s, side.compile_s = stats.chunks, stats.wall_s, stats.compile_s
         return out

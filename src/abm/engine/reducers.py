@@ -1,122 +1,59 @@
-"""Streaming, exact reductions of per-run outcomes into per-point tallies.
+"""Streaming, exact reductions of per-run outcomes into per-point tallies, on the device.
 
 Every tally is an integer array updated by scatter-add, so the result is independent of
 the order in which runs arrive, of the chunk size and of the number of devices. A chunk's
-tallies are int32 on the device and are added into int64 accumulators on the host.
-
-Outcome kinds (``ARCHITECTURE.md``):
-
-* :class:`EventOutcome`: per run, the month index of the event's first occurrence, or
-  -1. Tally: a histogram over months, with a last bin for "never".
-* :class:`CategoryOutcome`: per run, a category code. Tally: counts per category.
-* :class:`QuantityOutcome`: per run, a float array over the outcome's own dimensions,
-  with an optional validity mask (for example an election that was not held). Tallies:
-  the number of valid runs, an exact fixed-point sum (value times ``scale``, rounded,
-  split into 16-bit halves so that int32 never overflows for chunks up to
-  :data:`MAX_CHUNK` runs), and a histogram over fixed bin edges for the quantiles.
+tallies are int32 on the device and are added into int64 accumulators on the host. The
+tallies' layout and the host side (:class:`~abm.tallies.Accumulator`, sums, quantiles)
+live in :mod:`abm.tallies`, the outcome specs in :mod:`abm.outcomes` (both without JAX);
+they are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-#: Largest number of runs reduced in one device chunk (keeps int32 tallies exact).
-MAX_CHUNK = 32768
+from abm.outcomes import CategoryOutcome, EventOutcome, OutcomeSpec, QuantityOutcome
+from abm.tallies import (
+    MAX_CHUNK,
+    Accumulator,
+    add_local,
+    quantiles_from_hist,
+    quantity_sum,
+    tally_shapes,
+)
+from abm.tallies import empty_tallies as _host_tallies
 
-
-@dataclass(frozen=True)
-class EventOutcome:
-    """An event: did it happen, and in which month first.
-
-    Attributes:
-        name: catalogue name.
-        description: one line for attrs and tables.
-    """
-
-    name: str
-    description: str
-
-
-@dataclass(frozen=True)
-class CategoryOutcome:
-    """One of a fixed set of categories.
-
-    Attributes:
-        name: catalogue name.
-        categories: category labels, indexed by code.
-        description: one line for attrs and tables.
-    """
-
-    name: str
-    categories: tuple[str, ...]
-    description: str
-
-
-@dataclass(frozen=True)
-class QuantityOutcome:
-    """A number per run over the outcome's own dimensions.
-
-    Attributes:
-        name: catalogue name.
-        dims: names of the outcome's own dimensions, in array order.
-        coords: labels of each dimension, one tuple per entry of ``dims``.
-        unit: physical unit of the values.
-        edges: float histogram bin edges (values outside fall in the end bins).
-        scale: fixed-point scale; the sum is exact to ``1/scale`` units per run.
-        masked: whether the per-run value comes with a validity mask.
-        description: one line for attrs and tables.
-    """
-
-    name: str
-    dims: tuple[str, ...]
-    coords: tuple[tuple[str, ...], ...]
-    unit: str
-    edges: tuple[float, ...]
-    scale: float
-    description: str
-    masked: bool = False
-    shape: tuple[int, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "shape", tuple(len(c) for c in self.coords))
-        if len(self.dims) != len(self.coords):
-            raise ValueError(f"{self.name}: dims and coords differ in length")
-        if len(self.edges) < 2 or any(np.diff(self.edges) <= 0):
-            raise ValueError(f"{self.name}: edges must be increasing, at least two")
-
-    @property
-    def n_bins(self) -> int:
-        """Number of histogram bins."""
-        return len(self.edges) - 1
-
-
-OutcomeSpec = EventOutcome | CategoryOutcome | QuantityOutcome
+__all__ = [
+    "MAX_CHUNK",
+    "Accumulator",
+    "CategoryOutcome",
+    "EventOutcome",
+    "OutcomeSpec",
+    "QuantityOutcome",
+    "add_into",
+    "add_local",
+    "empty_tallies",
+    "quantiles_from_hist",
+    "quantity_sum",
+    "reduce_chunk",
+]
 
 
 def empty_tallies(
-    specs: tuple[OutcomeSpec, ...], n_points: int, n_months: int, xp: object = jnp
+    specs: Sequence[OutcomeSpec], n_points: int, n_months: int, xp: object = jnp
 ) -> dict[str, Any]:
-    """Zero tallies for ``n_points`` points (int32 on device, or int64 with numpy)."""
-    mod = np if xp is np else jnp
-    dtype = np.int64 if xp is np else jnp.int32
-    out: dict[str, Any] = {"n_runs": mod.zeros((n_points,), dtype)}
-    for s in specs:
-        if isinstance(s, EventOutcome):
-            out[f"{s.name}/month_hist"] = mod.zeros((n_points, n_months + 1), dtype)
-        elif isinstance(s, CategoryOutcome):
-            out[f"{s.name}/counts"] = mod.zeros((n_points, len(s.categories)), dtype)
-        else:
-            out[f"{s.name}/n"] = mod.zeros((n_points, *s.shape), dtype)
-            out[f"{s.name}/sum_hi"] = mod.zeros((n_points, *s.shape), dtype)
-            out[f"{s.name}/sum_lo"] = mod.zeros((n_points, *s.shape), dtype)
-            out[f"{s.name}/hist"] = mod.zeros((n_points, *s.shape, s.n_bins), dtype)
-    return out
+    """Zero tallies for ``n_points`` points: int32 on the device, or int64 with ``xp=np``."""
+    if xp is np:
+        return _host_tallies(specs, n_points, n_months)
+    return {
+        k: jnp.zeros((n_points, *shape), jnp.int32)
+        for k, shape in tally_shapes(specs, n_months).items()
+    }
 
 
 def reduce_chunk(
@@ -133,9 +70,11 @@ def reduce_chunk(
         specs: the model's outcome specs.
         outcomes: per-run values, leading axis ``[chunk]``; quantity ``Q`` under ``Q`` and
             its mask under ``Q/mask``.
-        point: int32 ``[chunk]``, the sweep point of each run.
-        valid: bool ``[chunk]``, False for padding runs.
-        n_points: number of sweep points (static).
+        point: int32 ``[chunk]``, the point slot of each run, in ``[0, n_points)`` (the
+            runner passes a run's point minus the chunk's first point).
+        valid: bool ``[chunk]``, False for padding runs (their ``point`` must still be a
+            valid slot; they count nowhere).
+        n_points: number of point slots (static).
         n_months: number of simulated months (static).
 
     Returns:
@@ -189,42 +128,4 @@ def _tally_quantity(
 
 def add_into(total: dict[str, np.ndarray], chunk: Mapping[str, jax.Array]) -> None:
     """Add a chunk's int32 tallies into int64 host accumulators, in place."""
-    host = jax.device_get(dict(chunk))
-    for k, v in host.items():
-        total[k] += np.asarray(v, dtype=np.int64)
-
-
-def quantity_sum(total: Mapping[str, np.ndarray], name: str, scale: float) -> np.ndarray:
-    """Exact sum of a quantity's values (in its unit), from the fixed-point halves."""
-    fixed = total[f"{name}/sum_hi"].astype(np.int64) * 65536 + total[f"{name}/sum_lo"]
-    return fixed.astype(np.float64) / scale
-
-
-def quantiles_from_hist(hist: np.ndarray, edges: np.ndarray, qs: np.ndarray) -> np.ndarray:
-    """Quantiles from histograms by linear interpolation inside the bin.
-
-    Args:
-        hist: int ``[..., n_bins]`` counts.
-        edges: float ``[n_bins + 1]`` bin edges.
-        qs: float ``[n_q]`` probabilities in [0, 1].
-
-    Returns:
-        float64 ``[..., n_q]``; NaN where the histogram is empty.
-    """
-    cum = np.cumsum(hist, axis=-1).astype(np.float64)
-    n = cum[..., -1:]
-    out = np.full((*hist.shape[:-1], len(qs)), np.nan)
-    flat_cum = cum.reshape(-1, cum.shape[-1])
-    flat_out = out.reshape(-1, len(qs))
-    flat_n = n.reshape(-1)
-    for i in range(flat_cum.shape[0]):  # cube cells, not runs: small
-        if flat_n[i] <= 0:
-            continue
-        target = qs * flat_n[i]
-        j = np.searchsorted(flat_cum[i], target, side="left")
-        j = np.clip(j, 0, len(edges) - 2)
-        prev = np.where(j > 0, flat_cum[i][j - 1], 0.0)
-        in_bin = flat_cum[i][j] - prev
-        frac = np.where(in_bin > 0, (target - prev) / np.maximum(in_bin, 1), 0.5)
-        flat_out[i] = edges[j] + np.clip(frac, 0, 1) * (edges[j + 1] - edges[j])
-    return out
+    add_local(total, jax.device_get(dict(chunk)), 0)

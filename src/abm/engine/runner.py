@@ -5,6 +5,13 @@ consecutive global indices (the last one padded and masked), spread over every d
 the ``runs`` mesh axis. Each run's outcomes are tallied on the device
 (:mod:`abm.engine.reducers`); only the integer tallies leave it, so memory is set by
 the chunk, not by the number of runs.
+
+A chunk's runs belong to at most :func:`point_slots` consecutive points, from its first
+run's point ``first = g[0] // n_runs`` on: the chunk gets those points' rows of the
+table and tallies into that many local slots (``point - first``), which the host adds
+into its accumulator's points ``first, first + 1, ...``. The compiled program depends on
+the number of slots, not on the number of points, so a sweep chunk costs what a single
+scenario's does.
 """
 
 from __future__ import annotations
@@ -21,40 +28,61 @@ import numpy as np
 
 from abm.engine import keys
 from abm.engine.devices import replicated, run_mesh, runs_sharding
+from abm.engine.lanes import RUN_LANES
 from abm.engine.model import Model
 from abm.engine.priors import PriorTable, sample
-from abm.engine.reducers import MAX_CHUNK, add_into, empty_tallies, reduce_chunk
+from abm.engine.reducers import reduce_chunk
+from abm.tallies import MAX_CHUNK, Accumulator, add_local, empty_tallies
 
 log = logging.getLogger(__name__)
 
-#: Chunks hold a multiple of this many runs per device. XLA flattens elementwise loops
-#: and may compute the SIMD body and the scalar tail of a loop with different
-#: floating-point contractions; with whole 16-run lanes (the widest SIMD unit on these
-#: machines holds 16 float32) every run goes through the same code whatever the chunk
-#: size, which keeps results bit-identical across chunk sizes and devices.
-RUN_LANES = 16
+__all__ = [
+    "RUN_LANES",
+    "Accumulator",
+    "Progress",
+    "Runner",
+    "batch_step",
+    "chunk_outcomes",
+    "point_slots",
+    "simulate_batch",
+]
 
 Progress = Callable[[int, int, float], None]
 
+#: Called once per chunk with the chunk's first global run index and its run indices
+#: ``g`` (int32 ``[chunk_size]``, placed on the run mesh); runs the chunk and adds its
+#: tallies on the host.
+ChunkStep = Callable[[int, jax.Array], None]
+
 
 @dataclass
-class Accumulator:
-    """Integer tallies of every outcome, per sweep point, on the host (int64).
+class LoopStats:
+    """Chunks computed by :meth:`Runner.stream` and their timing.
 
     Attributes:
-        tallies: name -> int64 array with a leading point axis.
-        n_points: number of sweep points.
-        n_runs: runs per point.
-        wall_s: seconds spent simulating (compile included).
-        compile_s: seconds of the first chunk beyond a steady chunk, an estimate of compile.
+        chunks: chunks computed.
+        wall_s: seconds of the loop (compile included).
+        compile_s: seconds of the first chunk beyond a steady chunk (the whole first
+            chunk when there is only one), an estimate of compile.
     """
 
-    tallies: dict[str, np.ndarray]
-    n_points: int
-    n_runs: int
+    chunks: int = 0
     wall_s: float = 0.0
     compile_s: float = 0.0
-    chunks: int = 0
+
+
+def point_slots(chunk_size: int, n_runs: int, n_points: int) -> int:
+    """The most points a chunk of ``chunk_size`` consecutive runs can touch.
+
+    Args:
+        chunk_size: runs per chunk.
+        n_runs: runs per point.
+        n_points: points of the table.
+
+    Returns:
+        ``min(n_points, ceil((chunk_size - 1) / n_runs) + 1)``.
+    """
+    return int(min(n_points, -(-(chunk_size - 1) // n_runs) + 1))
 
 
 def batch_step(model: Model) -> Callable[[jax.Array, Any, jax.Array], Any]:
@@ -113,12 +141,52 @@ def simulate_batch(
     return thetas, states0, final, monthly
 
 
+def chunk_outcomes(
+    model: Model,
+    seed: jax.Array,
+    rows: PriorTable,
+    g: jax.Array,
+    n_runs: jax.Array,
+    point_offset: jax.Array,
+) -> tuple[dict[str, jax.Array], jax.Array, jax.Array]:
+    """Per-run outcomes of a chunk, with each run's local point slot.
+
+    Args:
+        model: the model.
+        seed: uint32 scalar.
+        rows: :class:`PriorTable` ``[k, n_params]``: rows ``first, first + 1, ...`` of
+            the run's table, where ``first = g[0] // n_runs`` (rows past the table's end
+            may hold anything: no valid run reads them).
+        g: int32 ``[chunk]`` global run indices in the table (``point * n_runs + run``);
+            -1 marks padding. ``g[0]`` is a real run.
+        n_runs: int32 scalar, runs per point.
+        point_offset: int32 scalar, index in the whole sweep of the table's first point.
+
+    Returns:
+        ``(outcomes, slot, valid)``: the outcomes (leading axis ``[chunk]``,
+        materialised), int32 ``[chunk]`` each run's point slot ``point - first`` (0 for
+        padding) and bool ``[chunk]``, False for padding.
+    """
+    valid = g >= 0
+    gg = jnp.where(valid, g, 0)
+    point = gg // n_runs
+    run = gg % n_runs
+    slot = jnp.where(valid, point - g[0] // n_runs, 0)
+    per_run = jax.tree.map(lambda x: x[slot], rows)
+    # Keys use the point's index in the whole sweep (offset + index in the table).
+    thetas, _, final, _ = simulate_batch(model, seed, per_run, point + point_offset, run)
+    # Materialised before the reduction, so that how XLA fuses the tallies (which
+    # differs with the number of point slots) cannot change an outcome's last bits.
+    outs = jax.lax.optimization_barrier(jax.vmap(model.outcomes)(final, thetas))
+    return outs, slot, valid
+
+
 class Runner:
-    """Compiles a model once per (chunk size, number of points) and streams chunks.
+    """Compiles a model once per (chunk size, point slots) and streams chunks.
 
     Args:
         model: the model to run.
-        chunk_size: runs per compiled chunk (rounded up to a multiple of the device count).
+        chunk_size: runs per compiled chunk (rounded up to whole lanes on every device).
     """
 
     def __init__(self, model: Model, chunk_size: int = 4096) -> None:
@@ -141,49 +209,90 @@ class Runner:
         """Devices the chunk is spread over."""
         return int(self.mesh.devices.size)
 
-    def _chunk_fn(self, n_points: int) -> Any:
-        if n_points in self._chunk_fns:
-            return self._chunk_fns[n_points]
+    def _chunk_fn(self, slots: int) -> Any:
+        """The jitted chunk with ``slots`` point slots (see :func:`point_slots`).
+
+        Its arguments are ``(seed, rows, g, n_runs, point_offset)`` as in
+        :func:`chunk_outcomes`, with ``rows`` of ``slots`` rows; it returns the int32
+        tallies ``[slots, ...]`` of the points ``first, first + 1, ...``.
+        """
+        if slots in self._chunk_fns:
+            return self._chunk_fns[slots]
         model = self.model
         specs = model.outcome_specs
 
         def chunk(
             seed: jax.Array,
-            tables: PriorTable,
+            rows: PriorTable,
             g: jax.Array,
             n_runs: jax.Array,
             point_offset: jax.Array,
         ) -> dict[str, jax.Array]:
-            total = n_runs * n_points
-            valid = g < total
-            gg = jnp.where(valid, g, 0)
-            point = gg // n_runs
-            run = gg % n_runs
-            rows = jax.tree.map(lambda x: x[point], tables)
-            # Keys use the point's index in the whole sweep (offset + index in the table).
-            thetas, _, final, _ = simulate_batch(model, seed, rows, point + point_offset, run)
-            # Materialised before the reduction, so that how XLA fuses the tallies (which
-            # differs with the number of points) cannot change an outcome's last bits.
-            outs = jax.lax.optimization_barrier(jax.vmap(model.outcomes)(final, thetas))
-            return reduce_chunk(specs, outs, point, valid, n_points, model.n_months)
+            outs, slot, valid = chunk_outcomes(model, seed, rows, g, n_runs, point_offset)
+            return reduce_chunk(specs, outs, slot, valid, slots, model.n_months)
 
+        rep = replicated(self.mesh)
         fn = jax.jit(
             chunk,
-            in_shardings=(
-                replicated(self.mesh),
-                replicated(self.mesh),
-                runs_sharding(self.mesh),
-                replicated(self.mesh),
-                replicated(self.mesh),
-            ),
-            out_shardings=replicated(self.mesh),
+            in_shardings=(rep, rep, runs_sharding(self.mesh), rep, rep),
+            out_shardings=rep,
         )
-        self._chunk_fns[n_points] = fn
+        self._chunk_fns[slots] = fn
         return fn
 
     def compiled_count(self) -> int:
         """Number of programs compiled so far for chunks (for recompilation checks)."""
         return sum(int(f._cache_size()) for f in self._chunk_fns.values())
+
+    def chunk_indices(self, c: int, total: int) -> np.ndarray:
+        """Global run indices of chunk ``c`` of ``total`` runs.
+
+        Returns:
+            int32 ``[chunk_size]``, -1 past the last run (padding).
+        """
+        g = np.arange(c * self.chunk_size, (c + 1) * self.chunk_size, dtype=np.int32)
+        g[g >= total] = -1
+        return g
+
+    def stream(
+        self,
+        total: int,
+        step: ChunkStep,
+        progress: Progress | None = None,
+        start_chunk: int = 0,
+    ) -> LoopStats:
+        """The chunk loop: ``step`` on every chunk of ``total`` runs from ``start_chunk``.
+
+        Args:
+            total: runs in all (points x runs per point).
+            step: runs one chunk and adds its tallies (see :data:`ChunkStep`).
+            progress: called after each chunk with (runs done, runs total, seconds).
+            start_chunk: first chunk to compute (the others count as done elsewhere).
+
+        Returns:
+            The loop's :class:`LoopStats`.
+        """
+        sharding = runs_sharding(self.mesh)
+        n_chunks = -(-total // self.chunk_size)
+        stats = LoopStats()
+        t0 = time.perf_counter()
+        first = 0.0
+        for c in range(start_chunk, n_chunks):
+            g = self.chunk_indices(c, total)
+            tc = time.perf_counter()
+            step(c * self.chunk_size, jax.device_put(g, sharding))
+            dt = time.perf_counter() - tc
+            if c == start_chunk:
+                first = dt
+            elif c == start_chunk + 1:
+                stats.compile_s = max(first - dt, 0.0)
+            stats.chunks += 1
+            if progress is not None:
+                progress(min((c + 1) * self.chunk_size, total), total, time.perf_counter() - t0)
+        if stats.chunks == 1:
+            stats.compile_s = first
+        stats.wall_s = time.perf_counter() - t0
+        return stats
 
     def run(
         self,
@@ -214,38 +323,46 @@ class Runner:
         n_points = int(np.shape(tables.kind)[0])
         if n_points * n_runs >= 2**31:
             raise ValueError("points x runs must stay below 2**31")
-        fn = self._chunk_fn(n_points)
-        total = n_points * n_runs
-        n_chunks = -(-total // self.chunk_size)
+        slots = point_slots(self.chunk_size, n_runs, n_points)
+        fn = self._chunk_fn(slots)
         acc = Accumulator(
-            tallies=empty_tallies(self.model.outcome_specs, n_points, self.model.n_months, np),
+            tallies=empty_tallies(self.model.outcome_specs, n_points, self.model.n_months),
             n_points=n_points,
             n_runs=n_runs,
         )
+        rows = self.rows_of(tables, slots)
         seed_arr = jnp.asarray(np.uint32(seed))
         n_runs_arr = jnp.asarray(np.int32(n_runs))
         offset_arr = jnp.asarray(np.int32(point_offset))
-        dev_tables = jax.device_put(tables, replicated(self.mesh))
-        sharding = runs_sharding(self.mesh)
-        t0 = time.perf_counter()
-        first = 0.0
-        for c in range(start_chunk, n_chunks):
-            g = np.arange(c * self.chunk_size, (c + 1) * self.chunk_size, dtype=np.int32)
-            tc = time.perf_counter()
-            out = fn(seed_arr, dev_tables, jax.device_put(g, sharding), n_runs_arr, offset_arr)
-            add_into(acc.tallies, out)
-            dt = time.perf_counter() - tc
-            if c == start_chunk:
-                first = dt
-            elif c == start_chunk + 1:
-                acc.compile_s = max(first - dt, 0.0)
-            acc.chunks += 1
-            if progress is not None:
-                progress(min((c + 1) * self.chunk_size, total), total, time.perf_counter() - t0)
-        if acc.chunks == 1:
-            acc.compile_s = first
-        acc.wall_s = time.perf_counter() - t0
+
+        def step(g0: int, g: jax.Array) -> None:
+            first = g0 // n_runs
+            out = fn(seed_arr, rows(first), g, n_runs_arr, offset_arr)
+            add_local(acc.tallies, jax.device_get(out), first)
+
+        stats = self.stream(n_points * n_runs, step, progress, start_chunk)
+        acc.chunks, acc.wall_s, acc.compile_s = stats.chunks, stats.wall_s, stats.compile_s
         return acc
+
+    def rows_of(self, tables: PriorTable, slots: int) -> Callable[[int], PriorTable]:
+        """A function ``first ->`` rows ``first .. first + slots - 1`` of ``tables``.
+
+        The rows are placed on the devices, padded with copies of the last row; the
+        rows last placed are reused while ``first`` does not change.
+        """
+        host = jax.tree.map(np.asarray, tables)
+        n_points = int(np.shape(host.kind)[0])
+        rep = replicated(self.mesh)
+        placed: dict[int, PriorTable] = {}
+
+        def rows(first: int) -> PriorTable:
+            if first not in placed:
+                idx = np.minimum(np.arange(first, first + slots), n_points - 1)
+                placed.clear()
+                placed[first] = jax.device_put(jax.tree.map(lambda x: x[idx], host), rep)
+            return placed[first]
+
+        return rows
 
     def trace(
         self, seed: int, table: PriorTable, point: int, run: int
