@@ -53,6 +53,21 @@ MODELS: dict[str, ModelEntry] = {
         calendar=("1924-01", "1941-06"),
         doc="the Soviet Union and Weimar Germany, 1924-1941",
     ),
+    "interwar_example": ModelEntry(
+        name="interwar_example",
+        slices=(
+            "abm.models.interwar.germany.slice",
+            "abm.models.interwar.soviet.slice",
+            "abm.models.example.slice",
+        ),
+        wiring=(
+            Wire(reader="germany", port="comintern", source="soviet"),
+            Wire(reader="soviet", port="germany", source="germany"),
+            Wire(reader="example", port="germany", source="germany"),
+        ),
+        calendar=("1924-01", "1941-06"),
+        doc="the interwar model plus the example slice (emigres; docs/adding_a_slice.md)",
+    ),
 }
 
 #: The model a scenario runs unless it names another.
