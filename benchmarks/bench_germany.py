@@ -23,7 +23,6 @@ asserted about speed.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import statistics
@@ -32,16 +31,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from abm.bench.measure import cpu_model, cpu_seconds, device_peak_mb, machine, peak_rss_mb
+from abm.bench import locate
+from abm.bench.context import device_peak_mb
+from abm.bench.host import cpu_model, cpu_seconds, machine, peak_rss_mb, utc_now
+from abm.bench.timing import COMPILE_EVENTS, first_call
+from abm.bench.timing import agent_steps_per_s as steps_rate
 
 REPO = Path(__file__).resolve().parents[1]
-#: JAX's monitoring events for the compile stages of a jitted call.
-COMPILE_EVENTS = {
-    "/jax/core/compile/jaxpr_trace_duration": "trace_s",
-    "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower_s",
-    "/jax/core/compile/backend_compile_duration": "xla_compile_s",
-}
-DEFAULT_CONFIG = REPO / "configs" / "scenarios" / "otl.yaml"
+DEFAULT_CONFIG = REPO / locate.DEFAULT_CONFIG
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -134,17 +131,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # First call of a fresh runner on one chunk: trace + compile + one chunk. JAX reports
     # the time of each compile stage; they are summed over every program compiled here.
-    stages: dict[str, float] = {}
-
-    def on_duration(event: str, duration: float, **_: Any) -> None:
-        if event in COMPILE_EVENTS:
-            stages[COMPILE_EVENTS[event]] = stages.get(COMPILE_EVENTS[event], 0.0) + duration
-
-    jax.monitoring.register_event_duration_secs_listener(on_duration)
-    t0 = time.perf_counter()
-    runner.run(args.seed, tables, chunk)
-    first_call_s = time.perf_counter() - t0
-    jax.monitoring.unregister_event_duration_listener(on_duration)
+    first_call_s, events = first_call(runner, args.seed, tables, chunk)
+    stages = events.stages
     rss_after_compile = peak_rss_mb()
     if runner.compiled_count() != 1:
         raise SystemExit(f"expected 1 compiled program, got {runner.compiled_count()}")
@@ -185,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": seconds,
             "runner_wall_s": acc.wall_s,
             "runs_per_s": args.runs / seconds,
-            "agent_steps_per_s": args.runs * n_months * n_agents / seconds,
+            "agent_steps_per_s": steps_rate(args.runs, n_months, n_agents, seconds),
             "seconds_per_chunk": seconds / acc.chunks,
             "process_cpu_s": cpu_s,
             "peak_rss_mb": peak_rss_mb(),
@@ -257,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             "compilation_cache": cache_dir,
             "machine": machine(),
             "jax_version": desc["jax_version"],
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "date": utc_now(),
             "argv": sys.argv,
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
