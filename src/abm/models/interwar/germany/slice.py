@@ -26,7 +26,7 @@ from abm.models.interwar.soviet.signals import Influence
 
 NAME = "germany"
 #: Headline outcomes of the slice (shown first in reports).
-HEADLINE = ("nazi_power", "german_civil_war", "united_front")
+HEADLINE = ("nazi_power", "german_civil_war")
 
 
 class GermanySlice:
