@@ -9,9 +9,6 @@ street violence, an election if one is due, then the regime month
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,7 +17,15 @@ from abm.engine.reducers import CategoryOutcome, EventOutcome, OutcomeSpec, Quan
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany import constants as K
 from abm.models.interwar.germany import economy, government, voters
+from abm.models.interwar.germany.draws import (
+    Election,
+    compact_capacity,
+    draw_election,
+    draw_month,
+    draw_regular,
+)
 from abm.models.interwar.germany.parameters import ParamDef, catalogue, party_key
+from abm.models.interwar.germany.phases import MonthPhases
 from abm.models.interwar.germany.types import (
     Economy,
     GermanyState,
@@ -38,57 +43,7 @@ UNEMPLOYMENT_EDGES = tuple(float(x) for x in np.linspace(0.0, 12.0, 1201))
 PARTY_VECTORS = ("crisis_loading", "mobilisation_loading", "trend", "intercept")
 
 
-def draw_regular(key: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """The draws every month uses: unemployment shock ``[]`` and event uniforms ``[11]``."""
-    k_u, k_e = jax.random.split(jax.random.fold_in(key, 0))
-    return (
-        jax.random.normal(k_u, (), jnp.float32),
-        jax.random.uniform(k_e, (government.N_EVENT_DRAWS,), jnp.float32),
-    )
-
-
-def draw_election(
-    key: jax.Array, n_constituencies: int = K.N_CONSTITUENCIES
-) -> tuple[jax.Array, jax.Array]:
-    """The drift draws of an election month: national ``[P]``, regional ``[C, P]``."""
-    k_n, k_r = jax.random.split(jax.random.fold_in(key, 1))
-    return (
-        jax.random.normal(k_n, (K.N_PARTIES,), jnp.float32),
-        jax.random.normal(k_r, (n_constituencies, K.N_PARTIES), jnp.float32),
-    )
-
-
-def draw_month(key: jax.Array, n_constituencies: int = K.N_CONSTITUENCIES) -> MonthDraws:
-    """Every random number of one month (shapes in :class:`MonthDraws`)."""
-    unemployment, events = draw_regular(key)
-    national, regional = draw_election(key, n_constituencies)
-    return MonthDraws(
-        national_drift=national,
-        regional_drift=regional,
-        unemployment=unemployment,
-        events=events,
-    )
-
-
-def compact_capacity(n_runs: int) -> int:
-    """Runs whose vote is counted apart when only a few of a batch vote (static).
-
-    A sixteenth of the batch, in whole 16-run lanes (see ``abm.engine.runner.RUN_LANES``),
-    so each run's count goes through the same vectorised code in either path.
-    """
-    lanes = 16
-    return max(lanes, (n_runs // 16) // lanes * lanes)
-
-
-class Election(NamedTuple):
-    """Result of a vote count: shares ``[P]`` and the drifts brought up to date."""
-
-    shares: jax.Array
-    national_drift: jax.Array
-    regional_drift: jax.Array
-
-
-class GermanyModel:
+class GermanyModel(MonthPhases):
     """Weimar Germany, monthly, over a calendar that must reach December 1936.
 
     Args:
@@ -259,46 +214,6 @@ class GermanyModel:
             ),
         )
 
-    def _unemployment_trend(self, theta: jax.Array, t: jax.Array) -> jax.Array:
-        p = lambda n: self.p(theta, n)  # noqa: E731
-        onset = (p("depression_onset") - self.calendar.start_year) * 12.0 - (
-            self.calendar.start_month - 1
-        )
-        return economy.unemployment_path(
-            t,
-            p("unemployment_base"),
-            p("depression_severity"),
-            onset,
-            p("depression_rise_months"),
-            jnp.float32(self.recovery_start),
-            p("recovery_months"),
-        )
-
-    def _logits(
-        self,
-        theta: jax.Array,
-        effect: jax.Array,
-        rad: jax.Array,
-        org: jax.Array,
-        years: jax.Array,
-        drift_n: jax.Array,
-        drift_r: jax.Array,
-    ) -> jax.Array:
-        mobilisation = jnp.log(org[K.NSDAP] / self.p(theta, "nsdap_organisation_initial"))
-        return voters.bloc_logits(
-            self.vec(theta, "intercept"),
-            effect,
-            rad,
-            mobilisation,
-            years,
-            drift_n,
-            drift_r,
-            self.vec(theta, "crisis_loading"),
-            self.vec(theta, "mobilisation_loading"),
-            self.vec(theta, "trend"),
-            self.layout,
-        )
-
     # ------------------------------------------------------------------ step
     def step(self, key: jax.Array, state: GermanyState, theta: jax.Array) -> GermanyState:
         """One month: draw, then :meth:`advance`."""
@@ -381,188 +296,6 @@ class GermanyModel:
         branch = jnp.where(voters_n == 0, 0, jnp.where(voters_n <= cap, 1, 2))
         result = jax.lax.switch(branch, [no_vote, few, everyone])
         return jax.vmap(self.after_election)(mid, thetas, idle, due, hold, result, line)
-
-    def before_election(
-        self,
-        state: GermanyState,
-        theta: jax.Array,
-        d: MonthDraws,
-        kpd_support: jax.Array | None = None,
-    ) -> tuple[GermanyState, jax.Array, jax.Array]:
-        """Economy, blocs, parties and violence of the month; whether an election is due.
-
-        ``kpd_support`` multiplies the KPD's paramilitary strength (Comintern money and
-        cadres, from the Soviet slice); None means 1.
-
-        Returns:
-            ``(mid_state, slot_due, hold)``: the state with this month's economy, blocs,
-            parties and violence (the polity otherwise as it was); whether an election
-            slot falls due; whether the regime holds that election.
-        """
-        p = lambda n: self.p(theta, n)  # noqa: E731
-        b, pa, ec, po = state.blocs, state.parties, state.economy, state.polity
-        t = po.month
-        tf = t.astype(jnp.float32)
-
-        # Economy and crisis.
-        noise = p("unemployment_noise_persistence") * ec.noise + p("unemployment_noise_sd") * (
-            d.unemployment
-        )
-        unemployed = jnp.maximum(self._unemployment_trend(theta, tf) + noise, 0.05)
-        since = jnp.asarray(self.months_since_1924)[t]
-        crisis = economy.crisis_index(
-            since,
-            unemployed,
-            p("labour_force"),
-            p("hyperinflation_aftershock"),
-            p("aftershock_months"),
-        )
-
-        # Voter blocs.
-        size = voters.redistribute_unemployed(b.size, unemployed, self.layout)
-        rad = voters.update_radicalisation(
-            b.radicalisation, crisis, p("radicalisation_months"), self.layout
-        )
-
-        # Parties: the NSDAP organises in the crisis; paramilitaries follow organisation.
-        org_n = pa.organisation[K.NSDAP]
-        org_n = org_n + p("nsdap_organisation_growth") * (
-            crisis - p("nsdap_organisation_threshold")
-        ) * org_n * (1.0 - org_n)
-        org = pa.organisation.at[K.NSDAP].set(jnp.clip(org_n, 0.005, 0.999))
-        para = org * jnp.asarray(K.PARAMILITARY_CAPACITY, jnp.float32)
-        if kpd_support is not None:
-            para = para.at[K.KPD].multiply(kpd_support)
-        violence = jnp.clip(
-            2.0 * crisis * jnp.sqrt(para[K.NSDAP] / 450.0 * (para[K.KPD] / 130.0)), 0.0, 1.0
-        )
-
-        # Is an election due, and does the regime still hold elections?
-        n_k = K.N_ELECTIONS
-        slot = jnp.minimum(po.next_slot, n_k - 1)
-        slot_due = (po.next_slot < n_k) & (
-            (t == jnp.asarray(self.slot_months)[slot]) | (t == po.early_election)
-        )
-        can_hold = (
-            (po.regime == K.PARLIAMENTARY)
-            | (po.regime == K.PRESIDENTIAL)
-            | ((po.regime == K.NAZI) & (t - po.regime_since <= 2))
-        )
-        mid = GermanyState(
-            blocs=replace(b, size=size, radicalisation=rad),
-            parties=replace(pa, organisation=org, paramilitary=para),
-            economy=Economy(unemployed=unemployed, noise=noise, crisis=crisis),
-            polity=replace(po, violence=violence),
-        )
-        return mid, slot_due, slot_due & can_hold
-
-    def election(self, mid: GermanyState, theta: jax.Array, d: MonthDraws) -> Election:
-        """The vote if an election were held this month.
-
-        The opinion drifts are Gaussian random walks of one increment a month, observed
-        only at elections; here they are brought up to date in one step of the same
-        distribution (``sd * sqrt(months since last realised) * z``).
-
-        Returns:
-            National shares float32 ``[P]`` and the drifts brought up to this month.
-        """
-        t = mid.polity.month
-        pa = mid.parties
-        steps = (t + 1 - pa.drift_steps).astype(jnp.float32)
-        root = jnp.sqrt(jnp.maximum(steps, 0.0))
-        drift_n = pa.national_drift + self.p(theta, "opinion_drift_sd") * root * d.national_drift
-        drift_r = pa.regional_drift + self.p(theta, "regional_drift_sd") * root * d.regional_drift
-        years = jnp.asarray(self.years_since_1924)[t]
-        logits = self._logits(
-            theta,
-            pa.constituency_effect,
-            mid.blocs.radicalisation,
-            pa.organisation,
-            years,
-            drift_n,
-            drift_r,
-        )
-        return Election(voters.national_shares(mid.blocs.size, logits), drift_n, drift_r)
-
-    def after_election(
-        self,
-        mid: GermanyState,
-        theta: jax.Array,
-        d: MonthDraws,
-        slot_due: jax.Array,
-        hold: jax.Array,
-        vote: Election,
-        line: jax.Array | None = None,
-    ) -> GermanyState:
-        """Record the election (where held), then the regime month and the records."""
-        p = lambda n: self.p(theta, n)  # noqa: E731
-        pa, ec, po = mid.parties, mid.economy, mid.polity
-        t = po.month
-        shares_now = vote.shares
-        n_k = K.N_ELECTIONS
-        slot = jnp.minimum(po.next_slot, n_k - 1)
-        onehot = (jnp.arange(n_k) == slot) & hold
-        shares = jnp.where(onehot[:, None], shares_now[None, :], po.shares)
-        held = po.held | onehot
-        election_month = jnp.where(onehot, t, po.election_month)
-        seat_share = jnp.where(hold, shares_now, pa.seat_share)
-        last_election = jnp.where(hold, t, po.last_election)
-        next_slot = po.next_slot + slot_due.astype(jnp.int32)
-        early = jnp.where(slot_due, -1, po.early_election)
-
-        # The regime month.
-        g = self.government_params(theta, t, line)
-        rm = government.regime_month(
-            t,
-            po.regime,
-            po.united_front,
-            early,
-            last_election,
-            seat_share,
-            pa.paramilitary,
-            ec.crisis,
-            ec.unemployed / p("labour_force"),
-            t >= self.hindenburg_month,
-            po.violence,
-            d.events,
-            g,
-        )
-        changed = rm.regime != po.regime
-        nazi_month = jnp.where((po.nazi_month < 0) & (rm.regime == K.NAZI), t, po.nazi_month)
-        uf_month = jnp.where(
-            (po.united_front_month < 0) & rm.united_front, t, po.united_front_month
-        )
-        cw_month = jnp.where((po.civil_war_month < 0) & rm.civil_war_started, t, po.civil_war_month)
-        yi = jnp.asarray(self.year_index)[t]
-        return GermanyState(
-            blocs=mid.blocs,
-            parties=replace(
-                pa,
-                seat_share=seat_share,
-                national_drift=jnp.where(hold, vote.national_drift, pa.national_drift),
-                regional_drift=jnp.where(hold, vote.regional_drift, pa.regional_drift),
-                drift_steps=jnp.where(hold, t + 1, pa.drift_steps),
-            ),
-            economy=ec,
-            polity=Polity(
-                month=t + 1,
-                regime=rm.regime,
-                regime_since=jnp.where(changed, t, po.regime_since),
-                last_election=last_election,
-                next_slot=next_slot,
-                early_election=rm.early_election,
-                united_front=rm.united_front,
-                violence=po.violence,
-                nazi_month=nazi_month,
-                united_front_month=uf_month,
-                civil_war_month=cw_month,
-                regime_1936=jnp.where(t == self.month_1936, rm.regime, po.regime_1936),
-                shares=shares,
-                held=held,
-                election_month=election_month,
-                unemployment_sum=po.unemployment_sum.at[yi].add(ec.unemployed),
-            ),
-        )
 
     # ------------------------------------------------------------------ outcomes
     def outcomes(self, state: GermanyState, theta: jax.Array) -> dict[str, jax.Array]:

@@ -9,17 +9,15 @@ run's weather and output shocks are drawn at the start (:class:`.types.Shocks`).
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.parameters import ParamDef
-from abm.models.interwar.soviet import agriculture, china, industry, leadership, security
+from abm.models.interwar.soviet import agriculture, leadership
 from abm.models.interwar.soviet import constants as K
+from abm.models.interwar.soviet.month import SovietMonth, params_of
 from abm.models.interwar.soviet.regions import regions
 from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.soviet.states import gdp_history, steel_history
@@ -34,7 +32,6 @@ from abm.models.interwar.soviet.types import (
     SovietState,
 )
 
-EV_KMT = 3
 N_EVENTS = 4
 #: Autocorrelation of the other powers' yearly deviation from their recorded paths.
 STATE_PERSISTENCE = 0.7
@@ -44,9 +41,6 @@ JAPAN_THREAT = 0.3
 JAPAN_FROM = "1931-09"
 #: World grain prices in the Depression: the calendar years of low terms of trade.
 DEPRESSION_YEARS = (1930, 1933)
-#: The collectivisation drive ("the Great Turn", November 1929) begins this long after the
-#: plan starts. Assumption from the dates.
-DRIVE_DELAY_YEARS = 1.0
 #: Seizure of power from which German rearmament (in the recorded steel path) runs.
 REARMAMENT_FROM = 1933
 REARMAMENT_YEARS = 5.0
@@ -65,11 +59,7 @@ def draw_month(key: jax.Array) -> SovietDraws:
     )
 
 
-def _params(cls: Any, get: Any) -> Any:
-    return cls(**{f.name: get(f.name) for f in fields(cls)})
-
-
-class SovietModel:
+class SovietModel(SovietMonth):
     """The Soviet slice over a calendar reaching at least June 1941.
 
     Args:
@@ -163,7 +153,7 @@ class SovietModel:
 
         _, rest = jax.lax.scan(ar, innov[:, 0], innov[:, 1:].T)
         dev = jnp.concatenate([innov[:, :1].T, rest])  # [Y, S], stationary from the start
-        farm = _params(agriculture.FarmParams, p)
+        farm = params_of(agriculture.FarmParams, p)
         area = self.land.area
         return SovietState(
             month=jnp.int32(0),
@@ -253,146 +243,6 @@ class SovietModel:
         nazi = jnp.where(nazi_month >= 0, jnp.clip(since / ramp, 0.0, 1.0), 0.0)
         japan = jnp.asarray(self.japan)[t].astype(jnp.float32) * JAPAN_THREAT
         return jnp.clip(japan + (1.0 - JAPAN_THREAT) * nazi, 0.0, 1.0)
-
-    def advance(
-        self, state: SovietState, theta: jax.Array, d: SovietDraws, nazi_month: jax.Array
-    ) -> SovietState:
-        """One month of one run given its draws (deterministic).
-
-        Args:
-            state: the state at the start of the month.
-            theta: parameters, float32 ``[n_params]``.
-            d: the month's draws.
-            nazi_month: int32, month the NSDAP took power in Germany (-1 not yet).
-        """
-        p = lambda n: self.p(theta, n)  # noqa: E731
-        t = state.month
-        tf = t.astype(jnp.float32)
-        yi = jnp.asarray(self.year_index)[t]
-        v = self.policy(state, theta)
-        plan = tf >= self._month_float(theta, "plan_start")
-        drive = tf >= self._month_float(theta, "plan_start") + 12.0 * DRIVE_DELAY_YEARS
-        threat = self.threat(theta, t, nazi_month)
-
-        # Peasant blocs.
-        cal = agriculture.Calendar(
-            year_index=yi,
-            years_since_1928=jnp.asarray(self.decimal_month)[t] - 1928.0,
-            months_to_harvest=jnp.asarray(self.months_to_harvest)[t],
-            harvest=jnp.asarray(self.harvest)[t],
-            drive=drive,
-            famine_window=jnp.asarray(self.famine_window)[t],
-        )
-        farm_policy = agriculture.FarmPolicy(
-            pace=v[K.P_COLLECTIVISATION],
-            competence=v[K.P_COMPETENCE],
-            targeted=v[K.P_TARGETED],
-            trade=v[K.P_TRADE],
-            mechanisation=industry.mechanisation(state.industry.capacity, K.STEEL_1928),
-        )
-        sh = state.shocks
-        blocs, ledger = agriculture.month(
-            state.blocs,
-            state.ledger,
-            sh.weather[yi],
-            sh.regional[yi],
-            cal,
-            self.land,
-            farm_policy,
-            _params(agriculture.FarmParams, p),
-        )
-
-        # Terror and the army (its intensity also slows industry).
-        start = self._month_float(theta, "terror_start")
-        months = p("terror_months")
-        wave_starts = (tf >= start) & (tf - 1.0 < start)
-        in_wave = (tf >= start) & (tf < start + months)
-        sec, terror = security.month(
-            state.security,
-            wave_starts,
-            in_wave,
-            tf >= start + months,
-            v[K.P_PURGE],
-            state.leadership.ruler >= 0,
-            p("collective_purge_damping"),
-            threat,
-            jnp.asarray(self.terror_window)[t],
-            t == self.quality_month,
-            t == jnp.asarray(self.army_months),
-            _params(security.SecurityParams, p),
-        )
-
-        # Industry.
-        ind = industry.month(
-            state.industry,
-            plan,
-            v[K.P_INDUSTRIALISATION],
-            v[K.P_TRADE],
-            ledger.exports[jnp.maximum(yi - 1, 0)],
-            jnp.asarray(self.depression)[t],
-            threat,
-            terror,
-            sh.steel[yi],
-            yi,
-            _params(industry.IndustryParams, p),
-        )
-
-        # The year's GDP, once its steel, harvest and herd are in (computed inside the
-        # month, not in the outcomes, so that its bits do not depend on how the compiler
-        # fuses the outcome reduction).
-        gdp_now = industry.gdp(
-            ind.steel[yi],
-            ledger.harvest[yi],
-            ledger.herd[yi],
-            K.GRAIN_AREA_1928 * p("grain_yield"),
-            K.GDP_1928,
-            K.STEEL_1928,
-            p("gdp_agri_share"),
-            p("gdp_industry_elasticity"),
-        )
-        dec = jnp.asarray(self.december)[t]
-        ind = replace(ind, gdp=ind.gdp.at[yi].set(jnp.where(dec, gdp_now, ind.gdp[yi])))
-
-        # China.
-        purge_at = self._month_float(theta, "kmt_purge_date")
-        ch = china.month(
-            state.china,
-            (tf >= purge_at) & (tf - 1.0 < purge_at),
-            v[K.P_CCP_INDEPENDENCE],
-            v[K.P_EXPORT],
-            d.events[EV_KMT],
-            t == jnp.asarray(self.ccp_months),
-            _params(china.ChinaParams, p),
-        )
-
-        # The succession struggle.
-        g = leadership.SuccessionParams(
-            **{
-                f.name: p(f.name)
-                for f in fields(leadership.SuccessionParams)
-                if f.name != "propensity"
-            },
-            propensity=self.per_faction(theta, "personal_rule_propensity"),
-        )
-        lead = leadership.month(
-            t,
-            state.leadership,
-            jnp.where(cal.harvest, ledger.shortfall, 0.0),
-            d.power,
-            d.events,
-            g,
-            self.leader_month,
-        )
-        return SovietState(
-            month=t + 1,
-            leadership=lead,
-            blocs=blocs,
-            ledger=ledger,
-            industry=ind,
-            security=sec,
-            china=ch,
-            shocks=sh,
-        )
 
     # ------------------------------------------------------------------ outcomes
     def steel_and_gdp(

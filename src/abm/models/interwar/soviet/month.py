@@ -1,0 +1,211 @@
+"""One month of the Soviet slice (a mixin of :class:`~.model.SovietModel`).
+
+Order within a month: the policy in force (from the leadership at the start of the
+month), the peasant blocs (harvest and procurement in August), industry, terror and the
+army, the CCP, then the succession struggle (which hears of the month's procurement
+shortfall). Deterministic given the month's draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from typing import TYPE_CHECKING, Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from abm.models.interwar.soviet import agriculture, china, industry, leadership, security
+from abm.models.interwar.soviet import constants as K
+from abm.models.interwar.soviet.types import SovietDraws, SovietState
+
+#: Index of the KMT's break with the communists among the month's event draws.
+EV_KMT = 3
+#: The collectivisation drive ("the Great Turn", November 1929) begins this long after the
+#: plan starts. Assumption from the dates.
+DRIVE_DELAY_YEARS = 1.0
+
+
+def params_of(cls: Any, get: Any) -> Any:
+    """A parameter dataclass filled by name: ``cls(**{field: get(field)})``."""
+    return cls(**{f.name: get(f.name) for f in fields(cls)})
+
+
+class SovietMonth:
+    """The month's update; the model provides the parameters and the calendar tables."""
+
+    army_months: np.ndarray
+    ccp_months: np.ndarray
+    december: np.ndarray
+    decimal_month: np.ndarray
+    depression: np.ndarray
+    famine_window: np.ndarray
+    harvest: np.ndarray
+    land: agriculture.Land
+    leader_month: int
+    months_to_harvest: np.ndarray
+    quality_month: int
+    terror_window: np.ndarray
+    year_index: np.ndarray
+
+    if TYPE_CHECKING:
+
+        def p(self, theta: jax.Array, name: str) -> jax.Array:
+            """Scalar parameter ``name``."""
+            ...
+
+        def per_faction(self, theta: jax.Array, base: str) -> jax.Array:
+            """Per-faction parameter ``base``."""
+            ...
+
+        def policy(self, state: SovietState, theta: jax.Array) -> jax.Array:
+            """The policy vector in force."""
+            ...
+
+        def threat(self, theta: jax.Array, t: jax.Array, nazi_month: jax.Array) -> jax.Array:
+            """External threat at month ``t``."""
+            ...
+
+        def _month_float(self, theta: jax.Array, name: str) -> jax.Array:
+            """A date parameter as a month index."""
+            ...
+
+    def advance(
+        self, state: SovietState, theta: jax.Array, d: SovietDraws, nazi_month: jax.Array
+    ) -> SovietState:
+        """One month of one run given its draws (deterministic).
+
+        Args:
+            state: the state at the start of the month.
+            theta: parameters, float32 ``[n_params]``.
+            d: the month's draws.
+            nazi_month: int32, month the NSDAP took power in Germany (-1 not yet).
+        """
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        t = state.month
+        tf = t.astype(jnp.float32)
+        yi = jnp.asarray(self.year_index)[t]
+        v = self.policy(state, theta)
+        plan = tf >= self._month_float(theta, "plan_start")
+        drive = tf >= self._month_float(theta, "plan_start") + 12.0 * DRIVE_DELAY_YEARS
+        threat = self.threat(theta, t, nazi_month)
+
+        # Peasant blocs.
+        cal = agriculture.Calendar(
+            year_index=yi,
+            years_since_1928=jnp.asarray(self.decimal_month)[t] - 1928.0,
+            months_to_harvest=jnp.asarray(self.months_to_harvest)[t],
+            harvest=jnp.asarray(self.harvest)[t],
+            drive=drive,
+            famine_window=jnp.asarray(self.famine_window)[t],
+        )
+        farm_policy = agriculture.FarmPolicy(
+            pace=v[K.P_COLLECTIVISATION],
+            competence=v[K.P_COMPETENCE],
+            targeted=v[K.P_TARGETED],
+            trade=v[K.P_TRADE],
+            mechanisation=industry.mechanisation(state.industry.capacity, K.STEEL_1928),
+        )
+        sh = state.shocks
+        blocs, ledger = agriculture.month(
+            state.blocs,
+            state.ledger,
+            sh.weather[yi],
+            sh.regional[yi],
+            cal,
+            self.land,
+            farm_policy,
+            params_of(agriculture.FarmParams, p),
+        )
+
+        # Terror and the army (its intensity also slows industry).
+        start = self._month_float(theta, "terror_start")
+        months = p("terror_months")
+        wave_starts = (tf >= start) & (tf - 1.0 < start)
+        in_wave = (tf >= start) & (tf < start + months)
+        sec, terror = security.month(
+            state.security,
+            wave_starts,
+            in_wave,
+            tf >= start + months,
+            v[K.P_PURGE],
+            state.leadership.ruler >= 0,
+            p("collective_purge_damping"),
+            threat,
+            jnp.asarray(self.terror_window)[t],
+            t == self.quality_month,
+            t == jnp.asarray(self.army_months),
+            params_of(security.SecurityParams, p),
+        )
+
+        # Industry.
+        ind = industry.month(
+            state.industry,
+            plan,
+            v[K.P_INDUSTRIALISATION],
+            v[K.P_TRADE],
+            ledger.exports[jnp.maximum(yi - 1, 0)],
+            jnp.asarray(self.depression)[t],
+            threat,
+            terror,
+            sh.steel[yi],
+            yi,
+            params_of(industry.IndustryParams, p),
+        )
+
+        # The year's GDP, once its steel, harvest and herd are in (computed inside the
+        # month, not in the outcomes, so that its bits do not depend on how the compiler
+        # fuses the outcome reduction).
+        gdp_now = industry.gdp(
+            ind.steel[yi],
+            ledger.harvest[yi],
+            ledger.herd[yi],
+            K.GRAIN_AREA_1928 * p("grain_yield"),
+            K.GDP_1928,
+            K.STEEL_1928,
+            p("gdp_agri_share"),
+            p("gdp_industry_elasticity"),
+        )
+        dec = jnp.asarray(self.december)[t]
+        ind = replace(ind, gdp=ind.gdp.at[yi].set(jnp.where(dec, gdp_now, ind.gdp[yi])))
+
+        # China.
+        purge_at = self._month_float(theta, "kmt_purge_date")
+        ch = china.month(
+            state.china,
+            (tf >= purge_at) & (tf - 1.0 < purge_at),
+            v[K.P_CCP_INDEPENDENCE],
+            v[K.P_EXPORT],
+            d.events[EV_KMT],
+            t == jnp.asarray(self.ccp_months),
+            params_of(china.ChinaParams, p),
+        )
+
+        # The succession struggle.
+        g = leadership.SuccessionParams(
+            **{
+                f.name: p(f.name)
+                for f in fields(leadership.SuccessionParams)
+                if f.name != "propensity"
+            },
+            propensity=self.per_faction(theta, "personal_rule_propensity"),
+        )
+        lead = leadership.month(
+            t,
+            state.leadership,
+            jnp.where(cal.harvest, ledger.shortfall, 0.0),
+            d.power,
+            d.events,
+            g,
+            self.leader_month,
+        )
+        return SovietState(
+            month=t + 1,
+            leadership=lead,
+            blocs=blocs,
+            ledger=ledger,
+            industry=ind,
+            security=sec,
+            china=ch,
+            shocks=sh,
+        )
