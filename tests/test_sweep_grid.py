@@ -162,3 +162,39 @@ def test_grid_store_without_the_attribute_still_opens_as_a_grid(
     ds = open_cube(old, lazy=False)
     assert ds["nazi_power_prob"].dims == ("purge_severity", "united_front_uptake")
     assert differing_vars(ds, grid) == []
+
+
+def _synthetic(order: np.ndarray) -> xr.Dataset:
+    """A 3 x 2 grid cube over ``point`` in dask chunks of 4, its points in ``order``."""
+    a = np.repeat([0.0, 0.5, 1.0], 2)[order]
+    b = np.tile([10.0, 20.0], 3)[order]
+    by_year = (a[:, None] * 100 + b[:, None] + np.arange(3)[None, :]).astype(np.float32)
+    return xr.Dataset(
+        {
+            "e_prob": (("point",), da.from_array(a + b, chunks=4)),
+            "e_by_year": (("point", "year"), da.from_array(by_year, chunks=(4, 3))),
+        },
+        coords={
+            "point": np.arange(6),
+            "a": ("point", a, {"units": "1"}),
+            "b": ("point", b),
+            "year": [1930, 1931, 1932],
+        },
+        attrs={"design": "grid", "varied": "a,b", GRID_ATTR: "a:3,b:2"},
+    )
+
+
+def test_to_grid_reshapes_lazily_and_falls_back_to_unstack_for_any_order() -> None:
+    ordered = to_grid(_synthetic(np.arange(6)))
+    shuffled = to_grid(_synthetic(np.array([3, 0, 5, 1, 4, 2])))
+    assert isinstance(ordered["e_by_year"].data, da.Array)
+    assert ordered["e_by_year"].dims == ("a", "b", "year")
+    xr.testing.assert_identical(ordered.compute(), shuffled.compute())
+    assert float(ordered["e_prob"].sel(a=0.5, b=20.0)) == 20.5
+    assert ordered["a"].attrs == {"units": "1"}
+    # Not a full product (a point missing): left over point, as are cubes of other designs.
+    part = _synthetic(np.arange(6)).isel(point=slice(0, 5))
+    assert to_grid(part).sizes["point"] == 5
+    other = _synthetic(np.arange(6)).assign_attrs(design="lhs")
+    del other.attrs[GRID_ATTR]
+    assert to_grid(other) is other

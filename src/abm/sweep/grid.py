@@ -89,6 +89,9 @@ def to_grid(ds: xr.Dataset) -> xr.Dataset:
     names = _grid_levers(ds)
     if names is None:
         return ds
+    fast = _reshaped(ds, names)
+    if fast is not None:
+        return fast
     drop = [POINT_DIM] if POINT_DIM in ds.coords else []
     levels: Sequence[Hashable] = names
     index: dict[Hashable, Hashable | Sequence[Hashable]] = {POINT_DIM: levels}
@@ -96,6 +99,36 @@ def to_grid(ds: xr.Dataset) -> xr.Dataset:
     for n in names:
         out[n].attrs = dict(ds[n].attrs)
     return out.transpose(*names, ...)
+
+
+def _reshaped(ds: xr.Dataset, names: list[str]) -> xr.Dataset | None:
+    """:func:`to_grid` by reshaping each array (a view in memory, lazy with dask).
+
+    Only when the points are the C-order product of the levers' sorted values (as a grid
+    design writes them); None otherwise, for the general ``unstack``.
+    """
+    axes = [np.unique(np.asarray(ds[n].values)) for n in names]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    for n, m in zip(names, mesh, strict=True):
+        if not np.array_equal(np.asarray(ds[n].values), m.reshape(-1)):
+            return None
+    shape = tuple(a.size for a in axes)
+
+    def grid_var(var: xr.Variable) -> xr.Variable:
+        if POINT_DIM not in var.dims:
+            return var
+        v = var.transpose(POINT_DIM, ...)
+        return xr.Variable((*names, *v.dims[1:]), v.data.reshape(shape + v.shape[1:]), v.attrs)
+
+    skip = {POINT_DIM, *names}
+    coords: dict[Hashable, Any] = {
+        n: xr.Variable((n,), a, dict(ds[n].attrs)) for n, a in zip(names, axes, strict=True)
+    }
+    for k, c in ds.coords.items():
+        if k not in skip:
+            coords[k] = grid_var(c.variable)
+    data = {k: grid_var(v.variable) for k, v in ds.data_vars.items()}
+    return xr.Dataset(data, coords=coords, attrs=ds.attrs)
 
 
 def to_points(ds: xr.Dataset) -> xr.Dataset:
