@@ -244,6 +244,41 @@ def test_bad_inputs_raise() -> None:
     assert ds.attrs["flag"] == 1 and type(ds.attrs["n"]) is int
 
 
+def test_display_metadata_attrs_survive_zarr(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    specs = (
+        SPECS[0],
+        replace(SPECS[1], headline=True),
+        replace(SPECS[2], headline=True, dim_labels=("calendar year",)),
+        SPECS[3],
+    )
+    ds = open_cube(write_cube(build_cube(_hand_acc(), specs, CAL, {}), tmp_path / "c.zarr"))
+    assert ds.attrs["headline_outcomes"] == "cat,q"  # spec order
+    for name in ("ev_prob", "ev_by_year_count", "cat_share", "q_mean", "q_hist", "m_n"):
+        outcome = name.rsplit("_", 1)[0].removesuffix("_by_year")
+        assert ds[name].attrs["outcome"] == outcome, name
+        assert ds[name].attrs["headline"] == int(outcome in ("cat", "q")), name
+        assert ds[name].attrs["kind"] in ("event", "category", "quantity"), name  # kept
+    assert ds["q_quantiles"].attrs["dim_labels"] == "calendar year"
+    assert ds["q_sum_fixed"].attrs["scale"] == 1e6  # kept
+    assert "dim_labels" not in ds["m_mean"].attrs  # none given: readers use the dims
+    assert "outcome" not in ds["n_runs"].attrs
+    plain = build_cube(_hand_acc(), SPECS, CAL, {})
+    assert plain.attrs["headline_outcomes"] == ""
+    assert plain["q_mean"].attrs["headline"] == 0
+    with pytest.raises(ValueError, match="dim_labels"):
+        replace(SPECS[2], dim_labels=("a", "b"))
+
+
+def test_real_model_specs_carry_their_headlines(
+    real: tuple[GermanyModel, Accumulator, xr.Dataset],
+) -> None:
+    m, _, ds = real
+    heads = [s.name for s in m.outcome_specs if s.headline]
+    assert ds.attrs["headline_outcomes"] == ",".join(heads)
+
+
 # ---------------------------------------------------------------- storage
 
 

@@ -25,7 +25,7 @@ from abm.engine.reducers import (
     quantity_sum,
     reduce_chunk,
 )
-from abm.engine.runner import RUN_LANES, Runner
+from abm.engine.runner import RUN_LANES, Runner, point_slots
 
 N_RUNS = 40
 
@@ -225,3 +225,64 @@ def test_sweep_points_are_vmapped_and_keyed_by_point(otl_scenario):
     assert both["n_runs"].tolist() == [24, 24]
     uf = both["united_front/month_hist"][:, -1]  # runs without a united front, per point
     assert uf[1] < uf[0]
+
+
+def _uf_table(otl_scenario):
+    from abm.config import load_scenario
+
+    return load_scenario(
+        OTL, ["united_front_uptake=1.0", "comintern_united_front_line=1.0"]
+    ).prior_table()
+
+
+def test_chunks_tally_into_their_own_points_and_share_one_program(otl_scenario):
+    model = otl_scenario.model()
+    low, high = otl_scenario.prior_table(), _uf_table(otl_scenario)
+    runner = Runner(model, chunk_size=16)
+    # 8 runs a point, 16 a chunk: a chunk touches at most 3 points (slots), whatever the
+    # number of points, so 4 and 6 points run the same compiled program.
+    assert point_slots(16, 8, 4) == 3 and point_slots(16, 8, 6) == 3
+    assert point_slots(16, 100, 1) == 1 and point_slots(4096, 100, 121) == 42
+    four = runner.run(5, PriorTable.stack([low, high, high, low]), 8, point_offset=2).tallies
+    six = runner.run(5, PriorTable.stack([low, high, high, low, low, high]), 8).tallies
+    assert runner.compiled_count() == 1
+    assert six["n_runs"].tolist() == [8] * 6
+    for p, table in enumerate((low, high, high, low)):
+        alone = runner.run(5, PriorTable.stack([table]), 8, point_offset=2 + p).tallies
+        for k in alone:
+            assert np.array_equal(four[k][p], alone[k][0]), (p, k)
+    six_rows = (low, high, high, low, low, high)
+    for p in (0, 5):
+        alone = runner.run(5, PriorTable.stack([six_rows[p]]), 8, point_offset=p).tallies
+        for k in alone:
+            assert np.array_equal(six[k][p], alone[k][0]), (p, k)
+
+
+def test_paired_runs_share_random_numbers_and_the_runner_loop(otl_scenario):
+    from abm.engine.paired import PairedRunner
+
+    model = otl_scenario.model()
+    a, b = otl_scenario.prior_table(), _uf_table(otl_scenario)
+    runner = PairedRunner(model, chunk_size=16)
+    same = runner.run_paired(1, a, a, 32)
+    assert tallies_equal(same.a.tallies, same.b.tallies) == []
+    for name, joint in same.joint.items():  # A against itself: every run agrees
+        assert np.array_equal(joint, np.diag(np.diag(joint))), name
+        assert joint.sum() == 32, name
+    for name, d in same.diff_sum.items():
+        assert np.all(d == 0) and np.all(same.diff_sumsq[name] == 0), name
+    assert any(j[0, 0] and j[1, 1] for n, j in same.joint.items() if j.shape == (2, 2))
+    # each side of a pair is the unpaired run of its scenario (same keys, same chunks)
+    pair = runner.run_paired(1, a, b, 32, point_offset=3)
+    for side, table in ((pair.a, a), (pair.b, b)):
+        solo = runner.run(1, PriorTable.stack([table]), 32, point_offset=3).tallies
+        assert tallies_equal(side.tallies, solo) == []
+    assert tallies_equal(pair.b.tallies, pair.a.tallies) != []
+    # start_chunk: the chunks after the first, plus the first alone, are the whole
+    head = runner.run_paired(1, a, b, 16, point_offset=3)
+    tail = runner.run_paired(1, a, b, 32, start_chunk=1, point_offset=3)
+    assert tail.a.chunks == 1 and pair.a.chunks == 2
+    for k, v in pair.b.tallies.items():
+        assert np.array_equal(v, head.b.tallies[k] + tail.b.tallies[k]), k
+    for k, v in pair.joint.items():
+        assert np.array_equal(v, head.joint[k] + tail.joint[k]), k

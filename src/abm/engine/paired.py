@@ -4,8 +4,9 @@ Both scenarios' run ``r`` use the same key ``run_key(seed, 0, r)``: the same par
 draws where their priors agree and the same monthly shocks. Besides each scenario's own
 tallies (identical to an unpaired run of it), a chunk returns the joint counts the paired
 difference needs: for events, runs where it happened in both, only in A, only in B; for
-categories, the joint A x B table; for quantities, the per-run differences (reduced on
-the host in float64, in a fixed order, for the comparison report only).
+categories, the joint A x B table; for quantities, the per-run values of both (their
+differences reduced on the host in float64, in a fixed order, for the comparison report
+only).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from abm.engine.devices import replicated, runs_sharding
 from abm.engine.priors import PriorTable
 from abm.engine.reducers import reduce_chunk
-from abm.engine.runner import Progress, Runner, chunk_outcomes
+from abm.engine.runner import Progress, Runner, chunk_runs, run_outcomes
 from abm.outcomes import CategoryOutcome, EventOutcome, QuantityOutcome
 from abm.tallies import Accumulator, add_local, empty_tallies
 
@@ -50,9 +51,10 @@ class PairedAccumulator:
 class PairedRunner(Runner):
     """A :class:`Runner` that runs two single-point scenarios side by side.
 
-    Both scenarios go through :func:`~abm.engine.runner.chunk_outcomes` and the runner's
-    chunk loop (:meth:`Runner.stream`) as an unpaired run of one point, so each one's
-    tallies equal its unpaired run's.
+    Both scenarios' runs go through one batch of :func:`~abm.engine.runner.run_outcomes`
+    and the runner's chunk loop (:meth:`Runner.stream`) with the keys of an unpaired run
+    of one point, so each one's tallies equal its unpaired run's, and a scenario paired
+    with itself gives identical outcomes in every run.
     """
 
     def _paired_fn(self) -> Any:
@@ -69,8 +71,16 @@ class PairedRunner(Runner):
             n_runs: jax.Array,
             point_offset: jax.Array,
         ) -> tuple[Any, ...]:
-            oa, slot, valid = chunk_outcomes(model, seed, ta, g, n_runs, point_offset)
-            ob, _, _ = chunk_outcomes(model, seed, tb, g, n_runs, point_offset)
+            point, run, slot, valid = chunk_runs(g, n_runs)
+            # One batch of both scenarios' runs (A's, then B's), so that both go through
+            # the same compiled code: two copies of the simulation in one program may
+            # round differently. Results do not depend on the batch size (whole lanes).
+            rows = jax.tree.map(lambda x, y: jnp.concatenate([x[slot], y[slot]]), ta, tb)
+            key_points = jnp.tile(point + point_offset, 2)
+            both_outs = run_outcomes(model, seed, rows, key_points, jnp.tile(run, 2))
+            size = g.shape[0]
+            oa = jax.tree.map(lambda v: v[:size], both_outs)
+            ob = jax.tree.map(lambda v: v[size:], both_outs)
             w = valid.astype(jnp.int32)
             joint: dict[str, jax.Array] = {}
             diffs: dict[str, jax.Array] = {}
@@ -88,7 +98,10 @@ class PairedRunner(Runner):
                     )
                     if s.masked:
                         both = both & oa[f"{s.name}/mask"] & ob[f"{s.name}/mask"]
-                    diffs[s.name] = jnp.where(both, ob[s.name] - oa[s.name], 0.0)
+                    # The difference is taken on the host: XLA may recompute an outcome
+                    # inside a fused subtraction, giving B - A != 0 where B == A.
+                    diffs[f"{s.name}/a"] = oa[s.name]
+                    diffs[f"{s.name}/b"] = ob[s.name]
                     diffs[f"{s.name}/both"] = both
             ra = reduce_chunk(specs, oa, slot, valid, 1, model.n_months)
             rb = reduce_chunk(specs, ob, slot, valid, 1, model.n_months)
@@ -158,8 +171,10 @@ class PairedRunner(Runner):
                 out.joint[k] += np.asarray(v, np.int64)
             for s in specs:
                 if isinstance(s, QuantityOutcome):
-                    d = np.asarray(diffs[s.name], np.float64)
                     both = np.asarray(diffs[f"{s.name}/both"])
+                    va = np.asarray(diffs[f"{s.name}/a"], np.float64)
+                    vb = np.asarray(diffs[f"{s.name}/b"], np.float64)
+                    d = np.where(both, vb - va, 0.0)
                     out.diff_n[s.name] += both.sum(axis=0)
                     out.diff_sum[s.name] += d.sum(axis=0)
                     out.diff_sumsq[s.name] += (d**2).sum(axis=0)

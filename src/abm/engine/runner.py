@@ -43,7 +43,9 @@ __all__ = [
     "Runner",
     "batch_step",
     "chunk_outcomes",
+    "chunk_runs",
     "point_slots",
+    "run_outcomes",
     "simulate_batch",
 ]
 
@@ -141,6 +143,48 @@ def simulate_batch(
     return thetas, states0, final, monthly
 
 
+def chunk_runs(g: jax.Array, n_runs: jax.Array) -> tuple[jax.Array, ...]:
+    """Each run of a chunk: its point, run index, local point slot, and validity.
+
+    Args:
+        g: int32 ``[chunk]`` global run indices in the table (``point * n_runs + run``);
+            -1 marks padding. ``g[0]`` is a real run.
+        n_runs: int32 scalar, runs per point.
+
+    Returns:
+        ``(point, run, slot, valid)``, each ``[chunk]``: the point in the table (0 for
+        padding), the run, the slot ``point - first`` with ``first = g[0] // n_runs``
+        (0 for padding), and False for padding.
+    """
+    valid = g >= 0
+    gg = jnp.where(valid, g, 0)
+    point = gg // n_runs
+    run = gg % n_runs
+    slot = jnp.where(valid, point - g[0] // n_runs, 0)
+    return point, run, slot, valid
+
+
+def run_outcomes(
+    model: Model, seed: jax.Array, rows: PriorTable, points: jax.Array, runs: jax.Array
+) -> dict[str, jax.Array]:
+    """Per-run outcomes of a batch of runs, materialised (see :func:`simulate_batch`).
+
+    Args:
+        model: the model.
+        seed: uint32 scalar.
+        rows: :class:`PriorTable` ``[N, n_params]``, each run's row.
+        points: int32 ``[N]``, each run's point index in the whole sweep (its key).
+        runs: int32 ``[N]``, each run's index.
+
+    Returns:
+        The outcomes, leading axis ``[N]``.
+    """
+    thetas, _, final, _ = simulate_batch(model, seed, rows, points, runs)
+    # Materialised before the reduction, so that how XLA fuses the tallies (which
+    # differs with the number of point slots) cannot change an outcome's last bits.
+    return jax.lax.optimization_barrier(jax.vmap(model.outcomes)(final, thetas))
+
+
 def chunk_outcomes(
     model: Model,
     seed: jax.Array,
@@ -157,27 +201,18 @@ def chunk_outcomes(
         rows: :class:`PriorTable` ``[k, n_params]``: rows ``first, first + 1, ...`` of
             the run's table, where ``first = g[0] // n_runs`` (rows past the table's end
             may hold anything: no valid run reads them).
-        g: int32 ``[chunk]`` global run indices in the table (``point * n_runs + run``);
-            -1 marks padding. ``g[0]`` is a real run.
+        g: int32 ``[chunk]`` global run indices, as :func:`chunk_runs`.
         n_runs: int32 scalar, runs per point.
         point_offset: int32 scalar, index in the whole sweep of the table's first point.
 
     Returns:
         ``(outcomes, slot, valid)``: the outcomes (leading axis ``[chunk]``,
-        materialised), int32 ``[chunk]`` each run's point slot ``point - first`` (0 for
-        padding) and bool ``[chunk]``, False for padding.
+        materialised), and the slot and validity of each run (see :func:`chunk_runs`).
     """
-    valid = g >= 0
-    gg = jnp.where(valid, g, 0)
-    point = gg // n_runs
-    run = gg % n_runs
-    slot = jnp.where(valid, point - g[0] // n_runs, 0)
+    point, run, slot, valid = chunk_runs(g, n_runs)
     per_run = jax.tree.map(lambda x: x[slot], rows)
     # Keys use the point's index in the whole sweep (offset + index in the table).
-    thetas, _, final, _ = simulate_batch(model, seed, per_run, point + point_offset, run)
-    # Materialised before the reduction, so that how XLA fuses the tallies (which
-    # differs with the number of point slots) cannot change an outcome's last bits.
-    outs = jax.lax.optimization_barrier(jax.vmap(model.outcomes)(final, thetas))
+    outs = run_outcomes(model, seed, per_run, point + point_offset, run)
     return outs, slot, valid
 
 
