@@ -94,7 +94,10 @@ def reference(files: Path) -> xr.Dataset:
 
 
 def _open(path: Path) -> xr.Dataset:
-    return xr.open_zarr(path, consolidated=False).load()
+    # As abm opens it: a grid sweep on one dimension per lever, like run_sweep's result.
+    from abm.cube import open_cube
+
+    return open_cube(path, lazy=False)
 
 
 def _artifacts(key: str) -> list[Any]:
