@@ -221,9 +221,9 @@ def test_tiny_bench_end_to_end(tmp_path, monkeypatch, capsys):
 
     whole = load_scenario(ROOT / "configs/scenarios/otl.yaml").model()
     assert result["model"] == whole.name == "interwar"
-    assert (
-        result["model_agents"] == whole.n_agents == whole.germany.n_agents + whole.soviet.n_agents
-    )
+    slices = whole.slices
+    assert result["model_agents"] == whole.n_agents == sum(s.n_agents for s in slices.values())
+    assert list(slices) == ["germany", "soviet"]
     assert result["n_months"] == whole.n_months == 210
     assert result["germany_agents"] == 218
     peers = result["peers"]

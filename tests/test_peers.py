@@ -173,7 +173,7 @@ def test_germany_view_of_a_scenario(name: str, faction: str, line: float) -> Non
     assert view.prior_table().n_params == len(view.priors)
     whole = sc.model()
     assert view.model.n_months == whole.n_months == sc.calendar.n_months == 210
-    assert view.model.n_agents == whole.germany.n_agents == 218
+    assert view.model.n_agents == whole.slices["germany"].n_agents == 218
     assert germany_view(sc, replicas=2).model.n_agents == 428
     # the peers read the same view
     inputs = common.load(sc.path)
