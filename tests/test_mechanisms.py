@@ -1,0 +1,333 @@
+"""The Soviet levers' mechanisms, checked where they act (unit checks, no whole-model compile).
+
+The directional tests (``test_soviet_levers.py``, ``test_model.py``) check final totals;
+a sign flipped inside one mechanism can hide behind another that moves the total the
+same way. Each test here calls one mechanism function twice, with two values of one
+input and everything else equal, and checks the direction of the quantity the function
+computes there (``docs/ODD.md`` 7.13, 7.14, 7.16; Germany's in ``test_mechanisms_germany.py``).
+Whole-model traces of the same mechanisms are in ``test_mechanism_traces.py``.
+
+Every test names the mutation of ``src/`` it was seen to catch ("catches: ...").
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from abm.models.interwar.soviet import agriculture, leadership, security
+from abm.models.interwar.soviet import constants as SK
+from abm.models.interwar.soviet.types import Leadership, Ledger, PeasantBlocs, Security
+
+f32 = jnp.float32
+
+# ----------------------------------------------------------------------------- agriculture
+# Three regions: a singled-out grain region, an ordinary one, a singled-out nomadic one.
+LAND = agriculture.Land(
+    area=jnp.asarray([10.0, 20.0, 5.0], jnp.float32),
+    nomad=jnp.asarray([0.0, 0.0, 0.6], jnp.float32),
+    targeted=jnp.asarray([1.0, 0.0, 1.0], jnp.float32),
+    famine_mask=jnp.ones((3, 3), jnp.float32),
+)
+TARGETED = np.asarray(LAND.targeted) > 0
+#: Parameters near their prior means (docs/ODD.md 7.14).
+FARM = agriculture.FarmParams(
+    **{
+        k: f32(v)
+        for k, v in dict(
+            grain_yield=0.7,
+            yield_trend=0.01,
+            weather_sd=0.07,
+            regional_weather_sd=0.1,
+            collectivisation_rate=0.45,
+            disruption_loss=0.27,
+            livestock_slaughter=0.4,
+            herd_regrowth=0.1,
+            draught_effect=0.2,
+            sedentarisation_loss=0.6,
+            seed_share=0.13,
+            procurement_nep=0.15,
+            procurement_drive=0.2,
+            plan_optimism=0.2,
+            subsistence_reserve=0.65,
+            reserve_floor=0.12,
+            target_boost=0.55,
+            export_share=0.22,
+            fodder_need=0.11,
+            stock_loss=0.35,
+            grain_need=0.22,
+            other_food=0.3,
+            famine_mortality=0.21,
+            famine_exponent=1.0,
+            famine_threshold=0.3,
+            flight_rate=0.12,
+            nomad_herd_need=0.45,
+            natural_growth=0.018,
+        ).items()
+    }
+)
+POLICY = agriculture.FarmPolicy(
+    pace=f32(1.0), competence=f32(0.2), targeted=f32(0.9), trade=f32(0.4), mechanisation=f32(0.1)
+)
+#: The August harvest in the collectivisation drive.
+HARVEST = agriculture.Calendar(
+    year_index=jnp.int32(0),
+    years_since_1928=f32(4.5),
+    months_to_harvest=jnp.int32(12),
+    harvest=jnp.asarray(True),
+    drive=jnp.asarray(True),
+    famine_window=jnp.asarray(True),
+)
+
+
+def _blocs(stock: float = 2.0, collectivised: float = 0.3, upheaval: float = 0.3) -> PeasantBlocs:
+    r = LAND.area.shape[0]
+    return PeasantBlocs(
+        population=jnp.asarray([10.0, 20.0, 3.0], jnp.float32),
+        livestock=jnp.full((r,), 0.9, jnp.float32),
+        collectivised=jnp.full((r,), collectivised, jnp.float32),
+        upheaval=jnp.full((r,), upheaval, jnp.float32),
+        stock=jnp.full((r,), stock, jnp.float32),
+        shortage=jnp.zeros((r,), jnp.float32),
+        alive=jnp.ones((r,), bool),
+    )
+
+
+def _ledger() -> Ledger:
+    z, zy = f32(0.0), jnp.zeros((2,), jnp.float32)
+    return Ledger(
+        harvested=z,
+        seed=z,
+        procured=z,
+        eaten=z,
+        stock_lost=z,
+        births=z,
+        deaths=z,
+        fled=z,
+        famine_deaths=jnp.zeros((3,), jnp.float32),
+        harvest=zy,
+        procurement=zy,
+        exports=zy,
+        herd=zy,
+        shortfall=z,
+    )
+
+
+def _farm(blocs=None, cal=HARVEST, farm=FARM, **policy):
+    """One peasant month with the policy's fields replaced; ``(blocs, ledger)``."""
+    b = _blocs() if blocs is None else blocs
+    r = b.stock.shape[0]
+    zero = jnp.zeros((r,), jnp.float32)
+    return agriculture.month(
+        b, _ledger(), f32(0.0), zero, cal, LAND, replace(POLICY, **policy), farm
+    )
+
+
+def test_competence_lowers_the_planned_quota():
+    # catches: planned = comp * trend * (1 + optimism) + (1 - comp) * harvest (the flipped
+    # sign of competence inside the planned harvest). Without disruption and draught loss
+    # the harvest does not depend on competence; with a full village stock the quota is
+    # what is taken.
+    farm = replace(FARM, disruption_loss=f32(0.0), draught_effect=f32(0.0))
+    rich = _blocs(stock=100.0)
+    low = _farm(rich, farm=farm, competence=f32(0.2))[1]
+    high = _farm(rich, farm=farm, competence=f32(0.9))[1]
+    assert float(low.harvested) == float(high.harvested)
+    assert float(low.shortfall) == float(high.shortfall) == 0.0  # the quota is met
+    assert float(high.procured) < float(low.procured)
+
+
+def test_competence_leaves_more_grain_in_the_village():
+    # catches: reserve = floor + (1 - comp) * (subsistence - floor). With an empty stock
+    # and a harsh quota the cap binds: the state takes (1 - reserve) of the net harvest.
+    farm = replace(
+        FARM, disruption_loss=f32(0.0), draught_effect=f32(0.0), procurement_drive=f32(0.5)
+    )
+    bare = _blocs(stock=0.0)
+    (b_low, low), (b_high, high) = (_farm(bare, farm=farm, competence=f32(c)) for c in (0.2, 0.9))
+    assert float(low.shortfall) > 0.0 and float(high.shortfall) > 0.0  # the cap binds
+
+    def taken(ledger: Ledger) -> float:
+        return float(ledger.procured) / float(ledger.harvested - ledger.seed)
+
+    assert taken(high) < taken(low)
+    assert np.all(np.asarray(b_high.stock) > np.asarray(b_low.stock))
+
+
+def test_competence_softens_the_upheaval_and_the_slaughter():
+    # catches: harvest * (1 - clip(disruption * upheaval * (1 + comp))) and slaughter
+    # * (1 + comp) (a flipped sign of competence in the harvest loss or in the herd loss).
+    low_b, low = _farm(competence=f32(0.2))
+    high_b, high = _farm(competence=f32(0.9))
+    assert float(high.harvested) > float(low.harvested)
+    assert np.all(np.asarray(high_b.livestock) > np.asarray(low_b.livestock))
+
+
+def test_pace_raises_the_collectivised_share_and_the_upheaval_only_in_the_drive():
+    # catches: dc = rate * (1 - pace) * ..., and pace acting before the drive.
+    slow_b = _farm(pace=f32(0.4))[0]
+    fast_b = _farm(pace=f32(1.0))[0]
+    for name in ("collectivised", "upheaval"):
+        assert np.all(np.asarray(getattr(fast_b, name)) > np.asarray(getattr(slow_b, name))), name
+    # The quota share grows with pace too (procurement_drive * pace).
+    rich = _blocs(stock=100.0)
+    assert float(_farm(rich, pace=f32(1.0))[1].procured) > float(
+        _farm(rich, pace=f32(0.4))[1].procured
+    )
+    nep = replace(HARVEST, drive=jnp.asarray(False))
+    a, b = _farm(cal=nep, pace=f32(0.4)), _farm(cal=nep, pace=f32(1.0))
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        assert np.array_equal(np.asarray(x), np.asarray(y))
+
+
+def _stock_after_harvest(targeted: float, drive: bool = True) -> np.ndarray:
+    """The village stock right after the harvest, Mt ``[R]``.
+
+    Nobody eats (no population), nothing spoils, herds are not touched by targeting and
+    in the drive the quota is met (a full stock): the stock is stock + net harvest -
+    procured, and only the procured part depends on ``targeted``.
+    """
+    b = replace(_blocs(stock=100.0), population=jnp.zeros((3,), jnp.float32))
+    farm = replace(FARM, stock_loss=f32(0.0), sedentarisation_loss=f32(0.0))
+    cal = replace(HARVEST, drive=jnp.asarray(drive))
+    new, ledger = _farm(b, cal=cal, farm=farm, targeted=f32(targeted))
+    assert float(ledger.shortfall) == 0.0 or not drive
+    return np.asarray(new.stock, np.float64)
+
+
+def test_targeting_raises_the_quota_in_singled_out_regions_only():
+    # catches: weights = planned * (1 - target_boost * targeted * drive * T) (the quota
+    # moved away from, not onto, the singled-out regions).
+    # Extra grain procured under full targeting, per region (Mt).
+    extra = _stock_after_harvest(0.0) - _stock_after_harvest(1.0)
+    assert np.all(extra[TARGETED] > 0.0), extra
+    assert np.all(extra[~TARGETED] < 0.0), extra
+    assert abs(extra.sum()) < 1e-4 * np.abs(extra).sum() + 1e-4  # shared out, not added
+    # Before the drive the singled-out regions deliver like any other.
+    assert np.array_equal(_stock_after_harvest(0.0, False), _stock_after_harvest(1.0, False))
+
+
+def test_targeting_settles_the_nomads_at_the_cost_of_their_herds():
+    # catches: sedentarisation_loss * pace * (1 - targeted) * nomad.
+    b0 = _farm(targeted=f32(0.0))[0]
+    b1 = _farm(targeted=f32(1.0))[0]
+    nomads = np.asarray(LAND.nomad) > 0
+    herd0, herd1 = np.asarray(b0.livestock), np.asarray(b1.livestock)
+    assert np.all(herd1[nomads] < herd0[nomads])
+    assert np.array_equal(herd1[~nomads], herd0[~nomads])
+
+
+# ----------------------------------------------------------------------------- security
+SEC = security.SecurityParams(
+    **{
+        k: f32(v)
+        for k, v in dict(
+            terror_months=20.0,
+            executions_at_full=682_000.0,
+            arrest_ratio=2.3,
+            officer_ratio=0.1,
+            officer_discharge_share=0.24,
+            officer_arrest_share=0.27,
+            reinstatement_share=0.3,
+            command_quality_base=0.68,
+            quality_purge_loss=1.75,
+            quality_recovery=5.5,
+            expansion_dilution=0.15,
+            cadre_loss_share=0.5,
+            army_growth=0.22,
+        ).items()
+    }
+)
+ARMY_0 = Security(
+    army=f32(1500.0),
+    quality=f32(0.65),
+    quality_1941=f32(0.0),
+    intensity=f32(0.0),
+    executions=f32(0.0),
+    arrests=f32(0.0),
+    officers_purged=f32(0.0),
+    officers_arrested=f32(0.0),
+    to_reinstate=f32(0.0),
+    cadres_lost=f32(0.0),
+    army_record=jnp.zeros((2,), jnp.float32),
+)
+
+
+def _terror(severity: float, months: int = 1, personal: bool = True) -> Security:
+    """``months`` months of the wave from its first month at ``severity``."""
+    sec, true = ARMY_0, jnp.asarray(True)
+    for i in range(months):
+        sec, _ = security.month(
+            sec,
+            jnp.asarray(i == 0),
+            true,
+            jnp.asarray(False),
+            f32(severity),
+            jnp.asarray(personal),
+            f32(0.3),
+            f32(0.5),
+            true,
+            jnp.asarray(False),
+            jnp.zeros((2,), bool),
+            SEC,
+        )
+    return sec
+
+
+@pytest.mark.parametrize("months", [1, 6])
+def test_purge_severity_raises_executions_and_lowers_command_quality_as_it_acts(months):
+    # catches: quality + quality_purge_loss * net_share * quality (the purge improving the
+    # command), and intensity = (1 - severity) * ... (a flipped severity).
+    mild, harsh = _terror(0.3, months), _terror(1.0, months)
+    assert float(harsh.executions) > float(mild.executions) > 0.0
+    assert float(harsh.officers_purged) > float(mild.officers_purged) > 0.0
+    assert float(harsh.quality) < float(mild.quality)
+    none = _terror(0.0, months)
+    assert float(none.executions) == 0.0 and float(none.officers_purged) == 0.0
+    assert float(mild.quality) < float(none.quality)
+
+
+def test_a_collective_leadership_damps_the_terror():
+    # catches: intensity = severity * where(personal_rule, damping, 1).
+    personal, collective = _terror(1.0, 3, personal=True), _terror(1.0, 3, personal=False)
+    assert float(collective.executions) < float(personal.executions)
+    assert float(collective.quality) > float(personal.quality)
+
+
+# ----------------------------------------------------------------------------- leadership
+POLICIES = jnp.asarray(
+    np.linspace(0.0, 1.0, SK.N_FACTIONS * SK.N_POLICY).reshape(SK.N_FACTIONS, SK.N_POLICY) ** 2,
+    jnp.float32,
+)
+
+
+def _lead(power, ruler: int = -1) -> Leadership:
+    p = jnp.asarray(power, jnp.float32)
+    return replace(leadership.initial(p, p), ruler=jnp.int32(ruler))
+
+
+@pytest.mark.parametrize("ruler", range(SK.N_FACTIONS))
+def test_the_policy_in_force_is_the_rulers(ruler):
+    # catches: policy_weights giving the ruler's weight to the others (or to power), and
+    # v = v_stalin - divergence * (mix - v_stalin).
+    lead = _lead([0.4, 0.3, 0.1, 0.1, 0.1], ruler)
+    one, c = f32(1.0), f32(1.0)
+    np.testing.assert_allclose(
+        leadership.policy_in_force(lead, POLICIES, one, c), POLICIES[ruler], rtol=1e-6
+    )
+    half = leadership.policy_in_force(lead, POLICIES, f32(0.5), c)
+    np.testing.assert_allclose(half, 0.5 * (POLICIES[SK.STALIN] + POLICIES[ruler]), rtol=1e-5)
+
+
+def test_a_collective_policy_moves_towards_the_stronger_faction():
+    # catches: weights = power ** -concentration (the weaker faction's policy prevailing).
+    weak = leadership.policy_in_force(_lead([0.3, 0.2, 0.2, 0.2, 0.1]), POLICIES, f32(1), f32(2))
+    strong = leadership.policy_in_force(
+        _lead([0.3, 0.5, 0.1, 0.05, 0.05]), POLICIES, f32(1), f32(2)
+    )
+    towards = np.asarray(POLICIES[SK.TROTSKY])
+    assert np.linalg.norm(np.asarray(strong) - towards) < np.linalg.norm(np.asarray(weak) - towards)
