@@ -242,6 +242,7 @@ def defs():
         (Wire("france", "germany", "germany"), ["'france'", "reader"]),
         (Wire("example", "comintern", "germany"), ["'example'", "no port 'comintern'"]),
         (Wire("example", "germany", "soviet"), ["example.germany", "GermanySignals", "Influence"]),
+        (Wire("example", "germany", "example"), ["'example'", "its own signals"]),
     ],
 )
 def test_composition_refuses_bad_wires(defs, wire, words):

@@ -90,6 +90,8 @@ def _check_wiring(defs: Sequence[SliceDef], wiring: Sequence[Wire]) -> None:
                 raise CompositionError(
                     f"wire {w}: no slice {name!r} as {role} (slices: {', '.join(by_name)})"
                 )
+        if w.reader == w.source:
+            raise CompositionError(f"wire {w}: a slice cannot read its own signals")
         ports = by_name[w.reader].ports
         if w.port not in ports:
             raise CompositionError(
@@ -104,8 +106,6 @@ def _check_wiring(defs: Sequence[SliceDef], wiring: Sequence[Wire]) -> None:
             )
         if (w.reader, w.port) in seen:
             raise CompositionError(f"port {w.reader}.{w.port} is wired twice")
-        if w.reader == w.source:
-            raise CompositionError(f"wire {w}: a slice cannot read its own signals")
         seen.add((w.reader, w.port))
     streams: dict[int, str] = {}
     for d in defs:
