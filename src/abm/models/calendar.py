@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +51,11 @@ class Calendar:
         """Month index of a ``YYYY-MM`` string."""
         return self.index(*parse_year_month(text))
 
-    def index_of_decimal_year(self, year: float) -> float:
-        """Fractional month index of a decimal year (1929.75 = start of October 1929)."""
+    def index_of_decimal_year(self, year: Any) -> Any:
+        """Fractional month index of a decimal year (1929.75 = start of October 1929).
+
+        ``year`` may be a float or an array (NumPy or JAX); the result is of its kind.
+        """
         return (year - self.start_year) * 12.0 - (self.start_month - 1)
 
     @property

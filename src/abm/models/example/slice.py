@@ -93,8 +93,7 @@ class ExampleSlice:
         signals = imports.get("germany")
         if signals is not None:
             return signals.nazi_month
-        cal = self.calendar  # the month index of a decimal year, as Calendar computes it
-        month = (self.p(theta, "emigre_nazi_year") - cal.start_year) * 12.0 - (cal.start_month - 1)
+        month = self.calendar.index_of_decimal_year(self.p(theta, "emigre_nazi_year"))
         return jnp.ceil(month).astype(jnp.int32)
 
     def advance(
