@@ -295,6 +295,7 @@ def test_unwired_ports_keep_their_superseded_parameters(defs):
 REFERENCES = {
     "germany": "tests/test_reference.py (tests/reference/germany_numpy.py)",
     "example": "tests/test_example_slice.py::test_month_matches_the_numpy_reference",
+    "soviet": "tests/test_reference_soviet.py (tests/reference/soviet_numpy.py)",
 }
 
 
@@ -303,9 +304,9 @@ REFERENCES = {
     [
         pytest.param(
             n,
-            marks=pytest.mark.xfail(strict=True, reason="no reference of the Soviet month yet"),
+            marks=pytest.mark.xfail(strict=True, reason="no reference month yet"),
         )
-        if n == "soviet"
+        if n not in REFERENCES
         else n
         for n in SLICES
     ],
