@@ -257,6 +257,37 @@ def test_every_phase_and_branch_is_exercised(world):
     assert {-1, K.STALIN, K.TROTSKY, K.BUKHARIN} <= rulers
 
 
+def test_influence_and_threat_match_reference(world):
+    """What the leadership sends the KPD (ODD 7.19) and the threat (7.16), per case."""
+    influence, threat = jax.jit(world.soviet.influence), jax.jit(world.soviet.threat)
+    for name in CASES:
+        state, theta, nazi = case_inputs(world, name)
+        th, t = world.by_name(theta), int(state.month)
+        v = ref.policy_in_force(ref.to_numpy(state.leadership), th)
+        got = jax.device_get(influence(state, jnp.asarray(theta)))
+        want_line, want_kappa = v[K.P_UF_LINE], 1.0 + th["comintern_export_effect"] * v[K.P_EXPORT]
+        np.testing.assert_allclose(got.comintern_line, want_line, rtol=RTOL, atol=ATOL_SCALE)
+        np.testing.assert_allclose(got.kpd_support, want_kappa, rtol=RTOL, atol=ATOL_SCALE)
+        for nm in (nazi, -1, t - 20):
+            got_thr = threat(jnp.asarray(theta), jnp.int32(t), jnp.int32(nm))
+            want_thr = ref.threat(th, t, nm, world.tables)
+            np.testing.assert_allclose(got_thr, want_thr, rtol=RTOL, atol=ATOL_SCALE, err_msg=name)
+
+
+def test_calendar_tables_agree_with_the_reference_dates(world):
+    """The model's month tables against the dates the reference works out by itself."""
+    m, tb = world.soviet, world.tables
+    for t in range(m.n_months):
+        year, month = int(tb.years[t]), int(tb.months[t])
+        assert m.year_index[t] == year - tb.first_year
+        assert bool(m.harvest[t]) == (month == K.HARVEST_MONTH)
+        assert bool(m.december[t]) == (month == 12)
+        assert m.months_to_harvest[t] == ((K.HARVEST_MONTH - month) % 12 or 12)
+        assert bool(m.famine_window[t]) == (K.FAMINE_YEARS[0] <= year <= K.FAMINE_YEARS[1])
+        assert bool(m.terror_window[t]) == (K.TERROR_YEARS[0] <= year <= K.TERROR_YEARS[1])
+        assert bool(m.depression[t]) == (ref.DEPRESSION_YEARS[0] <= year <= ref.DEPRESSION_YEARS[1])
+
+
 # ---------------------------------------------------------------- facts the reference assumes
 def test_constants_the_reference_restates():
     assert float(ref.WINNER_TAKE) == pytest.approx(leadership.WINNER_TAKE)
