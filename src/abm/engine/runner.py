@@ -95,7 +95,7 @@ def batch_step(model: Model) -> Callable[[jax.Array, Any, jax.Array], Any]:
     must not depend on the other runs of the batch.
     """
     step_batch = getattr(model, "step_batch", None)
-    return step_batch if step_batch is not None else jax.vmap(model.step)
+    return step_batch if step_batch is not None else jax.vmap(getattr(model, "step"))  # noqa: B009
 
 
 def simulate_batch(
