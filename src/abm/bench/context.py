@@ -34,9 +34,13 @@ class WorkerContext:
     def model(self, replicas: int = 1) -> Any:
         """The scenario's whole model with ``replicas`` sub-constituencies per constituency."""
         if replicas not in self._models:
-            base: Any = self.scenario.model()
+            from abm.models.registry import build_model
+
+            sc = self.scenario
             self._models[replicas] = (
-                base if replicas == 1 else type(base)(self.scenario.calendar, replicas=replicas)
+                sc.model()
+                if replicas == 1
+                else build_model(sc.model_name, sc.calendar, {"germany": {"replicas": replicas}})
             )
         return self._models[replicas]
 

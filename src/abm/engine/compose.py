@@ -151,10 +151,17 @@ class ComposedModel:
         defs: slice definitions, in order (the order of parameters and outcomes).
         wiring: the imports between slices.
         calendar: the simulation calendar (``n_months``, ``label(i)``, ``year_labels``).
+        options: slice name -> keyword arguments of its ``build`` (capacity scaling for
+            benchmarks, e.g. ``{"germany": {"replicas": 4}}``).
     """
 
     def __init__(
-        self, name: str, defs: Sequence[SliceDef], wiring: Sequence[Wire], calendar: Any
+        self,
+        name: str,
+        defs: Sequence[SliceDef],
+        wiring: Sequence[Wire],
+        calendar: Any,
+        options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         _check_wiring(defs, wiring)
         self.name = name
@@ -164,7 +171,13 @@ class ComposedModel:
         self.wiring = tuple(wiring)
         self.params, self.param_owner = composed_catalogue(defs, wiring)
         self.param_names = tuple(p.name for p in self.params)
-        self.slices: dict[str, Slice] = {d.name: d.build(calendar, self.params) for d in defs}
+        options = dict(options or {})
+        unknown = sorted(set(options) - {d.name for d in defs})
+        if unknown:
+            raise CompositionError(f"build options for unknown slice(s): {', '.join(unknown)}")
+        self.slices: dict[str, Slice] = {
+            d.name: d.build(calendar, self.params, **options.get(d.name, {})) for d in defs
+        }
         self._imports = {
             d.name: tuple((w.port, w.source) for w in wiring if w.reader == d.name) for d in defs
         }
@@ -233,7 +246,11 @@ class ComposedModel:
 
 
 def compose(
-    name: str, defs: Sequence[SliceDef], wiring: Sequence[Wire], calendar: Any
+    name: str,
+    defs: Sequence[SliceDef],
+    wiring: Sequence[Wire],
+    calendar: Any,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ComposedModel:
     """Build a model from slice definitions and their wiring (see :class:`ComposedModel`)."""
-    return ComposedModel(name, defs, wiring, calendar)
+    return ComposedModel(name, defs, wiring, calendar, options)

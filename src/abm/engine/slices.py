@@ -224,8 +224,9 @@ class SliceDef:
         catalogue: returns the slice's own parameters, in its order.
         signal_type: the dataclass its :meth:`Slice.publish` returns.
         ports: import port name -> :class:`Port`.
-        build: ``build(calendar, params)`` -> :class:`Slice`, where ``params`` is the
-            composed catalogue (the order of ``theta``).
+        build: ``build(calendar, params, **options)`` -> :class:`Slice`, where
+            ``params`` is the composed catalogue (the order of ``theta``) and ``options``
+            the slice's build options (capacity scaling; none by default).
         catalogue_file: where its parameters are defined (for messages).
         calibrate: optional calibration entry: ``calibrate(base)`` fits and writes the
             slice's calibrated priors, where ``base()`` loads the base scenario with the
@@ -240,7 +241,7 @@ class SliceDef:
     catalogue: Callable[[], tuple[Any, ...]]
     signal_type: type
     ports: Mapping[str, Port]
-    build: Callable[[Any, tuple[Any, ...]], Any]
+    build: Callable[..., Any]
     catalogue_file: str = ""
     calibrate: Callable[[Callable[[], Any]], list[str]] | None = None
     targets: Callable[[Any], list[CoverageTarget]] | None = None

@@ -12,6 +12,7 @@ model's ``slices`` and its imports in ``wiring`` (see ``docs/adding_a_slice.md``
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from abm.engine.compose import ComposedModel, Wire, compose, composed_catalogue
 from abm.engine.slices import SliceDef
 from abm.errors import InputError
-from abm.models.interwar.calendar import Calendar
+from abm.models.calendar import Calendar
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,19 @@ def default_calendar(name: str = DEFAULT_MODEL) -> Calendar:
     return Calendar.from_strings(start, end)
 
 
-def build_model(name: str = DEFAULT_MODEL, calendar: Calendar | None = None) -> ComposedModel:
-    """The model ``name`` composed over ``calendar`` (default: the entry's)."""
+def build_model(
+    name: str = DEFAULT_MODEL,
+    calendar: Calendar | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ComposedModel:
+    """The model ``name`` composed over ``calendar`` (default: the entry's).
+
+    ``options``: slice name -> build options (``{"germany": {"replicas": 4}}`` scales
+    the Germany slice's voter blocs for benchmarks).
+    """
     e = entry(name)
-    return compose(e.name, slice_defs(name), e.wiring, calendar or default_calendar(name))
+    cal = calendar or default_calendar(name)
+    return compose(e.name, slice_defs(name), e.wiring, cal, options)
 
 
 @cache

@@ -35,13 +35,15 @@ class GermanySlice:
     Args:
         calendar: the simulation calendar (must reach December 1936).
         params: the composed catalogue (the order of ``theta``).
+        replicas: sub-constituencies per constituency (capacity scaling for benchmarks;
+            1 is the historical map of 35 constituencies and 210 voter blocs).
     """
 
     name = NAME
     state_type = GermanyState
 
-    def __init__(self, calendar: Calendar, params: tuple[ParamDef, ...]) -> None:
-        self.model = GermanyModel(calendar, 1, params)
+    def __init__(self, calendar: Calendar, params: tuple[ParamDef, ...], replicas: int = 1) -> None:
+        self.model = GermanyModel(calendar, replicas, params)
         m = self.model
         self.calendar = calendar
         self.n_agents = m.n_agents
@@ -55,10 +57,11 @@ class GermanySlice:
         }
         self.dim_coords: dict[str, tuple[Any, ...]] = {
             "party": tuple(K.PARTIES),
-            "constituency": tuple(c[0] for c in K.CONSTITUENCIES),
             "election": tuple(K.ELECTION_SLOTS),
             "year": tuple(int(y) for y in calendar.year_labels),
         }
+        if replicas == 1:  # the historical map's names (replicas split them)
+            self.dim_coords["constituency"] = tuple(c[0] for c in K.CONSTITUENCIES)
 
     def init(self, key: jax.Array, theta: jax.Array) -> GermanyState:
         """State at the calendar's first month."""
@@ -100,8 +103,8 @@ class GermanySlice:
         return self.model.outcomes(state, theta)
 
 
-def _build(calendar: Calendar, params: tuple[Any, ...]) -> GermanySlice:
-    return GermanySlice(calendar, params)
+def _build(calendar: Calendar, params: tuple[Any, ...], replicas: int = 1) -> GermanySlice:
+    return GermanySlice(calendar, params, replicas)
 
 
 SLICE = SliceDef(
