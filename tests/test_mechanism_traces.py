@@ -89,11 +89,12 @@ def test_the_paired_sides_share_their_draws(sides):
 
 def test_competence_leaves_more_of_the_1932_harvest_in_the_village(sides):
     # catches: month.py passing competence = 1 - v[P_COMPETENCE] (a lever wired the wrong
-    # way round), and agriculture's reserve = floor + (1 - comp) * (subsistence - floor).
+    # way round); agriculture's planned = comp * trend * (1 + optimism) + (1 - comp) *
+    # harvest (the quota) and reserve = floor + (1 - comp) * (subsistence - floor).
     model = sides["model"]
     sov = model.slices["soviet"].model
     t, y = _month(model, "1932-08"), _year(model, 1932)
-    taken, stock, comp = {}, {}, {}
+    taken, stock, comp, quota = {}, {}, {}, {}
     for side in ("otl", "competent"):
         theta, st = sides[side]
         s = st["soviet"]
@@ -102,6 +103,8 @@ def test_competence_leaves_more_of_the_1932_harvest_in_the_village(sides):
         seed = np.asarray([float(sov.p(th, "seed_share")) for th in theta])
         net = (1.0 - seed) * led.harvest[:, t, y]
         taken[side] = led.procurement[:, t, y] / (net + before)
+        # The national quota per tonne reaped (the shortfall is 1 - procured / quota).
+        quota[side] = led.procurement[:, t, y] / (1.0 - led.shortfall[:, t]) / led.harvest[:, t, y]
         stock[side] = blocs.stock[:, t].sum(-1)
         at_start = jax.tree.map(lambda x: x[:, t - 1], s)
         comp[side] = np.asarray(
@@ -115,6 +118,7 @@ def test_competence_leaves_more_of_the_1932_harvest_in_the_village(sides):
             ]
         )
     assert np.all(comp["competent"] > comp["otl"]), comp
+    assert np.all(quota["competent"] < quota["otl"]), quota
     assert np.all(taken["competent"] < taken["otl"]), taken
     assert np.all(stock["competent"] > stock["otl"]), stock
 
