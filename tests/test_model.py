@@ -106,6 +106,9 @@ def _paired(overrides_b, runs=320, overrides_a=()):
 
 
 def test_more_united_front_uptake_lowers_nazi_power():
+    # Where it acts: test_united_front_uptake_and_line_raise_the_united_front_hazard,
+    # test_a_united_front_deters_or_fights_a_nazi_appointment (test_mechanisms_germany.py),
+    # test_united_front_uptake_brings_the_united_front_forward (test_mechanism_traces.py).
     rows = _paired(["united_front_uptake=1.0", "comintern_united_front_line=1.0"])
     row = rows["nazi_power_prob"]
     assert row["hi"] < 0, row
@@ -113,6 +116,9 @@ def test_more_united_front_uptake_lowers_nazi_power():
 
 
 def test_a_shock_free_economy_lowers_nazi_power():
+    # Where it acts: test_the_crisis_raises_unemployment_radicalisation_and_the_nsdap_logit
+    # (test_mechanisms_germany.py), test_the_depression_raises_unemployment_radicalisation_
+    # and_the_nsdap_vote (test_mechanism_traces.py).
     row = _paired(["depression_severity=0"])["nazi_power_prob"]
     assert row["hi"] < 0, row
     assert row["b"] < row["a"]
