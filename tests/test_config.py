@@ -484,7 +484,7 @@ def test_unreadable(tmp_path: Path) -> None:
         ("scenario: x\nleader: [stalin\n", ("malformed YAML", "line 3", "column")),
         ("scenario: x\n  leader: stalin\n", ("malformed YAML", "line 2", "column")),
         ("scenario: a\nscenario: b\nleader: stalin\n", ("duplicate key 'scenario'", "line 2")),
-        ("- a\n- b\n", ("(top level)", "not a mapping", "['a', 'b']")),
+        ("- a\n- b\n", ("(top level)", "not a mapping", "a list (the file's 8 characters")),
         ("", ("(top level)", "not a mapping", "None")),
     ],
 )

@@ -15,6 +15,12 @@ from abm.errors import InputError
 
 #: Lists of allowed names longer than this are summarised by their count.
 MAX_LISTED = 12
+#: Characters of a value a message shows.
+SHOWN = 80
+#: Nesting levels of a value a message renders.
+MAX_DEPTH = 20
+#: The containers :func:`show` renders piece by piece, and their brackets.
+_BRACKETS: dict[type, str] = {dict: "{}", list: "[]", tuple: "()", set: "{}", frozenset: "{}"}
 
 
 class ConfigError(InputError):
@@ -34,10 +40,86 @@ class ConfigError(InputError):
         self.value = value
 
 
+class Opaque:
+    """A value a message describes instead of showing (a file's content, for one).
+
+    Args:
+        text: what :func:`show` prints for it (``str of 2,345 characters``).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def show(value: Any) -> str:
-    """Short printable form of a value (``repr``, cut to 80 characters)."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    """Short printable form of a value (``repr``, cut to :data:`SHOWN` characters).
+
+    Only as much of the value is rendered as the message shows: a huge or deeply nested
+    value (a YAML alias bomb, a long list) costs about :data:`SHOWN` characters of work,
+    never its full ``repr``.
+    """
+    parts: list[str] = []
+    _render(value, parts, [0], 0)
+    text = "".join(parts)
+    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
+
+
+def _render(value: Any, parts: list[str], used: list[int], depth: int) -> None:
+    """Append ``repr(value)`` to ``parts`` piece by piece until past :data:`SHOWN`.
+
+    Args:
+        value: the value.
+        parts: the pieces rendered so far.
+        used: one-element list, the characters in ``parts``.
+        depth: nesting level of ``value``.
+    """
+
+    def put(text: str) -> None:
+        parts.append(text)
+        used[0] += len(text)
+
+    if used[0] > SHOWN:
+        return
+    if depth > MAX_DEPTH:
+        put("...")
+        return
+    if isinstance(value, str):
+        put(repr(value[: SHOWN + 1]) if len(value) <= SHOWN else repr(value[: SHOWN + 1])[:-1])
+        return
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        put(f"<an integer of {value.bit_length() * 0.30103:.0f} digits>")
+        return
+    if type(value) in (dict, list, tuple, set, frozenset) and not value:
+        put(repr(value))
+        return
+    pair = _BRACKETS.get(type(value))
+    if pair is None:
+        text = repr(value)
+        put(text[: SHOWN + 1])
+        return
+    if type(value) is frozenset:
+        put("frozenset(")
+    put(pair[0])
+    items = value.items() if isinstance(value, dict) else value
+    for i, item in enumerate(items):
+        if used[0] > SHOWN:
+            return
+        if i:
+            put(", ")
+        if isinstance(value, dict):
+            _render(item[0], parts, used, depth + 1)
+            put(": ")
+            _render(item[1], parts, used, depth + 1)
+        else:
+            _render(item, parts, used, depth + 1)
+    if type(value) is tuple and len(value) == 1:
+        put(",")
+    put(pair[1])
+    if type(value) is frozenset:
+        put(")")
 
 
 def fmt_number(x: float) -> str:

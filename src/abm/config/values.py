@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from abm.config.errors import Loc, did_you_mean, range_text
-from abm.engine.priors import PRIOR_ARGS, PRIOR_KINDS, Prior
+from abm.config.errors import Loc, Opaque, did_you_mean, range_text
+from abm.engine.priors import FLOAT32_MAX, PRIOR_ARGS, PRIOR_KINDS, Prior
 from abm.models.calendar import Calendar, parse_year_month
 from abm.models.catalogue import ParamDef
 
@@ -40,10 +40,87 @@ BOUNDED_ARGS: dict[str, tuple[str, ...]] = {
     "triangular": ("low", "mode", "high"),
 }
 _FLOATISH = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+#: The most nodes aliases (``*name``) may add to a YAML document once expanded.
+MAX_ALIAS_EXPANSION = 10_000
+
+
+class AliasLimitError(yaml.composer.ComposerError):
+    """Aliases (``*name``) that expand a document beyond :data:`MAX_ALIAS_EXPANSION`."""
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes of the document under ``root`` once every alias is expanded.
+
+    Counted without expanding: each node's size is memoised by identity, so a billion
+    laughs (nine levels of ten aliases) costs a few dozen steps, not 10**9.
+
+    Raises:
+        AliasLimitError: for an alias inside its own anchor (a recursive document).
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise AliasLimitError(
+                None,
+                None,
+                "an alias refers to its own anchor (a recursive document)",
+                node.start_mark,
+            )
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    return size(root)
+
+
+def _distinct_nodes(root: yaml.Node) -> int:
+    """Distinct nodes under ``root`` (what the text itself holds, aliases counted once)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(x for pair in node.value for x in pair)
+    return len(seen)
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """Safe loader that refuses duplicate keys instead of keeping the last one."""
+    """Safe loader that refuses duplicate keys and aliases that blow a document up.
+
+    Aliases may add at most :data:`MAX_ALIAS_EXPANSION` nodes to a document (the few
+    ``<<: *defaults`` a config may use), checked on the composed node graph before any
+    value is built: a YAML alias bomb is refused in milliseconds.
+    """
+
+    def get_single_node(self) -> yaml.Node | None:
+        """The document's node graph, refused if its aliases expand it too far."""
+        node = super().get_single_node()
+        if node is not None:
+            added = _expanded_size(node) - _distinct_nodes(node)
+            if added > MAX_ALIAS_EXPANSION:
+                raise AliasLimitError(
+                    None,
+                    None,
+                    f"aliases (*name) would expand the document by {added:,} nodes",
+                    node.start_mark,
+                )
+        return node
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -91,18 +168,40 @@ def read_mapping(path: Path, shown: str, what: str) -> dict[Any, Any]:
         raise loc.error(str(path), f"cannot read the file ({exc})", what) from exc
     try:
         raw = yaml.load(text, Loader=_StrictLoader)  # safe: a SafeLoader subclass
+    except AliasLimitError as exc:
+        raise Loc(shown, f"(YAML at {_at(exc)})").error(
+            str(path),
+            f"refused: {exc.problem}",
+            f"aliases adding at most {MAX_ALIAS_EXPANSION:,} nodes, none recursive",
+        ) from exc
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise Loc(shown, f"(YAML at {at})").error(
+        raise Loc(shown, f"(YAML at {_at(exc)})").error(
             str(path), f"malformed YAML: {problem}", "well-formed YAML"
         ) from exc
+    except RecursionError as exc:
+        raise loc.error(str(path), "YAML nested too deeply", what) from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        problem = str(exc).split(":")[0]
+        raise loc.error(str(path), f"unreadable YAML value ({problem})", what) from exc
     if not isinstance(raw, dict):
+        # Name the file, never echo its content (it may be any file, a system file).
         raise Loc(shown, "(top level)").error(
-            raw, "the top level is not a mapping", f"a mapping of keys ({what})"
+            Opaque(
+                "None (an empty document)"
+                if raw is None
+                else f"a {type(raw).__name__} (the file's {len(text):,} characters, not shown)"
+            ),
+            "the top level is not a mapping",
+            f"a mapping of keys ({what})",
         )
     return raw
+
+
+def _at(exc: yaml.YAMLError) -> str:
+    """``line L, column C`` of a YAML error, or ``?``."""
+    mark = getattr(exc, "problem_mark", None)
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"
 
 
 def check_keys(raw: Mapping[Any, Any], loc: Loc, allowed: tuple[str, ...], what: str) -> None:
@@ -122,7 +221,7 @@ def string(value: Any, loc: Loc, allowed: str = "a string") -> str:
 
 
 def number(value: Any, loc: Loc, pdef: ParamDef | None = None) -> float:
-    """A finite real number, inside ``pdef``'s range when given.
+    """A real number finite in float32, inside ``pdef``'s range when given.
 
     Args:
         value: the value read (a YAML scalar, or a string from the command line).
@@ -143,6 +242,12 @@ def number(value: Any, loc: Loc, pdef: ParamDef | None = None) -> float:
         raise loc.error(value, "not a finite number", allowed)
     if pdef is not None and not pdef.low <= x <= pdef.high:
         raise loc.error(value, "out of range", allowed)
+    if abs(x) > FLOAT32_MAX:  # the model computes in float32: it would become inf
+        raise loc.error(
+            value,
+            "not finite in float32 (the model's numbers)",
+            f"{allowed} of magnitude at most {FLOAT32_MAX:.6g}",
+        )
     return x
 
 

@@ -37,6 +37,9 @@ PRIOR_KINDS: dict[str, int] = {
     "triangular": 5,
 }
 
+#: The largest magnitude of a prior's number: tables store them as float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 #: The numbers each kind takes, in order (``a``, ``b``, ``c``).
 PRIOR_ARGS: dict[str, tuple[str, ...]] = {
     "fixed": ("value",),
@@ -69,6 +72,11 @@ class Prior:
         for name, value in self.args.items():
             if not math.isfinite(float(value)):
                 raise ValueError(f"prior {self.kind!r}: {name}={value!r} is not finite")
+            if abs(float(value)) > FLOAT32_MAX:  # a table stores it as float32: inf
+                raise ValueError(
+                    f"prior {self.kind!r}: {name}={value!r} is not finite in float32; "
+                    f"allowed: magnitude at most {FLOAT32_MAX:.6g}"
+                )
         a = self.args
         if self.kind == "uniform" and not a["low"] <= a["high"]:
             raise ValueError(f"uniform prior needs low <= high, got {dict(a)}")
