@@ -29,7 +29,7 @@ typecheck: setup
 
 # The whole suite: lint, format check, type check, then pytest.
 test: lint typecheck
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=20
 
 bench: setup
 	$(BIN)/python benchmarks/bench_germany.py
