@@ -17,7 +17,8 @@ _NO_JAX = (
 
 
 @pytest.mark.parametrize(
-    "module", ["abm.cube", "abm.outcomes", "abm.tallies", "abm.engine.lanes", "abm.report"]
+    "module",
+    ["abm.cube", "abm.outcomes", "abm.tallies", "abm.engine.lanes", "abm.report", "abm.analysis"],
 )
 def test_module_imports_without_jax(module: str) -> None:
     proc = subprocess.run(
@@ -28,7 +29,3 @@ def test_module_imports_without_jax(module: str) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-
-
-# abm.analysis is made JAX-free by another change (abm.analysis.html); add it to the list
-# above once `import abm.analysis` passes this test.
