@@ -7,6 +7,11 @@ in which it happened), ``E_se`` (its binomial Monte Carlo standard error
 whose lever values are coordinates on ``point``; :func:`lever_grid` turns them into
 dimensions of their own (a grid sweep's cube from :func:`abm.cube.open_cube` already has
 them, and :func:`lever_grid` leaves it as it is).
+
+Unfinished sweep points (``points_done`` False) are missing values: :func:`abm.cube.open_cube`
+reads them as NaN, and the helpers here mask them too in a cube that was read another way
+(``xarray.open_zarr``), so a placeholder is never taken for a probability of 0.
+:func:`points_done` counts them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import TypeVar
 
 import xarray as xr
 
+from abm.cube.integrity import DONE_VAR
 from abm.cube.schema import POINT_DIM, YEAR_DIM
 
 XrObj = TypeVar("XrObj", xr.DataArray, xr.Dataset)
@@ -58,6 +64,35 @@ def check_event(cube: xr.Dataset, event: str, needs: Sequence[str] = ("prob", "s
         )
 
 
+def points_done(cube: xr.Dataset) -> tuple[int, int]:
+    """``(done, total)`` points of a sweep cube; a cube without ``points_done``: all done."""
+    if DONE_VAR not in cube.variables:
+        n = int(cube.sizes.get(POINT_DIM, 1))
+        return n, n
+    flags = cube[DONE_VAR].values.astype(bool)
+    return int(flags.sum()), int(flags.size)
+
+
+def done_only(cube: xr.Dataset, name: str) -> xr.DataArray:
+    """Variable ``name`` of ``cube``, NaN at the points not done (``points_done`` False).
+
+    Args:
+        cube: a result cube (with or without ``points_done``; point or grid layout).
+        name: a data variable of the cube.
+
+    Returns:
+        The variable; where ``points_done`` is False it is NaN (integers become float64).
+        Lazy arrays stay lazy; a cube without unfinished points gives the variable as is.
+    """
+    var = cube[name]
+    if DONE_VAR not in cube.variables or name == DONE_VAR:
+        return var
+    flags = cube[DONE_VAR].astype(bool)
+    if not set(flags.dims) <= set(var.dims) or bool(flags.all()):
+        return var
+    return var.where(flags)
+
+
 def probability_with_error(cube: xr.Dataset, event: str) -> tuple[xr.DataArray, xr.DataArray]:
     """An event's probability and its Monte Carlo standard error.
 
@@ -67,13 +102,14 @@ def probability_with_error(cube: xr.Dataset, event: str) -> tuple[xr.DataArray, 
 
     Returns:
         ``(prob, se)``: share of runs in which the event happened and its binomial
-        standard error, both unitless in [0, 1], with the cube's point dimensions.
+        standard error, both unitless in [0, 1], with the cube's point dimensions; NaN
+        at unfinished sweep points.
 
     Raises:
         ValueError: if the cube lacks the event.
     """
     check_event(cube, event)
-    return cube[f"{event}_prob"], cube[f"{event}_se"]
+    return done_only(cube, f"{event}_prob"), done_only(cube, f"{event}_se")
 
 
 def z_value(conf_level: float) -> float:
@@ -147,7 +183,7 @@ def event_year_shares(cube: xr.Dataset, event: str) -> xr.DataArray:
         ValueError: if the cube lacks the event's ``E_by_year``.
     """
     check_event(cube, event, needs=("by_year",))
-    cum = cube[f"{event}_by_year"]
+    cum = done_only(cube, f"{event}_by_year")
     if YEAR_DIM not in cum.dims:
         raise ValueError(f"{event}_by_year has no {YEAR_DIM!r} dimension: {cum.dims}")
     prev = cum.shift({YEAR_DIM: 1}, fill_value=0.0)

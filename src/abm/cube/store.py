@@ -14,6 +14,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from abm.cube import integrity
 from abm.cube.schema import CubeError, check_schema
 
 
@@ -88,10 +89,12 @@ def write_cube(ds: xr.Dataset, path: str | os.PathLike[str], overwrite: bool = F
     if path.exists() and not overwrite:
         raise _refuse_existing(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    integrity.report_leftovers(path)
     tmp = _sibling(path, "tmp")
     old: Path | None = None
     try:
         _plain(ds).to_zarr(tmp, zarr_format=3, consolidated=False, mode="w")
+        integrity.seal(tmp)  # the integrity record, written last (abm.cube.integrity)
         if path.exists():
             if not overwrite:
                 raise _refuse_existing(path)
@@ -136,6 +139,7 @@ def open_cube(path: str | os.PathLike[str], lazy: bool = True, grid: bool = True
     path = Path(path)
     if not path.exists():
         raise CubeError(f"no cube at {path}: the path does not exist")
+    integrity.verify(path)  # cheap: metadata and chunk listings (abm.cube.integrity)
     try:
         ds = xr.open_zarr(path, consolidated=False, chunks={} if lazy else None)
     except Exception as exc:
@@ -148,6 +152,8 @@ def open_cube(path: str | os.PathLike[str], lazy: bool = True, grid: bool = True
         ds.close()
         raise
     ds = _object_strings(ds)
+    ds.attrs.pop(integrity.RECORD_ATTR, None)  # describes the store, not the data
+    ds = integrity.mask_unfinished(ds)
     if grid:
         from abm.sweep.grid import to_grid  # here: abm.sweep imports abm.cube
 

@@ -8,7 +8,8 @@ and :func:`abm.cube.open_cube` reshapes it with :func:`to_grid`: every variable 
 the sweep's ``vary`` order, each lever's values ascending), lazily when the cube is opened
 with dask. The grid's points are in C order (the first lever slowest), so a grid
 variable's flat order is the point order. Other designs keep ``point``. Unfinished points
-keep their placeholders and ``points_done`` False, now over the lever dimensions.
+are missing values (NaN, masked by :func:`abm.cube.integrity.mask_unfinished` before the
+reshape) with ``points_done`` False, now over the lever dimensions.
 :func:`to_points` gives a grid cube its ``point`` layout back.
 """
 

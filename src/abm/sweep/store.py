@@ -5,7 +5,9 @@ Layout: the full cube of every point is written first as a template (zero tallie
 two batches never share a chunk. Each finished batch is then written into its region of
 the ``point`` dimension (``to_zarr(region=..., mode="r+")``) and only afterwards its
 ``points_done`` flags are set, in a separate write: a point whose flag is False is
-unfinished, never silently zero.
+unfinished, never silently zero (:func:`abm.cube.open_cube` reads it as NaN). Region
+writes write every chunk, empty ones too, and the template records the store's arrays
+(:mod:`abm.cube.integrity`), so that a missing chunk of a done point is found on opening.
 
 A store is identified by the sweep's :meth:`~abm.sweep.config.Sweep.config_hash`, the
 runs per point and the batch size (attributes ``config_hash``, ``runs_per_point`` and
@@ -36,6 +38,7 @@ import numpy as np
 import xarray as xr
 import zarr
 
+from abm.cube import integrity
 from abm.cube.schema import POINT_DIM
 from abm.errors import InputError
 
@@ -244,9 +247,16 @@ def write_template(
             encoding[str(name)] = {"chunks": chunks}
     # Written with the group's metadata, first; cleared once every array is written. A
     # sweep killed in between leaves a store that resumes by writing its template again.
+    # The integrity record (abm.cube.integrity) names the arrays now and gets the chunk
+    # counts of the arrays batches never write at the end, in the same attribute update.
+    batched = [str(n) for n, v in ds.data_vars.items() if POINT_DIM in v.dims]
+    fixed = [str(n) for n in ds.variables if str(n) not in batched]
     ds.attrs[TEMPLATE_ATTR] = True
+    ds.attrs[integrity.RECORD_ATTR] = integrity.sweep_record(batched, fixed)
     ds.to_zarr(out, mode="a", zarr_format=3, consolidated=False, encoding=encoding)
-    update_attrs(out, {TEMPLATE_ATTR: False})
+    counts = integrity.fixed_counts(out, fixed)
+    record = integrity.sweep_record(batched, fixed, counts)
+    update_attrs(out, {TEMPLATE_ATTR: False, integrity.RECORD_ATTR: record})
 
 
 def template_written(out: Path) -> bool:
@@ -299,9 +309,15 @@ def write_region(out: Path, batch: xr.Dataset, start: int) -> None:
     data = _plain(batch).drop_vars(list(batch.coords))
     data = data.drop_vars([n for n, v in data.data_vars.items() if POINT_DIM not in v.dims])
     data.attrs = {}
-    data.to_zarr(out, mode="r+", region=region, zarr_format=3, consolidated=False)
+    # Every chunk of the region is written, empty ones too: abm.cube.integrity checks
+    # that each chunk of a done point exists.
+    data.to_zarr(
+        out, mode="r+", region=region, zarr_format=3, consolidated=False, write_empty_chunks=True
+    )
     flags = xr.Dataset({DONE_VAR: ((POINT_DIM,), np.ones(k, dtype=bool))})
-    flags.to_zarr(out, mode="r+", region=region, zarr_format=3, consolidated=False)
+    flags.to_zarr(
+        out, mode="r+", region=region, zarr_format=3, consolidated=False, write_empty_chunks=True
+    )
 
 
 def update_attrs(out: Path, attrs: Mapping[str, Any]) -> None:
