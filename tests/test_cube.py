@@ -423,7 +423,7 @@ def test_export_netcdf_failure_keeps_old_file(
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", crash)
     with pytest.raises(RuntimeError):
-        export_netcdf(ds, out)
+        export_netcdf(ds, out, overwrite=True)
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cube.nc"]
 

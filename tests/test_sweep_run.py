@@ -17,9 +17,10 @@ from conftest import differing_vars
 
 from abm.cube import build_cube, open_cube
 from abm.engine.runner import Runner
+from abm.locks import lock_path
 from abm.sweep import SweepError, SweepLock, load_sweep, run_sweep
 from abm.sweep.run import BatchDone, batches, default_batch_points
-from abm.sweep.store import DONE_VAR, LOCK_NAME
+from abm.sweep.store import DONE_VAR
 from abm.sweep.tables import pin
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +99,7 @@ def test_cube_points_levers_and_attrs(sweep, full, files: Path) -> None:
     assert ds.attrs["run_keys"] == "run_key(seed, point, run)"
     assert [c.batch for c in calls] == [0, 1]
     assert [c.points_done for c in calls] == [2, 4]
-    assert not (files / "full.zarr" / LOCK_NAME).exists()  # released
+    assert not lock_path(files / "full.zarr").exists()  # released
 
 
 def test_keys_follow_the_global_point(sweep, full, files: Path) -> None:
@@ -144,7 +145,7 @@ def test_resume_after_crash_equals_uninterrupted(sweep, full, files: Path) -> No
 
     with pytest.raises(Crash):
         run_sweep(sweep, out, batch_points=BATCH, progress=crash)
-    assert not (out / LOCK_NAME).exists()  # released on the way out
+    assert not lock_path(out).exists()  # released on the way out
     partial = xr.open_zarr(out, consolidated=False)
     np.testing.assert_array_equal(partial[DONE_VAR].values, [True, True, False, False])
     calls: list[BatchDone] = []
@@ -165,7 +166,7 @@ def test_second_writer_refused(sweep, files: Path) -> None:
             run_sweep(sweep, out, batch_points=BATCH)
         with pytest.raises(SweepError, match="another sweep"):
             SweepLock(out).acquire()
-    assert not (out / LOCK_NAME).exists()
+    assert not lock_path(out).exists()
 
 
 def test_stale_lock_taken_over(files: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -173,13 +174,13 @@ def test_stale_lock_taken_over(files: Path, caplog: pytest.LogCaptureFixture) ->
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     out.mkdir()
-    (out / LOCK_NAME).write_text(
+    lock_path(out).write_text(
         f'{{"pid": {dead.pid}, "host": "{socket.gethostname()}"}}', encoding="utf-8"
     )
     with caplog.at_level(logging.WARNING), SweepLock(out) as lock:
         assert lock.holder()["pid"] == os.getpid()
     assert "stale" in caplog.text
-    assert not (out / LOCK_NAME).exists()
+    assert not lock_path(out).exists()
 
 
 def test_changed_config_refused(files: Path, full) -> None:

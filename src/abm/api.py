@@ -29,7 +29,9 @@ from abm.cube import build_cube, write_cube
 from abm.engine.paired import PairedAccumulator, PairedRunner
 from abm.engine.priors import PriorTable
 from abm.engine.runner import Progress, Runner
-from abm.errors import InputError, OutputExistsError
+from abm.errors import InputError
+from abm.locks import check_unlocked
+from abm.outputs import check_store_target
 
 log = logging.getLogger("abm")
 
@@ -103,13 +105,18 @@ def run(
         chunk_size: runs per compiled chunk (default: the config's ``run.chunk_size``).
         out: where to write the Zarr cube (atomically).
         overrides: ``NAME=VALUE`` items or a mapping, pinning levers or parameters.
-        overwrite: replace an existing cube at ``out``.
+        overwrite: replace an existing cube at ``out`` (only a store abm wrote:
+            :mod:`abm.outputs`).
         progress: callback (runs done, total, seconds).
         stance: stance name or ``.yaml`` path (``"none"``: none); None keeps the
             scenario's ``stance:``.
 
     Returns:
         The cube as an ``xarray.Dataset``.
+
+    Raises:
+        InputError: if ``out`` exists and ``overwrite`` is False, is not abm's to
+            replace, or another process writes it (checked before simulating).
     """
     sc = _scenario(config, overrides, stance)
     n, s, c = _settings(sc, runs, seed, chunk_size)
@@ -135,10 +142,20 @@ def run(
     return ds
 
 
-def _check_writable(path: Path, overwrite: bool) -> None:
-    """Fail before simulating if the result could not be written."""
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
+def _check_writable(path: Path, overwrite: bool, option: str = "--out") -> None:
+    """Fail before simulating if the result could not be written.
+
+    Refused: an existing path without ``overwrite``, anything abm did not write (with
+    ``overwrite`` or not: :mod:`abm.outputs`), and a path another process is writing (a
+    live sweep's store: :mod:`abm.locks`). :func:`~abm.cube.write_cube` checks again,
+    under the lock, when it writes.
+
+    Raises:
+        OutputExistsError: if ``path`` exists and ``overwrite`` is False.
+        InputError: if ``path`` is not abm's to replace, or is locked by another writer.
+    """
+    check_store_target(path, overwrite, option)
+    check_unlocked(path)
 
 
 @dataclass
@@ -205,7 +222,7 @@ def compare(
         names = [sa.name, sb.name] if sa.name != sb.name else [f"{sa.name}_a", f"{sb.name}_b"]
         paths = [Path(out_dir) / f"{nm}.zarr" for nm in names]
         for p in paths:
-            _check_writable(p, overwrite)
+            _check_writable(p, overwrite, "--out-dir")
     model = sa.model()
     runner = PairedRunner(model, chunk_size=c)
     log.info("%s vs %s: %d paired runs, seed %d", sa.name, sb.name, n, s)

@@ -15,6 +15,8 @@ from abm.config import Scenario, load_scenario
 from abm.cube.store import write_cube
 from abm.engine.runner import Runner
 from abm.engine.slices import leaf_values, state_leaves
+from abm.locks import check_unlocked
+from abm.outputs import check_store_target
 
 
 @dataclass
@@ -99,9 +101,17 @@ def trace(
         point: sweep-point index (0 for a single scenario).
         overrides: ``NAME=VALUE`` pins, as in the original simulation.
         out: if given, write the per-month state there as a Zarr cube.
-        overwrite: replace an existing file at ``out``.
+        overwrite: replace an existing trace or cube at ``out`` (only a store abm wrote:
+            :mod:`abm.outputs`).
+
+    Raises:
+        InputError: if ``out`` exists and ``overwrite`` is False, is not abm's to
+            replace, or another process writes it (checked before replaying).
     """
     sc = config if isinstance(config, Scenario) else load_scenario(config, overrides)
+    if out is not None:  # refused before replaying, not after (write_cube checks again)
+        check_store_target(out, overwrite, "--out")
+        check_unlocked(out)
     model = sc.model()
     runner = Runner(model, chunk_size=1)
     theta, s0, states, outcomes = runner.trace(seed, sc.prior_table(), point, run)

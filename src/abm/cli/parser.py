@@ -84,7 +84,12 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     _common(r)
     _stance(r)
     r.add_argument("--out", help="cube path (Zarr), e.g. results/otl.zarr")
-    r.add_argument("--overwrite", action="store_true", help="replace an existing cube at --out")
+    r.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing cube at --out and netCDF file at --netcdf (only ones abm "
+        "wrote: anything else is never replaced)",
+    )
     r.add_argument("--netcdf", help="also export the cube as netCDF to this path")
 
     c = sub.add_parser(
@@ -111,7 +116,11 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="pin for scenario B only",
     )
     c.add_argument("--out-dir", help="write both cubes here as NAME.zarr")
-    c.add_argument("--overwrite", action="store_true")
+    c.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing cubes in --out-dir (only ones abm wrote) and the --csv file",
+    )
     c.add_argument("--csv", help="also write the comparison table as CSV")
 
     t = sub.add_parser("trace", help="replay one run exactly and print its chronicle")
@@ -122,7 +131,11 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE")
     _stance(t)
     t.add_argument("--out", help="write the per-month state as a Zarr cube")
-    t.add_argument("--overwrite", action="store_true")
+    t.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing trace or cube at --out (only one abm wrote)",
+    )
 
     k = sub.add_parser(
         "calibrate", help="re-fit the otl baseline (both slices) and report coverage"
@@ -155,7 +168,10 @@ def _sweep_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "identity: a resumed sweep must use the same",
     )
     w.add_argument(
-        "--overwrite", action="store_true", help="replace a cube of another sweep at --out"
+        "--overwrite",
+        action="store_true",
+        help="replace another sweep's store or a scenario's cube at --out (only ones abm "
+        "wrote: anything else is never replaced)",
     )
     w.add_argument(
         "--dask-address",
@@ -205,6 +221,7 @@ def _tool_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     rp.add_argument(
         "--out", help="HTML file (default: beside the cube, results/otl.zarr -> results/otl.html)"
     )
+    rp.add_argument("--overwrite", action="store_true", help="replace an existing report file")
 
 
 def build_parser() -> argparse.ArgumentParser:

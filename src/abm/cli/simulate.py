@@ -37,6 +37,10 @@ class ProgressLine:
         sys.stderr.flush()
 
 
+#: What ``--netcdf`` writes, for the messages.
+NETCDF = "netCDF file of a cube"
+
+
 def stance_text(stance: object) -> str:
     """`` (stance skeptic)`` for a run under a stance, else nothing."""
     return f" (stance {stance})" if stance and stance != "none" else ""
@@ -52,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
     import abm.api as api
     from abm.config import load_scenario
     from abm.cube import export_netcdf
+    from abm.outputs import check_file_target, is_abm_netcdf
     from abm.report import format_summary
 
+    if args.netcdf:  # refused before simulating, not after
+        check_file_target(args.netcdf, args.overwrite, "--netcdf", is_abm_netcdf, NETCDF)
     ds = api.run(
         args.config,
         runs=args.runs,
@@ -67,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.netcdf:
         try:
-            export_netcdf(ds, args.netcdf)
+            export_netcdf(ds, args.netcdf, overwrite=args.overwrite)
         except OSError as exc:
             raise output_error("--netcdf", args.netcdf, exc) from exc
     specs = load_scenario(args.config, args.overrides, args.stance).model().outcome_specs
@@ -82,8 +89,11 @@ def run(args: argparse.Namespace) -> int:
 def compare(args: argparse.Namespace) -> int:
     """``abm compare A B``: paired runs, print (and optionally write) the differences."""
     import abm.api as api
+    from abm.outputs import check_file_target, write_text
     from abm.report import format_comparison
 
+    if args.csv:  # refused before simulating, not after
+        check_file_target(args.csv, args.overwrite, "--csv")
     cmp = api.compare(
         args.config_a,
         args.config_b,
@@ -106,16 +116,15 @@ def compare(args: argparse.Namespace) -> int:
     print(format_comparison(cmp.table, na, nb))
     if args.csv:
         import csv
+        import io
 
-        try:
-            with open(args.csv, "w", newline="", encoding="utf-8") as fh:
-                # Quantity rows also carry the 5 % and 95 % quantiles of A and B.
-                fields = list(dict.fromkeys(k for row in cmp.table for k in row))
-                w = csv.DictWriter(fh, fieldnames=fields, restval="")
-                w.writeheader()
-                w.writerows(cmp.table)
-        except OSError as exc:
-            raise output_error("--csv", args.csv, exc) from exc
+        fh = io.StringIO()
+        # Quantity rows also carry the 5 % and 95 % quantiles of A and B.
+        fields = list(dict.fromkeys(k for row in cmp.table for k in row))
+        w = csv.DictWriter(fh, fieldnames=fields, restval="")
+        w.writeheader()
+        w.writerows(cmp.table)
+        write_text(args.csv, fh.getvalue(), args.overwrite, "--csv")  # atomic, locked
     return 0
 
 

@@ -7,6 +7,7 @@ writing a report of a stored cube needs neither the engine nor JAX.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -34,10 +35,25 @@ def info(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
-    """``abm report CUBE [--out FILE]``: write the cube's HTML report, print its path."""
-    from abm.analysis.html import write_report
+    """``abm report CUBE [--out FILE] [--overwrite]``: write the cube's HTML report.
 
-    print(write_report(args.cube, args.out))
+    An existing file is replaced only with ``--overwrite``, and a directory never
+    (:func:`abm.outputs.check_file_target`). Prints the report's path.
+    """
+    from abm.analysis.html import write_report
+    from abm.analysis.report.read import default_report_path
+    from abm.locks import StoreLock
+    from abm.outputs import check_file_target
+
+    if not Path(args.cube).exists():  # refused by write_report; no lock file made
+        print(write_report(args.cube, args.out))
+        return 0
+    target = args.out if args.out is not None else default_report_path(args.cube)
+    option = "--out" if args.out is not None else "the report"
+    check_file_target(target, args.overwrite, option)
+    with StoreLock(target):  # the lock every writer of the path takes (abm.locks)
+        check_file_target(target, args.overwrite, option)
+        print(write_report(args.cube, target))
     return 0
 
 

@@ -16,6 +16,8 @@ import xarray as xr
 
 from abm.cube import integrity
 from abm.cube.schema import CubeError, check_schema
+from abm.locks import StoreLock
+from abm.outputs import RULE, check_file_target, foreign_reason, is_abm_netcdf
 
 
 def _plain(ds: xr.Dataset) -> xr.Dataset:
@@ -66,6 +68,13 @@ def _refuse_existing(path: Path) -> CubeError:
     )
 
 
+def _refuse_foreign(path: Path) -> None:
+    """Refuse ``path`` if it exists and is not abm's to replace (:mod:`abm.outputs`)."""
+    why = foreign_reason(path)
+    if why is not None:
+        raise CubeError(f"{path} exists and is {why}; abm never replaces it: {RULE}")
+
+
 def write_cube(ds: xr.Dataset, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
     """Write a cube as a Zarr v3 store, atomically.
 
@@ -83,16 +92,23 @@ def write_cube(ds: xr.Dataset, path: str | os.PathLike[str], overwrite: bool = F
         The final path.
 
     Raises:
-        CubeError: if ``path`` exists and ``overwrite`` is False.
+        CubeError: if ``path`` exists and ``overwrite`` is False, or exists and is not
+            abm's to replace (:mod:`abm.outputs`: a cube, trace or sweep store of abm's,
+            or an empty directory).
+        LockedError: if another process writes ``path`` (:mod:`abm.locks`).
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise _refuse_existing(path)
+    _refuse_foreign(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     integrity.report_leftovers(path)
     tmp = _sibling(path, "tmp")
     old: Path | None = None
+    lock = StoreLock(path)  # the lock every writer of path honours (abm.locks)
+    lock.acquire()
     try:
+        _refuse_foreign(path)  # what is there now, under the lock
         _plain(ds).to_zarr(tmp, zarr_format=3, consolidated=False, mode="w")
         integrity.seal(tmp)  # the integrity record, written last (abm.cube.integrity)
         if path.exists():
@@ -114,9 +130,11 @@ def write_cube(ds: xr.Dataset, path: str | os.PathLike[str], overwrite: bool = F
                 raise
     except BaseException:
         _remove(tmp)
+        lock.release()
         raise
     if old is not None:
         _remove(old)
+    lock.release()
     return path
 
 
@@ -162,28 +180,36 @@ def open_cube(path: str | os.PathLike[str], lazy: bool = True, grid: bool = True
 
 
 def export_netcdf(
-    ds_or_path: xr.Dataset | str | os.PathLike[str], path: str | os.PathLike[str]
+    ds_or_path: xr.Dataset | str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    overwrite: bool = False,
 ) -> Path:
-    """Export a cube to a netCDF-4 file (h5netcdf engine), atomically.
+    """Export a cube to a netCDF-4 file (h5netcdf engine), atomically, under its lock.
 
     Args:
         ds_or_path: the cube, or the path of a stored cube.
-        path: output file; missing parents are created, an existing file is replaced.
+        path: output file; missing parents are created.
+        overwrite: replace an existing netCDF file of an abm cube (never another file).
 
     Returns:
         The output path.
 
     Raises:
         CubeError: if ``ds_or_path`` is a path that is not a readable cube.
+        InputError: if ``path`` exists and ``overwrite`` is False, or it is a directory
+            or a file abm did not write (:func:`abm.outputs.check_file_target`).
     """
-    ds = ds_or_path if isinstance(ds_or_path, xr.Dataset) else open_cube(ds_or_path, lazy=False)
     path = Path(path)
+    check_file_target(path, overwrite, "--netcdf", is_abm_netcdf, "netCDF file of a cube")
+    ds = ds_or_path if isinstance(ds_or_path, xr.Dataset) else open_cube(ds_or_path, lazy=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _sibling(path, "tmp")
-    try:
-        _plain(ds).to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
+    with StoreLock(path):
+        check_file_target(path, overwrite, "--netcdf", is_abm_netcdf, "netCDF file of a cube")
+        tmp = _sibling(path, "tmp")
+        try:
+            _plain(ds).to_netcdf(tmp, engine="h5netcdf")
+            os.replace(tmp, path)
+        except BaseException:
+            _remove(tmp)
+            raise
     return path

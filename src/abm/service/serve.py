@@ -11,7 +11,8 @@ A service file (``configs/service.yaml``)::
         timezone: UTC                        # IANA name (default UTC)
         runs: 1000                           # optional: runs per point
         dask_address: tcp://host:8786        # optional: an existing Dask cluster
-        overwrite: false                     # optional
+        overwrite: false                     # optional: replace another sweep's store
+                                             # (only a store abm wrote, never anything else)
 
 :func:`serve` registers every deployment with the Prefect server at ``PREFECT_API_URL``
 and runs their flow runs as they come due (Prefect's runner, one process), with
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from abm.config.errors import ConfigError, Loc
 from abm.config.values import check_keys, read_mapping, string
 from abm.errors import InputError
+from abm.outputs import foreign_reason
 from abm.sweep.config import load_sweep
 
 DEPLOYMENT_KEYS = (
@@ -63,7 +65,8 @@ class ScheduledSweep:
         timezone: an IANA time zone.
         runs: runs per point, or None for the sweep's.
         dask_address: a Dask scheduler, or None for threads in the flow run's process.
-        overwrite: replace a cube of another sweep at ``out``.
+        overwrite: replace another sweep's store or a scenario's cube at ``out`` (never
+            anything abm did not write: :mod:`abm.outputs`).
     """
 
     name: str
@@ -157,12 +160,20 @@ def load_service(path: str | os.PathLike[str], workdir: Path | None = None) -> l
         overwrite = item.get("overwrite", False)
         if not isinstance(overwrite, bool):
             raise here.child("overwrite").error(overwrite, "not a boolean", "true or false")
+        out_path = (base / string(item["out"], here.child("out"), "a path")).resolve()
+        why = foreign_reason(out_path)
+        if why is not None:  # fail now, not at 02:30; the flow refuses it too
+            raise here.child("out").error(
+                item["out"],
+                f"{out_path} exists and is {why}: abm never writes over it, overwrite or not",
+                "a new path, or a sweep store or cube written by abm",
+            )
         out.append(
             ScheduledSweep(
                 name=name,
                 description=string(item.get("description", ""), here.child("description"), "text"),
                 sweep=sweep_file,
-                out=(base / string(item["out"], here.child("out"), "a path")).resolve(),
+                out=out_path,
                 cron=_cron(item["cron"], here.child("cron")),
                 timezone=tz,
                 runs=runs,

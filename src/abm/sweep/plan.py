@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from abm import outputs
+from abm.cube.schema import SCHEMA_NAME, SCHEMA_VERSION
 from abm.sweep import store
 from abm.sweep.design import LEGACY_LHS_METHOD, LhsDesign
 from abm.sweep.spec import Sweep
@@ -131,6 +133,46 @@ def _check_store(
         raise
 
 
+def _marks(config_hash: str, uid: str) -> dict[str, Any]:
+    """The group attributes of a new store's first write: abm's sweep, template unfinished."""
+    return {
+        "schema": SCHEMA_NAME,
+        "schema_version": SCHEMA_VERSION,
+        store.TEMPLATE_ATTR: True,
+        "config_hash": config_hash,
+        "store_uid": uid,
+    }
+
+
+def _existing(out: Path, overwrite: bool) -> str | None:
+    """What is at ``out``, refused unless it may be resumed or replaced.
+
+    Returns:
+        None (absent or empty), ``"sweep"`` (an abm sweep store: resumed, or replaced
+        with ``overwrite``) or ``"cube"``/``"trace"`` (an abm store that is not a sweep's,
+        replaced with ``overwrite``).
+
+    Raises:
+        SweepError: if ``out`` holds anything abm did not write (with ``overwrite`` or
+            not), or a cube or trace and ``overwrite`` is False.
+    """
+    if not out.exists():
+        return None
+    why = outputs.foreign_reason(out)
+    if why is not None:
+        raise store.SweepError(
+            f"--out {out} exists and is {why}; abm never replaces it: {outputs.RULE}"
+        )
+    kind = store.kind(out)
+    if kind in ("cube", "trace") and not overwrite:
+        raise store.SweepError(
+            f"--out {out} holds a scenario {kind} written by abm (abm run, compare or trace), "
+            "not a sweep store; pass --overwrite (overwrite=True) to replace it, or write to "
+            "another path"
+        )
+    return kind
+
+
 def plan_sweep(
     sweep: Sweep,
     out: str | os.PathLike[str],
@@ -150,16 +192,17 @@ def plan_sweep(
         batch_points: points per batch (default: the store's when resuming, else
             :func:`default_batch_points`); part of the results' identity (see the module
             docstring); at most the sweep's :attr:`~abm.sweep.config.Sweep.max_batch_points`.
-        overwrite: replace a store at ``out`` written for another sweep (or any other
-            content) instead of refusing.
+        overwrite: replace a store of abm's at ``out`` (another sweep's, or a scenario's
+            cube) instead of refusing; anything abm did not write is never replaced.
 
     Returns:
         The plan: batches and those still to run.
 
     Raises:
         SweepError: if ``out`` holds another sweep's results (a different config hash,
-            runs per point or batch size) or other files, and ``overwrite`` is False; or
-            if a batch would not fit the sweep's memory budget.
+            runs per point or batch size) or a scenario's cube and ``overwrite`` is
+            False; if it holds anything abm did not write (:mod:`abm.outputs`); or if a
+            batch would not fit the sweep's memory budget.
         ValueError: if ``runs`` or ``batch_points`` is below 1.
     """
     out = Path(out)
@@ -186,27 +229,24 @@ def plan_sweep(
     }
     if out.exists() and not out.is_dir():
         raise store.SweepError(f"{out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
     with store.quiet_lock():
-        if store.is_store(out) and not store.template_written(out):
+        kind = _existing(out, overwrite)
+        if kind == "sweep" and not store.template_written(out):
             # Killed while writing its template: nothing finished, start it again.
             log.warning("%s: the sweep's template was cut off; writing it again", out)
-            overwrite = True
-        if store.is_store(out) and not overwrite:
+        elif kind == "sweep" and not overwrite:
             attrs, done = store.read_state(out)
             if not explicit and isinstance(attrs.get("batch_points"), int):
                 k = identity["batch_points"] = attrs["batch_points"]  # resume as written
             _check_store(out, sweep, attrs, identity)
             uid = str(attrs.get("store_uid", ""))
-        else:
-            others = [e for e in out.iterdir() if e.name != store.LOCK_NAME]
-            if others and not overwrite:
-                raise store.SweepError(
-                    f"{out} is not empty and not a sweep store; pass --overwrite "
-                    "(overwrite=True) to replace it"
-                )
-            store.clear(out)
+            kind = "resume"
+        if kind != "resume":
+            if kind is not None:
+                store.remove(out)
             uid = uuid.uuid4().hex
+            # The first write marks the store as abm's sweep, its template unfinished.
+            store.create(out, _marks(identity["config_hash"], uid))
             write_template(sweep, out, r, k, identity["config_hash"], uid)
             done = np.zeros(n_points, dtype=bool)
     spans = tuple(batches(n_points, k))

@@ -13,24 +13,27 @@ A store is identified by the sweep's :meth:`~abm.sweep.config.Sweep.config_hash`
 runs per point and the batch size (attributes ``config_hash``, ``runs_per_point`` and
 ``batch_points``); a resumed sweep must match all three.
 
-Writers: :class:`SweepLock` holds ``OUT/.abm-sweep.lock``, created atomically
-(``O_CREAT | O_EXCL``), with the holder's pid and host; a second writer is refused, a
-lock left by a dead process on this host is taken over with a warning.
+Writers: :class:`SweepLock` is the lock of :mod:`abm.locks` that every writer of the
+path takes (``.OUT.lock`` beside the store, held with ``flock``: released by the
+operating system when its holder dies, so a dead writer's lock never blocks): a second
+writer is refused while the first lives.
+
+Ownership: :func:`create` starts a store with one atomic rename of a directory whose group
+metadata already marks it as an abm sweep's (``schema``, ``store_uid``,
+``template_incomplete``), so a store cut off at any moment is recognised as abm's
+(:mod:`abm.outputs`); :func:`remove` deletes only such a store.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
-import socket
-import time
+import uuid
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import dask.array as da
@@ -41,10 +44,13 @@ import zarr
 from abm.cube import integrity
 from abm.cube.schema import POINT_DIM
 from abm.errors import InputError
+from abm.locks import LockedError, StoreLock
+from abm.outputs import store_kind
 
 log = logging.getLogger(__name__)
 
-#: The lock file's name inside the store.
+#: The lock file's name inside the store, as older versions wrote it (now beside it:
+#: :func:`abm.locks.lock_path`); a leftover one is ignored.
 LOCK_NAME = ".abm-sweep.lock"
 #: The per-point completion flags.
 DONE_VAR = "points_done"
@@ -58,92 +64,25 @@ class SweepError(InputError, ValueError):
     """A sweep store that cannot be written: another writer, or another sweep's store."""
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+class SweepLockedError(SweepError, LockedError):
+    """The sweep's store is being written by another process (the message names it)."""
 
 
-class SweepLock:
-    """The writer lock of a sweep store (a context manager).
+class SweepLock(StoreLock):
+    """The writer lock of a sweep store (a context manager): :class:`abm.locks.StoreLock`.
+
+    The lock file is ``.NAME.lock`` beside the store (not inside it), the same file that
+    :func:`abm.cube.write_cube` and every other writer of the path take.
 
     Args:
-        out: the store directory (created if missing).
+        out: the store directory (its parent is created if missing).
     """
 
+    error = SweepLockedError
+
     def __init__(self, out: str | os.PathLike[str]) -> None:
+        super().__init__(out, what="sweep")
         self.out = Path(out)
-        self.path = self.out / LOCK_NAME
-        self.held = False
-
-    def _create(self) -> bool:
-        try:
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(info, fh)
-        return True
-
-    def holder(self) -> dict[str, Any]:
-        """The lock file's content (pid, host), or an empty mapping if unreadable."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def acquire(self) -> None:
-        """Take the lock, or raise :class:`SweepError` naming its holder.
-
-        Raises:
-            SweepError: if a live process (or one on another host) holds it.
-        """
-        self.out.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            if self._create():
-                self.held = True
-                return
-            info = self.holder()
-            pid, host = info.get("pid"), info.get("host")
-            if isinstance(pid, int) and host == socket.gethostname() and not _pid_alive(pid):
-                log.warning(
-                    "taking over the stale sweep lock %s of pid %d on %s (no such process)",
-                    self.path,
-                    pid,
-                    host,
-                )
-                self.path.unlink(missing_ok=True)
-                continue
-            raise SweepError(
-                f"{self.out} is being written by another sweep (pid {pid} on host {host}, "
-                f"lock file {self.path}); wait for it to finish, or delete the lock file "
-                "if that process is gone"
-            )
-        raise SweepError(f"could not take the sweep lock {self.path}")
-
-    def release(self) -> None:
-        """Remove the lock file if this object holds it."""
-        if self.held:
-            self.path.unlink(missing_ok=True)
-            self.held = False
-
-    def __enter__(self) -> SweepLock:
-        self.acquire()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
 
 
 @contextmanager
@@ -189,14 +128,61 @@ def check_identity(out: Path, attrs: Mapping[str, Any], want: Mapping[str, Any])
 
 
 def clear(out: Path) -> None:
-    """Delete everything in ``out`` but the lock file."""
-    for entry in out.iterdir():
-        if entry.name == LOCK_NAME:
-            continue
+    """Delete everything in ``out``, its group metadata (``zarr.json``) last.
+
+    Cut off midway, what is left is still marked as abm's, and its template as unfinished
+    (:func:`template_written` is False without ``points_done``).
+    """
+    entries = sorted(out.iterdir(), key=lambda e: e.name == "zarr.json")
+    for entry in entries:
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)
         else:
             entry.unlink()
+
+
+def remove(out: Path) -> None:
+    """Delete the store ``out`` (one of abm's, checked by the caller): renamed aside first.
+
+    Renamed to a hidden sibling ``.NAME.old-<uuid>`` in one step, then deleted; where it
+    cannot be renamed (a mount point) it is cleared in place by :func:`clear`.
+    """
+    aside = out.parent / f".{out.name}.old-{uuid.uuid4().hex}"
+    try:
+        os.rename(out, aside)
+    except OSError:
+        clear(out)
+        return
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def create(out: Path, attrs: Mapping[str, Any]) -> None:
+    """Start a new store at ``out`` (absent or an empty directory), marked as abm's.
+
+    Its group metadata, with ``attrs`` (the sweep's marks: ``schema``, ``store_uid``,
+    ``template_incomplete``...), is written into a hidden sibling that is then renamed to
+    ``out`` in one step: ``out`` is never a store without the marks.
+
+    Args:
+        out: the store directory.
+        attrs: the group's attributes.
+    """
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    zarr.open_group(tmp, mode="w", zarr_format=3, attributes=dict(attrs))
+    try:
+        os.rename(tmp, out)  # replaces an empty directory
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if out.is_dir() and not any(out.iterdir()):  # a mount point, say: write in place
+            zarr.open_group(out, mode="w", zarr_format=3, attributes=dict(attrs))
+            return
+        raise
+
+
+def kind(out: Path) -> str | None:
+    """What abm store ``out`` is (:func:`abm.outputs.store_kind`): sweep, cube, trace, None."""
+    return store_kind(out)
 
 
 def _plain(ds: xr.Dataset) -> xr.Dataset:
@@ -333,11 +319,15 @@ __all__ = [
     "TEMPLATE_ATTR",
     "SweepError",
     "SweepLock",
+    "SweepLockedError",
     "check_identity",
     "clear",
+    "create",
     "is_store",
+    "kind",
     "quiet_lock",
     "read_state",
+    "remove",
     "template_written",
     "update_attrs",
     "write_region",
