@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import random
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
 import zarr
+from conftest import jax_cache_env
 
 import abm
 from abm.analysis.cubes import event_year_shares, points_done, probability_with_error
@@ -138,6 +146,7 @@ def test_unfinished_points_read_as_missing(tmp_path: Path, caplog) -> None:
     with caplog.at_level(logging.WARNING):
         ds = open_cube(out, lazy=False)
     assert ds.attrs["points_done_count"] == 2 and ds.attrs["n_points"] == N
+    assert "4 of 6 sweep points are not done" in caplog.text
     done = ds["points_done"].values
     np.testing.assert_array_equal(done, [False, False, True, True, False, False])
     for name in ("e_prob", "e_se", "e_count", "e_by_year", "q_hist", "n_runs"):
@@ -198,3 +207,142 @@ def test_report_leaves_out_unfinished_points(tmp_path: Path, capsys) -> None:
     assert main(["-q", "report", str(out), "--out", str(html)]) == 0
     text = html.read_text()
     assert "2 of 6 points are missing" in text
+
+
+# ---------------------------------------------------------------- killed writers
+
+ROOT = Path(__file__).resolve().parents[1]
+OTL = ROOT / "configs" / "scenarios" / "otl.yaml"
+TROTSKY = ROOT / "configs" / "scenarios" / "trotsky.yaml"
+TINY = ["--runs", "8", "--chunk-size", "8"]
+
+
+def _grid_yaml(path: Path) -> Path:
+    path.write_text(
+        "sweep: fault_grid\n"
+        f"scenario: {OTL}\n"
+        "vary:\n"
+        "  purge_severity: {low: 0.0, high: 1.0}\n"
+        "  united_front_uptake: {low: 0.0, high: 1.0}\n"
+        "design: {kind: grid, points_per_dim: 2}\n"
+        "runs_per_point: 8\nseed: 0\nchunk_size: 8\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _writer(kind: str, d: Path, files: Path) -> list[str]:
+    """The command line of one writer, writing into the directory ``d``."""
+    abm_cmd = [sys.executable, "-m", "abm.cli", "-q"]
+    if kind == "run":
+        return [*abm_cmd, "run", str(OTL), *TINY, "--out", str(d / "c.zarr")]
+    if kind == "compare":
+        return [*abm_cmd, "compare", str(OTL), str(TROTSKY), *TINY, "--out-dir", str(d)]
+    if kind == "sweep":
+        grid = str(files / "grid.yaml")
+        return [*abm_cmd, "sweep", grid, "--out", str(d / "s.zarr"), "--batch-points", "1"]
+    # write_cube alone (no simulation before it): a copy of the reference cube
+    code = (
+        "import sys; from abm.cube import open_cube, write_cube; "
+        "write_cube(open_cube(sys.argv[1], lazy=False), sys.argv[2])"
+    )
+    return [sys.executable, "-c", code, str(files / "ref_run" / "c.zarr"), str(d / "c.zarr")]
+
+
+def _launch(kind: str, d: Path, files: Path, kill_after: float | None) -> tuple[float, float]:
+    """Run a writer into ``d``; with ``kill_after``, SIGKILL it that many seconds after
+    its first file appears in ``d`` (the write began). Returns ``(first, end)`` seconds."""
+    d.mkdir(parents=True)
+    env = {**os.environ, **jax_cache_env(), "JAX_PLATFORMS": "cpu"}
+    env.pop("ABM_CPU_DEVICES", None)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        _writer(kind, d, files), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    first: float | None = None
+    while proc.poll() is None:
+        now = time.perf_counter() - t0
+        if first is None and any(d.iterdir()):
+            first = now
+        if first is not None and kill_after is not None and now >= first + kill_after:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            break
+        time.sleep(0.005)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    assert proc.returncode in (0, -signal.SIGKILL), f"{kind} failed: {err[-2000:]}"
+    end = time.perf_counter() - t0
+    return (first if first is not None else end), end
+
+
+def _check_left(d: Path, ref_cube: xr.Dataset, ref_sweep: xr.Dataset) -> list[str]:
+    """Every store left in ``d`` is refused, or opens verified and complete (a sweep:
+    its done points equal the reference's, the others missing). Returns outcomes."""
+    from conftest import differing_vars
+
+    outcomes = []
+    for entry in sorted(d.iterdir()):
+        if not entry.is_dir():
+            continue  # a lock file beside a store
+        try:
+            ds = open_cube(entry, lazy=False, grid=False)
+        except CubeError:
+            outcomes.append("refused")
+            continue
+        attrs = json.loads((entry / "zarr.json").read_text())["attributes"]
+        assert RECORD_ATTR in attrs, f"{entry} opened without an integrity record"
+        assert not entry.name.startswith("."), f"leftover {entry} opened as a cube"
+        if "points_done" not in ds:
+            assert set(ds.data_vars) == set(ref_cube.data_vars), entry
+            if entry.name == "c.zarr":
+                assert differing_vars(ds, ref_cube) == [], entry
+            outcomes.append("complete")
+            continue
+        done = ds["points_done"].values
+        assert ds.attrs["points_done_count"] == int(done.sum()), entry
+        for name in ref_sweep.data_vars:
+            if name == "points_done" or "point" not in ref_sweep[name].dims:
+                continue
+            got, want = ds[name].values, ref_sweep[name].values
+            assert np.isnan(got[~done]).all(), (entry, name)
+            np.testing.assert_array_equal(got[done], want[done], err_msg=f"{entry} {name}")
+        outcomes.append(f"sweep {int(done.sum())}/{done.size}")
+    return outcomes
+
+
+@pytest.mark.slow
+def test_killed_writers_leave_stores_complete_or_refused(tmp_path: Path) -> None:
+    """SIGKILL ``abm run``, ``abm compare``, ``abm sweep`` and a bare ``write_cube`` at
+    uniformly random moments of their writes (12 kills): whatever each leaves behind is
+    either complete and verified or refused by ``abm.open_cube``, never silently partial.
+    The seed is printed on failure (``ABM_FAULT_SEED`` replays it)."""
+    seed = int(os.environ.get("ABM_FAULT_SEED") or time.time_ns() % 2**32)
+    rng = random.Random(seed)
+    _grid_yaml(tmp_path / "grid.yaml")
+    # References, run to the end: the write windows, and the results to compare with.
+    windows = {}
+    for kind in ("run", "sweep"):
+        first, end = _launch(kind, tmp_path / f"ref_{kind}", tmp_path, None)
+        windows[kind] = end - first
+    windows["compare"] = 2 * windows["run"]  # two cubes
+    windows["cube"] = windows["run"]
+    ref_cube = open_cube(tmp_path / "ref_run" / "c.zarr", lazy=False)
+    ref_sweep = open_cube(tmp_path / "ref_sweep" / "s.zarr", lazy=False, grid=False)
+    assert ref_sweep.attrs["points_done_count"] == 4
+    jobs = [
+        (kind, tmp_path / f"kill_{kind}_{i}", rng.uniform(0.0, windows[kind]))
+        for kind in ("run", "compare", "sweep", "cube")
+        for i in range(3)
+    ]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(lambda j: _launch(j[0], j[1], tmp_path, j[2]), jobs))
+    seen: list[str] = []
+    for kind, d, delay in jobs:
+        try:
+            seen += _check_left(d, ref_cube, ref_sweep)
+        except AssertionError as err:
+            raise AssertionError(f"seed {seed}, {kind} killed at +{delay:.2f} s: {err}") from err
+    print(f"seed {seed}: {sorted(seen)}")
+    assert seen, f"seed {seed}: no store left at all"

@@ -334,11 +334,14 @@ def _missing_chunks(array: Path, done: np.ndarray) -> list[str]:
     return lost
 
 
-def mask_unfinished(ds: xr.Dataset) -> xr.Dataset:
+def mask_unfinished(ds: xr.Dataset, where: str = "the cube") -> xr.Dataset:
     """Unfinished sweep points as missing values, and the count of those done.
+
+    Logs one warning when some point is not done.
 
     Args:
         ds: a cube (lazy or in memory); one without ``points_done`` is returned as is.
+        where: the cube's path (or name), for the warning.
 
     Returns:
         The cube with attributes ``points_done_count`` and ``n_points``; where some point
@@ -352,6 +355,12 @@ def mask_unfinished(ds: xr.Dataset) -> xr.Dataset:
     ds = ds.assign_attrs({DONE_COUNT_ATTR: n_done, N_POINTS_ATTR: n})
     if n_done == n:
         return ds
+    log.warning(
+        "%s: %d of %d sweep points are not done (points_done False): they read as NaN",
+        where,
+        n - n_done,
+        n,
+    )
     masked = {
         name: var.where(done)
         for name, var in ds.data_vars.items()

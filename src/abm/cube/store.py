@@ -171,7 +171,7 @@ def open_cube(path: str | os.PathLike[str], lazy: bool = True, grid: bool = True
         raise
     ds = _object_strings(ds)
     ds.attrs.pop(integrity.RECORD_ATTR, None)  # describes the store, not the data
-    ds = integrity.mask_unfinished(ds)
+    ds = integrity.mask_unfinished(ds, str(path))
     if grid:
         from abm.sweep.grid import to_grid  # here: abm.sweep imports abm.cube
 
