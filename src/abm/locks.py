@@ -122,7 +122,9 @@ class StoreLock:
             ) from exc
 
     def acquire(self) -> None:
-        """Take the lock, or raise :attr:`error` naming its holder (never waits).
+        """Take the lock, or raise :attr:`error` naming its holder.
+
+        Retries for at most :data:`GRACE_S` (a check or a release in passing), then refuses.
 
         Raises:
             LockedError: (or :attr:`error`) if another process holds it.

@@ -34,7 +34,10 @@ def point_coords(sweep: Sweep, pts: np.ndarray) -> dict[str, np.ndarray]:
 def write_template(
     sweep: Sweep, out: Path, runs: int, batch_points: int, config_hash: str, uid: str
 ) -> None:
-    """Write the sweep's template into ``out`` (an empty directory but for its lock).
+    """Write the sweep's template into the store ``out``.
+
+    ``out`` was just started by :func:`abm.sweep.store.create`: its group already marks
+    it as abm's, its template unfinished.
 
     Args:
         sweep: the loaded sweep.
