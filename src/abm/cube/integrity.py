@@ -38,6 +38,7 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
+import dask.array as da
 import numpy as np
 import xarray as xr
 
@@ -196,7 +197,7 @@ def _parse(path: Path, text: object) -> dict[str, Any]:
     return record
 
 
-def verify(path: str | os.PathLike[str]) -> None:
+def verify(path: str | os.PathLike[str]) -> np.ndarray | None:
     """Refuse a store that lacks what its integrity record says it holds.
 
     Cheap: reads the root and per-array ``zarr.json`` and ``points_done`` (one bool per
@@ -204,6 +205,10 @@ def verify(path: str | os.PathLike[str]) -> None:
 
     Args:
         path: the store directory (it exists).
+
+    Returns:
+        A sweep store's ``points_done`` flags ``[n_points]`` as read here (for
+        :func:`mask_unfinished`), or None.
 
     Raises:
         CubeError: naming what is missing (arrays, chunk files, the template, metadata),
@@ -220,19 +225,19 @@ def verify(path: str | os.PathLike[str]) -> None:
         if attrs.get(TEMPLATE_ATTR) is True:
             raise _cut_template(path)
         if attrs.get("schema") != SCHEMA_NAME:
-            return  # not an abm cube: the schema check names it
+            return None  # not an abm cube: the schema check names it
         log.warning(
             "%s has no integrity record (written before abm recorded one): opened unverified",
             path,
         )
-        return
+        return None
     record = _parse(path, attrs[RECORD_ATTR])
     if record.get("layout") == "sweep":
         if attrs.get(TEMPLATE_ATTR) is not False or record.get("arrays") is None:
             raise _cut_template(path)
-        _verify_sweep(path, record)
-    else:
-        _verify_counts(path, record.get("arrays") or {})
+        return _verify_sweep(path, record)
+    _verify_counts(path, record.get("arrays") or {})
+    return None
 
 
 def _cut_template(path: Path) -> CubeError:
@@ -283,7 +288,7 @@ def _done_flags(path: Path) -> np.ndarray:
         raise CubeError(f"{path}: its {DONE_VAR} flags are unreadable ({exc})") from exc
 
 
-def _verify_sweep(path: Path, record: Mapping[str, Any]) -> None:
+def _verify_sweep(path: Path, record: Mapping[str, Any]) -> np.ndarray | None:
     batched = [str(n) for n in record.get("batched") or []]
     fixed_names = [str(n) for n in record.get("fixed") or []]
     missing = _missing_arrays(path, [*batched, *fixed_names])
@@ -294,7 +299,7 @@ def _verify_sweep(path: Path, record: Mapping[str, Any]) -> None:
         )
     _verify_counts(path, record.get("arrays") or {})
     if DONE_VAR not in batched:
-        return
+        return None
     done = _done_flags(path)
     short = []
     for name in batched:
@@ -306,6 +311,7 @@ def _verify_sweep(path: Path, record: Mapping[str, Any]) -> None:
             f"{path} is incomplete: chunk files of points marked done are missing: "
             f"{'; '.join(short)}"
         )
+    return done
 
 
 def _missing_chunks(array: Path, done: np.ndarray) -> list[str]:
@@ -325,16 +331,18 @@ def _missing_chunks(array: Path, done: np.ndarray) -> list[str]:
     wanted = [i for i in grid[axis] if done[i * step : (i + 1) * step].any()]
     if not wanted:
         return []
-    have = _chunk_files(array)
+    base = str(array)
     lost: list[str] = []
     for index in product(*(wanted if k == axis else g for k, g in enumerate(grid))):
         key = _chunk_key(meta, tuple(index))
-        if key is not None and key not in have:
+        if key is not None and not os.path.isfile(f"{base}/{key}"):
             lost.append(key)
     return lost
 
 
-def mask_unfinished(ds: xr.Dataset, where: str = "the cube") -> xr.Dataset:
+def mask_unfinished(
+    ds: xr.Dataset, where: str = "the cube", flags: np.ndarray | None = None
+) -> xr.Dataset:
     """Unfinished sweep points as missing values, and the count of those done.
 
     Logs one warning when some point is not done.
@@ -342,6 +350,8 @@ def mask_unfinished(ds: xr.Dataset, where: str = "the cube") -> xr.Dataset:
     Args:
         ds: a cube (lazy or in memory); one without ``points_done`` is returned as is.
         where: the cube's path (or name), for the warning.
+        flags: ``points_done`` as :func:`verify` read it (read from ``ds`` if None or
+            of another size); reading it again through dask costs more than the rest.
 
     Returns:
         The cube with attributes ``points_done_count`` and ``n_points``; where some point
@@ -350,8 +360,9 @@ def mask_unfinished(ds: xr.Dataset, where: str = "the cube") -> xr.Dataset:
     """
     if DONE_VAR not in ds.variables or POINT_DIM not in ds[DONE_VAR].dims:
         return ds
-    done = ds[DONE_VAR].load().astype(bool)
-    n_done, n = int(done.sum()), int(done.size)
+    if flags is None or flags.shape != ds[DONE_VAR].shape:
+        flags = np.asarray(ds[DONE_VAR].values, dtype=bool)
+    n_done, n = int(flags.sum()), int(flags.size)
     ds = ds.assign_attrs({DONE_COUNT_ATTR: n_done, N_POINTS_ATTR: n})
     if n_done == n:
         return ds
@@ -361,12 +372,33 @@ def mask_unfinished(ds: xr.Dataset, where: str = "the cube") -> xr.Dataset:
         n - n_done,
         n,
     )
+    keeps: dict[tuple[Any, ...], da.Array] = {}  # the flags as dask arrays, by chunks
     masked = {
-        name: var.where(done)
+        name: xr.Variable(var.dims, _masked(var, flags, keeps), var.attrs)
         for name, var in ds.data_vars.items()
         if name != DONE_VAR and POINT_DIM in var.dims
     }
     return ds.assign(masked)
+
+
+def _masked(var: xr.DataArray, done: np.ndarray, keeps: dict[tuple[Any, ...], da.Array]) -> Any:
+    """``var``'s data with NaN where ``done`` (``[n_points]``) is False.
+
+    A dask array stays lazy (one blockwise ``where`` against the flags chunked like its
+    ``point`` axis); anything else is read into memory. Integers and booleans become
+    float64.
+    """
+    axis = var.dims.index(POINT_DIM)
+    dtype = var.dtype if var.dtype.kind in "fc" else np.dtype(np.float64)
+    shape = [1] * var.ndim
+    shape[axis] = done.size
+    data = var.data
+    if isinstance(data, da.Array):
+        chunks = tuple(c if k == axis else (1,) for k, c in enumerate(data.chunks))
+        if chunks not in keeps:
+            keeps[chunks] = da.from_array(done.reshape(shape), chunks=chunks)
+        return da.where(keeps[chunks], data.astype(dtype), np.nan)
+    return np.where(done.reshape(shape), np.asarray(var.values), np.nan).astype(dtype)
 
 
 __all__ = [

@@ -157,7 +157,7 @@ def open_cube(path: str | os.PathLike[str], lazy: bool = True, grid: bool = True
     path = Path(path)
     if not path.exists():
         raise CubeError(f"no cube at {path}: the path does not exist")
-    integrity.verify(path)  # cheap: metadata and chunk listings (abm.cube.integrity)
+    flags = integrity.verify(path)  # cheap: metadata, chunk listings (abm.cube.integrity)
     try:
         ds = xr.open_zarr(path, consolidated=False, chunks={} if lazy else None)
     except Exception as exc:
@@ -171,7 +171,7 @@ def open_cube(path: str | os.PathLike[str], lazy: bool = True, grid: bool = True
         raise
     ds = _object_strings(ds)
     ds.attrs.pop(integrity.RECORD_ATTR, None)  # describes the store, not the data
-    ds = integrity.mask_unfinished(ds, str(path))
+    ds = integrity.mask_unfinished(ds, str(path), flags)
     if grid:
         from abm.sweep.grid import to_grid  # here: abm.sweep imports abm.cube
 
