@@ -1,5 +1,6 @@
-"""The abm-sweep Prefect flow: same cube as abm sweep, caching, resume after kill -9,
-artifacts, the writer lock, and a real Dask cluster (scheduler + two workers).
+"""The abm-sweep Prefect flow: same cube as abm sweep, no result cache (a pickle planted in
+Prefect's result storage never runs), resume after kill -9, artifacts, the writer lock,
+and a real Dask cluster (scheduler + two workers).
 
 One Prefect test server for the module (``prefect_test_harness``, 20-40 s to start),
 with its own ``PREFECT_HOME`` so that no earlier session's cached results come back.
@@ -112,7 +113,66 @@ def _artifacts(key: str) -> list[Any]:
     return sorted(found, key=lambda a: a.created or 0)  # oldest first
 
 
-def test_flow_equals_abm_sweep_caches_and_leaves_artifacts(
+class _Touch:
+    """A pickle payload that, when loaded, creates ``marker`` (stands for any code)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.marker,))
+
+
+def _poison_storage(storage: Path, files: Path) -> Path:
+    """Plant a Prefect result record whose pickle creates a marker file: over every
+    record the first run left, and under the key each batch's task would be cached by
+    with ``INPUTS + TASK_SOURCE``. Returns the marker (checked absent by the caller)."""
+    from types import SimpleNamespace
+
+    from prefect._internal.result_records import ResultRecord, ResultRecordMetadata
+    from prefect.cache_policies import INPUTS, TASK_SOURCE
+    from prefect.serializers import PickleSerializer
+
+    from abm.service.flow import sweep_batch
+
+    marker = files / "PLANTED-PICKLE-RAN"
+
+    def record(key: str) -> bytes:
+        meta = ResultRecordMetadata(storage_key=key, serializer=PickleSerializer())
+        return ResultRecord(result=_Touch(marker), metadata=meta).serialize()
+
+    # The planted record does run code when Prefect loads it as a result.
+    ResultRecord.deserialize(record("probe"))
+    assert marker.exists()
+    marker.unlink()
+
+    storage.mkdir(parents=True, exist_ok=True)
+    for path in [p for p in storage.rglob("*") if p.is_file()]:
+        path.write_bytes(record(path.name))
+    out = (files / "flow.zarr").resolve()
+    attrs = dict(zarr.open_group(str(out), mode="r").attrs)
+    sweep = load_sweep(files / "grid.yaml")
+    for batch in range(2):
+        inputs = {
+            "config": str((files / "grid.yaml").resolve()),
+            "config_hash": sweep.config_hash(),
+            "store_uid": str(attrs.get("store_uid", "")),
+            "out": str(out),
+            "batch": batch,
+            "runs": 16,
+            "batch_points": 2,
+        }
+        key = (INPUTS + TASK_SOURCE).compute_key(
+            SimpleNamespace(task=sweep_batch),  # type: ignore[arg-type]
+            inputs,
+            {},
+        )
+        if key:
+            (storage / key).write_bytes(record(key))
+    return marker
+
+
+def test_flow_equals_abm_sweep_never_loads_stored_results_and_leaves_artifacts(
     prefect_api: dict[str, str], files: Path, reference: xr.Dataset
 ) -> None:
     from abm.service.flow import sweep_flow
@@ -123,9 +183,12 @@ def test_flow_equals_abm_sweep_caches_and_leaves_artifacts(
     assert (first["batches_run"], first["batches_cached"], first["runs"]) == (2, 0, 64)
     assert differing_vars(_open(out), reference) == []
 
-    # Unchanged rerun: every batch a Prefect cache hit, nothing simulated.
+    # Unchanged rerun over a poisoned result storage: nothing simulated (every batch
+    # found in the store), and no planted pickle is ever loaded.
+    marker = _poison_storage(Path(prefect_api["PREFECT_RESULTS_LOCAL_STORAGE_PATH"]), files)
     again = sweep_flow(config=str(files / "grid.yaml"), out=str(out))
-    assert (again["batches_run"], again["batches_cached"], again["runs"]) == (0, 2, 0)
+    assert not marker.exists(), "a pickle planted in the result storage ran"
+    assert (again["batches_run"], again["batches_in_store"], again["runs"]) == (0, 2, 0)
 
     # A changed config (more runs a point) misses the cache: every batch runs again.
     changed = sweep_flow(config=str(files / "grid_more_runs.yaml"), out=str(files / "more.zarr"))

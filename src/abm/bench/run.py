@@ -44,11 +44,17 @@ def run_bench(
 
     Returns:
         The results; headline keys as in :mod:`abm.bench.report`.
+
+    Raises:
+        ConfigError: if the scenario cannot be loaded (checked here, before any worker
+            starts: a bad one would otherwise fail in every worker and leave nulls).
     """
     from abm.bench import report
+    from abm.config import load_scenario
 
     t_start = time.perf_counter()
     cfg = Path(config) if config else default_config()
+    load_scenario(cfg)
     peers = Path(peers_dir) if peers_dir else find_peers(cfg)
     with tempfile.TemporaryDirectory(prefix="abm-bench-") as tmp:
         b = Bench(plan, cfg, cache_dir, quiet, peers, Path(tmp))

@@ -14,14 +14,18 @@ The flow runs exactly the steps of ``abm sweep`` (:mod:`abm.sweep.run`):
    artifact (batches, wall time, runs/s), a markdown report with the headline plots and
    a progress artifact updated as batches finish.
 
-Caching and resuming. A batch task's cache key is its inputs (sweep file, config hash,
-the store's ``store_uid``, path, batch, runs, batch size) and the task's source
-(``INPUTS + TASK_SOURCE``), its result a small dict persisted under
-``$PREFECT_HOME/storage``: an unchanged rerun is all cache hits; a changed config (a new
-hash) or a new store (a new uid) misses. A batch is idempotent and checks the store's
-``points_done`` itself, so a flow killed at any moment (``kill -9`` included) and run
-again runs only the batches not yet written, and the cube equals an uninterrupted one
-bit for bit (runs are keyed by global point and run, never by batch or worker).
+Resuming, and no result cache. The cube is the only cache: a batch is idempotent and
+reads the store's ``points_done`` first, so an unchanged rerun simulates nothing (every
+batch ``in store``), a changed config (a new hash) is refused on the old store or runs
+into a new one, and a flow killed at any moment (``kill -9`` included) and run again runs
+only the batches not yet written; the cube equals an uninterrupted one bit for bit (runs
+are keyed by global point and run, never by batch or worker). Prefect's result cache is
+off for every task and flow here (``NO_CACHE``, ``persist_result=False``): Prefect
+deserialises a stored result with the serializer its file names, pickle included, so a
+file planted under ``$PREFECT_HOME/storage`` (a folder shared across machines, say)
+would run code when a sweep is rerun. Nothing of this flow is written there or read
+back; a batch's result (:func:`sweep_batch`: plain JSON data, the batch's region and
+timings) comes back to the flow in memory.
 
 Dask. Workers must see the store's path (one machine, or a shared filesystem) and import
 ``abm`` from the same environment; start them with ``PREFECT_API_URL`` exported so they
@@ -42,7 +46,7 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
-from prefect.cache_policies import INPUTS, TASK_SOURCE
+from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -74,8 +78,8 @@ def task_runner(dask_address: str | None = None) -> TaskRunner[Any]:
 @task(
     name="sweep-batch",
     task_run_name="batch {batch}",
-    cache_policy=INPUTS + TASK_SOURCE,
-    persist_result=True,
+    cache_policy=NO_CACHE,  # never read a stored (possibly planted) result back
+    persist_result=False,
     retries=BATCH_RETRIES,
     retry_delay_seconds=BATCH_RETRY_DELAY_S,
 )
@@ -94,14 +98,15 @@ def sweep_batch(
         config: the sweep file (absolute path).
         config_hash: the sweep's hash when the flow planned it; a file changed since is
             refused.
-        store_uid: the store's ``store_uid`` (part of the cache key only).
+        store_uid: the store's ``store_uid`` (shown with the task run's inputs).
         out: the store (absolute path).
         batch: the batch's index.
         runs: runs per point.
         batch_points: points per batch.
 
     Returns:
-        :class:`~abm.sweep.run.BatchResult` as a dict.
+        :class:`~abm.sweep.run.BatchResult` as a dict of JSON scalars (str, int, float,
+        bool).
     """
     sweep = load_sweep(config)
     if sweep.config_hash() != config_hash:
@@ -119,10 +124,26 @@ def sweep_batch(
         if res.skipped
         else f"{res.runs:,} runs in {res.wall_s:.1f} s ({res.runs_per_s:,.0f} runs/s)",
     )
-    return asdict(res)
+    return json_safe(asdict(res))
 
 
-@flow(name="abm-sweep-batches")
+def json_safe(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` if every value is a JSON scalar (numpy scalars made Python ones).
+
+    Raises:
+        TypeError: for any other value: a batch's result must stay plain data.
+    """
+    out: dict[str, Any] = {}
+    for key, value in result.items():
+        if hasattr(value, "item") and not isinstance(value, str | bytes):
+            value = value.item()  # a numpy scalar
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise TypeError(f"batch result {key}={value!r} is not a JSON scalar")
+        out[str(key)] = value
+    return out
+
+
+@flow(name="abm-sweep-batches", persist_result=False)
 def sweep_batches(
     config: str,
     config_hash: str,
@@ -135,8 +156,8 @@ def sweep_batches(
 ) -> list[dict[str, Any]]:
     """Every batch of a planned sweep as one task each; results in completion order.
 
-    Each result carries ``status``: ``ran``, ``cached`` (Prefect's cache: the task did
-    not run) or ``in store`` (the task ran and found the batch already written).
+    Each result carries ``status``: ``ran``, or ``in store`` (the task found the batch
+    already written: nothing simulated).
     """
     logger = get_run_logger()
     # A UUID in a sync flow (Prefect types it as UUID or its coroutine).
@@ -154,10 +175,7 @@ def sweep_batches(
     t0 = time.perf_counter()
     for fut in as_completed(futures):
         res = dict(fut.result())
-        if fut.state.name == "Cached":  # the stored result of an earlier run: nothing ran
-            res.update(status="cached", runs=0, wall_s=0.0, compile_s=0.0)
-        else:
-            res["status"] = "in store" if res["skipped"] else "ran"
+        res["status"] = "in store" if res["skipped"] else "ran"
         results.append(res)
         points += int(res["stop"]) - int(res["start"])
         ran = sum(int(r["runs"]) for r in results)
@@ -175,7 +193,7 @@ def sweep_batches(
     return results
 
 
-@flow(name="abm-sweep", flow_run_name="{out}")
+@flow(name="abm-sweep", flow_run_name="{out}", persist_result=False)
 def sweep_flow(
     config: str,
     out: str,
@@ -251,4 +269,11 @@ def sweep_flow(
     return {"out": str(out_path), **summary[0]}
 
 
-__all__ = ["BATCH_RETRIES", "sweep_batch", "sweep_batches", "sweep_flow", "task_runner"]
+__all__ = [
+    "BATCH_RETRIES",
+    "json_safe",
+    "sweep_batch",
+    "sweep_batches",
+    "sweep_flow",
+    "task_runner",
+]

@@ -248,6 +248,11 @@ def load_sweep(path: str | Path) -> Sweep:
     )
     budget_loc = top.child("memory_budget_mb")
     budget = integer(raw.get("memory_budget_mb", DEFAULT_MEMORY_BUDGET_MB), budget_loc, 1, MAX_INT)
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // MIB  # this machine
+    if "memory_budget_mb" in raw and budget > physical:
+        raise budget_loc.error(
+            budget, f"more than this machine's memory ({physical:,} MiB)", f"[1, {physical}]"
+        )
     scenario = load_scenario(scenario_file, stance=stance)
     model = scenario.model()
     most = max_batch_points(model, budget)
