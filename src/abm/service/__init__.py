@@ -1,7 +1,8 @@
 """Sweeps as a service: the Prefect flow, its artifacts, scheduled deployments.
 
 * :mod:`~abm.service.flow`: the ``abm-sweep`` flow: one Prefect task per batch of points
-  (cached across flow runs, retried), on threads or an existing Dask cluster;
+  (retried; a rerun skips the batches the cube holds), on threads or an existing Dask
+  cluster;
 * :mod:`~abm.service.artifacts`: the table and markdown artifacts every sweep leaves;
 * :mod:`~abm.service.serve`: deployments with cron schedules (``abm serve``).
 

@@ -1,7 +1,7 @@
 """What a sweep leaves in Prefect: a table of its batches and a markdown report.
 
 The table (key ``<sweep>-batches``) has one row per batch: points, runs, wall time,
-runs/s, and whether it ran, was cached by Prefect or was already in the store. The
+runs/s, and whether it ran or was already in the store. The
 markdown report (key ``<sweep>-report``) names the cube and its provenance and embeds the
 headline plots as PNG data URIs: heat maps of the headline events' probabilities (the
 cube's attribute ``headline_outcomes``, see :mod:`abm.analysis.meta`) over the first two
@@ -39,7 +39,8 @@ def batch_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
     Args:
         results: each batch's result (:class:`~abm.sweep.run.BatchResult` as a dict) with
-            ``status``: ``ran``, ``cached`` (Prefect's cache) or ``in store``.
+            ``status``: ``ran`` or ``in store`` (``cached`` is kept in the counts for
+            older runs; Prefect's result cache is off).
     """
     rows = []
     for r in sorted(results, key=lambda r: int(r["batch"])):

@@ -1,4 +1,4 @@
-"""The ``abm-sweep`` Prefect flow: a sweep's batches as cached, retried Prefect tasks.
+"""The ``abm-sweep`` Prefect flow: a sweep's batches as retried Prefect tasks.
 
 The flow runs exactly the steps of ``abm sweep`` (:mod:`abm.sweep.run`):
 
