@@ -249,32 +249,50 @@ def _writer(kind: str, d: Path, files: Path) -> list[str]:
     return [sys.executable, "-c", code, str(files / "ref_run" / "c.zarr"), str(d / "c.zarr")]
 
 
-def _launch(kind: str, d: Path, files: Path, kill_after: float | None) -> tuple[float, float]:
+def _began(d: Path, trigger: str) -> bool:
+    """Whether the write of ``trigger`` began in ``d``: ``start``, any file there;
+    ``batch``, a sweep's first batch marked done."""
+    if trigger == "batch":
+        return (d / "s.zarr" / "points_done" / "c").exists()
+    return any(d.iterdir())
+
+
+def _launch(
+    kind: str, d: Path, files: Path, kill_after: float | None, trigger: str = "start"
+) -> tuple[dict[str, float], float]:
     """Run a writer into ``d``; with ``kill_after``, SIGKILL it that many seconds after
-    its first file appears in ``d`` (the write began). Returns ``(first, end)`` seconds."""
+    the write of ``trigger`` began (:func:`_began`).
+
+    Returns:
+        When each trigger's write began and when the writer ended (or was killed), in
+        seconds from its start.
+    """
     d.mkdir(parents=True)
     env = {**os.environ, **jax_cache_env(), "JAX_PLATFORMS": "cpu"}
     env.pop("ABM_CPU_DEVICES", None)
+    log_path = d.with_name(d.name + ".stderr")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        _writer(kind, d, files), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    first: float | None = None
-    while proc.poll() is None:
-        now = time.perf_counter() - t0
-        if first is None and any(d.iterdir()):
-            first = now
-        if first is not None and kill_after is not None and now >= first + kill_after:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            break
-        time.sleep(0.005)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    assert proc.returncode in (0, -signal.SIGKILL), f"{kind} failed: {err[-2000:]}"
+    with log_path.open("wb") as err:
+        proc = subprocess.Popen(
+            _writer(kind, d, files), env=env, stdout=subprocess.DEVNULL, stderr=err
+        )
+        began: dict[str, float] = {}
+        while proc.poll() is None:
+            now = time.perf_counter() - t0
+            for t in ("start", "batch"):
+                if t not in began and _began(d, t):
+                    began[t] = now
+            due = kill_after is not None and trigger in began
+            if (due and now >= began[trigger] + (kill_after or 0.0)) or now > 300:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+                break
+            time.sleep(0.005)
     end = time.perf_counter() - t0
-    return (first if first is not None else end), end
+    text = log_path.read_text(errors="replace")
+    assert end <= 300, f"{kind} hung: {text[-2000:]}"
+    assert proc.returncode in (0, -signal.SIGKILL), f"{kind} failed: {text[-2000:]}"
+    return began, end
 
 
 def _check_left(d: Path, ref_cube: xr.Dataset, ref_sweep: xr.Dataset) -> list[str]:
@@ -324,22 +342,25 @@ def test_killed_writers_leave_stores_complete_or_refused(tmp_path: Path) -> None
     # References, run to the end: the write windows, and the results to compare with.
     windows = {}
     for kind in ("run", "sweep"):
-        first, end = _launch(kind, tmp_path / f"ref_{kind}", tmp_path, None)
-        windows[kind] = end - first
-    windows["compare"] = 2 * windows["run"]  # two cubes
-    windows["cube"] = windows["run"]
+        began, end = _launch(kind, tmp_path / f"ref_{kind}", tmp_path, None)
+        windows.update({(kind, t): end - at for t, at in began.items()})
+    windows["compare", "start"] = 2 * windows["run", "start"]  # two cubes
+    windows["cube", "start"] = windows["run", "start"]
     ref_cube = open_cube(tmp_path / "ref_run" / "c.zarr", lazy=False)
     ref_sweep = open_cube(tmp_path / "ref_sweep" / "s.zarr", lazy=False, grid=False)
     assert ref_sweep.attrs["points_done_count"] == 4
+    plan = [(kind, "start") for kind in ("run", "compare", "cube") for _ in range(3)]
+    # The sweep: once from its store's creation (template, compiling, every batch), twice
+    # from its first batch done (the other batches).
+    plan += [("sweep", "start"), ("sweep", "batch"), ("sweep", "batch")]
     jobs = [
-        (kind, tmp_path / f"kill_{kind}_{i}", rng.uniform(0.0, windows[kind]))
-        for kind in ("run", "compare", "sweep", "cube")
-        for i in range(3)
+        (kind, tmp_path / f"kill_{kind}_{i}", rng.uniform(0.0, windows[kind, trigger]), trigger)
+        for i, (kind, trigger) in enumerate(plan)
     ]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        list(pool.map(lambda j: _launch(j[0], j[1], tmp_path, j[2]), jobs))
+        list(pool.map(lambda j: _launch(j[0], j[1], tmp_path, j[2], j[3]), jobs))
     seen: list[str] = []
-    for kind, d, delay in jobs:
+    for kind, d, delay, _ in jobs:
         try:
             seen += _check_left(d, ref_cube, ref_sweep)
         except AssertionError as err:
