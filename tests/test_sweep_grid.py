@@ -18,8 +18,8 @@ from conftest import differing_vars
 import abm
 from abm.analysis import lever_grid
 from abm.cube import open_cube
+from abm.cube.grid import GRID_ATTR, grid_dims
 from abm.sweep import SweepLock, load_sweep, run_sweep, to_grid, to_points
-from abm.sweep.grid import GRID_ATTR, grid_dims
 from abm.sweep.run import plan_sweep
 from abm.sweep.store import DONE_VAR
 

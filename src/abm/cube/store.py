@@ -145,7 +145,7 @@ def open_cube(path: str | os.PathLike[str], lazy: bool = True, grid: bool = True
         path: the store directory.
         lazy: open with dask arrays in the stored chunks; False loads it into memory.
         grid: a grid sweep's store on one dimension per varied lever instead of ``point``
-            (:func:`abm.sweep.grid.to_grid`); False keeps the stored ``point`` layout.
+            (:func:`abm.cube.grid.to_grid`); False keeps the stored ``point`` layout.
 
     Returns:
         The cube.
@@ -173,7 +173,7 @@ def open_cube(path: str | os.PathLike[str], lazy: bool = True, grid: bool = True
     ds.attrs.pop(integrity.RECORD_ATTR, None)  # describes the store, not the data
     ds = integrity.mask_unfinished(ds, str(path), flags)
     if grid:
-        from abm.sweep.grid import to_grid  # here: abm.sweep imports abm.cube
+        from abm.cube.grid import to_grid
 
         ds = to_grid(ds)
     return ds.load() if not lazy else ds

@@ -9,6 +9,7 @@ the runs per point. :func:`load_sweep` checks it all and resolves the scenario o
 dimension per lever (:func:`to_grid`; :func:`to_points` goes back to ``point``).
 """
 
+from abm.cube.grid import to_grid, to_points
 from abm.sweep.config import Sweep, Vary, load_sweep
 from abm.sweep.design import (
     Design,
@@ -20,7 +21,6 @@ from abm.sweep.design import (
     names,
     points,
 )
-from abm.sweep.grid import to_grid, to_points
 from abm.sweep.run import BatchDone, default_batch_points, run_sweep
 from abm.sweep.store import SweepError, SweepLock
 from abm.sweep.tables import point_overrides, point_scenario, point_tables

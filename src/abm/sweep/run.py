@@ -20,7 +20,7 @@ Modules: :mod:`abm.sweep.plan` (batch sizes, the store's template or identity),
 :mod:`abm.sweep.batch` (one batch; finishing), :mod:`abm.sweep.template`,
 :mod:`abm.sweep.compiled`; this one runs them in order and re-exports their names. The
 cube it returns, like :func:`abm.cube.open_cube`, has a grid sweep on one dimension per
-lever (:mod:`abm.sweep.grid`).
+lever (:mod:`abm.cube.grid`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Written once when a store starts (:func:`abm.sweep.plan.plan_sweep`): one point'
 placeholder cube, widened lazily to every point by :func:`abm.sweep.store.write_template`,
 with the provenance attributes, the levers' values as coordinates on ``point`` (their
 units, kind and range as attributes) and, for a grid design, the attribute
-:data:`abm.sweep.grid.GRID_ATTR` by which :func:`abm.cube.open_cube` gives the cube one
+:data:`abm.cube.grid.GRID_ATTR` by which :func:`abm.cube.open_cube` gives the cube one
 dimension per lever.
 """
 
@@ -17,12 +17,12 @@ import numpy as np
 from abm import provenance
 from abm.config.scenario import NO_STANCE_ATTR
 from abm.cube import build_cube
+from abm.cube.grid import GRID_ATTR, grid_text
 from abm.engine.reducers import empty_tallies
 from abm.engine.runner import Accumulator
 from abm.sweep import store
 from abm.sweep.compiled import compiled
 from abm.sweep.design import GridDesign
-from abm.sweep.grid import GRID_ATTR, grid_text
 from abm.sweep.spec import Sweep
 
 
