@@ -23,6 +23,7 @@ import dataclasses
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import jax
@@ -231,6 +232,8 @@ class SliceDef:
         calibrate: optional calibration entry: ``calibrate(base)`` fits and writes the
             slice's calibrated priors, where ``base()`` loads the base scenario with the
             priors written so far; returns report lines. Slices calibrate in model order.
+        calibration_file: the file ``calibrate`` writes (absolute), or None: ``abm
+            calibrate`` snapshots it first and restores it if the calibration fails.
         targets: optional ``targets(calendar)`` -> the :class:`CoverageTarget` s its
             outcomes answer.
         presets: the leader presets it takes, if any (at most one slice of a model).
@@ -244,6 +247,7 @@ class SliceDef:
     build: Callable[..., Any]
     catalogue_file: str = ""
     calibrate: Callable[[Callable[[], Any]], list[str]] | None = None
+    calibration_file: Path | None = None
     targets: Callable[[Any], list[CoverageTarget]] | None = None
     presets: PolicyPresets | None = None
     doc: str = ""

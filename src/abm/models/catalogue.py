@@ -89,6 +89,11 @@ def _prior(entry: dict[str, Any], member: str | None, where: str) -> Prior:
     return _one_prior(spec, where)
 
 
+def data_path(name: str, package: str = DEFAULT_PACKAGE) -> Path:
+    """The path of a file in a package's ``data`` folder (it need not exist)."""
+    return Path(str(resources.files(package).joinpath("data", name)))
+
+
 def write_calibration(
     content: dict[str, Any],
     file: str,

@@ -14,6 +14,7 @@ from typing import Any
 import jax
 
 from abm.engine.slices import Port, SliceDef, mark_headline
+from abm.models.catalogue import data_path
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany import constants as K
 from abm.models.interwar.germany import coverage
@@ -21,7 +22,12 @@ from abm.models.interwar.germany.chronicle import chronicle
 from abm.models.interwar.germany.model import GermanyModel, draw_month
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.germany.types import GermanyState
-from abm.models.interwar.parameters import GERMANY_FILE, ParamDef, germany_catalogue
+from abm.models.interwar.parameters import (
+    GERMANY_CALIBRATION,
+    GERMANY_FILE,
+    ParamDef,
+    germany_catalogue,
+)
 from abm.models.interwar.soviet.signals import Influence
 
 NAME = "germany"
@@ -120,6 +126,7 @@ SLICE = SliceDef(
     },
     build=_build,
     calibrate=coverage.calibrate,
+    calibration_file=data_path(GERMANY_CALIBRATION),
     targets=coverage.targets,
     catalogue_file=GERMANY_FILE,
     doc="Weimar Germany 1924-1936: voter blocs, parties, economy, cabinets, elites, the left",

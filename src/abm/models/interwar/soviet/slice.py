@@ -15,9 +15,15 @@ import jax
 import jax.numpy as jnp
 
 from abm.engine.slices import PolicyPresets, Port, SliceDef, mark_headline
+from abm.models.catalogue import data_path
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany.signals import GermanySignals
-from abm.models.interwar.parameters import SOVIET_FILE, ParamDef, soviet_catalogue
+from abm.models.interwar.parameters import (
+    SOVIET_CALIBRATION,
+    SOVIET_FILE,
+    ParamDef,
+    soviet_catalogue,
+)
 from abm.models.interwar.soviet import constants as K
 from abm.models.interwar.soviet import coverage
 from abm.models.interwar.soviet.chronicle import chronicle
@@ -112,6 +118,7 @@ SLICE = SliceDef(
     },
     build=_build,
     calibrate=coverage.calibrate,
+    calibration_file=data_path(SOVIET_CALIBRATION),
     targets=coverage.targets,
     catalogue_file=SOVIET_FILE,
     presets=PolicyPresets(
