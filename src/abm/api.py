@@ -137,9 +137,40 @@ def run(
         acc, model.outcome_specs, model.calendar, _provenance(sc, s, n, c, acc.wall_s, runner)
     )
     if out is not None:
-        write_cube(ds, out, overwrite=overwrite)
-        log.info("wrote %s", out)
+        _write(ds, Path(out), overwrite, "--out")
     return ds
+
+
+class WriteError(OSError):
+    """A result could not be written (a full disk, an I/O error): its ``str`` is one line.
+
+    Attributes:
+        errno: the operating system's error number (``errno.ENOSPC``).
+        strerror: the message: the option, the path and the system's reason.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _write(ds: xr.Dataset, path: Path, overwrite: bool, option: str) -> None:
+    """Write a cube (:func:`~abm.cube.write_cube`), naming ``path`` if the system refuses.
+
+    ``write_cube`` writes a hidden sibling and renames it into place, removing it when
+    anything fails: a failed write leaves ``path`` as it was.
+
+    Raises:
+        WriteError: if the operating system refuses the write (``ENOSPC`` and the like).
+    """
+    try:
+        write_cube(ds, path, overwrite=overwrite)
+    except OSError as exc:
+        raise WriteError(
+            exc.errno,
+            f"{option} {path}: cannot write the cube: {exc.strerror or exc}; the path is left "
+            "as it was (free some space or choose another path, and run again)",
+        ) from exc
+    log.info("wrote %s", path)
 
 
 def _check_writable(path: Path, overwrite: bool, option: str = "--out") -> None:
@@ -234,8 +265,7 @@ def compare(
         for sc, acc in ((sa, pacc.a), (sb, pacc.b))
     ]
     for ds, p in zip(cubes, paths, strict=False):
-        write_cube(ds, p, overwrite=overwrite)
-        log.info("wrote %s", p)
+        _write(ds, p, overwrite, "--out-dir")
     rows = comparison_rows(model.outcome_specs, cubes[0], cubes[1], pacc)
     return Comparison(a=cubes[0], b=cubes[1], table=rows, paired=pacc)
 

@@ -98,6 +98,45 @@ def foreign_reason(path: str | os.PathLike[str]) -> str | None:
     return _not_abm(p)
 
 
+#: Characters abm adds to an output's name for the files beside it (``.NAME.lock``,
+#: ``.NAME.tmp-<32 hex digits>``), which must fit the file system's name limit too.
+NAME_RESERVE = 40
+
+
+def check_name(path: str | os.PathLike[str], option: str = "--out") -> None:
+    """Refuse a path the file system cannot hold, before anything is simulated.
+
+    Every component must fit the file system's name limit (``NAME_MAX``, usually 255
+    bytes), the last one with :data:`NAME_RESERVE` to spare for abm's lock and temporary
+    files beside it, and the whole path ``PATH_MAX``.
+
+    Raises:
+        InputError: naming the option, the component's length and the limit.
+    """
+    p = Path(os.path.abspath(path))
+    probe = next((a for a in (p, *p.parents) if os.path.isdir(a)), Path("/"))
+    try:
+        name_max = os.pathconf(probe, "PC_NAME_MAX")
+        path_max = os.pathconf(probe, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    shown = str(path) if len(str(path)) <= 60 else f"{str(path)[:57]}..."
+    if len(os.fsencode(p)) >= path_max:
+        raise InputError(
+            f"{option} {shown}: the path is {len(os.fsencode(p))} bytes long; allowed: "
+            f"under {path_max} bytes"
+        )
+    for i, part in enumerate(p.parts[1:], 1):
+        size, last = len(os.fsencode(part)), i == len(p.parts) - 1
+        most = name_max - NAME_RESERVE if last else name_max
+        if size > most:
+            raise InputError(
+                f"{option} {shown}: a file name of {size} bytes is too long; allowed: at "
+                f"most {most} bytes (the file system's {name_max}"
+                + (f" less {NAME_RESERVE} for abm's lock and temporary files)" if last else ")")
+            )
+
+
 def check_store_target(
     path: str | os.PathLike[str], overwrite: bool, option: str = "--out"
 ) -> str | None:
@@ -116,6 +155,7 @@ def check_store_target(
         OutputExistsError: if ``path`` exists and ``overwrite`` is False.
         InputError: if ``path`` exists and is not abm's (with ``overwrite`` or not).
     """
+    check_name(path, option)
     p = Path(path)
     if not os.path.lexists(p):
         return None
@@ -165,6 +205,7 @@ def check_file_target(
             ``overwrite``) not recognised by ``ours``.
         OutputExistsError: if ``path`` exists and ``overwrite`` is False.
     """
+    check_name(path, option)
     p = Path(path)
     if not os.path.lexists(p):
         return

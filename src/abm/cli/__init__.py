@@ -6,7 +6,11 @@ Exit status:
 * 2: the input is wrong (:class:`abm.errors.InputError`, or a command-line value argparse
   refuses): one line on stderr names the file, the field, the value and what is allowed.
   Nothing is simulated or written.
-* 130: interrupted (Ctrl-C).
+* 3: the operating system refused a read or write (a full disk, an I/O error, a
+  permission): one line names the path and the system's reason; ``-v`` adds the
+  traceback. A cube is written whole or not at all (:func:`abm.cube.write_cube`), a
+  sweep store stays resumable.
+* 130: interrupted (Ctrl-C): one line; outputs are left whole or not at all.
 * 1: anything else is a bug in ``abm``: one line on stderr says so; ``-v`` adds the
   traceback.
 
@@ -34,6 +38,7 @@ log = logging.getLogger("abm")
 EXIT_OK = 0
 EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
+EXIT_SYSTEM = 3
 EXIT_INTERRUPTED = 130
 
 #: Each command's function, as ``module:function`` (imported when the command runs).
@@ -71,6 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("abm: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:
+        if args.verbose:
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"abm: error: {system_text(exc)}", file=sys.stderr)
+        return EXIT_SYSTEM
     except Exception as exc:
         return _bug(exc, verbose=args.verbose)
 
@@ -123,6 +133,14 @@ def _start_jax(args: argparse.Namespace) -> None:
     enable_compilation_cache()
 
 
+def system_text(exc: OSError) -> str:
+    """One line for an error of the operating system: the path (if any) and the reason."""
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
 def _bug(exc: Exception, *, verbose: bool) -> int:
     """Report an unexpected exception as a bug in abm: one line, the traceback under -v."""
     if verbose:
@@ -140,7 +158,9 @@ __all__ = [
     "EXIT_BUG",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_SYSTEM",
     "build_parser",
     "cpu_devices",
     "main",
+    "system_text",
 ]

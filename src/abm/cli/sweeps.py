@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from abm.errors import InputError
 
@@ -24,8 +25,16 @@ def sweep(args: argparse.Namespace) -> int:
             f"--runs {args.runs}: {sweep.n_points} points of {args.config} x {args.runs} runs "
             f"are too many; allowed: points x runs below 2**31 (at most {most} runs per point)"
         )
+    from abm.sweep.plan import check_arguments
+
+    # Refused before the flow starts (and before anything is created at --out).
+    check_arguments(sweep, Path(args.out), args.runs, args.batch_points)
     if args.prefect or args.dask_address:
-        from abm.service.flow import sweep_flow
+        from abm.service.flow import check_scheduler, sweep_flow
+
+        _check_prefect_api()
+        if args.dask_address:
+            check_scheduler(args.dask_address)
 
         t0 = time.perf_counter()
         summary = sweep_flow(
@@ -66,6 +75,20 @@ def sweep(args: argparse.Namespace) -> int:
         f"{time.perf_counter() - t0:.1f} s -> {args.out}"
     )
     return 0
+
+
+def _check_prefect_api() -> None:
+    """Check that a Prefect server answers at ``PREFECT_API_URL``, if it is set.
+
+    Unset, Prefect starts a temporary server in this process: nothing to check.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    from abm.service.serve import check_api
+
+    url = PREFECT_API_URL.value()
+    if url:
+        check_api(str(url))
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -7,7 +7,13 @@ writing a report of a stored cube needs neither the engine nor JAX.
 from __future__ import annotations
 
 import argparse
+import traceback
 from pathlib import Path
+
+from abm.errors import InputError
+
+#: Where a chunk file's bytes are decoded: an error raised there is a corrupt chunk.
+DECODERS = ("/zarr/codecs/", "/zarr/core/codec_pipeline", "numcodecs/", "/numcodecs/")
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -53,8 +59,27 @@ def report(args: argparse.Namespace) -> int:
     check_file_target(target, args.overwrite, option)
     with StoreLock(target):  # the lock every writer of the path takes (abm.locks)
         check_file_target(target, args.overwrite, option)
-        print(write_report(args.cube, target))
+        try:
+            print(write_report(args.cube, target))
+        except Exception as exc:
+            if not corrupt_chunk(exc):
+                raise
+            raise InputError(
+                f"{args.cube}: cannot read its data: a chunk file is corrupt "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); the cube is "
+                "damaged: write it again (no report written)"
+            ) from exc
     return 0
 
 
-__all__ = ["bench", "info", "report"]
+def corrupt_chunk(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while Zarr decoded a chunk file's bytes (a corrupt chunk).
+
+    The integrity check of :func:`abm.open_cube` lists a cube's files but never reads
+    them, so garbage in a chunk file shows only when its data is read.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(any(d in f.filename for d in DECODERS) for f in frames)
+
+
+__all__ = ["bench", "corrupt_chunk", "info", "report"]

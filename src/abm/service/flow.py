@@ -34,7 +34,9 @@ report to the same Prefect server.
 
 from __future__ import annotations
 
+import socket
 import time
+import urllib.parse
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -51,15 +53,51 @@ from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from abm.cube import open_cube
+from abm.errors import InputError
 from abm.service.artifacts import artifact_key, batch_rows, report_markdown, summary_rows
 from abm.sweep import store
 from abm.sweep.config import load_sweep
-from abm.sweep.run import finish_sweep, plan_sweep, run_batch
+from abm.sweep.run import check_arguments, finish_sweep, plan_sweep, run_batch
 
 #: Attempts after a batch task fails (an I/O hiccup, a worker lost).
 BATCH_RETRIES = 2
 #: Seconds between attempts.
 BATCH_RETRY_DELAY_S = 5
+
+
+#: Seconds to wait for a Dask scheduler to accept a connection.
+DASK_TIMEOUT_S = 5.0
+
+
+def check_scheduler(address: str, timeout: float = DASK_TIMEOUT_S) -> None:
+    """Check that something accepts connections at a Dask scheduler's address.
+
+    A plain TCP connect to its host and port, within ``timeout``: an unreachable cluster
+    is refused in one line before the flow starts, not by Dask's retries much later.
+
+    Raises:
+        InputError: if ``address`` is not ``SCHEME://HOST:PORT`` or nothing answers there.
+    """
+    shown = address if len(address) <= 80 else f"{address[:77]}..."
+    try:
+        parts = urllib.parse.urlsplit(address)
+        scheme, host, port = parts.scheme, parts.hostname, parts.port
+    except ValueError:
+        scheme, host, port = "", None, None
+    if not scheme or not host or port is None:
+        raise InputError(
+            f"--dask-address {shown!r} is not a scheduler address; allowed: "
+            "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786"
+        )
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(
+            f"--dask-address {shown}: no Dask scheduler answers there ({reason}, waited at "
+            f"most {timeout:g} s); start one (`dask scheduler`) or fix the address"
+        ) from None
 
 
 def task_runner(dask_address: str | None = None) -> TaskRunner[Any]:
@@ -221,6 +259,9 @@ def sweep_flow(
     logger = get_run_logger()
     sweep = load_sweep(config)
     out_path = Path(out).resolve()
+    check_arguments(sweep, out_path, runs, batch_points)  # before the lock: nothing created
+    if dask_address:
+        check_scheduler(dask_address)
     t0 = time.perf_counter()
     with store.SweepLock(out_path):
         plan = plan_sweep(sweep, out_path, runs, batch_points, overwrite)
@@ -271,6 +312,7 @@ def sweep_flow(
 
 __all__ = [
     "BATCH_RETRIES",
+    "check_scheduler",
     "json_safe",
     "sweep_batch",
     "sweep_batches",

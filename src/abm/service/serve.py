@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,17 +212,66 @@ class ServiceError(InputError, RuntimeError):
     """The service cannot start (no Prefect server to serve to)."""
 
 
+#: Seconds to wait for the Prefect server's health check before calling it unreachable.
+API_TIMEOUT_S = 5.0
+#: How to start a server, for the messages.
+START_SERVER = (
+    "start one with `prefect server start` (another terminal), then "
+    "`export PREFECT_API_URL=http://127.0.0.1:4200/api`"
+)
+
+
+def check_api(url: str, timeout: float = API_TIMEOUT_S) -> None:
+    """Check that a Prefect server answers at ``url`` (its ``/health``), within ``timeout``.
+
+    Raises:
+        ServiceError: in one line, if ``url`` is not an ``http(s)://HOST[:PORT]/...`` URL,
+            nothing answers there in time, or what answers is not a Prefect API.
+    """
+    shown = url if len(url) <= 80 else f"{url[:77]}..."
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ServiceError(
+            f"PREFECT_API_URL={shown!r} is not a Prefect API URL; allowed: "
+            "http(s)://HOST:PORT/api, e.g. http://127.0.0.1:4200/api"
+        )
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=timeout) as answer:
+            answer.read(64)
+    except urllib.error.HTTPError as exc:
+        raise ServiceError(
+            f"PREFECT_API_URL={shown}: the server there is not a Prefect API (its /health "
+            f"answers HTTP {exc.code}); set PREFECT_API_URL to a Prefect server's /api URL"
+        ) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        reason = getattr(reason, "strerror", None) or reason
+        raise ServiceError(
+            f"no Prefect server answers at PREFECT_API_URL={shown} ({reason}, waited at most "
+            f"{timeout:g} s): {START_SERVER}, or unset PREFECT_API_URL"
+        ) from None
+
+
 def api_url() -> str:
-    """The Prefect server's API URL, or raise :class:`ServiceError` saying how to start one."""
+    """The Prefect server's API URL, checked to answer (:func:`check_api`).
+
+    Raises:
+        ServiceError: if ``PREFECT_API_URL`` is not set (saying how to start a server),
+            or no Prefect server answers there.
+    """
     from prefect.settings import PREFECT_API_URL
 
     url = PREFECT_API_URL.value()
     if not url:
         raise ServiceError(
-            "abm serve needs a Prefect server with its scheduler: start one with "
-            "`prefect server start` (another terminal), then "
-            "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and run abm serve again"
+            f"abm serve needs a Prefect server with its scheduler: {START_SERVER}, and run "
+            "abm serve again"
         )
+    check_api(str(url))
     return str(url)
 
 
@@ -249,7 +301,7 @@ def serve(scheduled: list[ScheduledSweep]) -> None:
     """Register the deployments and run their flow runs until interrupted.
 
     Raises:
-        ServiceError: if ``PREFECT_API_URL`` is not set.
+        ServiceError: if ``PREFECT_API_URL`` is not set or no Prefect server answers.
     """
     from prefect import serve as prefect_serve
 
@@ -263,6 +315,7 @@ __all__ = [
     "ScheduledSweep",
     "ServiceError",
     "api_url",
+    "check_api",
     "deployments",
     "export_jax_settings",
     "load_service",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -133,6 +134,12 @@ def _check_store(
         raise
 
 
+def _size_text(out: Path) -> str:
+    """The size of the files under ``out``, as ``12.3 MB`` (for the progress lines)."""
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
+
+
 def _marks(config_hash: str, uid: str) -> dict[str, Any]:
     """The group attributes of a new store's first write: abm's sweep, template unfinished."""
     return {
@@ -173,6 +180,43 @@ def _existing(out: Path, overwrite: bool) -> str | None:
     return kind
 
 
+def check_arguments(
+    sweep: Sweep, out: Path, runs: int | None = None, batch_points: int | None = None
+) -> int:
+    """Check a sweep's arguments before anything is created at or beside ``out``.
+
+    Callers check them before taking the store's lock (whose file, beside ``out``, would
+    create ``out``'s missing parents): a refused sweep leaves nothing behind.
+
+    Returns:
+        The runs per point.
+
+    Raises:
+        SweepError: if ``out`` exists and is not a directory, or a batch of
+            ``batch_points`` would not fit the sweep's memory budget.
+        InputError: if ``out``'s name is too long for the file system.
+        ValueError: if ``runs`` or ``batch_points`` is below 1, or points x runs reach
+            2**31.
+    """
+    outputs.check_name(out, "--out")
+    r = int(runs if runs is not None else sweep.runs_per_point)
+    if r < 1:
+        raise ValueError(f"runs must be >= 1, got {r}")
+    if sweep.n_points * r >= 2**31:
+        raise ValueError(f"{sweep.n_points} points x {r} runs must stay below 2**31")
+    if batch_points is not None and batch_points < 1:
+        raise ValueError(f"batch_points must be >= 1, got {batch_points}")
+    if batch_points is not None and batch_points > sweep.max_batch_points:
+        raise store.SweepError(
+            f"too many points for the memory budget: batches of {batch_points} points "
+            f"need more than memory_budget_mb {sweep.memory_budget_mb} of {sweep.path}; "
+            f"at most {sweep.max_batch_points} points per batch"
+        )
+    if out.exists() and not out.is_dir():
+        raise store.SweepError(f"{out} exists and is not a directory")
+    return r
+
+
 def plan_sweep(
     sweep: Sweep,
     out: str | os.PathLike[str],
@@ -206,20 +250,8 @@ def plan_sweep(
         ValueError: if ``runs`` or ``batch_points`` is below 1.
     """
     out = Path(out)
-    r = int(runs if runs is not None else sweep.runs_per_point)
-    if r < 1:
-        raise ValueError(f"runs must be >= 1, got {r}")
+    r = check_arguments(sweep, out, runs, batch_points)
     n_points = sweep.n_points
-    if n_points * r >= 2**31:
-        raise ValueError(f"{n_points} points x {r} runs must stay below 2**31")
-    if batch_points is not None and batch_points < 1:
-        raise ValueError(f"batch_points must be >= 1, got {batch_points}")
-    if batch_points is not None and batch_points > sweep.max_batch_points:
-        raise store.SweepError(
-            f"too many points for the memory budget: batches of {batch_points} points "
-            f"need more than memory_budget_mb {sweep.memory_budget_mb} of {sweep.path}; "
-            f"at most {sweep.max_batch_points} points per batch"
-        )
     explicit = batch_points is not None or sweep.batch_points is not None
     k = min(int(batch_points or default_batch_points(sweep, r)), n_points)
     identity: dict[str, Any] = {
@@ -227,8 +259,6 @@ def plan_sweep(
         "runs_per_point": r,
         "batch_points": k,
     }
-    if out.exists() and not out.is_dir():
-        raise store.SweepError(f"{out} exists and is not a directory")
     with store.quiet_lock():
         kind = _existing(out, overwrite)
         if kind == "sweep" and not store.template_written(out):
@@ -247,7 +277,21 @@ def plan_sweep(
             uid = uuid.uuid4().hex
             # The first write marks the store as abm's sweep, its template unfinished.
             store.create(out, _marks(identity["config_hash"], uid))
+            log.info(
+                "%s: writing the template of %d points x %d runs (batches of %d) ...",
+                out,
+                n_points,
+                r,
+                k,
+            )
+            t0 = time.perf_counter()
             write_template(sweep, out, r, k, identity["config_hash"], uid)
+            log.info(
+                "%s: template written in %.1f s (%s on disk)",
+                out,
+                time.perf_counter() - t0,
+                _size_text(out),
+            )
             done = np.zeros(n_points, dtype=bool)
     spans = tuple(batches(n_points, k))
     todo = tuple(b for b, (s, e) in enumerate(spans) if not done[s:e].all())
@@ -268,6 +312,7 @@ __all__ = [
     "CHUNKS_PER_BATCH",
     "SweepPlan",
     "batches",
+    "check_arguments",
     "default_batch_points",
     "legacy_lhs_hint",
     "plan_sweep",

@@ -41,6 +41,7 @@ from abm.sweep.plan import (
     CHUNKS_PER_BATCH,
     SweepPlan,
     batches,
+    check_arguments,
     default_batch_points,
     plan_sweep,
 )
@@ -113,8 +114,7 @@ def run_sweep(
         ValueError: if ``runs`` or ``batch_points`` is below 1.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise store.SweepError(f"{out} exists and is not a directory")
+    check_arguments(sweep, out, runs, batch_points)  # before the lock: nothing created
     with store.SweepLock(out):
         plan = plan_sweep(sweep, out, runs, batch_points, overwrite)
         log.info("%s", plan.describe(sweep.name))
@@ -150,6 +150,7 @@ __all__ = [
     "SweepPlan",
     "SweepProgress",
     "batches",
+    "check_arguments",
     "default_batch_points",
     "finish_sweep",
     "plan_sweep",
