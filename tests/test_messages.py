@@ -8,9 +8,16 @@ nothing half-written. Most of these fail before anything is simulated: no model 
 from __future__ import annotations
 
 import dataclasses
+import errno
+import logging
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import OTL
 
@@ -139,3 +146,227 @@ def test_calibrate_with_bad_arguments_exits_2_and_touches_no_calibration_file(
     err = capsys.readouterr().err  # argparse's refusals come after its usage lines
     _one_line(err.splitlines()[-1] + "\n", "error")
     assert [_state(f) for f in files if f is not None] == before
+
+
+# ------------------------------------------------------------ item 12: one line, no trace
+
+SWEEP_YAML = f"""\
+sweep: messages_test
+scenario: {OTL}
+vary:
+  purge_severity: {{low: 0.0, high: 1.0}}
+design: {{kind: grid, points_per_dim: 2}}
+runs_per_point: 16
+seed: 0
+chunk_size: 16
+"""
+LONG = "x" * 300
+
+
+@pytest.fixture()
+def sweep_file(tmp_path: Path) -> Path:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(SWEEP_YAML, encoding="utf-8")
+    return path
+
+
+def _free_port() -> int:
+    """A local port nothing listens on (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _left(folder: Path) -> list[str]:
+    """Everything under ``folder`` (hidden files included), relative."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def _tiny_cube(path: Path) -> None:
+    """A cube of zero tallies (16 runs), built without simulating or compiling anything."""
+    from abm.config import load_scenario
+    from abm.cube import build_cube, write_cube
+    from abm.tallies import Accumulator, empty_tallies
+
+    model = load_scenario(OTL).model()
+    acc = Accumulator(empty_tallies(model.outcome_specs, 1, model.n_months, np), 1, 16)
+    write_cube(build_cube(acc, model.outcome_specs, model.calendar, {"scenario": "otl"}), path)
+
+
+class _NoSimulation:
+    """Stands in for :class:`abm.engine.runner.Runner`: zero tallies, nothing compiled."""
+
+    def __init__(self, model: Any, chunk_size: int) -> None:
+        self.model, self.chunk_size, self.n_devices = model, chunk_size, 1
+
+    def run(self, seed: int, table: Any, n: int, progress: Any = None) -> Any:
+        from abm.tallies import Accumulator, empty_tallies
+
+        specs, months = self.model.outcome_specs, self.model.n_months
+        return Accumulator(empty_tallies(specs, 1, months, np), 1, n)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", str(OTL), "--runs", "16", "--out", "{d}/" + LONG + ".zarr"],
+        ["run", str(OTL), "--runs", "16", "--out", "{d}/" + LONG + "/otl.zarr"],
+        ["run", str(OTL), "--runs", "16", "--netcdf", "{d}/" + LONG + ".nc"],
+        ["compare", str(OTL), str(OTL), "--runs", "16", "--out-dir", "{d}/" + LONG],
+        ["compare", str(OTL), str(OTL), "--runs", "16", "--csv", "{d}/" + LONG + ".csv"],
+        ["trace", str(OTL), "--run", "1", "--out", "{d}/" + LONG + ".zarr"],
+        ["sweep", "{sweep}", "--runs", "16", "--out", "{d}/" + LONG + ".zarr"],
+    ],
+)
+def test_an_over_long_file_name_is_refused_before_simulating(
+    argv: list[str], tmp_path: Path, sweep_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [a.format(d=out, sweep=sweep_file) for a in argv]
+    assert main(["-q", *args]) == 2
+    _one_line(capsys.readouterr().err, "abm: error: ", "too long", "bytes")
+    assert _left(out) == []
+
+
+def test_netcdf_onto_a_directory_is_refused_before_simulating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("abm.api.Runner", None)  # simulating would fail: it must not start
+    (tmp_path / "exports").mkdir()
+    argv = ["run", str(OTL), "--runs", "16", "--netcdf", str(tmp_path / "exports")]
+    assert main(["-q", *argv]) == 2
+    _one_line(capsys.readouterr().err, "abm: error: ", "is a directory")
+    assert _left(tmp_path) == ["exports"]
+
+
+@pytest.mark.parametrize("error", ["disk full", "ctrl-c"])
+def test_a_write_cut_off_by_a_full_disk_or_ctrl_c_leaves_nothing_and_says_so(
+    error: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import abm.cube.integrity
+
+    monkeypatch.setattr("abm.api.Runner", _NoSimulation)
+    real_seal = abm.cube.integrity.seal
+
+    def seal(path: Any) -> Any:  # the chunks are written: the disk fills at the record
+        assert any(Path(path).rglob("c*")), "no chunk written before the failure"
+        if error == "ctrl-c":
+            raise KeyboardInterrupt
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(path) / "zarr.json"))
+
+    monkeypatch.setattr(abm.cube.integrity, "seal", seal)
+    out = tmp_path / "otl.zarr"
+    code = main(["-q", "run", str(OTL), "--runs", "16", "--chunk-size", "16", "--out", str(out)])
+    err = capsys.readouterr().err
+    if error == "ctrl-c":
+        assert code == 130
+        _one_line(err, "abm: interrupted")
+    else:
+        assert code == 3
+        _one_line(err, "abm: error: ", f"--out {out}", "No space left on device")
+    assert _left(tmp_path) == []  # no cube, no hidden temporary store, no lock file
+    monkeypatch.setattr(abm.cube.integrity, "seal", real_seal)
+    assert main(["-q", "run", str(OTL), "--runs", "16", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert _left(tmp_path)[0] == "otl.zarr"  # the same write succeeds afterwards
+
+
+def test_a_corrupt_chunk_is_one_line_naming_the_cube(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cube = tmp_path / "otl.zarr"
+    _tiny_cube(cube)
+    chunks = [p for p in (cube / "nazi_power_prob").rglob("c*") if p.is_file()]
+    assert chunks
+    for c in chunks:
+        c.write_bytes(b"\x00garbage, not a Zstandard frame\xff" * 2)
+    html = tmp_path / "report.html"
+    assert main(["report", str(cube), "--out", str(html)]) == 2
+    _one_line(capsys.readouterr().err, "abm: error: ", str(cube), "corrupt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["otl.zarr"]  # no report, no lock
+
+
+def test_sweep_argument_errors_leave_nothing_at_out(
+    tmp_path: Path, sweep_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results" / "sweeps" / "s.zarr"
+    argv = ["sweep", str(sweep_file), "--runs", "16", "--batch-points", "999999"]
+    assert main(["-q", *argv, "--out", str(out)]) == 2
+    _one_line(capsys.readouterr().err, "abm: error: ", "memory budget")
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_unreachable_dask_scheduler_is_refused_before_the_flow(
+    tmp_path: Path, sweep_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "s.zarr"
+    for address, words in (
+        (f"tcp://127.0.0.1:{_free_port()}", ("no Dask scheduler answers",)),
+        ("tcp://no-port-here", ("not a scheduler address",)),
+    ):
+        argv = ["sweep", str(sweep_file), "--runs", "16", "--dask-address", address]
+        assert main(["-q", *argv, "--out", str(out)]) == 2
+        _one_line(capsys.readouterr().err, "abm: error: ", "--dask-address", *words)
+    assert _left(tmp_path) == ["sweep.yaml"]
+
+
+def test_check_api_refuses_what_is_not_a_prefect_server() -> None:
+    from abm.service.serve import ServiceError, check_api
+
+    with pytest.raises(ServiceError, match="not a Prefect API URL"):
+        check_api("notaurl")
+    with pytest.raises(ServiceError, match="not a Prefect API URL"):
+        check_api("http://127.0.0.1:notaport/api")
+    with pytest.raises(ServiceError, match="no Prefect server answers"):
+        check_api(f"http://127.0.0.1:{_free_port()}/api", timeout=2)
+
+
+@pytest.mark.parametrize("command", ["sweep", "serve"])
+def test_an_unreachable_prefect_api_url_is_one_line(
+    command: str, tmp_path: Path, sweep_file: Path
+) -> None:
+    env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{_free_port()}/api"}
+    out = tmp_path / "s.zarr"
+    if command == "sweep":
+        argv = ["sweep", str(sweep_file), "--prefect", "--runs", "16", "--out", str(out)]
+    else:
+        service = tmp_path / "service.yaml"
+        service.write_text(
+            f"deployments:\n  - name: nightly\n    sweep: {sweep_file}\n"
+            f"    out: {out}\n    cron: '30 2 * * *'\n",
+            encoding="utf-8",
+        )
+        argv = ["serve", str(service)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "abm.cli", "-q", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    _one_line(proc.stderr, "no Prefect server answers at PREFECT_API_URL", "prefect server start")
+    assert not out.exists()
+
+
+def test_a_sweep_template_says_when_it_starts_and_how_big_it_is(
+    tmp_path: Path, sweep_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    from abm.sweep import SweepLock, load_sweep
+    from abm.sweep import plan as plan_module
+
+    def template(sweep: Any, out: Path, *args: Any) -> None:  # no model compiled
+        (out / "placeholder").write_bytes(b"\0" * 2048)
+
+    monkeypatch.setattr(plan_module, "write_template", template)
+    out = tmp_path / "s.zarr"
+    with caplog.at_level(logging.INFO, logger="abm.sweep.plan"), SweepLock(out):
+        plan_module.plan_sweep(load_sweep(sweep_file), out, runs=16)
+    lines = [r.getMessage() for r in caplog.records if "template" in r.getMessage()]
+    assert len(lines) == 2, lines
+    assert "writing the template of 2 points x 16 runs" in lines[0]
+    assert "template written in" in lines[1] and "kB on disk" in lines[1]
