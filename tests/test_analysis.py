@@ -351,7 +351,7 @@ def test_fan_charts(cube: xr.Dataset) -> None:
     _labelled(fig)
     ax = fig.axes[0]
     assert "million tonnes" in ax.get_ylabel()
-    assert ax.get_xlabel() == "harvest_year"
+    assert ax.get_xlabel() == "harvest year"  # the slice's dim_labels, from the cube
     median = ax.get_lines()[0].get_ydata()
     np.testing.assert_allclose(
         median, cube["grain_harvest_quantiles"].sel(quantile=0.5).values, equal_nan=True

@@ -102,6 +102,7 @@ class GermanyModel(MonthPhases):
             QuantityOutcome(
                 "reichstag_share",
                 dims=("election", "party"),
+                dim_labels=("Reichstag election (slot)", "party"),
                 coords=(K.ELECTION_SLOTS, K.PARTIES),
                 unit="fraction of valid votes",
                 edges=SHARE_EDGES,
@@ -112,6 +113,7 @@ class GermanyModel(MonthPhases):
             QuantityOutcome(
                 "german_unemployment",
                 dims=("year",),
+                dim_labels=("calendar year",),
                 coords=(tuple(str(y) for y in self.year_labels),),
                 unit="million persons",
                 edges=UNEMPLOYMENT_EDGES,

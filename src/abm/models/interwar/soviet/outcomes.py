@@ -27,6 +27,7 @@ def outcome_specs(
         QuantityOutcome(
             "famine_deaths",
             dims=("region_group",),
+            dim_labels=("famine region group",),
             coords=(K.FAMINE_GROUPS,),
             unit="million persons",
             edges=_edges(20.0, 0.01),
@@ -81,6 +82,7 @@ def outcome_specs(
         QuantityOutcome(
             "red_army_strength",
             dims=("army_date",),
+            dim_labels=("date of record",),
             coords=(K.ARMY_LABELS,),
             unit="thousand persons",
             edges=_edges(1e4, 10.0),
@@ -99,6 +101,7 @@ def outcome_specs(
         QuantityOutcome(
             "grain_harvest",
             dims=("harvest_year",),
+            dim_labels=("harvest year",),
             coords=(_years(harvest_years),),
             unit="million tonnes",
             edges=grain,
@@ -108,6 +111,7 @@ def outcome_specs(
         QuantityOutcome(
             "grain_procurement",
             dims=("harvest_year",),
+            dim_labels=("harvest year",),
             coords=(_years(harvest_years),),
             unit="million tonnes",
             edges=grain,
@@ -117,6 +121,7 @@ def outcome_specs(
         QuantityOutcome(
             "grain_exports",
             dims=("harvest_year",),
+            dim_labels=("harvest year",),
             coords=(_years(harvest_years),),
             unit="million tonnes",
             edges=_edges(30.0, 0.02),
@@ -126,6 +131,7 @@ def outcome_specs(
         QuantityOutcome(
             "steel_output",
             dims=("state", "output_year"),
+            dim_labels=("power", "calendar year"),
             coords=(K.STATES, _years(full_years)),
             unit="million tonnes",
             edges=_edges(80.0, 0.05),
@@ -135,6 +141,7 @@ def outcome_specs(
         QuantityOutcome(
             "gdp",
             dims=("state", "output_year"),
+            dim_labels=("power", "calendar year"),
             coords=(K.STATES, _years(full_years)),
             unit="billion 2011 international dollars",
             edges=_edges(3000.0, 1.0),
@@ -144,6 +151,7 @@ def outcome_specs(
         QuantityOutcome(
             "ccp_members",
             dims=("ccp_date",),
+            dim_labels=("date of record",),
             coords=(K.CCP_LABELS,),
             unit="members",
             edges=_edges(5e5, 250.0),
