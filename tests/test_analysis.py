@@ -359,7 +359,7 @@ def test_fan_charts(cube: xr.Dataset) -> None:
     np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), np.arange(1928, 1941))
     fig = fan_chart(cube, "german_unemployment")  # x_dim inferred: year
     _labelled(fig)
-    assert fig.axes[0].get_xlabel() == "year"
+    assert fig.axes[0].get_xlabel() == "calendar year"
     fig = fan_chart(cube, "reichstag_share", "election", sel={"party": "NSDAP"})
     _labelled(fig)
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
