@@ -43,15 +43,27 @@ if TYPE_CHECKING:
     from abm.replay import Trace
 
 
-def _scenario(config: ConfigLike, overrides: Overrides = (), stance: StanceLike = None) -> Scenario:
-    """The scenario, loaded (or reloaded with more overrides or another stance)."""
+def _scenario(
+    config: ConfigLike,
+    overrides: Overrides = (),
+    stance: StanceLike = None,
+    posterior: StanceLike = None,
+) -> Scenario:
+    """The scenario, loaded (or reloaded with more overrides, a stance or a posterior)."""
     if isinstance(config, Scenario):
-        if not overrides and stance is None:
+        if not overrides and stance is None and posterior is None:
             return config
         merged = {**config.overrides, **_merge(overrides)}
         keep = stance if stance is not None else (config.stance_path or "none")
-        return load_scenario(config.path, merged, keep)
-    return load_scenario(config, overrides, stance)
+        if posterior is None:
+            posterior = config.posterior.path if config.posterior is not None else "none"
+        return load_scenario(config.path, merged, keep, posterior)
+    return load_scenario(config, overrides, stance, posterior)
+
+
+def runner_for(sc: Scenario, chunk_size: int) -> Runner:
+    """A :class:`Runner` of the scenario's model, carrying its posterior if it has one."""
+    return Runner(sc.model(), chunk_size=chunk_size, posterior=sc.posterior_values())
 
 
 def _settings(
@@ -82,7 +94,19 @@ def _provenance(
         n_devices=runner.n_devices,
         wall_time_s=round(wall_s, 3),
         model=runner.model.name,
+        **_posterior_attrs(sc),
     )
+
+
+def _posterior_attrs(sc: Scenario) -> dict[str, Any]:
+    """Cube attributes naming the posterior the runs used (none without one)."""
+    if sc.posterior is None:
+        return {}
+    return {
+        "posterior": sc.posterior.path or "",
+        "posterior_sha256": sc.posterior.digest(),
+        "posterior_draws": sc.posterior.n_draws,
+    }
 
 
 def run(
@@ -95,6 +119,7 @@ def run(
     overwrite: bool = False,
     progress: Progress | None = None,
     stance: StanceLike = None,
+    posterior: StanceLike = None,
 ) -> xr.Dataset:
     """Simulate a scenario and return its cube (and write it if ``out`` is given).
 
@@ -110,6 +135,8 @@ def run(
         progress: callback (runs done, total, seconds).
         stance: stance name or ``.yaml`` path (``"none"``: none); None keeps the
             scenario's ``stance:``.
+        posterior: a posterior file, ``"default"`` (the model's calibrated posterior)
+            or ``"none"``; None keeps the scenario's ``posterior:``.
 
     Returns:
         The cube as an ``xarray.Dataset``.
@@ -118,12 +145,12 @@ def run(
         InputError: if ``out`` exists and ``overwrite`` is False, is not abm's to
             replace, or another process writes it (checked before simulating).
     """
-    sc = _scenario(config, overrides, stance)
+    sc = _scenario(config, overrides, stance, posterior)
     n, s, c = _settings(sc, runs, seed, chunk_size)
     if out is not None:
         _check_writable(Path(out), overwrite)
-    model = sc.model()
-    runner = Runner(model, chunk_size=c)
+    runner = runner_for(sc, c)
+    model = runner.model
     log.info(
         "%s: %d runs, seed %d, chunks of %d on %d device(s)",
         sc.name,
@@ -198,12 +225,20 @@ class Comparison:
         b: cube of scenario B.
         table: one row per outcome cell: name, A, B, difference, 95 % interval.
         paired: the raw paired tallies.
+        given: the conditions (``--given``), as written; empty: none. They are evaluated
+            on scenario A's runs, and both cubes, the table and the tallies count only
+            the paired runs that satisfy them.
+        kept: paired runs kept by ``given`` (all runs without conditions).
+        total: paired runs simulated.
     """
 
     a: xr.Dataset
     b: xr.Dataset
     table: list[dict[str, Any]]
     paired: PairedAccumulator
+    given: tuple[str, ...] = ()
+    kept: int = 0
+    total: int = 0
 
 
 def compare(
@@ -219,6 +254,7 @@ def compare(
     overrides_a: Overrides = (),
     overrides_b: Overrides = (),
     stance: StanceLike = None,
+    given: Sequence[str] = (),
 ) -> Comparison:
     """Run two scenarios with common random numbers and tabulate paired differences.
 
@@ -237,10 +273,20 @@ def compare(
             A and B this isolates the effect of one lever.
         stance: stance name or ``.yaml`` path for both scenarios (``"none"``: none); None
             keeps each scenario's ``stance:``.
+        given: conditions on scenario A's outcomes (``"nazi_power_month=1932-07..1933-06"``,
+            :mod:`abm.conditions`; ANDed): only the paired runs in which A satisfies
+            them are kept, in both cubes (whose ``n_runs`` is then the kept runs, so
+            their probabilities are conditional ones, and whose attrs ``given``,
+            ``given_kept`` and ``given_total`` record it) and in the differences.
 
     Returns:
         A :class:`Comparison`.
+
+    Raises:
+        InputError: if a condition is malformed (before simulating) or no run satisfies
+            the conditions (nothing is written).
     """
+    from abm.conditions import describe, parse_conditions
     from abm.report import comparison_rows
 
     sa = _scenario(config_a, _merge(overrides, overrides_a), stance)
@@ -255,19 +301,41 @@ def compare(
         for p in paths:
             _check_writable(p, overwrite, "--out-dir")
     model = sa.model()
+    conds = parse_conditions(tuple(given), model.outcome_specs, model.calendar)
     runner = PairedRunner(model, chunk_size=c)
     log.info("%s vs %s: %d paired runs, seed %d", sa.name, sb.name, n, s)
-    pacc = runner.run_paired(s, sa.prior_table(), sb.prior_table(), n, progress=progress)
+    table_a, table_b = sa.prior_table(), sb.prior_table()
+    pacc = runner.run_paired(s, table_a, table_b, n, progress=progress, given=conds)
+    extra: dict[str, Any] = {}
+    if conds:
+        text = describe(conds)
+        if pacc.kept == 0:
+            raise InputError(
+                f"--given {text}: no run of {sa.name} satisfies it (kept 0 of {pacc.total} "
+                "paired runs); nothing written (loosen the condition or run more runs)"
+            )
+        extra = {"given": text, "given_kept": pacc.kept, "given_total": pacc.total}
     cubes = [
         build_cube(
-            acc, model.outcome_specs, model.calendar, _provenance(sc, s, n, c, acc.wall_s, runner)
+            acc,
+            model.outcome_specs,
+            model.calendar,
+            {**_provenance(sc, s, n, c, acc.wall_s, runner), **extra},
         )
         for sc, acc in ((sa, pacc.a), (sb, pacc.b))
     ]
     for ds, p in zip(cubes, paths, strict=False):
         _write(ds, p, overwrite, "--out-dir")
     rows = comparison_rows(model.outcome_specs, cubes[0], cubes[1], pacc)
-    return Comparison(a=cubes[0], b=cubes[1], table=rows, paired=pacc)
+    return Comparison(
+        a=cubes[0],
+        b=cubes[1],
+        table=rows,
+        paired=pacc,
+        given=tuple(c.text for c in conds),
+        kept=pacc.kept,
+        total=pacc.total,
+    )
 
 
 def trace(

@@ -113,7 +113,7 @@ def trace(
         check_store_target(out, overwrite, "--out")
         check_unlocked(out)
     model = sc.model()
-    runner = Runner(model, chunk_size=1)
+    runner = Runner(model, chunk_size=1, posterior=sc.posterior_values())
     theta, s0, states, outcomes = runner.trace(seed, sc.prior_table(), point, run)
     ds = states_dataset(states, model)
     ds = ds.assign_coords(parameter=np.array(list(model.param_names), dtype=object))

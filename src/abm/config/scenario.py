@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,8 +45,10 @@ from abm.config.presets import identifier, leaders_text, load_presets, policy_la
 from abm.config.stances import Stance, resolve_stance
 from abm.config.values import calendar, check_keys, number_text, read_mapping, run_defaults, string
 from abm.engine.priors import Prior, PriorTable
+from abm.errors import InputError
 from abm.models import registry
 from abm.models.calendar import Calendar
+from abm.posterior import Posterior, check_against, load_posterior, posterior_priors
 
 if TYPE_CHECKING:
     from abm.engine.compose import ComposedModel
@@ -64,6 +66,7 @@ TOP_KEYS = (
     "levers",
     "parameters",
     "run",
+    "posterior",
 )
 REQUIRED_KEYS = ("scenario", "leader")
 #: Presets file used when a scenario names none, relative to the scenario file.
@@ -91,6 +94,9 @@ class Scenario:
         overrides: the ``--set`` overrides applied, name -> value as given.
         stance: the stance's name, or None for the catalogue's priors.
         stance_path: the stance file read, or None.
+        model_name: the registered model it runs.
+        posterior: the calibrated sample it runs on (``posterior:``, ``--posterior``), or
+            None for the priors alone.
     """
 
     name: str
@@ -105,17 +111,32 @@ class Scenario:
     stance: str | None = None
     stance_path: str | None = None
     model_name: str = MODEL_NAME
+    posterior: Posterior | None = None
 
     def model(self) -> ComposedModel:
         """The scenario's model (from the registry) over this scenario's calendar."""
         return registry.build_model(self.model_name, self.calendar)
 
+    def effective_priors(self) -> dict[str, Prior]:
+        """The priors the runs draw from: with a posterior, its columns where unchanged.
+
+        A parameter whose prior is the one the calibration saw reads its column of the
+        posterior (:func:`abm.posterior.posterior_priors`); levers, stances, the
+        scenario's ``parameters:`` and ``--set`` pins that differ apply on top.
+        """
+        if self.posterior is None:
+            return dict(self.priors)
+        return posterior_priors(self.posterior, self.priors)
+
     def prior_table(self) -> PriorTable:
         """The priors as a single-point :class:`PriorTable`, in catalogue order."""
         params = registry.catalogue(self.model_name)
-        return PriorTable.build(
-            [self.priors[p.name] for p in params], [(p.low, p.high) for p in params]
-        )
+        priors = self.effective_priors()
+        return PriorTable.build([priors[p.name] for p in params], [(p.low, p.high) for p in params])
+
+    def posterior_values(self) -> Any:
+        """float32 ``[K, n]`` of the posterior for the runner, or None without one."""
+        return None if self.posterior is None else self.posterior.values
 
     def resolved_text(self) -> str:
         """Canonical YAML of everything that decides the runs, keys sorted."""
@@ -128,6 +149,8 @@ class Scenario:
             "levers": {k: float(v) for k, v in self.levers.items()},
             "priors": {k: p.to_dict() for k, p in self.priors.items()},
         }
+        if self.posterior is not None:  # absent otherwise: older hashes stay the same
+            data["posterior"] = self.posterior.digest()
         return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
 
     def config_hash(self) -> str:
@@ -205,6 +228,7 @@ def load_scenario(
     path: str | Path,
     overrides: Mapping[str, str] | Sequence[str] = (),
     stance: str | Path | None = None,
+    posterior: str | Path | None = None,
 ) -> Scenario:
     """Read, check and resolve a scenario file.
 
@@ -216,6 +240,9 @@ def load_scenario(
         stance: a stance name (``<scenario dir>/../stances/NAME.yaml``), a path ending in
             ``.yaml`` (used as given), or ``none``; None: the scenario's ``stance:`` key,
             if any.
+        posterior: a posterior file (``.npz``, as given), ``default`` (the model's
+            calibrated posterior) or ``none``; None: the scenario's ``posterior:`` key,
+            if any (a path there is relative to the scenario file).
 
     Returns:
         The resolved :class:`Scenario`.
@@ -230,7 +257,55 @@ def load_scenario(
     check_keys(raw, top, TOP_KEYS, "top-level key")
     model = _model_name(raw.get("model", MODEL_NAME), top.child("model"))
     with active_model(model):
-        return _resolve(raw, file, shown, top, sets, stance, model)
+        sc = _resolve(raw, file, shown, top, sets, stance, model)
+    post = _posterior(raw, file, shown, top, posterior, model)
+    if post is None:
+        return sc
+    return replace(sc, posterior=post)
+
+
+POSTERIOR_ALLOWED = (
+    "a posterior file written by `abm calibrate` (.npz; in a scenario file relative to "
+    "it), 'default' (the model's calibrated posterior) or 'none'"
+)
+
+
+def _posterior(
+    raw: Mapping[Any, Any],
+    file: Path,
+    shown: str,
+    top: Loc,
+    given: str | Path | None,
+    model: str,
+) -> Posterior | None:
+    """The posterior a scenario runs on: ``--posterior`` beats the ``posterior:`` key."""
+    if given is not None:
+        text, loc, base = str(given), Loc(shown, "--posterior"), Path.cwd()
+    elif "posterior" in raw:
+        loc = top.child("posterior")
+        text, base = string(raw["posterior"], loc, POSTERIOR_ALLOWED), file.parent
+    else:
+        return None
+    if text == "none":
+        return None
+    if text == "default":
+        path = registry.posterior_path(model)
+        if path is None:
+            raise loc.error(text, f"model {model} has no calibrated posterior", POSTERIOR_ALLOWED)
+        if not path.is_file():
+            raise loc.error(
+                text,
+                f"model {model}'s posterior {path} does not exist (run `abm calibrate`)",
+                POSTERIOR_ALLOWED,
+            )
+    else:
+        path = Path(text) if Path(text).is_absolute() else base / text
+    try:
+        post = load_posterior(path)
+        check_against(post, registry.catalogue(model), str(path))
+    except InputError as exc:
+        raise loc.error(text, str(exc), POSTERIOR_ALLOWED) from None
+    return post
 
 
 def _model_name(value: Any, loc: Loc) -> str:

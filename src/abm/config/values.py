@@ -284,13 +284,16 @@ def prior(value: Any, loc: Loc, pdef: ParamDef) -> Prior:
                 "or a mapping {kind: ..., <args>}",
             )
         return Prior.fixed(number(value, loc, pdef))
-    kinds = ", ".join(PRIOR_KINDS)
+    # ``posterior`` is the engine's own kind (a column of a calibrated sample): a
+    # scenario asks for a posterior with its ``posterior:`` key, never per parameter.
+    written = [k for k in PRIOR_KINDS if k != "posterior"]
+    kinds = ", ".join(written)
     if "kind" not in value:
         raise loc.child("kind").error(dict(value), "missing prior kind", kinds)
     kind = value["kind"]
-    if not isinstance(kind, str) or kind not in PRIOR_KINDS:
+    if not isinstance(kind, str) or kind not in written:
         raise loc.child("kind").error(
-            kind, "unknown prior kind", kinds, did_you_mean(kind, PRIOR_KINDS)
+            kind, "unknown prior kind", kinds, did_you_mean(kind, written)
         )
     want = PRIOR_ARGS[kind]
     args_text = f"the {kind} prior takes {', '.join(want)}"

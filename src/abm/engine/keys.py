@@ -17,6 +17,8 @@ import jax.numpy as jnp
 STREAM_PRIORS = 0
 STREAM_INIT = 1
 STREAM_STEPS = 2
+#: Picks the run's row of a posterior sample (:mod:`abm.posterior`), when there is one.
+STREAM_POSTERIOR = 3
 
 
 def root_key(seed: jax.Array | int) -> jax.Array:

@@ -14,6 +14,10 @@ Kinds and their numbers:
 * ``lognormal``: ``exp(N(a, b))``, clipped to ``[low, high]``.
 * ``beta``: ``Beta(a, b)`` rescaled to ``[low, high]``.
 * ``triangular``: minimum ``a``, mode ``b``, maximum ``c``.
+* ``posterior``: column ``a`` of the run's posterior draw (:mod:`abm.posterior`): the
+  runner picks one row of a calibrated sample of parameter vectors per run and every
+  parameter of this kind takes its value from that row, so the sample's correlations
+  are kept.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ PRIOR_KINDS: dict[str, int] = {
     "lognormal": 3,
     "beta": 4,
     "triangular": 5,
+    "posterior": 6,
 }
 
 #: The largest magnitude of a prior's number: tables store them as float32.
@@ -48,6 +53,7 @@ PRIOR_ARGS: dict[str, tuple[str, ...]] = {
     "lognormal": ("mu", "sigma"),
     "beta": ("a", "b"),
     "triangular": ("low", "mode", "high"),
+    "posterior": ("column",),
 }
 
 
@@ -88,6 +94,10 @@ class Prior:
             raise ValueError(f"beta prior needs a > 0 and b > 0, got {dict(a)}")
         if self.kind == "triangular" and not a["low"] <= a["mode"] <= a["high"]:
             raise ValueError(f"triangular prior needs low <= mode <= high, got {dict(a)}")
+        if self.kind == "posterior" and not (
+            a["column"] >= 0 and float(a["column"]).is_integer() and a["column"] < 2**24
+        ):
+            raise ValueError(f"posterior prior needs an integer column >= 0, got {dict(a)}")
 
     @classmethod
     def fixed(cls, value: float) -> Prior:
@@ -124,6 +134,8 @@ class Prior:
             v = math.exp(a["mu"])
         elif self.kind == "beta":
             v = low + (high - low) * a["a"] / (a["a"] + a["b"])
+        elif self.kind == "posterior":
+            v = 0.5 * (low + high)  # the sample's values are not in the table
         else:
             v = a["mode"]
         return min(max(v, low), high)
@@ -179,12 +191,15 @@ class PriorTable:
         return int(np.shape(self.kind)[-1])
 
 
-def sample(key: jax.Array, table: PriorTable) -> jax.Array:
+def sample(key: jax.Array, table: PriorTable, draw: jax.Array | None = None) -> jax.Array:
     """Draw every parameter once from a single-point table.
 
     Args:
         key: typed PRNG key.
         table: a :class:`PriorTable` without a point axis.
+        draw: float32 ``[n_columns]``, the run's row of a posterior sample, read by the
+            parameters of kind ``posterior``; None when the table has none (the program
+            is then exactly the one without posteriors).
 
     Returns:
         float32 ``[n_params]``, each value inside its ``[low, high]``.
@@ -205,21 +220,24 @@ def sample(key: jax.Array, table: PriorTable) -> jax.Array:
         lo_t + jnp.sqrt(u * width * (mode_t - lo_t)),
         hi_t - jnp.sqrt((1.0 - u) * width * (hi_t - mode_t)),
     )
-    value = jnp.select(
-        [
-            table.kind == PRIOR_KINDS["fixed"],
-            table.kind == PRIOR_KINDS["uniform"],
-            table.kind == PRIOR_KINDS["normal"],
-            table.kind == PRIOR_KINDS["lognormal"],
-            table.kind == PRIOR_KINDS["beta"],
-        ],
-        [
-            table.a,
-            table.a + u * (table.b - table.a),
-            table.a + table.b * z,
-            jnp.exp(table.a + table.b * z),
-            table.low + bv * (table.high - table.low),
-        ],
-        tri,
-    )
+    conds = [
+        table.kind == PRIOR_KINDS["fixed"],
+        table.kind == PRIOR_KINDS["uniform"],
+        table.kind == PRIOR_KINDS["normal"],
+        table.kind == PRIOR_KINDS["lognormal"],
+        table.kind == PRIOR_KINDS["beta"],
+    ]
+    values = [
+        table.a,
+        table.a + u * (table.b - table.a),
+        table.a + table.b * z,
+        jnp.exp(table.a + table.b * z),
+        table.low + bv * (table.high - table.low),
+    ]
+    if draw is not None:
+        column = jnp.clip(table.a.astype(jnp.int32), 0, draw.shape[-1] - 1)
+        conds.append(table.kind == PRIOR_KINDS["posterior"])
+        values.append(draw[column])
+    value = jnp.select(conds, values, tri)
     return jnp.clip(value, table.low, table.high).astype(jnp.float32)
+

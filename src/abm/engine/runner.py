@@ -99,9 +99,14 @@ class Runner:
     Args:
         model: the model to run.
         chunk_size: runs per compiled chunk (rounded up to whole lanes on every device).
+        posterior: float32 ``[K, n_columns]``, the calibrated sample that parameters of
+            kind ``posterior`` read (:func:`abm.engine.simulate.simulate_batch`), or None.
+            It is a constant of the compiled programs.
     """
 
-    def __init__(self, model: Model, chunk_size: int = 4096) -> None:
+    def __init__(
+        self, model: Model, chunk_size: int = 4096, posterior: np.ndarray | None = None
+    ) -> None:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         self.model = model
@@ -113,6 +118,11 @@ class Runner:
             raise ValueError(
                 f"chunk_size {self.chunk_size} exceeds {MAX_CHUNK} (exact int32 tallies)"
             )
+        self.posterior = None if posterior is None else np.asarray(posterior, np.float32)
+        if self.posterior is not None and (
+            self.posterior.ndim != 2 or self.posterior.shape[0] < 1
+        ):
+            raise ValueError(f"posterior must be [K >= 1, n], got {self.posterior.shape}")
         self._chunk_fns: dict[int, Any] = {}
         self._trace_fns: dict[str, Any] = {}
 
@@ -140,7 +150,9 @@ class Runner:
             n_runs: jax.Array,
             point_offset: jax.Array,
         ) -> dict[str, jax.Array]:
-            outs, slot, valid = chunk_outcomes(model, seed, rows, g, n_runs, point_offset)
+            outs, slot, valid = chunk_outcomes(
+                model, seed, rows, g, n_runs, point_offset, self.posterior
+            )
             return reduce_chunk(specs, outs, slot, valid, slots, model.n_months)
 
         rep = replicated(self.mesh)
@@ -305,5 +317,7 @@ class Runner:
         return first(theta), first(s0), lane0(states), first(outcomes)
 
     def _traced(self, seed: jax.Array, rows: PriorTable, p: jax.Array, r: jax.Array) -> Any:
-        thetas, s0, final, monthly = simulate_batch(self.model, seed, rows, p, r, trace=True)
+        thetas, s0, final, monthly = simulate_batch(
+            self.model, seed, rows, p, r, trace=True, posterior=self.posterior
+        )
         return thetas, s0, monthly, jax.vmap(self.model.outcomes)(final, thetas)

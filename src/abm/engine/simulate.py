@@ -37,6 +37,7 @@ def simulate_batch(
     points: jax.Array,
     runs: jax.Array,
     trace: bool = False,
+    posterior: jax.Array | None = None,
 ) -> tuple[jax.Array, Any, Any, Any]:
     """Runs of a batch to their end: ``scan`` over months of a ``vmap``-ed month.
 
@@ -47,6 +48,11 @@ def simulate_batch(
         points: int32 ``[N]`` sweep-point index of each run.
         runs: int32 ``[N]`` run index of each run.
         trace: also return every month's state.
+        posterior: float32 ``[K, n_columns]``, a calibrated sample of parameter vectors
+            (:mod:`abm.posterior`), or None. Each run takes row ``randint(0, K)`` of it
+            from its own key's posterior stream (so both scenarios of a paired run take
+            the same row, and the row does not depend on the chunking), and the table's
+            parameters of kind ``posterior`` read their column of that row.
 
     Returns:
         ``(thetas, initial_states, final_states, monthly)``: thetas float32
@@ -54,9 +60,18 @@ def simulate_batch(
         state after each month with leading axes ``[n_months, N]``.
     """
     run_keys = jax.vmap(keys.run_key, in_axes=(None, 0, 0))(seed, points, runs)
-    thetas = jax.vmap(lambda k, row: sample(keys.stream(k, keys.STREAM_PRIORS), row))(
-        run_keys, rows
-    )
+    if posterior is None:
+        thetas = jax.vmap(lambda k, row: sample(keys.stream(k, keys.STREAM_PRIORS), row))(
+            run_keys, rows
+        )
+    else:
+        post = jnp.asarray(posterior, jnp.float32)
+
+        def draw(k: jax.Array, row: PriorTable) -> jax.Array:
+            pick = jax.random.randint(keys.stream(k, keys.STREAM_POSTERIOR), (), 0, post.shape[0])
+            return sample(keys.stream(k, keys.STREAM_PRIORS), row, post[pick])
+
+        thetas = jax.vmap(draw)(run_keys, rows)
     # Opaque to the compiler: with one sweep point every pinned parameter is the same in
     # every run, and XLA would otherwise simplify on that (broadcast constants), which
     # changes the last bits of some results against a program with several points.
@@ -97,7 +112,12 @@ def chunk_runs(g: jax.Array, n_runs: jax.Array) -> tuple[jax.Array, ...]:
 
 
 def run_outcomes(
-    model: Model, seed: jax.Array, rows: PriorTable, points: jax.Array, runs: jax.Array
+    model: Model,
+    seed: jax.Array,
+    rows: PriorTable,
+    points: jax.Array,
+    runs: jax.Array,
+    posterior: jax.Array | None = None,
 ) -> dict[str, jax.Array]:
     """Per-run outcomes of a batch of runs, materialised (see :func:`simulate_batch`).
 
@@ -107,11 +127,12 @@ def run_outcomes(
         rows: :class:`PriorTable` ``[N, n_params]``, each run's row.
         points: int32 ``[N]``, each run's point index in the whole sweep (its key).
         runs: int32 ``[N]``, each run's index.
+        posterior: the posterior sample or None (see :func:`simulate_batch`).
 
     Returns:
         The outcomes, leading axis ``[N]``.
     """
-    thetas, _, final, _ = simulate_batch(model, seed, rows, points, runs)
+    thetas, _, final, _ = simulate_batch(model, seed, rows, points, runs, posterior=posterior)
     # Materialised before the reduction, so that how XLA fuses the tallies (which
     # differs with the number of point slots) cannot change an outcome's last bits.
     return jax.lax.optimization_barrier(jax.vmap(model.outcomes)(final, thetas))
@@ -124,6 +145,7 @@ def chunk_outcomes(
     g: jax.Array,
     n_runs: jax.Array,
     point_offset: jax.Array,
+    posterior: jax.Array | None = None,
 ) -> tuple[dict[str, jax.Array], jax.Array, jax.Array]:
     """Per-run outcomes of a chunk, with each run's local point slot.
 
@@ -136,6 +158,7 @@ def chunk_outcomes(
         g: int32 ``[chunk]`` global run indices, as :func:`chunk_runs`.
         n_runs: int32 scalar, runs per point.
         point_offset: int32 scalar, index in the whole sweep of the table's first point.
+        posterior: the posterior sample or None (see :func:`simulate_batch`).
 
     Returns:
         ``(outcomes, slot, valid)``: the outcomes (leading axis ``[chunk]``,
@@ -144,5 +167,5 @@ def chunk_outcomes(
     point, run, slot, valid = chunk_runs(g, n_runs)
     per_run = jax.tree.map(lambda x: x[slot], rows)
     # Keys use the point's index in the whole sweep (offset + index in the table).
-    outs = run_outcomes(model, seed, per_run, point + point_offset, run)
+    outs = run_outcomes(model, seed, per_run, point + point_offset, run, posterior)
     return outs, slot, valid

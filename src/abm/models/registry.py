@@ -15,6 +15,7 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from abm.engine.compose import ComposedModel, Wire, compose, composed_catalogue
@@ -34,6 +35,9 @@ class ModelEntry:
         wiring: the imports between slices.
         calendar: default ``(start, end)`` months, ``YYYY-MM``.
         doc: one line.
+        posterior: the model's calibrated posterior (written by ``abm calibrate``),
+            relative to the ``abm`` package; what a scenario's ``posterior: default``
+            reads. None: the model has none.
     """
 
     name: str
@@ -41,6 +45,7 @@ class ModelEntry:
     wiring: tuple[Wire, ...]
     calendar: tuple[str, str]
     doc: str = ""
+    posterior: str | None = None
 
 
 MODELS: dict[str, ModelEntry] = {
@@ -53,6 +58,7 @@ MODELS: dict[str, ModelEntry] = {
         ),
         calendar=("1924-01", "1941-06"),
         doc="the Soviet Union and Weimar Germany, 1924-1941",
+        posterior="models/interwar/data/posterior.npz",
     ),
     "interwar_example": ModelEntry(
         name="interwar_example",
@@ -73,6 +79,12 @@ MODELS: dict[str, ModelEntry] = {
 
 #: The model a scenario runs unless it names another.
 DEFAULT_MODEL = "interwar"
+
+
+def posterior_path(name: str) -> Path | None:
+    """The file of model ``name``'s calibrated posterior, or None if it has none."""
+    rel = entry(name).posterior
+    return None if rel is None else Path(__file__).resolve().parents[1] / rel
 
 
 def entry(name: str) -> ModelEntry:

@@ -52,7 +52,11 @@ def compiled(sweep: Sweep) -> Compiled:
             pts = sweep.points()
             got = Compiled(
                 model=model,
-                runner=Runner(model, chunk_size=sweep.chunk_size),
+                runner=Runner(
+                    model,
+                    chunk_size=sweep.chunk_size,
+                    posterior=sweep.scenario.posterior_values(),
+                ),
                 table=pin(sweep.scenario.prior_table(), sweep.vary, pts),
                 pts=pts,
             )
