@@ -126,6 +126,36 @@ def comparison_rows(
     return rows
 
 
+def given_line(given: Sequence[str], scenario: str, kept: int, total: int) -> str:
+    """The line that states a comparison's conditioning (``abm compare --given``).
+
+    Args:
+        given: the conditions as written (ANDed).
+        scenario: the scenario they were evaluated in (A's name).
+        kept: paired runs that satisfy them.
+        total: paired runs simulated.
+
+    Returns:
+        ``given E (in otl): kept 812 of 10000 paired runs (8.1 %)``.
+    """
+    share = 100.0 * kept / total if total else 0.0
+    return (
+        f"given {' AND '.join(given)} (in {scenario}): "
+        f"kept {kept} of {total} paired runs ({share:.1f} %)"
+    )
+
+
+def given_columns(given: Sequence[str], kept: int, total: int) -> dict[str, Any]:
+    """The CSV columns that state a comparison's conditioning, the same on every row.
+
+    ``given`` (the conditions joined by `` AND ``), ``given_kept`` and ``given_total``
+    (paired runs kept and simulated); none without conditions.
+    """
+    if not given:
+        return {}
+    return {"given": " AND ".join(given), "given_kept": kept, "given_total": total}
+
+
 def _range(ds: xr.Dataset, name: str) -> tuple[np.ndarray, np.ndarray]:
     """5 % and 95 % quantiles of a quantity outcome, each over its own dimensions."""
     q = ds[f"{name}_quantiles"]

@@ -122,6 +122,14 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="replace existing cubes in --out-dir (only ones abm wrote) and the --csv file",
     )
     c.add_argument("--csv", help="also write the comparison table as CSV")
+    c.add_argument(
+        "--given",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="keep only the paired runs whose scenario A satisfies EXPR, e.g. "
+        "nazi_power_month=1932-07..1933-06 (repeatable, ANDed; docs/conditioning.md)",
+    )
 
     t = sub.add_parser("trace", help="replay one run exactly and print its chronicle")
     t.add_argument("config")
@@ -222,6 +230,14 @@ def _tool_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--out", help="HTML file (default: beside the cube, results/otl.zarr -> results/otl.html)"
     )
     rp.add_argument("--overwrite", action="store_true", help="replace an existing report file")
+
+    va = sub.add_parser("validate", help="score a cube against historical targets (CRPS, PIT)")
+    va.add_argument("cube", help="cube path (Zarr): a scenario's cube or a sweep store")
+    va.add_argument("--targets", help="targets CSV (default: the cube's model's targets)")
+    va.add_argument("--point", type=INDEX, default=None, help="sweep point to score")
+    va.add_argument("--csv", help="write the per-target scores as CSV here")
+    va.add_argument("--plot", help="write the PIT histogram as PNG here")
+    va.add_argument("--overwrite", action="store_true", help="replace existing --csv/--plot files")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -90,7 +90,7 @@ def compare(args: argparse.Namespace) -> int:
     """``abm compare A B``: paired runs, print (and optionally write) the differences."""
     import abm.api as api
     from abm.outputs import check_file_target, write_text
-    from abm.report import format_comparison
+    from abm.report import format_comparison, given_columns, given_line
 
     if args.csv:  # refused before simulating, not after
         check_file_target(args.csv, args.overwrite, "--csv")
@@ -107,12 +107,15 @@ def compare(args: argparse.Namespace) -> int:
         overrides_a=args.overrides_a,
         overrides_b=args.overrides_b,
         stance=args.stance,
+        given=args.given,
     )
     na, nb = cmp.a.attrs["scenario"], cmp.b.attrs["scenario"]
     print(
-        f"{na} vs {nb}{stance_text(cmp.a.attrs.get('stance'))}: {int(cmp.a['n_runs'])} "
+        f"{na} vs {nb}{stance_text(cmp.a.attrs.get('stance'))}: {cmp.total} "
         f"paired runs (common random numbers), seed {cmp.a.attrs['seed']}"
     )
+    if cmp.given:
+        print(given_line(cmp.given, na, cmp.kept, cmp.total))
     print(format_comparison(cmp.table, na, nb))
     if args.csv:
         import csv
@@ -121,9 +124,12 @@ def compare(args: argparse.Namespace) -> int:
         fh = io.StringIO()
         # Quantity rows also carry the 5 % and 95 % quantiles of A and B.
         fields = list(dict.fromkeys(k for row in cmp.table for k in row))
+        fields += list(given_columns(cmp.given, cmp.kept, cmp.total))
         w = csv.DictWriter(fh, fieldnames=fields, restval="")
         w.writeheader()
-        w.writerows(cmp.table)
+        # With --given, every row also states the conditioning (given, given_kept, ...).
+        extra = given_columns(cmp.given, cmp.kept, cmp.total)
+        w.writerows({**row, **extra} for row in cmp.table)
         write_text(args.csv, fh.getvalue(), args.overwrite, "--csv")  # atomic, locked
     return 0
 

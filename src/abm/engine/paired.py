@@ -7,10 +7,18 @@ difference needs: for events, runs where it happened in both, only in A, only in
 categories, the joint A x B table; for quantities, the per-run values of both (their
 differences reduced on the host in float64, in a fixed order, for the comparison report
 only).
+
+Conditioned comparisons (``abm compare --given``, :mod:`abm.conditions`): the conditions
+are evaluated on scenario A's outcomes of each run; a run that fails them is dropped from
+both scenarios' tallies, the joint tables and the differences (the chunk reduces with
+``valid & kept`` and counts the kept runs). Each set of condition structures compiles
+its own program, taking the conditions' values as arguments; without conditions the
+chunk is the unconditioned program, unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from abm.conditions import Condition, holds
 from abm.engine.devices import replicated, runs_sharding
 from abm.engine.priors import PriorTable
 from abm.engine.reducers import reduce_chunk
@@ -38,6 +47,8 @@ class PairedAccumulator:
         diff_n: quantity ``Q`` -> int64 count of runs valid in both, per cell.
         diff_sum: quantity ``Q`` -> float64 sum of ``B - A``.
         diff_sumsq: quantity ``Q`` -> float64 sum of ``(B - A)^2``.
+        kept: paired runs that satisfy the conditions (all runs computed, without).
+        total: paired runs computed.
     """
 
     a: Accumulator
@@ -46,6 +57,8 @@ class PairedAccumulator:
     diff_n: dict[str, np.ndarray] = field(default_factory=dict)
     diff_sum: dict[str, np.ndarray] = field(default_factory=dict)
     diff_sumsq: dict[str, np.ndarray] = field(default_factory=dict)
+    kept: int = 0
+    total: int = 0
 
 
 class PairedRunner(Runner):
@@ -57,11 +70,33 @@ class PairedRunner(Runner):
     with itself gives identical outcomes in every run.
     """
 
-    def _paired_fn(self) -> Any:
-        if -1 in self._chunk_fns:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Conditioned chunks, one per tuple of condition structures.
+        self._given_fns: dict[tuple[Any, ...], Any] = {}
+
+    def compiled_count(self) -> int:
+        """Number of compiled chunk programs (unconditioned and conditioned)."""
+        given = sum(int(f._cache_size()) for f in self._given_fns.values())
+        return super().compiled_count() + given
+
+    def _paired_fn(self, given: Sequence[Condition] = ()) -> Any:
+        """The jitted paired chunk; with ``given``, one per set of condition structures.
+
+        Without conditions: ``fn(seed, ta, tb, g, n_runs, point_offset)`` -> (A's and B's
+        tallies, joint tables, per-run quantities). With conditions, the conditions'
+        values (:meth:`~abm.conditions.Condition.bounds`) come last, and the result also
+        carries int32 ``kept`` and ``total`` (paired runs kept, and valid, in the chunk).
+        """
+        key = tuple(c.structure for c in given)
+        cache = self._given_fns if given else None
+        if cache is not None and key in cache:
+            return cache[key]
+        if cache is None and -1 in self._chunk_fns:
             return self._chunk_fns[-1]
         model = self.model
         specs = model.outcome_specs
+        conds = tuple(given)
 
         def chunk(
             seed: jax.Array,
@@ -70,6 +105,7 @@ class PairedRunner(Runner):
             g: jax.Array,
             n_runs: jax.Array,
             point_offset: jax.Array,
+            *bounds: jax.Array,
         ) -> tuple[Any, ...]:
             point, run, slot, valid = chunk_runs(g, n_runs)
             # One batch of both scenarios' runs (A's, then B's), so that both go through
@@ -81,7 +117,8 @@ class PairedRunner(Runner):
             size = g.shape[0]
             oa = jax.tree.map(lambda v: v[:size], both_outs)
             ob = jax.tree.map(lambda v: v[size:], both_outs)
-            w = valid.astype(jnp.int32)
+            use = valid & holds(conds, bounds, oa, jnp) if conds else valid
+            w = use.astype(jnp.int32)
             joint: dict[str, jax.Array] = {}
             diffs: dict[str, jax.Array] = {}
             for s in specs:
@@ -94,7 +131,7 @@ class PairedRunner(Runner):
                     joint[s.name] = jnp.zeros((n, n), jnp.int32).at[oa[s.name], ob[s.name]].add(w)
                 elif isinstance(s, QuantityOutcome):
                     both = jnp.broadcast_to(
-                        valid.reshape(-1, *([1] * len(s.shape))), oa[s.name].shape
+                        use.reshape(-1, *([1] * len(s.shape))), oa[s.name].shape
                     )
                     if s.masked:
                         both = both & oa[f"{s.name}/mask"] & ob[f"{s.name}/mask"]
@@ -103,13 +140,20 @@ class PairedRunner(Runner):
                     diffs[f"{s.name}/a"] = oa[s.name]
                     diffs[f"{s.name}/b"] = ob[s.name]
                     diffs[f"{s.name}/both"] = both
-            ra = reduce_chunk(specs, oa, slot, valid, 1, model.n_months)
-            rb = reduce_chunk(specs, ob, slot, valid, 1, model.n_months)
-            return ra, rb, joint, diffs
+            ra = reduce_chunk(specs, oa, slot, use, 1, model.n_months)
+            rb = reduce_chunk(specs, ob, slot, use, 1, model.n_months)
+            if not conds:
+                return ra, rb, joint, diffs
+            counts = (use.sum(dtype=jnp.int32), valid.sum(dtype=jnp.int32))
+            return ra, rb, joint, diffs, counts
 
         rep = replicated(self.mesh)
-        fn = jax.jit(chunk, in_shardings=(rep, rep, rep, runs_sharding(self.mesh), rep, rep))
-        self._chunk_fns[-1] = fn
+        shard = (rep, rep, rep, runs_sharding(self.mesh), rep, rep, *(rep for _ in conds))
+        fn = jax.jit(chunk, in_shardings=shard)
+        if cache is not None:
+            cache[key] = fn
+        else:
+            self._chunk_fns[-1] = fn
         return fn
 
     def run_paired(
@@ -121,6 +165,7 @@ class PairedRunner(Runner):
         progress: Progress | None = None,
         start_chunk: int = 0,
         point_offset: int = 0,
+        given: Sequence[Condition] = (),
     ) -> PairedAccumulator:
         """Simulate ``n_runs`` paired runs of two single-point tables.
 
@@ -133,13 +178,15 @@ class PairedRunner(Runner):
             start_chunk: first chunk to compute (the others count as done elsewhere).
             point_offset: the point index of the run keys (``run_key(seed, point_offset,
                 r)`` for run ``r`` of both scenarios), as :meth:`Runner.run`'s.
+            given: conditions on scenario A's outcomes (:mod:`abm.conditions`, ANDed);
+                runs that fail them count in neither scenario's tallies.
 
         Returns:
-            The :class:`PairedAccumulator`.
+            The :class:`PairedAccumulator` (its ``kept`` and ``total`` count paired runs).
         """
         if n_runs < 1:
             raise ValueError(f"n_runs must be >= 1, got {n_runs}")
-        fn = self._paired_fn()
+        fn = self._paired_fn(given)
         specs = self.model.outcome_specs
         n_months = self.model.n_months
 
@@ -162,9 +209,14 @@ class PairedRunner(Runner):
         tb = self.rows_of(PriorTable.stack([table_b]), 1)(0)
         n_arr = jnp.asarray(np.int32(n_runs))
         offset_arr = jnp.asarray(np.int32(point_offset))
+        bounds = [jnp.asarray(c.bounds()) for c in given]
 
         def step(g0: int, g: jax.Array) -> None:
-            ra, rb, joint, diffs = jax.device_get(fn(seed_arr, ta, tb, g, n_arr, offset_arr))
+            got = jax.device_get(fn(seed_arr, ta, tb, g, n_arr, offset_arr, *bounds))
+            ra, rb, joint, diffs = got[:4]
+            if given:
+                out.kept += int(got[4][0])
+                out.total += int(got[4][1])
             add_local(out.a.tallies, ra, 0)
             add_local(out.b.tallies, rb, 0)
             for k, v in joint.items():
@@ -182,4 +234,6 @@ class PairedRunner(Runner):
         stats = self.stream(n_runs, step, progress, start_chunk)
         for side in (out.a, out.b):
             side.chunks, side.wall_s, side.compile_s = stats.chunks, stats.wall_s, stats.compile_s
+        if not given:
+            out.kept = out.total = int(out.a.tallies["n_runs"][0])
         return out
