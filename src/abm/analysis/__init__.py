@@ -10,6 +10,9 @@
 * :mod:`~abm.analysis.meta`: what a cube says of its outcomes (the headline ones, labels
   of dimensions) and its sweep layout.
 * :mod:`~abm.analysis.figtext`: wrapped titles and whole-number year axes.
+* :mod:`~abm.analysis.validation` (with :mod:`~abm.analysis.scores` and
+  :mod:`~abm.analysis.targets`): proper scores of a cube against historical targets
+  (``abm validate``; :func:`validate`, :func:`pit_histogram`).
 * :mod:`~abm.analysis.report` (also importable as :mod:`~abm.analysis.html`): a
   self-contained HTML report of a cube (``abm report``), from Jinja2 templates.
 
@@ -36,10 +39,14 @@ from abm.analysis.plots import event_year_distribution, fan_chart, heatmap, torn
 from abm.analysis.prim import PrimBox, PrimResult, choose_step, prim_box
 from abm.analysis.report import report_html, write_report
 from abm.analysis.sensitivity import saltelli_points, sobol_indices
+from abm.analysis.targets import ValidationTarget, read_targets, write_targets
+from abm.analysis.validation import Validation, pit_histogram, validate
 
 __all__ = [
     "PrimBox",
     "PrimResult",
+    "Validation",
+    "ValidationTarget",
     "choose_step",
     "dim_label",
     "event_names",
@@ -51,12 +58,16 @@ __all__ = [
     "heatmap",
     "lever_grid",
     "pairwise",
+    "pit_histogram",
     "prim_box",
     "probability_with_error",
     "quantity_names",
+    "read_targets",
     "report_html",
     "saltelli_points",
     "sobol_indices",
     "tornado",
+    "validate",
     "write_report",
+    "write_targets",
 ]
