@@ -52,9 +52,10 @@ COMMANDS: dict[str, str] = {
     "info": "abm.cli.tools:info",
     "bench": "abm.cli.tools:bench",
     "report": "abm.cli.tools:report",
+    "validate": "abm.cli.tools:validate",
 }
 #: Commands that read stored results only: JAX is neither configured nor imported.
-WITHOUT_JAX = frozenset({"report"})
+WITHOUT_JAX = frozenset({"report", "validate"})
 #: The environment variable with the default number of CPU devices (``--devices``).
 CPU_DEVICES_ENV = "ABM_CPU_DEVICES"
 
