@@ -130,14 +130,6 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="keep only the paired runs whose scenario A satisfies EXPR, e.g. "
         "nazi_power_month=1932-07..1933-06 (repeatable, ANDed; docs/conditioning.md)",
     )
-    c.add_argument(
-        "--given",
-        action="append",
-        default=[],
-        metavar="EXPR",
-        help="keep only the paired runs whose scenario A satisfies EXPR, e.g. "
-        "nazi_power_month=1932-07..1933-06 (repeatable, ANDed; docs/conditioning.md)",
-    )
 
     t = sub.add_parser("trace", help="replay one run exactly and print its chronicle")
     t.add_argument("config")
