@@ -67,6 +67,7 @@ TOP_KEYS = (
     "parameters",
     "run",
     "posterior",
+    "exogenous",
 )
 REQUIRED_KEYS = ("scenario", "leader")
 #: Presets file used when a scenario names none, relative to the scenario file.
@@ -76,6 +77,14 @@ LEADER_OVERRIDE = "leader"
 COMMAND_LINE = "command line"
 #: How the stance is recorded when there is none (cube attributes).
 NO_STANCE_ATTR = "none"
+#: ``exogenous:`` modes (docs/exogenous.md); the first is the default.
+EXOGENOUS_MODES = ("random", "history")
+#: The override that switches the exogenous mode (``--set exogenous=history``).
+EXOGENOUS_OVERRIDE = "exogenous"
+EXOGENOUS_TEXT = (
+    "random (draw the weather, the world economy and the other powers' paths) or "
+    "history (follow them as they came; docs/exogenous.md)"
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ class Scenario:
         model_name: the registered model it runs.
         posterior: the calibrated sample it runs on (``posterior:``, ``--posterior``), or
             None for the priors alone.
+        exogenous: ``random`` (draw the exogenous streams) or ``history`` (follow them
+            as they came; ``exogenous:``, ``--exogenous``; docs/exogenous.md).
     """
 
     name: str
@@ -112,10 +123,21 @@ class Scenario:
     stance_path: str | None = None
     model_name: str = MODEL_NAME
     posterior: Posterior | None = None
+    exogenous: str = EXOGENOUS_MODES[0]
 
     def model(self) -> ComposedModel:
-        """The scenario's model (from the registry) over this scenario's calendar."""
-        return registry.build_model(self.model_name, self.calendar)
+        """The scenario's model (from the registry) over this scenario's calendar.
+
+        Under ``exogenous: history`` its slices follow the exogenous paths as they came
+        (:mod:`abm.models.interwar.history`).
+        """
+        if self.exogenous == EXOGENOUS_MODES[0]:
+            return registry.build_model(self.model_name, self.calendar)
+        from abm.models.interwar.history import build_options
+
+        names = tuple(d.name for d in registry.slice_defs(self.model_name))
+        options = build_options(self.exogenous, names)
+        return registry.build_model(self.model_name, self.calendar, options)
 
     def effective_priors(self) -> dict[str, Prior]:
         """The priors the runs draw from: with a posterior, its columns where unchanged.
@@ -151,6 +173,8 @@ class Scenario:
         }
         if self.posterior is not None:  # absent otherwise: older hashes stay the same
             data["posterior"] = self.posterior.digest()
+        if self.exogenous != EXOGENOUS_MODES[0]:  # likewise
+            data["exogenous"] = self.exogenous
         return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
 
     def config_hash(self) -> str:
@@ -339,6 +363,12 @@ def _resolve(
     leader = identifier(raw["leader"], top.child("leader"))
     cal = calendar(raw.get("calendar"), top.child("calendar"))
     run = run_defaults(raw.get("run"), top.child("run"))
+    exogenous, exo_loc = raw.get("exogenous", EXOGENOUS_MODES[0]), top.child("exogenous")
+    if EXOGENOUS_OVERRIDE in sets:  # --set exogenous=MODE (--exogenous MODE)
+        exogenous, exo_loc = sets[EXOGENOUS_OVERRIDE], Loc(shown, f"--set {EXOGENOUS_OVERRIDE}")
+    if exogenous not in EXOGENOUS_MODES:
+        hint = did_you_mean(str(exogenous), EXOGENOUS_MODES)
+        raise exo_loc.error(exogenous, "unknown mode", EXOGENOUS_TEXT, hint)
     own_levers = parse_levers(raw.get("levers"), top.child("levers"))
     own_priors = parse_parameters(raw.get("parameters"), top.child("parameters"))
     presets_path = _presets_path(raw, file, top.child("presets"))
@@ -352,7 +382,9 @@ def _resolve(
     else:
         chosen = None
 
-    set_leader, set_leader_loc, set_levers, set_priors = _override_layers(sets, shown)
+    set_leader, set_leader_loc, set_levers, set_priors = _override_layers(
+        {k: v for k, v in sets.items() if k != EXOGENOUS_OVERRIDE}, shown
+    )
     leader_loc = top.child("leader")
     if set_leader is not None and set_leader_loc is not None:
         leader, leader_loc = set_leader, set_leader_loc
@@ -399,6 +431,7 @@ def _resolve(
         stance=chosen.name if chosen else None,
         stance_path=chosen.path if chosen else None,
         model_name=model,
+        exogenous=exogenous,
     )
 
 

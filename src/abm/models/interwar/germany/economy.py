@@ -10,12 +10,23 @@ Registered unemployment (millions) is a pre-Depression base, plus the Depression
 The recovery starts at ``t_rec`` = January 1933. The crisis index felt by voters is the
 unemployment rate ``U / L`` (``L`` the dependent labour force, millions) plus the
 hyperinflation aftershock ``A exp(-t / T_A)`` of 1923 (``t`` months since January 1924).
+
+The Depression's shape (``D``, ``t_onset``, ``T_rise``, ``T_recover``) comes from the
+run's parameters and ``z(t)`` from the month's draws (:func:`.draws.draw_regular`); both
+are exogenous (``docs/exogenous.md``). Under ``exogenous: history`` the months history
+holds (1928 to January 1933) take the recorded unemployment ``U_hist(t)``: the deviation
+is then ``eta(t) = U_hist(t) - U_trend(t)`` (the model's mapping inverted), and after
+the last such month it decays from there with drawn innovations.
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from abm.models.calendar import Calendar
+from abm.models.interwar import history
 
 
 def unemployment_path(
@@ -43,3 +54,38 @@ def crisis_index(
 ) -> jax.Array:
     """Crisis index (dimensionless, about 0..0.6) at month index ``t``."""
     return unemployed / labour_force + aftershock * jnp.exp(-t / aftershock_months)
+
+
+def unemployment_history(
+    calendar: Calendar, exogenous: str = history.RANDOM
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Recorded unemployment of each month and where known, or None (``random``).
+
+    Returns:
+        None under ``exogenous: random``; under ``history``
+        :func:`abm.models.interwar.history.german_unemployment`: float32 ``[n_months]``
+        millions and bool ``[n_months]``.
+    """
+    if history.check_mode(exogenous) == history.RANDOM:
+        return None
+    return history.german_unemployment(calendar)
+
+
+def follow_history(
+    noise: jax.Array,
+    trend: jax.Array,
+    t: jax.Array,
+    recorded: tuple[np.ndarray, np.ndarray] | None,
+) -> jax.Array:
+    """The month's AR(1) deviation ``eta(t)`` (millions), history's where it holds.
+
+    Args:
+        noise: the drawn deviation ``phi eta(t-1) + sd z(t)``.
+        trend: the deterministic unemployment ``U_trend(t)`` of the run.
+        t: the month index (int32 scalar).
+        recorded: :func:`unemployment_history`'s value; None returns ``noise`` itself.
+    """
+    if recorded is None:
+        return noise
+    values, known = recorded
+    return jnp.where(jnp.asarray(known)[t], jnp.asarray(values)[t] - trend, noise)

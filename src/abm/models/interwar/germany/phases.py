@@ -39,6 +39,8 @@ class MonthPhases:
     slot_months: np.ndarray
     year_index: np.ndarray
     years_since_1924: np.ndarray
+    #: German unemployment as it came and where known (``exogenous: history``), or None.
+    unemployment_history: tuple[np.ndarray, np.ndarray] | None = None
 
     if TYPE_CHECKING:
 
@@ -122,7 +124,9 @@ class MonthPhases:
         noise = p("unemployment_noise_persistence") * ec.noise + p("unemployment_noise_sd") * (
             d.unemployment
         )
-        unemployed = jnp.maximum(self._unemployment_trend(theta, tf) + noise, 0.05)
+        trend = self._unemployment_trend(theta, tf)
+        noise = economy.follow_history(noise, trend, t, self.unemployment_history)
+        unemployed = jnp.maximum(trend + noise, 0.05)
         since = jnp.asarray(self.months_since_1924)[t]
         crisis = economy.crisis_index(
             since,

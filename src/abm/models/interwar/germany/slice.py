@@ -17,7 +17,7 @@ from abm.engine.slices import Port, SliceDef, mark_headline
 from abm.models.catalogue import data_path
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany import constants as K
-from abm.models.interwar.germany import coverage
+from abm.models.interwar.germany import coverage, economy
 from abm.models.interwar.germany.chronicle import chronicle
 from abm.models.interwar.germany.model import GermanyModel, draw_month
 from abm.models.interwar.germany.signals import GermanySignals
@@ -43,13 +43,22 @@ class GermanySlice:
         params: the composed catalogue (the order of ``theta``).
         replicas: sub-constituencies per constituency (capacity scaling for benchmarks;
             1 is the historical map of 35 constituencies and 210 voter blocs).
+        exogenous: ``random`` or ``history`` (German unemployment as it came,
+            :func:`.economy.unemployment_history`).
     """
 
     name = NAME
     state_type = GermanyState
 
-    def __init__(self, calendar: Calendar, params: tuple[ParamDef, ...], replicas: int = 1) -> None:
+    def __init__(
+        self,
+        calendar: Calendar,
+        params: tuple[ParamDef, ...],
+        replicas: int = 1,
+        exogenous: str = "random",
+    ) -> None:
         self.model = GermanyModel(calendar, replicas, params)
+        self.model.unemployment_history = economy.unemployment_history(calendar, exogenous)
         m = self.model
         self.calendar = calendar
         self.n_agents = m.n_agents
@@ -109,8 +118,10 @@ class GermanySlice:
         return self.model.outcomes(state, theta)
 
 
-def _build(calendar: Calendar, params: tuple[Any, ...], replicas: int = 1) -> GermanySlice:
-    return GermanySlice(calendar, params, replicas)
+def _build(
+    calendar: Calendar, params: tuple[Any, ...], replicas: int = 1, exogenous: str = "random"
+) -> GermanySlice:
+    return GermanySlice(calendar, params, replicas, exogenous)
 
 
 SLICE = SliceDef(

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from abm.models.interwar import history
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.parameters import ParamDef
 from abm.models.interwar.soviet import agriculture, leadership
@@ -65,9 +66,17 @@ class SovietModel(SovietMonth):
     Args:
         calendar: the simulation calendar.
         params: the catalogue whose order ``theta`` follows (the whole model's).
+        exogenous: ``random`` (draw the weather and the other powers' deviations) or
+            ``history`` (follow them as they came, :mod:`abm.models.interwar.history`).
     """
 
-    def __init__(self, calendar: Calendar, params: tuple[ParamDef, ...]) -> None:
+    def __init__(
+        self,
+        calendar: Calendar,
+        params: tuple[ParamDef, ...],
+        exogenous: str = history.RANDOM,
+    ) -> None:
+        self.exogenous = history.check_mode(exogenous)
         cal = self.calendar = calendar
         if cal.index_of(K.REQUIRED_END) >= cal.n_months or cal.index(1924, 1) < 0:
             raise ValueError(
@@ -103,6 +112,11 @@ class SovietModel(SovietMonth):
         hist = tuple(int(v) for v in self.years)
         self.steel_hist = np.nan_to_num(steel_history(hist))
         self.gdp_hist = np.nan_to_num(gdp_history(hist))
+        #: Under ``exogenous: history``: the historical national weather of each year
+        #: and where it is known (float32 ``[Y]``, bool ``[Y]``).
+        self.weather_hist = (
+            history.soviet_weather(hist) if self.exogenous == history.HISTORY else None
+        )
         reg = self.regions
         self.land = agriculture.Land(
             area=jnp.asarray(reg.area_share * K.GRAIN_AREA_1928),
@@ -140,9 +154,15 @@ class SovietModel(SovietMonth):
         )
 
     # ------------------------------------------------------------------ init
-    def init(self, key: jax.Array, theta: jax.Array) -> SovietState:
-        """State at January 1924, with the run's yearly shocks drawn."""
-        p = lambda n: self.p(theta, n)  # noqa: E731
+    def draw_shocks(self, key: jax.Array) -> Shocks:
+        """The run's exogenous shocks (:class:`Shocks`), from the slice's init key alone.
+
+        Drawn from ``fold_in(key, 7)`` split four ways (weather, regional weather, the
+        USSR's output, the other powers' innovations), whatever ``theta`` or the state:
+        both worlds of a paired comparison get the same. Under ``exogenous: history``
+        the national weather of the years history holds is history's, and the other
+        powers follow their recorded paths (deviation 0).
+        """
         n_y, n_r = len(self.years), self.regions.n
         k_w, k_r, k_s, k_o = jax.random.split(jax.random.fold_in(key, 7), 4)
         innov = jax.random.normal(k_o, (K.N_STATES, n_y), jnp.float32)
@@ -153,6 +173,26 @@ class SovietModel(SovietMonth):
 
         _, rest = jax.lax.scan(ar, innov[:, 0], innov[:, 1:].T)
         dev = jnp.concatenate([innov[:, :1].T, rest])  # [Y, S], stationary from the start
+        shocks = Shocks(
+            weather=jax.random.normal(k_w, (n_y,), jnp.float32),
+            regional=jax.random.normal(k_r, (n_y, n_r), jnp.float32),
+            steel=jax.random.normal(k_s, (n_y,), jnp.float32),
+            states=dev.T,
+        )
+        if self.weather_hist is not None:
+            weather, known = self.weather_hist
+            shocks = Shocks(
+                weather=jnp.where(jnp.asarray(known), jnp.asarray(weather), shocks.weather),
+                regional=shocks.regional,
+                steel=shocks.steel,
+                states=jnp.zeros_like(shocks.states),
+            )
+        return shocks
+
+    def init(self, key: jax.Array, theta: jax.Array) -> SovietState:
+        """State at January 1924, with the run's yearly shocks drawn (:meth:`draw_shocks`)."""
+        p = lambda n: self.p(theta, n)  # noqa: E731
+        n_y, n_r = len(self.years), self.regions.n
         farm = params_of(agriculture.FarmParams, p)
         area = self.land.area
         return SovietState(
@@ -209,13 +249,9 @@ class SovietModel(SovietMonth):
                 members=p("ccp_members_1924"),
                 purged=jnp.asarray(False),
                 record=jnp.zeros((len(K.CCP_LABELS),), jnp.float32),
+                massacre_month=jnp.int32(-1),
             ),
-            shocks=Shocks(
-                weather=jax.random.normal(k_w, (n_y,), jnp.float32),
-                regional=jax.random.normal(k_r, (n_y, n_r), jnp.float32),
-                steel=jax.random.normal(k_s, (n_y,), jnp.float32),
-                states=dev.T,
-            ),
+            shocks=self.draw_shocks(key),
         )
 
     # ------------------------------------------------------------------ month
@@ -287,4 +323,5 @@ class SovietModel(SovietMonth):
             "steel_output": steel,
             "gdp": gdp,
             "ccp_members": state.china.record,
+            "kmt_massacre": state.china.massacre_month,
         }

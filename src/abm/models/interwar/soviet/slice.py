@@ -43,13 +43,16 @@ class SovietSlice:
     Args:
         calendar: the simulation calendar (1924-01 to at least 1941-06).
         params: the composed catalogue (the order of ``theta``).
+        exogenous: ``random`` or ``history`` (:mod:`abm.models.interwar.history`).
     """
 
     name = NAME
     state_type = SovietState
 
-    def __init__(self, calendar: Calendar, params: tuple[ParamDef, ...]) -> None:
-        self.model = m = SovietModel(calendar, params)
+    def __init__(
+        self, calendar: Calendar, params: tuple[ParamDef, ...], exogenous: str = "random"
+    ) -> None:
+        self.model = m = SovietModel(calendar, params, exogenous)
         self.calendar = calendar
         self.n_agents = m.n_agents
         self.outcome_specs = mark_headline(outcome_specs(m.harvest_years, m.full_years), HEADLINE)
@@ -103,8 +106,8 @@ class SovietSlice:
         return self.model.outcomes(state, theta, self._nazi_month(imports))
 
 
-def _build(calendar: Calendar, params: tuple[Any, ...]) -> SovietSlice:
-    return SovietSlice(calendar, params)
+def _build(calendar: Calendar, params: tuple[Any, ...], exogenous: str = "random") -> SovietSlice:
+    return SovietSlice(calendar, params, exogenous)
 
 
 SLICE = SliceDef(
