@@ -95,9 +95,7 @@ def test_crps_of_a_uniform_is_the_closed_form(x: float) -> None:
     else:  # the step is 1 over the gap, then the whole uniform: (b - a) / 3
         expected = (a - x if x < a else x - b) + (b - a) / 3
     # E|X - x| - E|X - X'| / 2, with E|X - X'| = (b - a) / 3: the energy form agrees
-    e_abs = (
-        ((x - a) ** 2 + (b - x) ** 2) / (2 * (b - a)) if a <= x <= b else abs(x - (a + b) / 2)
-    )
+    e_abs = ((x - a) ** 2 + (b - x) ** 2) / (2 * (b - a)) if a <= x <= b else abs(x - (a + b) / 2)
     assert m.crps(x) == pytest.approx(expected, abs=1e-9)
     assert m.crps(x) == pytest.approx(e_abs - (b - a) / 6, abs=1e-9)
 
@@ -109,8 +107,13 @@ def test_crps_of_a_point_mass_is_the_absolute_error(c: float, x: float) -> None:
 
 
 def test_crps_of_a_mixture_matches_numerical_integration() -> None:
-    m = Mixture.build(np.array([0.0, 1.0, 4.0]), np.array([1.0, 2.0, 6.0]), np.array([1, 0, 2]),
-                      np.array([3.0]), np.array([1.0]))  # fmt: skip
+    m = Mixture.build(
+        np.array([0.0, 1.0, 4.0]),
+        np.array([1.0, 2.0, 6.0]),
+        np.array([1, 0, 2]),
+        np.array([3.0]),
+        np.array([1.0]),
+    )
     for x in (-1.0, 0.5, 3.0, 5.0, 8.0):
         ys = np.linspace(-2.0, 9.0, 220_001)
         f = np.array([m.cdf(float(y))[1] for y in ys[::100]])
@@ -131,8 +134,9 @@ def test_quantiles_and_pit_of_a_histogram() -> None:
 
 
 def test_pit_on_a_point_mass_is_drawn_between_the_limits() -> None:
-    m = Mixture.build(np.array([0.0]), np.array([1.0]), np.array([1.0]), np.array([2.0]),
-                      np.array([1.0]))  # fmt: skip
+    m = Mixture.build(
+        np.array([0.0]), np.array([1.0]), np.array([1.0]), np.array([2.0]), np.array([1.0])
+    )
     assert m.cdf(2.0) == (0.5, 1.0)
     assert m.pit(2.0, 0.25) == pytest.approx(0.625)
 
@@ -204,8 +208,13 @@ def test_per_group_aggregation_counts() -> None:
     targets = [
         _t("a", 40.0, group="reichstag"),
         _t("b", 90.0, group="reichstag", split="held_out"),
-        _t("c", 35.0, group="reichstag", split="held_out", cell=(("election", "1930-09"),
-                                                                  ("party", "KPD"))),  # fmt: skip
+        _t(
+            "c",
+            35.0,
+            group="reichstag",
+            split="held_out",
+            cell=(("election", "1930-09"), ("party", "KPD")),
+        ),
         ValidationTarget("d", 3.0, "famine", group="famine"),
     ]
     g = validate(_cube(), targets).per_group.set_index(["group", "split"])
@@ -301,8 +310,9 @@ def test_read_targets_refuses_bad_headers_and_repeats(tmp_path: Path) -> None:
 
 def test_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cube = write_cube(_cube(), tmp_path / "c.zarr")
-    targets = write_targets([_t("hit", 40.0, group="reichstag"), _t("miss", 90.0)],
-                            tmp_path / "t.csv")  # fmt: skip
+    targets = write_targets(
+        [_t("hit", 40.0, group="reichstag"), _t("miss", 90.0)], tmp_path / "t.csv"
+    )
     out_csv, png = tmp_path / "s.csv", tmp_path / "pit.png"
     argv = ["validate", str(cube), "--targets", str(targets), "--csv", str(out_csv)]
     assert main([*argv, "--plot", str(png)]) == 0
@@ -329,3 +339,42 @@ def test_cli_bad_target_and_missing_cube_exit_2(
     assert "absent.zarr" in capsys.readouterr().err
     assert main(["validate", str(cube)]) == 2  # model 'synthetic' has no default targets
     assert "--targets FILE" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the HTML report
+
+
+@pytest.fixture
+def synthetic_targets(monkeypatch: pytest.MonkeyPatch) -> list[ValidationTarget]:
+    """Default targets for the model 'synthetic' only (as the calibration package would)."""
+    import abm.analysis.report.validation as section
+
+    ts = [_t("hit", 40.0, group="reichstag"), _t("miss", 90.0, split="held_out")]
+    monkeypatch.setattr(section, "model_targets", lambda m: ts if m == "synthetic" else None)
+    return ts
+
+
+def test_report_has_the_validation_section(
+    tmp_path: Path, synthetic_targets: list[ValidationTarget]
+) -> None:
+    from abm.analysis import write_report
+
+    cube = write_cube(_cube(), tmp_path / "c.zarr")
+    html = write_report(cube).read_text(encoding="utf-8")
+    assert '<h2 id="validation">Validation against history</h2>' in html
+    section = html.split('id="validation"')[1]
+    assert "2 historical targets scored" in section
+    assert "<td>reichstag</td><td>calibration</td>" in section.replace("\n", "")
+    assert 'alt="PIT histogram' in section and "data:image/png;base64," in section
+
+
+def test_report_skips_validation_without_targets_or_for_a_sweep(
+    tmp_path: Path, synthetic_targets: list[ValidationTarget]
+) -> None:
+    from abm.analysis import report_html
+
+    other = _cube()
+    other.attrs["model"] = "interwar_example"
+    assert "Validation against history" not in report_html(other)
+    assert "Validation against history" not in report_html(_cube(n_points=3))
+    assert "Validation against history" in report_html(_cube())

@@ -22,13 +22,15 @@ headline ones (:mod:`abm.analysis.meta`):
   PRIM box where the points avoid the first two headline events. Points whose
   ``points_done`` flag is False are left out of every table and plot, and the report
   says how many are missing.
+* a single-scenario cube whose model has default targets: "Validation against history",
+  the per-group proper scores and the PIT histogram (:mod:`abm.analysis.validation`).
 
 Modules: :mod:`~abm.analysis.report.document` (blocks and the template),
 :mod:`~abm.analysis.report.read` (reading, design, atomic writes),
 :mod:`~abm.analysis.report.provenance`, :mod:`~abm.analysis.report.single`,
 :mod:`~abm.analysis.report.sweep`, :mod:`~abm.analysis.report.sobol`,
-:mod:`~abm.analysis.report.prim` (the sections), :mod:`~abm.analysis.report.render`
-(the whole document).
+:mod:`~abm.analysis.report.prim`, :mod:`~abm.analysis.report.validation` (the
+sections), :mod:`~abm.analysis.report.render` (the whole document).
 """
 
 from __future__ import annotations

@@ -31,15 +31,22 @@ LOCK_NAME = ".abm-sweep.lock"
 READ_SUFFIXES = ("_prob", "_se", "_count", "_by_year", "_quantiles", "_mean", "_share")
 
 
-def _is_read(name: str) -> bool:
+#: Variable suffixes read too for a single scenario's cube (its validation section).
+SINGLE_SUFFIXES = ("_hist",)
+
+
+def _is_read(name: str, single: bool = False) -> bool:
+    if single and name.endswith(SINGLE_SUFFIXES):
+        return True
     return name in ("n_runs", DONE_VAR) or name.endswith(READ_SUFFIXES)
 
 
 def load_cube(path: str | os.PathLike[str]) -> xr.Dataset:
     """Read the parts of a stored cube the report uses into memory.
 
-    The histograms and exact tallies (``Q_hist``, ``Q_sum_fixed``, the bulk of a cube)
-    are not read, so a large sweep's report needs little memory.
+    The exact tallies (``Q_sum_fixed``) are not read, nor a sweep's histograms
+    (``Q_hist``, the bulk of a cube), so a large sweep's report needs little memory; a
+    single scenario's (one point's) histograms are read for its validation section.
 
     Args:
         path: the cube's Zarr directory (a single-scenario cube or a sweep store).
@@ -55,7 +62,10 @@ def load_cube(path: str | os.PathLike[str]) -> xr.Dataset:
         # A sweep being written holds its lock file, which Zarr does not recognise.
         warnings.filterwarnings("ignore", message=f".*{re.escape(LOCK_NAME)}.*")
         ds = open_cube(path, lazy=True)
-        keep = [str(k) for k in ds.data_vars if _is_read(str(k))]
+        n_points = ds.sizes.get(POINT_DIM, 1)
+        levers = [d for d in str(ds.attrs.get("varied", "")).split(",") if d and d in ds.dims]
+        single = n_points == 1 and not levers
+        keep = [str(k) for k in ds.data_vars if _is_read(str(k), single)]
         return ds[keep].load()
 
 

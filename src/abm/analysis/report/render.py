@@ -21,6 +21,7 @@ from abm.analysis.report.read import (
 )
 from abm.analysis.report.single import single
 from abm.analysis.report.sweep import sweep
+from abm.analysis.report.validation import validation
 from abm.cube.schema import POINT_DIM, CubeError
 
 
@@ -67,9 +68,11 @@ def report_html(cube: xr.Dataset, source: str | os.PathLike[str] | None = None) 
     provenance(doc, cube)
     if POINT_DIM not in cube.dims:
         single(doc, cube)
+        validation(doc, cube)
     elif cube.sizes[POINT_DIM] == 1:
         if done_flags(cube).all():
             single(doc, cube.isel({POINT_DIM: 0}))
+            validation(doc, cube.isel({POINT_DIM: 0}))
         else:
             doc.note("The cube's one point is not done (points_done False): nothing to report.")
     else:
