@@ -266,6 +266,7 @@ def china(ch: dict, th: dict, v: np.ndarray, u: Any, t: int, tb: Tables, trace: 
         if record(trace, "kmt_massacre", u, p["kmt_purge_prob"], u < p["kmt_purge_prob"]):
             survive = (F(1.0) - iota) * p["ccp_survival_inside"] + iota * p["ccp_survival_apart"]
             members = members * survive
+            ch["massacre_month"] = np.int32(t)
         ch["purged"] = np.array(True)
     ch["members"] = F(members)
     for i, label in enumerate(K.CCP_MONTHS):

@@ -40,6 +40,7 @@ def month(
     u_purge: jax.Array,
     record: jax.Array,
     p: ChinaParams,
+    t: jax.Array | int = 0,
 ) -> China:
     """One month of the CCP.
 
@@ -52,6 +53,7 @@ def month(
         record: bool ``[M - 1]``, which month-end records (after the first, the
             membership just before the purge) this month's end fills.
         p: parameters.
+        t: int32, the month's index (recorded as the massacre's month).
     """
     boost = 1.0 + p.comintern_export_effect * export
     inside = p.ccp_growth_inside * (1.0 - independence + independence * p.ccp_growth_apart)
@@ -63,4 +65,9 @@ def month(
     members = jnp.where(massacre, members * survival, members)
     purged = ch.purged | purge_month
     later = jnp.where(record, members, ch.record[1:])
-    return China(members=members, purged=purged, record=jnp.concatenate([before[None], later]))
+    return China(
+        members=members,
+        purged=purged,
+        record=jnp.concatenate([before[None], later]),
+        massacre_month=jnp.where(massacre, jnp.int32(t), ch.massacre_month).astype(jnp.int32),
+    )

@@ -179,6 +179,7 @@ class SovietMonth:
             d.events[EV_KMT],
             t == jnp.asarray(self.ccp_months),
             params_of(china.ChinaParams, p),
+            t,
         )
 
         # The succession struggle.

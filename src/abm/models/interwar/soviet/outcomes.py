@@ -24,6 +24,9 @@ def outcome_specs(
     return (
         CategoryOutcome("soviet_leader", K.LEADER_CATEGORIES, "who holds power at the end of 1929"),
         EventOutcome("personal_dictatorship", "one Soviet leader holds personal power"),
+        EventOutcome(
+            "kmt_massacre", "the KMT breaks the First United Front by massacring Communists"
+        ),
         QuantityOutcome(
             "famine_deaths",
             dims=("region_group",),

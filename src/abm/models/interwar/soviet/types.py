@@ -127,6 +127,9 @@ class China:
     record: jax.Array = leaf(
         ("ccp_date",), "float32", doc="members before the purge, then at the record months"
     )
+    massacre_month: jax.Array = leaf(
+        (), "int32", doc="month the KMT's break came as a massacre (April 1927), -1 never"
+    )
 
 
 @jax.tree_util.register_dataclass
