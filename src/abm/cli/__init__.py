@@ -52,6 +52,7 @@ COMMANDS: dict[str, str] = {
     "info": "abm.cli.tools:info",
     "bench": "abm.cli.tools:bench",
     "report": "abm.cli.tools:report",
+    "worlds": "abm.cli.worlds:worlds",
     "validate": "abm.cli.tools:validate",
 }
 #: Commands that read stored results only: JAX is neither configured nor imported.

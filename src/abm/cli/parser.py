@@ -145,6 +145,8 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="replace an existing trace or cube at --out (only one abm wrote)",
     )
 
+    _worlds_command(sub)
+
     k = sub.add_parser(
         "calibrate", help="re-fit the otl baseline (both slices) and report coverage"
     )
@@ -161,6 +163,34 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     k.add_argument("--seed", type=SEED, default=0)
     k.add_argument("--report", help="write the coverage table (Markdown) here")
+
+
+def _worlds_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``worlds``: a nested design, world vs chance (docs/worlds.md)."""
+    n = sub.add_parser(
+        "worlds", help="separate world from luck: K parameter draws x R replicates, Sobol"
+    )
+    n.add_argument("config_a", help="scenario A (the worlds are drawn from its priors)")
+    n.add_argument("config_b", nargs="?", default=None, help="scenario B (optional)")
+    n.add_argument("--worlds", type=int_in(2, 2**20), default=64, help="K worlds (default 64)")
+    n.add_argument(
+        "--replicates", type=int_in(2, 2**20), default=16, help="R runs per world (default 16)"
+    )
+    n.add_argument("--seed", type=SEED, help="seed (default: A's run.seed)")
+    n.add_argument("--chunk-size", type=CHUNK_SIZE, help="runs per compiled chunk")
+    n.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE")
+    _stance(n, STANCE_HELP + " (applies to both scenarios)")
+    n.add_argument(
+        "--posterior",
+        metavar="PATH",
+        default=None,
+        help="a posterior .npz, 'default' or 'none' (default: each scenario's own)",
+    )
+    n.add_argument("--top", type=int_in(1, 1000), default=15, help="Sobol rows per cell")
+    n.add_argument(
+        "--csv", metavar="PREFIX", help="write PREFIX_{decomposition,difference,sobol}.csv"
+    )
+    n.add_argument("--overwrite", action="store_true", help="replace existing --csv files")
 
 
 def _sweep_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
