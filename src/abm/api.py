@@ -293,6 +293,11 @@ def compare(
     sb = _scenario(config_b, _merge(overrides, overrides_b), stance)
     if sa.calendar != sb.calendar:
         raise InputError(f"{sa.path} and {sb.path} have different calendars; cannot pair runs")
+    if sa.exogenous != sb.exogenous:  # one model runs both worlds (docs/exogenous.md)
+        raise InputError(
+            f"{sa.path} has exogenous: {sa.exogenous} but {sb.path} exogenous: {sb.exogenous}; "
+            "paired worlds share their exogenous paths (use --exogenous MODE for both)"
+        )
     n, s, c = _settings(sa, runs, seed, chunk_size)
     paths = []
     if out_dir is not None:

@@ -62,6 +62,16 @@ def _stance(p: argparse.ArgumentParser, help_text: str = STANCE_HELP) -> None:
     p.add_argument("--stance", metavar="NAME_OR_PATH", default=None, help=help_text)
 
 
+def _exogenous(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--exogenous",
+        choices=("random", "history"),
+        default=None,
+        help="the weather, the world economy and the other powers' paths: drawn (random) or "
+        "as they came (history); default: the scenario's exogenous: key (docs/exogenous.md)",
+    )
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=RUNS, help="Monte Carlo runs (default: the config's run.runs)")
     p.add_argument("--seed", type=SEED, help="seed (default: the config's run.seed)")
@@ -83,6 +93,7 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     r.add_argument("config", help="scenario YAML, e.g. configs/scenarios/otl.yaml")
     _common(r)
     _stance(r)
+    _exogenous(r)
     r.add_argument("--out", help="cube path (Zarr), e.g. results/otl.zarr")
     r.add_argument(
         "--overwrite",
@@ -99,6 +110,7 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     c.add_argument("config_b")
     _common(c)
     _stance(c, STANCE_HELP + " (applies to both scenarios)")
+    _exogenous(c)
     c.add_argument(
         "--set-a",
         dest="overrides_a",

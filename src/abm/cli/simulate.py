@@ -46,6 +46,11 @@ def stance_text(stance: object) -> str:
     return f" (stance {stance})" if stance and stance != "none" else ""
 
 
+def with_exogenous(overrides: list[str], mode: str | None) -> list[str]:
+    """The ``--set`` items with ``--exogenous MODE`` as ``exogenous=MODE`` (both scenarios)."""
+    return overrides if mode is None else [*overrides, f"exogenous={mode}"]
+
+
 def output_error(option: str, path: str, exc: OSError) -> InputError:
     """The input error for a file named by ``option`` that cannot be written."""
     return InputError(f"{option} {path}: cannot write: {exc.strerror or exc}")
@@ -67,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         chunk_size=args.chunk_size,
         out=args.out,
-        overrides=args.overrides,
+        overrides=with_exogenous(args.overrides, args.exogenous),
         overwrite=args.overwrite,
         progress=None if args.quiet else ProgressLine(Path(args.config).stem),
         stance=args.stance,
@@ -101,7 +106,7 @@ def compare(args: argparse.Namespace) -> int:
         seed=args.seed,
         chunk_size=args.chunk_size,
         out_dir=args.out_dir,
-        overrides=args.overrides,
+        overrides=with_exogenous(args.overrides, args.exogenous),
         overwrite=args.overwrite,
         progress=None if args.quiet else ProgressLine("paired"),
         overrides_a=args.overrides_a,
@@ -150,4 +155,12 @@ def trace(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["ProgressLine", "compare", "output_error", "run", "stance_text", "trace"]
+__all__ = [
+    "ProgressLine",
+    "compare",
+    "output_error",
+    "run",
+    "stance_text",
+    "trace",
+    "with_exogenous",
+]
