@@ -97,6 +97,7 @@ class PairedRunner(Runner):
         model = self.model
         specs = model.outcome_specs
         conds = tuple(given)
+        posterior: Any = self.posterior  # both scenarios read the same posterior draws
 
         def chunk(
             seed: jax.Array,
@@ -113,7 +114,7 @@ class PairedRunner(Runner):
             # round differently. Results do not depend on the batch size (whole lanes).
             rows = jax.tree.map(lambda x, y: jnp.concatenate([x[slot], y[slot]]), ta, tb)
             key_points = jnp.tile(point + point_offset, 2)
-            both_outs = run_outcomes(model, seed, rows, key_points, jnp.tile(run, 2))
+            both_outs = run_outcomes(model, seed, rows, key_points, jnp.tile(run, 2), posterior)
             size = g.shape[0]
             oa = jax.tree.map(lambda v: v[:size], both_outs)
             ob = jax.tree.map(lambda v: v[size:], both_outs)
