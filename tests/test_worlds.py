@@ -108,6 +108,24 @@ def test_first_order_indices_of_an_additive_function():
         assert r["S1_lo"] <= r["S1"] <= r["S1_hi"]
     unused = t[t["parameter"] == "unused"].iloc[0]
     assert unused["S1_lo"] < 0 < unused["S1_hi"]
+    floor = t["noise_floor"].iloc[0]
+    assert 0 < floor < 0.05 and s["unused"] < floor < s["x2"]
+
+
+def test_noise_floor_bounds_the_top_index_of_irrelevant_parameters():
+    from abm.analysis.worlds import _first_order, noise_floor
+
+    rng = np.random.default_rng(7)
+    k, n_params, n_bins, trials = 100, 20, 10, 60
+    exceed = 0
+    for t in range(trials):
+        x = rng.uniform(size=(n_params, k))
+        y = rng.lognormal(size=k)  # depends on none of them
+        floor = noise_floor(y, n_params, n_bins, seed=t, reps=100)
+        exceed += np.nanmax(_first_order(x, np.broadcast_to(y, x.shape), n_bins)) > floor
+    # About 5 % of the trials; far more without the floor's max over parameters.
+    assert exceed <= 0.2 * trials
+    assert noise_floor(y, 20, n_bins) > noise_floor(y, 1, n_bins)
 
 
 def test_first_order_indices_skip_inputs_that_do_not_vary():

@@ -35,6 +35,8 @@ import pandas as pd
 N_BOOT = 1000
 #: Bootstrap resamples of the Sobol indices' intervals (per parameter and cell).
 N_BOOT_SOBOL = 200
+#: Permutation repetitions of :func:`noise_floor`.
+N_NULL = 200
 #: Rows of the Sobol table shown per cell.
 TOP = 15
 
@@ -236,6 +238,42 @@ def _first_order(x: np.ndarray, y: np.ndarray, n_bins: int) -> np.ndarray:
     return np.where(ss_total > 0, s, np.nan)
 
 
+def noise_floor(
+    y: np.ndarray, n_params: int, n_bins: int, seed: int = 0, reps: int = N_NULL, q: float = 0.95
+) -> float:
+    """The largest first-order index that ``n_params`` irrelevant parameters reach.
+
+    The binned estimator sees a parameter only through the order of its values, so under
+    "``y`` does not depend on it" every parameter's index has one distribution: that of
+    the estimator on a random permutation of ``y``. The floor is the ``q`` quantile of
+    the largest of ``n_params`` such indices (``reps`` repetitions): in a table of
+    ``n_params`` parameters that do not matter, the top one stays below it with
+    probability ``q``. Independent parameters are assumed (correlated ones lower the
+    largest, so the floor is then conservative).
+
+    Args:
+        y: float ``[K]``, the output per world.
+        n_params: parameters in the table.
+        n_bins: bins of the estimator.
+        seed: the permutations' seed.
+        reps: repetitions.
+        q: the quantile.
+
+    Returns:
+        The floor (NaN without variance in ``y``).
+    """
+    k = y.size
+    if n_params < 1 or not np.ptp(y) > 0:
+        return float("nan")
+    rng = np.random.default_rng(seed + 1)
+    ranks = np.broadcast_to(np.arange(k, dtype=np.float64), (n_params, k))
+    top = np.empty(reps)
+    for i in range(reps):
+        ys = rng.permuted(np.broadcast_to(y, (n_params, k)), axis=1)
+        top[i] = np.nanmax(_first_order(ranks, ys, n_bins))
+    return float(np.quantile(top, q))
+
+
 def first_order_indices(
     thetas: np.ndarray,
     d: np.ndarray,
@@ -269,7 +307,8 @@ def first_order_indices(
 
     Returns:
         One row per parameter that varies across worlds, largest index first:
-        ``parameter, S1, S1_lo, S1_hi``.
+        ``parameter, S1, S1_lo, S1_hi`` and ``noise_floor`` (:func:`noise_floor`, the
+        same in every row): an index below it is indistinguishable from none.
     """
     x_all = np.asarray(thetas, np.float64)
     y = np.asarray(d, np.float64)
@@ -278,9 +317,10 @@ def first_order_indices(
     k = y.size
     cols = [j for j in range(x_all.shape[1]) if k > 3 and np.ptp(x_all[:, j]) > 0]
     if not cols or not np.ptp(y) > 0:
-        return pd.DataFrame(columns=["parameter", "S1", "S1_lo", "S1_hi"])
+        return pd.DataFrame(columns=["parameter", "S1", "S1_lo", "S1_hi", "noise_floor"])
     n_bins = max(2, round(np.sqrt(k)))
     idx = _boot_idx(k, n_boot, seed)
+    floor = noise_floor(y, len(cols), n_bins, seed)
     rows = []
     for j in cols:
         x = x_all[:, j]
@@ -293,7 +333,15 @@ def first_order_indices(
             # percentile interval is shifted back by the bootstrap's bias estimate.
             bias = float(np.mean(boot)) - s
             lo, hi = np.percentile(boot, [2.5, 97.5]) - bias
-        rows.append({"parameter": names[j], "S1": s, "S1_lo": float(lo), "S1_hi": float(hi)})
+        rows.append(
+            {
+                "parameter": names[j],
+                "S1": s,
+                "S1_lo": float(lo),
+                "S1_hi": float(hi),
+                "noise_floor": floor,
+            }
+        )
     out = pd.DataFrame(rows)
     return out.sort_values("S1", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -302,7 +350,8 @@ def sobol_table(nested: NestedStats, n_boot: int = N_BOOT_SOBOL, seed: int = 0) 
     """:func:`first_order_indices` of every cell's ``d`` over the mechanism parameters.
 
     Returns:
-        ``outcome, cell, statistic, parameter, S1, S1_lo, S1_hi``, each cell's rows
+        ``outcome, cell, statistic, parameter, S1, S1_lo, S1_hi, noise_floor``, each
+        cell's rows
         sorted by ``S1``, largest first; empty without scenario B.
     """
     if nested.b is None:
@@ -326,6 +375,7 @@ __all__ = [
     "decompose",
     "difference_table",
     "first_order_indices",
+    "noise_floor",
     "sobol_table",
     "world_differences",
 ]

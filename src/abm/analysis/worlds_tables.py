@@ -36,10 +36,12 @@ def markdown_table(df: pd.DataFrame, columns: Sequence[str]) -> str:
 
 
 def _interval(df: pd.DataFrame, value: str, lo: str, hi: str, sign: bool = False) -> pd.Series:
+    """``value [lo, hi]`` per row (a dash where the value is undefined)."""
     f = "{:+.3g} [{:+.3g}, {:+.3g}]" if sign else "{:.3g} [{:.3g}, {:.3g}]"
-    return pd.Series(
-        [f.format(r[value], r[lo], r[hi]) for _, r in df.iterrows()], index=df.index, dtype=object
-    )
+    text = [
+        f.format(r[value], r[lo], r[hi]) if np.isfinite(r[value]) else "-" for _, r in df.iterrows()
+    ]
+    return pd.Series(text, index=df.index, dtype=object)
 
 
 def decomposition_markdown(df: pd.DataFrame) -> str:
@@ -65,14 +67,24 @@ def difference_markdown(df: pd.DataFrame, name_a: str, name_b: str) -> str:
 
 
 def sobol_markdown(df: pd.DataFrame, top: int = TOP) -> str:
-    """The Sobol table (:func:`sobol_table`): the ``top`` parameters of each cell."""
+    """The Sobol table (:func:`sobol_table`): the ``top`` parameters of each cell.
+
+    Parameters whose index exceeds the cell's noise floor
+    (:func:`abm.analysis.worlds.noise_floor`) are in bold.
+    """
     if df.empty:
         return ""
     parts = []
     for (outcome, cell, stat), g in df.groupby(["outcome", "cell", "statistic"], sort=False):
-        title = f"{outcome} {cell}".strip() + f" ({stat})"
+        floor = float(g["noise_floor"].iloc[0])
+        title = f"{outcome} {cell}".strip() + f" ({stat}; noise floor {_fmt(floor)})"
         g = g.head(top).copy()
         g["S1 [95% CI]"] = _interval(g, "S1", "S1_lo", "S1_hi")
+        # Above the noise floor: in bold.
+        above = g["S1"] > floor
+        g["parameter"] = [
+            f"**{p}**" if a else p for p, a in zip(g["parameter"], above, strict=True)
+        ]
         parts.append(f"{title}:\n\n" + markdown_table(g, ["parameter", "S1 [95% CI]"]))
     return "\n\n".join(parts)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 log = logging.getLogger("abm")
 
@@ -31,7 +30,7 @@ def worlds(args: argparse.Namespace) -> int:
         overrides=args.overrides,
         stance=args.stance,
         posterior=args.posterior,
-        progress=None if args.quiet else ProgressLine(Path(args.config_a).stem + " worlds"),
+        progress=None if args.quiet else ProgressLine("worlds"),
     )
     print(rep.markdown(top=args.top))
     tables = (rep.decomposition, rep.difference, rep.sobol)
