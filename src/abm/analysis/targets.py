@@ -252,7 +252,8 @@ def model_targets(model_name: str) -> list[ValidationTarget] | None:
 
     Imported only when called. Returns None when that function is not available (the
     calibration package is absent) or the model has no targets (an empty list, or an
-    :class:`~abm.errors.InputError` / ``KeyError`` for a model it does not know).
+    :class:`~abm.errors.InputError`, ``LookupError`` or ``ValueError`` for a model it does
+    not know).
     """
     try:
         from abm.calibrate.targets import default_targets  # type: ignore[import-not-found,unused-ignore]
@@ -260,7 +261,7 @@ def model_targets(model_name: str) -> list[ValidationTarget] | None:
         return None
     try:
         found = list(default_targets(model_name))
-    except (InputError, KeyError, LookupError):
+    except (InputError, LookupError, ValueError):
         return None
     return found or None
 
