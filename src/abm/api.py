@@ -255,6 +255,7 @@ def compare(
     overrides_b: Overrides = (),
     stance: StanceLike = None,
     given: Sequence[str] = (),
+    posterior: StanceLike = None,
 ) -> Comparison:
     """Run two scenarios with common random numbers and tabulate paired differences.
 
@@ -278,6 +279,9 @@ def compare(
             them are kept, in both cubes (whose ``n_runs`` is then the kept runs, so
             their probabilities are conditional ones, and whose attrs ``given``,
             ``given_kept`` and ``given_total`` record it) and in the differences.
+        posterior: a posterior file, ``"default"`` or ``"none"`` for both scenarios;
+            None keeps each scenario's ``posterior:``. Both must run on the same
+            posterior: run r of each takes the same parameter vector from it.
 
     Returns:
         A :class:`Comparison`.
@@ -289,8 +293,15 @@ def compare(
     from abm.conditions import describe, parse_conditions
     from abm.report import comparison_rows
 
-    sa = _scenario(config_a, _merge(overrides, overrides_a), stance)
-    sb = _scenario(config_b, _merge(overrides, overrides_b), stance)
+    sa = _scenario(config_a, _merge(overrides, overrides_a), stance, posterior)
+    sb = _scenario(config_b, _merge(overrides, overrides_b), stance, posterior)
+    digests = [None if x.posterior is None else x.posterior.digest() for x in (sa, sb)]
+    if digests[0] != digests[1]:
+        raise InputError(
+            f"{sa.path} and {sb.path} run on different posteriors ({digests[0] or 'none'} vs "
+            f"{digests[1] or 'none'}); paired worlds share their parameter draws: pass "
+            "--posterior PATH (or default, or none) for both"
+        )
     if sa.calendar != sb.calendar:
         raise InputError(f"{sa.path} and {sb.path} have different calendars; cannot pair runs")
     if sa.exogenous != sb.exogenous:  # one model runs both worlds (docs/exogenous.md)
@@ -307,7 +318,7 @@ def compare(
             _check_writable(p, overwrite, "--out-dir")
     model = sa.model()
     conds = parse_conditions(tuple(given), model.outcome_specs, model.calendar)
-    runner = PairedRunner(model, chunk_size=c)
+    runner = PairedRunner(model, chunk_size=c, posterior=sa.posterior_values())
     log.info("%s vs %s: %d paired runs, seed %d", sa.name, sb.name, n, s)
     table_a, table_b = sa.prior_table(), sb.prior_table()
     pacc = runner.run_paired(s, table_a, table_b, n, progress=progress, given=conds)
@@ -352,6 +363,7 @@ def trace(
     out: str | Path | None = None,
     overwrite: bool = False,
     stance: StanceLike = None,
+    posterior: StanceLike = None,
 ) -> Trace:
     """Replay one run exactly, with its chronicle (:func:`abm.replay.trace`).
 
@@ -364,10 +376,11 @@ def trace(
         out: if given, write the per-month state there as a Zarr cube.
         overwrite: replace an existing file at ``out``.
         stance: stance name or ``.yaml`` path, as in the original simulation.
+        posterior: posterior file, ``"default"`` or ``"none"``, as in the original.
     """
     from abm.replay import trace as replay_trace
 
-    sc = _scenario(config, overrides, stance)
+    sc = _scenario(config, overrides, stance, posterior)
     return replay_trace(sc, seed=seed, run=run, point=point, out=out, overwrite=overwrite)
 
 

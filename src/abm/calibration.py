@@ -80,6 +80,8 @@ def coverage(
     rows: list[dict[str, Any]] = []
     for d in model.defs:
         for t in d.targets(model.calendar) if d.targets else []:
+            if t.kind != "quantity":
+                continue
             rows.append(row(t.target, t.historical, q(t.outcome)[t.index] / t.scale, t.fitted))
     return rows
 

@@ -182,7 +182,8 @@ def check_against(post: Posterior, params: Sequence[Any], where: str) -> None:
     v = np.asarray(post.values)
     for j, n in enumerate(post.names):
         lo, hi = by_name[n].low, by_name[n].high
-        bad = (v[:, j] < lo) | (v[:, j] > hi)
+        # The engine holds ranges as float32: compare there (0.7 is 0.699999988).
+        bad = (v[:, j] < np.float32(lo)) | (v[:, j] > np.float32(hi))
         if bad.any():
             raise InputError(
                 f"{where}: posterior column {n} has {int(bad.sum())} values outside "

@@ -60,6 +60,14 @@ COUNT = int_in(0, MAX_RUNS)
 
 def _stance(p: argparse.ArgumentParser, help_text: str = STANCE_HELP) -> None:
     p.add_argument("--stance", metavar="NAME_OR_PATH", default=None, help=help_text)
+    p.add_argument(
+        "--posterior",
+        metavar="PATH",
+        default=None,
+        help="run on a calibrated posterior (a .npz written by abm calibrate), 'default' "
+        "(the model's own calibrated posterior) or 'none' (the priors alone); default: the "
+        "scenario's posterior: key",
+    )
 
 
 def _exogenous(p: argparse.ArgumentParser) -> None:
@@ -160,21 +168,56 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     _worlds_command(sub)
 
     k = sub.add_parser(
-        "calibrate", help="re-fit the otl baseline (both slices) and report coverage"
+        "calibrate",
+        help="calibrate the whole stochastic model against history (a posterior sample, "
+        "docs/calibration.md); --skeleton: the older per-slice fit of calibrated priors",
     )
     k.add_argument(
         "--config",
-        default="configs/scenarios/otl.yaml",
-        help="the baseline scenario (default configs/scenarios/otl.yaml)",
+        default=None,
+        help="the calibration config (default configs/calibration/interwar.yaml); with "
+        "--skeleton the base scenario (default configs/scenarios/otl.yaml)",
+    )
+    k.add_argument(
+        "--store",
+        help="the resumable store folder (default results/calibration/<model>); an "
+        "unfinished calibration there resumes",
+    )
+    k.add_argument(
+        "--out",
+        help="the posterior file (default: the model's own, which scenarios read with "
+        "posterior: default)",
+    )
+    k.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start the store afresh if it holds another calibration, and replace --report",
+    )
+    k.add_argument(
+        "--report-runs",
+        type=COUNT,
+        default=2000,
+        help="runs of each scored ensemble (prior and calibrated; 0: no scores)",
+    )
+    k.add_argument(
+        "--sbc",
+        type=COUNT,
+        default=200,
+        help="synthetic data sets of the method's simulation-based calibration (0: none)",
+    )
+    k.add_argument(
+        "--skeleton",
+        action="store_true",
+        help="instead: re-fit each slice's calibrated priors on its deterministic skeleton",
     )
     k.add_argument(
         "--coverage-runs",
         type=COUNT,
         default=1000,
-        help="runs for the 90%% coverage report (0: skip)",
+        help="with --skeleton: runs for the 90%% coverage report (0: skip)",
     )
-    k.add_argument("--seed", type=SEED, default=0)
-    k.add_argument("--report", help="write the coverage table (Markdown) here")
+    k.add_argument("--seed", type=SEED, default=0, help="seed of the scored or coverage runs")
+    k.add_argument("--report", help="write the scores (or the coverage table) here (Markdown)")
 
 
 def _worlds_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -192,12 +235,6 @@ def _worlds_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     n.add_argument("--chunk-size", type=CHUNK_SIZE, help="runs per compiled chunk")
     n.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE")
     _stance(n, STANCE_HELP + " (applies to both scenarios)")
-    n.add_argument(
-        "--posterior",
-        metavar="PATH",
-        default=None,
-        help="a posterior .npz, 'default' or 'none' (default: each scenario's own)",
-    )
     n.add_argument("--top", type=int_in(1, 1000), default=15, help="Sobol rows per cell")
     n.add_argument(
         "--csv", metavar="PREFIX", help="write PREFIX_{decomposition,difference,sobol}.csv"

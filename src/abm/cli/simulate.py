@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         progress=None if args.quiet else ProgressLine(Path(args.config).stem),
         stance=args.stance,
+        posterior=args.posterior,
     )
     if args.netcdf:
         try:
@@ -112,6 +113,7 @@ def compare(args: argparse.Namespace) -> int:
         overrides_a=args.overrides_a,
         overrides_b=args.overrides_b,
         stance=args.stance,
+        posterior=args.posterior,
         given=args.given,
     )
     na, nb = cmp.a.attrs["scenario"], cmp.b.attrs["scenario"]
@@ -144,7 +146,7 @@ def trace(args: argparse.Namespace) -> int:
     from abm.config import load_scenario
     from abm.replay import trace as replay
 
-    sc = load_scenario(args.config, args.overrides, args.stance)
+    sc = load_scenario(args.config, args.overrides, args.stance, args.posterior)
     seed = args.seed if args.seed is not None else sc.run_defaults["seed"]
     tr = replay(
         sc, seed=seed, run=args.run, point=args.point, out=args.out, overwrite=args.overwrite

@@ -118,10 +118,8 @@ class Runner:
             raise ValueError(
                 f"chunk_size {self.chunk_size} exceeds {MAX_CHUNK} (exact int32 tallies)"
             )
-        self.posterior = None if posterior is None else np.asarray(posterior, np.float32)
-        if self.posterior is not None and (
-            self.posterior.ndim != 2 or self.posterior.shape[0] < 1
-        ):
+        self.posterior: Any = None if posterior is None else np.asarray(posterior, np.float32)
+        if self.posterior is not None and (self.posterior.ndim != 2 or self.posterior.shape[0] < 1):
             raise ValueError(f"posterior must be [K >= 1, n], got {self.posterior.shape}")
         self._chunk_fns: dict[int, Any] = {}
         self._trace_fns: dict[str, Any] = {}

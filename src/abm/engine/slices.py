@@ -185,6 +185,9 @@ class CoverageTarget:
         index: the cell of the outcome (indices into its own dims).
         scale: outcome value / target value (unit conversion).
         fitted: whether the calibration fits it (else an out-of-sample check).
+        kind: ``quantity`` (a quantity outcome's cell), or ``event_date`` (an event
+            outcome's first month; ``historical`` is the decimal year ``year + (month -
+            0.5) / 12`` of the month it happened, and ``index`` is empty).
     """
 
     target: str
@@ -193,6 +196,13 @@ class CoverageTarget:
     index: tuple[int, ...]
     scale: float = 1.0
     fitted: bool = True
+    kind: str = "quantity"
+
+
+def month_decimal_year(label: str) -> float:
+    """``"1933-01"`` (or a ``YYYY-MM-DD`` date) -> ``1933.0417``, the month's middle."""
+    year, month = (int(x) for x in label.split("-")[:2])
+    return year + (month - 0.5) / 12.0
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,9 @@ class ParamDef:
         slice: the slice that defines it (set by the slice's catalogue).
         reference: pinned by its slice as the reference category of a logit model (a base
             name does not set it, and only 0 is accepted).
+        file_prior: the prior the catalogue file itself states, before any calibration
+            file replaced it (the prior of the whole-model calibration, which must not
+            see the same data twice); None: the same as ``prior``.
     """
 
     name: str
@@ -55,6 +58,12 @@ class ParamDef:
     member: str | None = None
     slice: str = ""
     reference: bool = False
+    file_prior: Prior | None = None
+
+    @property
+    def uncalibrated_prior(self) -> Prior:
+        """The catalogue file's own prior (``file_prior``, else ``prior``)."""
+        return self.file_prior if self.file_prior is not None else self.prior
 
 
 def member_key(member: str) -> str:
@@ -151,6 +160,7 @@ def load_catalogue(
         names = [(f"{base}.{member_key(m)}", m) for m in members[per]] if per else [(base, None)]
         for name, member in names:
             prior = _prior(entry, member, f"{file}: {base}")
+            own = prior
             calibrated = bool(entry.get("calibrated", False))
             reference = name in pinned
             if reference:
@@ -171,6 +181,7 @@ def load_catalogue(
                     member=None if member is None else member_key(member),
                     slice=owner,
                     reference=reference,
+                    file_prior=own if own != prior else None,
                 )
             )
     return tuple(out)

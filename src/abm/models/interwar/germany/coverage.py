@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from abm.engine.slices import CoverageTarget
+from abm.engine.slices import CoverageTarget, month_decimal_year
 from abm.models.interwar.germany import calibration
 from abm.models.interwar.germany import constants as K
 from abm.models.interwar.germany.calibration import (
@@ -39,4 +39,28 @@ def targets(calendar: Any) -> list[CoverageTarget]:
         out.append(
             CoverageTarget(f"DEU_unemp_{y}", float(h), "german_unemployment", (years.index(y),))
         )
+    when = event_dates()
+    out.append(
+        CoverageTarget(
+            "EV_hitler_chancellor",
+            when["EV_hitler_chancellor"],
+            "nazi_power",
+            (),
+            kind="event_date",
+        )
+    )
     return out
+
+
+def event_dates() -> dict[str, float]:
+    """The dated event rows of the calibration file (``unit`` = date), as decimal years."""
+    import csv
+
+    from abm.models.interwar.germany.calibration import targets_path
+
+    with open(targets_path(), newline="", encoding="utf-8") as fh:
+        return {
+            r["target_id"]: month_decimal_year(r["central"])
+            for r in csv.DictReader(fh)
+            if r["unit"] == "date" and r["central"][:4].isdigit()
+        }

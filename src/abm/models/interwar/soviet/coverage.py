@@ -7,6 +7,7 @@ from typing import Any
 
 from abm.engine.slices import CoverageTarget
 from abm.models.interwar.germany.calibration import load_targets
+from abm.models.interwar.germany.coverage import event_dates
 from abm.models.interwar.soviet import calibration
 from abm.models.interwar.soviet import constants as SK
 from abm.models.interwar.soviet.calibration import TARGET_SCALE, TARGETS
@@ -55,4 +56,10 @@ def targets(calendar: Any) -> list[CoverageTarget]:
         for tid, (name, idx, unit) in VALIDATION.items()
         if tid in data
     ]
+    when = event_dates()
+    for tid, name in (
+        ("EV_stalin_personal_rule", "personal_dictatorship"),
+        ("EV_shanghai_massacre", "kmt_massacre"),
+    ):
+        out.append(CoverageTarget(tid, when[tid], name, (), kind="event_date"))
     return out

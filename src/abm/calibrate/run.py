@@ -1,0 +1,240 @@
+"""``abm calibrate``: the whole-model calibration, its posterior and its scores.
+
+1. Read the calibration config and its base scenario (on its priors alone).
+2. The parameter space: every parameter whose prior in the base scenario is not pinned,
+   with the catalogue file's own prior (never a prior already fitted to the same data).
+3. Tempered SMC (:mod:`abm.calibrate.smc`) on simulations of the full model against
+   every target not held out, checkpointed in the store after each step (resumable).
+4. The posterior (:mod:`abm.posterior`): the final particles as parameter vectors, with
+   the targets seen and held out and the run's provenance, written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from abm import provenance
+from abm.calibrate import smc
+from abm.calibrate.config import CalibrationConfig, load_config
+from abm.calibrate.likelihood import Fit, evaluate
+from abm.calibrate.space import Space
+from abm.calibrate.store import CalibrationStore
+from abm.calibrate.targets import Target, fitted, model_targets
+from abm.config.scenario import Scenario, load_scenario
+from abm.engine.priors import Prior
+from abm.errors import InputError
+from abm.locks import StoreLock
+from abm.models import registry
+from abm.posterior import Posterior, save_posterior
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything the calibration's simulations need.
+
+    Attributes:
+        config: the calibration config.
+        scenario: the base scenario (priors alone).
+        space: the calibrated parameters.
+        columns: their columns in the model's parameter table.
+        targets: every target (both splits).
+        seen: the targets the calibration uses (never a held-out one).
+    """
+
+    config: CalibrationConfig
+    scenario: Scenario
+    space: Space
+    columns: tuple[int, ...]
+    targets: tuple[Target, ...]
+    seen: tuple[Target, ...]
+
+    def identity(self) -> str:
+        """Canonical text of what decides the calibration's result (store identity)."""
+        data = {
+            "config": Path(self.config.path).read_text(encoding="utf-8"),
+            "scenario": self.scenario.resolved_text(),
+            "targets": [[t.id, t.public.historical, t.sd, t.public.kind] for t in self.seen],
+            "space": [
+                [n, p.to_dict()] for n, p in zip(self.space.names, self.space.priors, strict=True)
+            ],
+        }
+        return json.dumps(data, sort_keys=True)
+
+
+def calibration_prior(scenario: Scenario, name: str) -> Prior:
+    """The prior the calibration starts from for parameter ``name``.
+
+    The catalogue file's own prior where the scenario keeps the catalogue's (a prior
+    fitted before to the same data must not count twice); the scenario's otherwise.
+    """
+    pdef = {p.name: p for p in registry.catalogue(scenario.model_name)}[name]
+    if scenario.priors[name] == pdef.prior:
+        return pdef.uncalibrated_prior
+    return scenario.priors[name]
+
+
+def problem(config_path: str | Path) -> Problem:
+    """The calibration problem of a config file."""
+    cfg = load_config(config_path)
+    sc = load_scenario(cfg.scenario, posterior="none")
+    if sc.model_name != cfg.name:
+        raise InputError(
+            f"{cfg.path}: calibration: {cfg.name!r} but the scenario runs model "
+            f"{sc.model_name!r}; allowed: the scenario's model"
+        )
+    cat = registry.catalogue(sc.model_name)
+    names, priors, ranges, cols = [], [], [], []
+    for j, p in enumerate(cat):
+        if p.kind == "lever" or sc.priors[p.name].kind == "fixed":
+            continue
+        prior = calibration_prior(sc, p.name)
+        if prior.kind == "fixed":
+            continue
+        names.append(p.name)
+        priors.append(prior)
+        ranges.append((p.low, p.high))
+        cols.append(j)
+    targets = tuple(model_targets(sc.model_name, cfg))
+    seen = tuple(fitted(list(targets)))
+    return Problem(cfg, sc, Space.build(names, priors, ranges), tuple(cols), targets, seen)
+
+
+def make_loglik(prob: Problem, chunk_size: int | None = None) -> smc.LogLik:
+    """The SMC's likelihood: simulate ``z``'s parameter vectors, score the seen targets."""
+    from abm.calibrate.simulator import TargetSimulator
+
+    s = prob.config.smc
+    sim = TargetSimulator(
+        prob.scenario.model(),
+        prob.scenario.prior_table(),
+        prob.columns,
+        prob.seen,
+        chunk_size=chunk_size or s.chunk_size,
+    )
+    y = np.array([t.public.historical for t in prob.seen])
+    sd = np.array([t.sd for t in prob.seen])
+    event = np.array([t.public.kind == "event_date" for t in prob.seen])
+
+    def loglik(z: np.ndarray, offset: int) -> Fit:
+        t0 = time.perf_counter()
+        sims = sim(prob.space.to_theta(z), s.replicates, s.seed, offset)
+        log.debug("%d runs in %.1f s", sims.shape[0] * sims.shape[1], time.perf_counter() - t0)
+        return evaluate(sims, y, sd, event)
+
+    return loglik
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a calibration produced.
+
+    Attributes:
+        posterior: the posterior written.
+        path: where.
+        state: the final SMC state.
+        seconds: wall time of this invocation.
+    """
+
+    posterior: Posterior
+    path: Path
+    state: smc.SmcState
+    seconds: float
+
+
+def calibrate(
+    config_path: str | Path,
+    store: str | Path,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+) -> Result:
+    """Run (or resume) a calibration and write its posterior.
+
+    Args:
+        config_path: the calibration config.
+        store: the resumable store folder.
+        out: the posterior file (default: the model's, :func:`registry.posterior_path`).
+        overwrite: start the store afresh if it holds another calibration.
+    """
+    t0 = time.perf_counter()
+    prob = problem(config_path)
+    target = Path(out) if out is not None else registry.posterior_path(prob.config.name)
+    if target is None:
+        raise InputError(f"model {prob.config.name} has no posterior file; pass --out")
+    st = CalibrationStore(store, prob.identity())
+    with StoreLock(Path(store), "calibration"):
+        resume = st.open(overwrite)
+        if resume is not None:
+            log.info(
+                "resuming the calibration in %s at step %d (beta %.4g)",
+                store,
+                resume.step,
+                resume.beta,
+            )
+        s = prob.config.smc
+        log.info(
+            "calibrating %d parameters on %d targets (%d held out): %d particles x %d "
+            "replicates a move",
+            prob.space.d,
+            len(prob.seen),
+            len(prob.targets) - len(prob.seen),
+            s.particles,
+            s.replicates,
+        )
+        state = smc.run(prob.space.d, make_loglik(prob), s, checkpoint=st.save, resume=resume)
+    if not state.done:
+        log.warning(
+            "tempering stopped at beta %.4g after %d steps (max_steps)", state.beta, state.step
+        )
+    post = posterior_of(prob, state)
+    save_posterior(post, target)
+    log.info("wrote the posterior (%d parameter vectors) to %s", post.n_draws, target)
+    return Result(post, target, state, time.perf_counter() - t0)
+
+
+def posterior_of(prob: Problem, state: smc.SmcState) -> Posterior:
+    """The posterior sample of a final state, with its provenance."""
+    theta = prob.space.to_theta(state.z).astype(np.float32)
+    low = prob.space.low.astype(np.float32)
+    high = prob.space.high.astype(np.float32)
+    theta = np.clip(theta, low, high)
+    meta: dict[str, Any] = {
+        **{k: v for k, v in provenance.collect().items()},
+        "model": prob.config.name,
+        "method": "tempered SMC, Gaussian synthetic likelihood (docs/calibration.md)",
+        "config": prob.config.path,
+        "config_sha256": hashlib.sha256(prob.identity().encode()).hexdigest(),
+        "scenario": prob.scenario.path,
+        "scenario_config_hash": prob.scenario.config_hash(),
+        "settings": asdict(prob.config.smc),
+        "beta": state.beta,
+        "steps": state.step,
+        "n_parameters": prob.space.d,
+        "wall_s": round(sum(float(h.get("seconds", 0.0)) for h in state.history), 1),
+        "simulations": state.offset * prob.config.smc.replicates,
+        "targets_seen": [t.id for t in prob.seen],
+        "targets_held_out": [t.id for t in prob.targets if t.public.split == "held_out"],
+        "history": state.history,
+    }
+    base = {n: prob.scenario.priors[n] for n in prob.space.names}
+    return Posterior(prob.space.names, theta, base, meta)
+
+
+__all__ = [
+    "Problem",
+    "Result",
+    "calibrate",
+    "calibration_prior",
+    "make_loglik",
+    "posterior_of",
+    "problem",
+]

@@ -1,0 +1,173 @@
+"""The whole-model calibration: the method on a synthetic model (recovery, SBC), the
+held-out split, the resumable store, the posterior file, and one small real run."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from abm.calibrate import sbc, smc
+from abm.calibrate.config import SmcSettings, load_config
+from abm.calibrate.likelihood import evaluate
+from abm.calibrate.space import Space
+from abm.calibrate.store import CalibrationStore
+from abm.engine.priors import Prior
+from abm.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "calibration" / "interwar.yaml"
+SETTINGS = SmcSettings(particles=200, replicates=8, moves=3, max_steps=30, final_moves=2)
+
+
+# ------------------------------------------------------------------ the method
+def test_synthetic_calibration_recovers_known_parameters() -> None:
+    model = sbc.SyntheticModel.make(seed=3)
+    rng = np.random.default_rng(11)
+    truth = np.array([[0.8, -1.2, 0.3, 1.5]])
+    run = model.simulate(truth, 1, rng)[0, 0]
+    y = run + model.obs_sd * rng.standard_normal(run.shape)
+    sample = sbc.calibrate_once(model, y, SETTINGS, seed=5)
+    lo, hi = np.quantile(sample, [0.05, 0.95], axis=0)
+    identified = [0, 1, 2]
+    assert np.all(
+        (lo[identified] <= truth[0, identified]) & (truth[0, identified] <= hi[identified])
+    )
+    # The data narrow the identified parameters well below their prior sd of 1 ...
+    assert np.all(sample[:, identified].std(axis=0) < 0.6)
+    # ... and leave the unidentified one at its prior.
+    assert 0.75 < sample[:, 3].std() < 1.25
+
+
+def test_simulation_based_calibration_ranks_are_uniform() -> None:
+    model = sbc.SyntheticModel.make()
+    ranks = sbc.sbc_ranks(model, 60, SETTINGS, seed=1)
+    assert ranks.shape == (60, 4)
+    assert np.all(sbc.rank_test(ranks, SETTINGS.particles, bins=5) > 0.001)
+
+
+def test_sbc_detects_an_overconfident_method() -> None:
+    """The rank test is not vacuous: a likelihood with a tenth of the noise fails it."""
+    model = sbc.SyntheticModel.make()
+    narrow = dataclasses.replace(model, obs_sd=model.obs_sd / 10, noise=model.noise / 10)
+    rng = np.random.default_rng(2)
+    ranks = []
+    for i in range(40):
+        truth = rng.standard_normal((1, 4))
+        run = model.simulate(truth, 1, rng)[0, 0]
+        y = run + model.obs_sd * rng.standard_normal(run.shape)
+        sample = sbc.calibrate_once(narrow, y, dataclasses.replace(SETTINGS, seed=i), i)
+        ranks.append((sample < truth).sum(axis=0))
+    assert np.min(sbc.rank_test(np.array(ranks), SETTINGS.particles, bins=5)) < 0.001
+
+
+def test_likelihood_penalises_a_miss_and_keeps_missing_cells_finite() -> None:
+    sims = np.array([[[1.0, np.nan], [1.2, np.nan]], [[5.0, 1933.0], [5.2, 1933.1]]])
+    fit = evaluate(sims, np.array([1.1, 1933.05]), np.array([0.1, 0.25]), np.array([False, True]))
+    assert fit.per_target[0, 0] > fit.per_target[1, 0]
+    assert np.isfinite(fit.loglik).all()
+    assert fit.implausibility[1, 0] > 3 > fit.implausibility[0, 0]
+
+
+def test_space_maps_the_engine_priors_both_ways() -> None:
+    space = Space.build(
+        ["u", "n", "b", "l"],
+        [
+            Prior("uniform", {"low": 0.0, "high": 2.0}),
+            Prior("normal", {"mean": 1.0, "sd": 0.5}),
+            Prior("beta", {"a": 2.0, "b": 3.0}),
+            Prior("lognormal", {"mu": 0.0, "sigma": 0.5}),
+        ],
+        [(0.0, 2.0), (-10.0, 10.0), (0.0, 4.0), (0.0, 100.0)],
+    )
+    z = np.random.default_rng(0).standard_normal((1000, 4))
+    theta = space.to_theta(z)
+    np.testing.assert_allclose(space.to_z(theta), z, atol=1e-9)
+    assert abs(theta[:, 0].mean() - 1.0) < 0.06 and abs(theta[:, 2].mean() - 1.6) < 0.05
+    with pytest.raises(ValueError, match="fixed"):
+        Space.build(["x"], [Prior.fixed(1.0)], [(0.0, 2.0)])
+
+
+# ------------------------------------------------------------------ resumable store
+def _synthetic_run(tmp: Path, crash_at: int | None) -> smc.SmcState:
+    model = sbc.SyntheticModel.make()
+    y = model.simulate(np.zeros((1, 4)), 1, np.random.default_rng(0))[0, 0]
+    event = np.zeros(len(y), bool)
+
+    def loglik(z: np.ndarray, offset: int) -> object:
+        rng = np.random.default_rng([7, offset])
+        return evaluate(model.simulate(z, 4, rng), y, model.obs_sd, event)
+
+    store = CalibrationStore(tmp, "synthetic")
+    resume = store.open(overwrite=False)
+    settings = SmcSettings(particles=64, replicates=4, moves=2, max_steps=30, final_moves=1)
+
+    def checkpoint(state: smc.SmcState) -> None:
+        store.save(state)
+        if crash_at is not None and state.step == crash_at:
+            raise KeyboardInterrupt
+
+    return smc.run(4, loglik, settings, checkpoint=checkpoint, resume=resume)  # type: ignore[arg-type]
+
+
+def test_a_stopped_calibration_resumes_to_the_same_result(tmp_path: Path) -> None:
+    whole = _synthetic_run(tmp_path / "a", None)
+    with pytest.raises(KeyboardInterrupt):
+        _synthetic_run(tmp_path / "b", 2)
+    assert CalibrationStore(tmp_path / "b", "synthetic").load().step == 2  # type: ignore[union-attr]
+    resumed = _synthetic_run(tmp_path / "b", None)
+    assert whole.step == resumed.step > 2
+    np.testing.assert_array_equal(whole.z, resumed.z)
+    np.testing.assert_array_equal(whole.loglik, resumed.loglik)
+
+
+def test_store_refuses_another_calibration_and_a_damaged_state(tmp_path: Path) -> None:
+    _synthetic_run(tmp_path / "s", None)
+    with pytest.raises(InputError, match="another calibration"):
+        CalibrationStore(tmp_path / "s", "something else").open(overwrite=False)
+    state = tmp_path / "s" / "state.npz"
+    data = bytearray(state.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    state.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="damaged|SHA-256"):
+        CalibrationStore(tmp_path / "s", "synthetic").load()
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="did not write"):
+        CalibrationStore(tmp_path / "foreign", "synthetic").open(overwrite=True)
+    assert (tmp_path / "foreign" / "notes.txt").read_text() == "mine"
+
+
+# ------------------------------------------------------------------ the split
+def test_no_held_out_row_enters_the_calibration() -> None:
+    from abm.calibrate.run import problem
+
+    prob = problem(CONFIG)
+    held = set(load_config(CONFIG).held_out)
+    assert held, "the config holds some rows out"
+    seen = {t.id for t in prob.seen}
+    assert not seen & held
+    assert {t.id for t in prob.targets} >= held
+    # What decides the calibration (its store identity) names no held-out row either.
+    identity = prob.identity()
+    assert not [h for h in held if f'"{h}"' in identity]
+    # The dated events are fitted.
+    assert {"EV_hitler_chancellor", "EV_stalin_personal_rule", "EV_shanghai_massacre"} <= seen
+    # Every parameter with a prior is in play, on the catalogue file's own prior.
+    assert prob.space.d >= 130
+    assert all(p.kind != "fixed" for p in prob.space.priors)
+
+
+def test_a_held_out_id_that_is_no_target_is_refused(tmp_path: Path) -> None:
+    from abm.calibrate.targets import model_targets
+
+    raw = yaml.safe_load(CONFIG.read_text())
+    raw["held_out"] = ["DEU_RT_1924D_KPD", "NO_SUCH_TARGET"]
+    raw["scenario"] = str(ROOT / "configs" / "scenarios" / "otl.yaml")
+    bad = tmp_path / "cal.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError, match="NO_SUCH_TARGET"):
+        model_targets("interwar", load_config(bad))
