@@ -132,7 +132,7 @@ def test_store_refuses_another_calibration_and_a_damaged_state(tmp_path: Path) -
     data = bytearray(state.read_bytes())
     data[len(data) // 2] ^= 0xFF
     state.write_bytes(bytes(data))
-    with pytest.raises(InputError, match="damaged|SHA-256"):
+    with pytest.raises(InputError, match=r"damaged|SHA-256"):
         CalibrationStore(tmp_path / "s", "synthetic").load()
     (tmp_path / "foreign").mkdir()
     (tmp_path / "foreign" / "notes.txt").write_text("mine")

@@ -30,6 +30,32 @@ def batch_step(model: Model) -> Callable[[jax.Array, Any, jax.Array], Any]:
     return step_batch if step_batch is not None else jax.vmap(getattr(model, "step"))  # noqa: B009
 
 
+def draw_thetas(
+    run_keys: jax.Array, rows: PriorTable, posterior: jax.Array | None = None
+) -> jax.Array:
+    """Each run's parameters: its row of the table drawn with its own key.
+
+    Args:
+        run_keys: typed keys ``[N]`` (:func:`abm.engine.keys.run_key`).
+        rows: :class:`PriorTable` ``[N, n_params]``.
+        posterior: float32 ``[K, n_columns]`` or None (see :func:`simulate_batch`).
+
+    Returns:
+        float32 ``[N, n_params]``.
+    """
+    if posterior is None:
+        return jax.vmap(lambda k, row: sample(keys.stream(k, keys.STREAM_PRIORS), row))(
+            run_keys, rows
+        )
+    post = jnp.asarray(posterior, jnp.float32)
+
+    def draw(k: jax.Array, row: PriorTable) -> jax.Array:
+        pick = jax.random.randint(keys.stream(k, keys.STREAM_POSTERIOR), (), 0, post.shape[0])
+        return sample(keys.stream(k, keys.STREAM_PRIORS), row, post[pick])
+
+    return jax.vmap(draw)(run_keys, rows)
+
+
 def simulate_batch(
     model: Model,
     seed: jax.Array,
@@ -60,18 +86,7 @@ def simulate_batch(
         state after each month with leading axes ``[n_months, N]``.
     """
     run_keys = jax.vmap(keys.run_key, in_axes=(None, 0, 0))(seed, points, runs)
-    if posterior is None:
-        thetas = jax.vmap(lambda k, row: sample(keys.stream(k, keys.STREAM_PRIORS), row))(
-            run_keys, rows
-        )
-    else:
-        post = jnp.asarray(posterior, jnp.float32)
-
-        def draw(k: jax.Array, row: PriorTable) -> jax.Array:
-            pick = jax.random.randint(keys.stream(k, keys.STREAM_POSTERIOR), (), 0, post.shape[0])
-            return sample(keys.stream(k, keys.STREAM_PRIORS), row, post[pick])
-
-        thetas = jax.vmap(draw)(run_keys, rows)
+    thetas = draw_thetas(run_keys, rows, posterior)
     # Opaque to the compiler: with one sweep point every pinned parameter is the same in
     # every run, and XLA would otherwise simplify on that (broadcast constants), which
     # changes the last bits of some results against a program with several points.
