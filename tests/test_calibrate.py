@@ -171,3 +171,28 @@ def test_a_held_out_id_that_is_no_target_is_refused(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump(raw))
     with pytest.raises(InputError, match="NO_SUCH_TARGET"):
         model_targets("interwar", load_config(bad))
+
+
+def test_committed_targets_file_matches_the_slices() -> None:
+    """``configs/calibration/interwar_targets.csv`` is what the slices declare (rewrite it
+    with ``abm.calibrate.targets.write_targets_file('interwar')``)."""
+    from abm.analysis.targets import read_targets
+    from abm.calibrate.targets import model_targets, targets_file
+
+    path = targets_file("interwar")
+    assert path is not None and path.is_file()
+    assert read_targets(path) == [t.public for t in model_targets("interwar")]
+
+
+def test_default_targets_need_no_jax() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from abm.calibrate.targets import default_targets\n"
+        "assert len(default_targets('interwar')) > 80\n"
+        "assert not [m for m in sys.modules if m == 'jax' or m.startswith('jax.')]\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]

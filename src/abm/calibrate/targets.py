@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from abm.analysis.targets import ValidationTarget
 from abm.calibrate.config import CalibrationConfig, find_config, load_config
-from abm.engine.slices import CoverageTarget, month_decimal_year
 from abm.errors import InputError
+
+if TYPE_CHECKING:
+    from abm.engine.slices import CoverageTarget
 
 #: z of a central 90 % interval: the file's low..high spans 2 * Z90 observation sds.
 Z90 = 1.6448536269514722
@@ -80,6 +83,8 @@ def _file_rows() -> dict[str, dict[str, str]]:
 
 def _obs_sd(row: dict[str, str] | None, t: CoverageTarget, relative: float) -> float:
     """Observation sd in the target's unit."""
+    from abm.engine.slices import month_decimal_year
+
     if row is not None and row.get("low") and row.get("high"):
         try:
             if t.kind == "event_date":
@@ -157,9 +162,37 @@ def model_targets(model_name: str, config: CalibrationConfig | None = None) -> l
     return out
 
 
+def targets_file(model_name: str) -> Path | None:
+    """``configs/calibration/<model>_targets.csv`` beside the model's calibration config."""
+    found = find_config(model_name)
+    return None if found is None else found.with_name(f"{model_name}_targets.csv")
+
+
 def default_targets(model_name: str) -> list[ValidationTarget]:
-    """The model's targets as :class:`~abm.analysis.targets.ValidationTarget` rows."""
+    """The model's targets as :class:`~abm.analysis.targets.ValidationTarget` rows.
+
+    Read from the committed ``<model>_targets.csv`` beside the calibration config when
+    there is one (no JAX needed: reports and ``abm validate`` stay light; a test keeps
+    the file equal to what the slices declare, :func:`write_targets_file` rewrites it),
+    else built from the model's slices.
+    """
+    from abm.analysis.targets import read_targets
+
+    path = targets_file(model_name)
+    if path is not None and path.is_file():
+        return read_targets(path)
     return [t.public for t in model_targets(model_name)]
+
+
+def write_targets_file(model_name: str) -> Path:
+    """Write the model's targets (from its slices) to :func:`targets_file`."""
+    from abm.analysis.targets import write_targets
+
+    path = targets_file(model_name)
+    if path is None:
+        raise InputError(f"model {model_name} has no calibration config to put targets beside")
+    write_targets([t.public for t in model_targets(model_name)], path, overwrite=True)
+    return path
 
 
 def fitted(targets: list[Target]) -> list[Target]:
@@ -167,4 +200,13 @@ def fitted(targets: list[Target]) -> list[Target]:
     return [t for t in targets if t.public.split != "held_out"]
 
 
-__all__ = ["GROUPS", "Target", "default_targets", "fitted", "group_of", "model_targets"]
+__all__ = [
+    "GROUPS",
+    "Target",
+    "default_targets",
+    "fitted",
+    "group_of",
+    "model_targets",
+    "targets_file",
+    "write_targets_file",
+]
