@@ -128,6 +128,15 @@ def test_noise_floor_bounds_the_top_index_of_irrelevant_parameters():
     assert noise_floor(y, 20, n_bins) > noise_floor(y, 1, n_bins)
 
 
+def test_first_order_indices_are_unbiased_for_unused_inputs_at_small_k():
+    # Without the ANOVA correction each index would average (M - 1) / K = 13 / 200.
+    rng = np.random.default_rng(8)
+    x = rng.uniform(size=(200, 60))
+    t = first_order_indices(x, rng.normal(size=200), [f"x{i}" for i in range(60)], n_boot=20)
+    assert abs(t["S1"].mean()) < 0.015
+    assert t["S1"].max() < t["noise_floor"].iloc[0]
+
+
 def test_first_order_indices_skip_inputs_that_do_not_vary():
     rng = np.random.default_rng(5)
     x = np.column_stack([rng.uniform(size=200), np.full(200, 3.0)])
@@ -374,3 +383,27 @@ def test_parser_worlds_defaults_and_limits():
     assert one.config_b is None and one.posterior == "none"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["worlds", "a.yaml", "--worlds", "1"])
+
+
+def test_worlds_command_prints_tables_and_writes_csvs(nested, tmp_path, capsys):
+    # The same K, R and chunk as the module's run: the compiled program is reused.
+    import pandas as pd
+
+    from abm.cli import main
+
+    prefix = tmp_path / "w"
+    argv = ["-q", "worlds", str(OTL), str(TROTSKY), "--worlds", "4", "--replicates", "4"]
+    argv += ["--chunk-size", "32", "--seed", "0", "--top", "3", "--csv", str(prefix)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "4 worlds x 4 replicates, seed 0" in out
+    assert "otl: world vs chance" in out and "trotsky - otl over worlds" in out
+    dec = pd.read_csv(f"{prefix}_decomposition.csv")
+    assert list(dec["scenario"].unique()) == ["otl", "trotsky"]
+    diff = pd.read_csv(f"{prefix}_difference.csv")
+    np.testing.assert_allclose(diff["mean_a"], np.nanmean(nested.a.mean, axis=0))
+    sob = pd.read_csv(f"{prefix}_sobol.csv")
+    assert {"parameter", "S1", "S1_lo", "S1_hi", "noise_floor"} <= set(sob.columns)
+    # An existing CSV is refused before anything runs, without --overwrite.
+    assert main(argv) == 2
+    assert "--csv" in capsys.readouterr().err

@@ -220,9 +220,13 @@ def _first_order(x: np.ndarray, y: np.ndarray, n_bins: int) -> np.ndarray:
     of squares less its expected value under no effect, ``(M - 1)`` times the pooled
     within-bin variance (the ANOVA bias correction), over the total sum of squares.
     """
-    k = x.shape[-1]
     order = np.argsort(x, axis=-1, kind="stable")
-    ys = np.take_along_axis(y, order, axis=-1)
+    return _sorted_index(np.take_along_axis(y, order, axis=-1), n_bins)
+
+
+def _sorted_index(ys: np.ndarray, n_bins: int) -> np.ndarray:
+    """:func:`_first_order` of ``ys [..., K]`` already sorted by the parameter."""
+    k = ys.shape[-1]
     bins = np.minimum((np.arange(k) * n_bins) // k, n_bins - 1)  # equal counts
     counts = np.bincount(bins, minlength=n_bins).astype(np.float64)
     onehot = (bins[:, None] == np.arange(n_bins)[None, :]).astype(np.float64)  # [K, M]
@@ -266,11 +270,10 @@ def noise_floor(
     if n_params < 1 or not np.ptp(y) > 0:
         return float("nan")
     rng = np.random.default_rng(seed + 1)
-    ranks = np.broadcast_to(np.arange(k, dtype=np.float64), (n_params, k))
     top = np.empty(reps)
     for i in range(reps):
-        ys = rng.permuted(np.broadcast_to(y, (n_params, k)), axis=1)
-        top[i] = np.nanmax(_first_order(ranks, ys, n_bins))
+        ys = rng.permuted(np.broadcast_to(y, (n_params, k)), axis=1)  # y in a random order
+        top[i] = np.nanmax(_sorted_index(ys, n_bins))
     return float(np.quantile(top, q))
 
 

@@ -75,7 +75,9 @@ def sobol_markdown(df: pd.DataFrame, top: int = TOP) -> str:
     if df.empty:
         return ""
     parts = []
-    for (outcome, cell, stat), g in df.groupby(["outcome", "cell", "statistic"], sort=False):
+    for (outcome, cell, stat), g in df.groupby(
+        ["outcome", "cell", "statistic"], sort=False, dropna=False
+    ):
         floor = float(g["noise_floor"].iloc[0])
         title = f"{outcome} {cell}".strip() + f" ({stat}; noise floor {_fmt(floor)})"
         g = g.head(top).copy()
