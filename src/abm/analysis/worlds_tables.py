@@ -83,7 +83,7 @@ def sobol_markdown(df: pd.DataFrame, top: int = TOP) -> str:
         g = g.head(top).copy()
         g["S1 [95% CI]"] = _interval(g, "S1", "S1_lo", "S1_hi")
         # Above the noise floor: in bold.
-        above = g["S1"] > floor
+        above = g["S1"] > floor + 1e-9  # a degenerate cell: every index at the floor
         g["parameter"] = [
             f"**{p}**" if a else p for p, a in zip(g["parameter"], above, strict=True)
         ]
