@@ -35,7 +35,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_germany.py
 
 calibrate: setup
-	$(BIN)/abm calibrate --coverage-runs 2000 --report docs/calibration_coverage.md
+	$(BIN)/abm calibrate --overwrite --report docs/calibration_coverage.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

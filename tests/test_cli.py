@@ -322,7 +322,10 @@ def test_argparse_errors_and_help_return_their_status(capsys):
     assert main(["run"]) == 2
     assert "the following arguments are required: config" in capsys.readouterr().err
     assert main(["--help"]) == 0
-    assert "{run,compare,trace,calibrate,sweep,serve,info,bench,report}" in capsys.readouterr().out
+    assert (
+        "{run,compare,trace,worlds,calibrate,sweep,serve,info,bench,report,validate}"
+        in capsys.readouterr().out
+    )
 
 
 def test_report_starts_neither_the_engine_nor_jax(tmp_path):

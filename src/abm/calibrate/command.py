@@ -52,7 +52,14 @@ def check_report_path(report: str | Path | None, overwrite: bool) -> None:
 def sbc_text(n_datasets: int, seed: int = 0) -> dict[str, Any]:
     """Run the SBC on the synthetic model and describe it (Markdown)."""
     model = sbc_mod.SyntheticModel.make()
-    ranks = sbc_mod.sbc_ranks(model, n_datasets, SBC_SETTINGS, seed=seed)
+    smc_log = logging.getLogger("abm.calibrate.smc")
+    level = smc_log.level
+    smc_log.setLevel(logging.WARNING)  # hundreds of small calibrations: their steps are noise
+    try:
+        log.info("simulation-based calibration of the method: %d synthetic data sets", n_datasets)
+        ranks = sbc_mod.sbc_ranks(model, n_datasets, SBC_SETTINGS, seed=seed)
+    finally:
+        smc_log.setLevel(level)
     p = sbc_mod.rank_test(ranks, SBC_SETTINGS.particles)
     n = SBC_SETTINGS.particles
     lines = [

@@ -28,6 +28,7 @@ TOP_KEYS = (
     "held_out",
     "discrepancy",
     "observation",
+    "log_scale",
     "smc",
 )
 
@@ -71,6 +72,9 @@ class CalibrationConfig:
             calibration file gives no range.
         smc: the algorithm's settings.
         description: what it is.
+        log_scale: target groups whose likelihood is taken on the log of the figure (positive,
+            right-skewed quantities: a famine of 6 M against 18 M is a factor, not a
+            difference); their sds become relative.
     """
 
     name: str
@@ -81,6 +85,7 @@ class CalibrationConfig:
     observation_relative: float
     smc: SmcSettings
     description: str = ""
+    log_scale: tuple[str, ...] = ()
 
     def discrepancy_sd(self, group: str, historical: float) -> float:
         """The discrepancy sd of a target of ``group`` with figure ``historical``."""
@@ -161,7 +166,11 @@ def load_config(path: str | Path) -> CalibrationConfig:
     obs = raw.get("observation") or {}
     if not isinstance(obs, Mapping) or set(obs) - {"relative"}:
         raise _fail(shown, "observation", obs, "not {relative}", "{relative: x}")
+    logs = raw.get("log_scale") or []
+    if not isinstance(logs, list) or not all(isinstance(g, str) for g in logs):
+        raise _fail(shown, "log_scale", logs, "not a list of group names", "a list of strings")
     return CalibrationConfig(
+        log_scale=tuple(logs),
         name=raw["calibration"],
         path=shown,
         scenario=scenario,

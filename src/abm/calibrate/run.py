@@ -124,12 +124,20 @@ def make_loglik(prob: Problem, chunk_size: int | None = None) -> smc.LogLik:
     y = np.array([t.public.historical for t in prob.seen])
     sd = np.array([t.sd for t in prob.seen])
     event = np.array([t.public.kind == "event_date" for t in prob.seen])
+    logged = np.array(
+        [t.public.group in prob.config.log_scale and t.public.historical > 0 for t in prob.seen]
+    )
+    y_fit = np.where(logged, np.log(np.where(logged, y, 1.0)), y)
+    sd_fit = np.where(logged, sd / np.where(logged, np.abs(y), 1.0), sd)
+    floor = 1e-6 * np.abs(y)
 
     def loglik(z: np.ndarray, offset: int) -> Fit:
         t0 = time.perf_counter()
         sims = sim(prob.space.to_theta(z), s.replicates, s.seed, offset)
         log.debug("%d runs in %.1f s", sims.shape[0] * sims.shape[1], time.perf_counter() - t0)
-        return evaluate(sims, y, sd, event)
+        with np.errstate(invalid="ignore"):
+            sims = np.where(logged, np.log(np.maximum(sims, floor)), sims)
+        return evaluate(sims, y_fit, sd_fit, event)
 
     return loglik
 

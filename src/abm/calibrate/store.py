@@ -70,6 +70,9 @@ class CalibrationStore:
     def open(self, overwrite: bool) -> SmcState | None:
         """Check the folder and return the state to resume from (None: start afresh).
 
+        The same calibration always resumes (``overwrite`` or not); ``overwrite`` only
+        lets another calibration's store be cleared and started afresh.
+
         Raises:
             InputError: the folder is not a calibration store of abm, or holds another
                 calibration (without ``overwrite``), or its state is damaged.
@@ -91,9 +94,7 @@ class CalibrationStore:
                         "or parameters differ); pass --overwrite to start it afresh"
                     )
                 self._clear()
-            elif overwrite:
-                self._clear()
-            else:
+            else:  # the same calibration: always resume (delete the folder to restart)
                 return self.load()
         self.path.mkdir(parents=True, exist_ok=True)
         self._write_manifest()

@@ -240,4 +240,3 @@ def sample(key: jax.Array, table: PriorTable, draw: jax.Array | None = None) -> 
         values.append(draw[column])
     value = jnp.select(conds, values, tri)
     return jnp.clip(value, table.low, table.high).astype(jnp.float32)
-
