@@ -196,3 +196,54 @@ def test_default_targets_need_no_jax() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+# ------------------------------------------------------------------ the report
+def _validation(crps: list[float], inside: list[bool]) -> object:
+    import pandas as pd
+
+    from abm.analysis.validation import Validation, per_group
+
+    rows = []
+    for i, (c, ok) in enumerate(zip(crps, inside, strict=True)):
+        rows.append(
+            {
+                "target": f"T{i}",
+                "group": "g" if i < 2 else "h",
+                "split": "calibration" if i % 2 == 0 else "held_out",
+                "kind": "quantity",
+                "historical": 10.0,
+                "n": 100,
+                "q05": 9.0,
+                "q25": 9.5,
+                "q50": 10.0,
+                "q75": 10.5,
+                "q95": 11.0,
+                "inside50": ok,
+                "inside90": ok,
+                "interval_score": 2.0,
+                "is_rel": 0.2,
+                "crps": c,
+                "crps_rel": c / 10.0,
+                "pit": 0.5,
+                "rel_width90": 0.2,
+            }
+        )
+    df = pd.DataFrame(rows)
+    return Validation(df, per_group(df), df.set_index("target")["pit"])
+
+
+def test_report_compares_the_ensembles_per_split() -> None:
+    from abm.calibrate import report
+
+    prior = _validation([2.0, 4.0, 1.0, 8.0], [True, True, False, True])
+    post = _validation([1.0, 1.0, 1.0, 2.0], [True, False, True, True])
+    assert report.crps_ratio(prior, post, "calibration") == pytest.approx((0.5 + 1.0) / 2)
+    assert report.crps_ratio(prior, post, "held_out") == pytest.approx((0.25 + 0.25) / 2)
+    table = report.group_comparison(prior, post)
+    row = table[(table["group"] == "all") & (table["split"] == "all")].iloc[0]
+    assert row["coverage90 prior"] == 0.75 and row["coverage90 calibrated"] == 0.75
+    text = report.markdown(
+        prior, post, runs=10, seed=0, command="abm calibrate", posterior_meta={"history": []}
+    )  # type: ignore[arg-type]
+    assert "0.750 in sample, 0.250 out of sample" in text

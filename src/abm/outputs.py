@@ -224,17 +224,19 @@ def check_file_target(
         )
 
 
-def write_text(
-    path: str | os.PathLike[str], text: str, overwrite: bool, option: str, newline: str = ""
+def write_file(
+    path: str | os.PathLike[str],
+    write: Callable[[Path], None],
+    overwrite: bool,
+    option: str,
 ) -> Path:
-    """Write a text file atomically under its lock (a hidden sibling renamed into place).
+    """Write a file atomically under its lock: ``write`` fills a hidden sibling, renamed.
 
     Args:
         path: the file; missing parents are created.
-        text: its content.
+        write: writes the content to the path it is given.
         overwrite: replace an existing regular file.
         option: the option that named it (for the messages).
-        newline: passed to :func:`open` (``""``: written as given).
 
     Returns:
         The path.
@@ -254,8 +256,7 @@ def write_text(
             check_file_target(p, overwrite, option)
             tmp = p.parent / f".{p.name}.tmp-{uuid.uuid4().hex}"
             try:
-                with open(tmp, "w", encoding="utf-8", newline=newline) as fh:
-                    fh.write(text)
+                write(tmp)
                 os.replace(tmp, p)
             except BaseException:
                 tmp.unlink(missing_ok=True)
@@ -263,6 +264,26 @@ def write_text(
     except OSError as exc:
         raise InputError(f"{option} {p}: cannot write: {exc.strerror or exc}") from exc
     return p
+
+
+def write_text(
+    path: str | os.PathLike[str], text: str, overwrite: bool, option: str, newline: str = ""
+) -> Path:
+    """Write a text file atomically under its lock (:func:`write_file`).
+
+    Args:
+        path: the file; missing parents are created.
+        text: its content.
+        overwrite: replace an existing regular file.
+        option: the option that named it (for the messages).
+        newline: passed to :func:`open` (``""``: written as given).
+    """
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline=newline) as fh:
+            fh.write(text)
+
+    return write_file(path, write, overwrite, option)
 
 
 __all__ = [
@@ -275,5 +296,6 @@ __all__ = [
     "is_abm_netcdf",
     "store_attrs",
     "store_kind",
+    "write_file",
     "write_text",
 ]

@@ -21,6 +21,19 @@ import pandas as pd
 from abm.analysis.validation import Validation, markdown_table, validate
 from abm.calibrate.targets import Target
 
+TARGET_COLUMNS = (
+    "target",
+    "group",
+    "split",
+    "historical",
+    "q05",
+    "q50",
+    "q95",
+    "inside90",
+    "crps_rel",
+    "rel_width90",
+    "pit",
+)
 SUMMARY_COLUMNS = ("count", "coverage50", "coverage90", "rel_width90", "is_rel", "crps_rel")
 
 
@@ -55,6 +68,18 @@ def _split_table(prior: Validation, post: Validation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def group_comparison(prior: Validation, post: Validation) -> pd.DataFrame:
+    """Per group and split: coverage, sharpness and CRPS of both ensembles side by side."""
+    a = prior.per_group.set_index(["group", "split"])
+    b = post.per_group.set_index(["group", "split"])
+    out = pd.DataFrame(index=a.index)
+    out["count"] = a["count"]
+    for col in ("coverage90", "rel_width90", "crps_rel"):
+        out[f"{col} prior"] = a[col]
+        out[f"{col} calibrated"] = b[col]
+    return out.reset_index()
+
+
 def markdown(
     prior: Validation,
     post: Validation,
@@ -86,47 +111,21 @@ def markdown(
         f"CRPS of the calibrated ensemble over the prior's, mean of per-target ratios: "
         f"{ratio_in:.3f} in sample, {ratio_out:.3f} out of sample (held out).",
         "",
-        "## Per group (calibrated ensemble)",
+        "## Per group: prior against calibrated",
+        "",
+        markdown_table(group_comparison(prior, post)),
+        "",
+        "## Per group (calibrated ensemble, every score)",
         "",
         markdown_table(post.per_group),
         "",
         "## Per target (calibrated ensemble)",
         "",
-        markdown_table(
-            post.per_target[
-                [
-                    "target",
-                    "group",
-                    "split",
-                    "historical",
-                    "q05",
-                    "q50",
-                    "q95",
-                    "inside90",
-                    "crps_rel",
-                    "rel_width90",
-                    "pit",
-                ]
-            ]
-        ),
+        markdown_table(post.per_target[list(TARGET_COLUMNS)]),
         "",
         "## Per target (prior ensemble)",
         "",
-        markdown_table(
-            prior.per_target[
-                [
-                    "target",
-                    "split",
-                    "historical",
-                    "q05",
-                    "q50",
-                    "q95",
-                    "inside90",
-                    "crps_rel",
-                    "rel_width90",
-                ]
-            ]
-        ),
+        markdown_table(prior.per_target[list(TARGET_COLUMNS)]),
         "",
         "## The calibration run",
         "",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import traceback
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,25 +154,14 @@ def write_png(fig: Figure, path: str | os.PathLike[str], overwrite: bool, option
     Raises:
         InputError: as :func:`abm.outputs.check_file_target`, or if it cannot be written.
     """
-    from abm.locks import StoreLock
-    from abm.outputs import check_file_target
+    from abm.outputs import write_file
 
-    p = Path(path)
-    check_file_target(p, overwrite, option)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with StoreLock(p):
-            check_file_target(p, overwrite, option)
-            tmp = p.parent / f".{p.name}.tmp-{uuid.uuid4().hex}"
-            try:
-                fig.savefig(tmp, format="png", dpi=96, bbox_inches="tight")
-                os.replace(tmp, p)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-    except OSError as exc:
-        raise InputError(f"{option} {p}: cannot write: {exc.strerror or exc}") from exc
-    return p
+    return write_file(
+        path,
+        lambda tmp: fig.savefig(tmp, format="png", dpi=96, bbox_inches="tight"),
+        overwrite,
+        option,
+    )
 
 
 __all__ = ["bench", "corrupt_chunk", "info", "report", "validate", "write_png"]
