@@ -92,6 +92,9 @@ def run_command(
     sbc_datasets: int,
     command: str,
     say: Any = print,
+    prefect: bool = False,
+    dask_address: str | None = None,
+    batch_points: int = 64,
 ) -> int:
     """``abm calibrate``: see the module doc. Returns the exit status."""
     from abm import api
@@ -102,26 +105,34 @@ def run_command(
     store_path = (
         Path(store) if store is not None else Path("results/calibration") / prob.config.name
     )
-    result = calibrate(cfg_path, store_path, out, overwrite)
+    if prefect or dask_address:
+        from abm.calibrate.distributed import run_flow
+        from abm.posterior import load_posterior
+
+        path = run_flow(cfg_path, store_path, out, overwrite, batch_points, dask_address)
+        post = load_posterior(path)
+    else:
+        result = calibrate(cfg_path, store_path, out, overwrite)
+        post, path = result.posterior, result.path
     say(
-        f"calibration: {result.posterior.n_draws} parameter vectors of {prob.space.d} "
-        f"parameters, beta {result.state.beta:.4g} after {result.state.step} steps; "
-        f"posterior written to {result.path}"
+        f"calibration: {post.n_draws} parameter vectors of {prob.space.d} parameters, "
+        f"beta {float(post.meta['beta']):.4g} after {post.meta['steps']} steps; "
+        f"posterior written to {path}"
     )
     if report_runs == 0:
         return 0
     base = prob.scenario
     prior_cube = api.run(base, runs=report_runs, seed=seed, posterior="none")
-    post_cube = api.run(base, runs=report_runs, seed=seed, posterior=str(result.path))
-    prior, post = rep.score_cubes(prior_cube, post_cube, prob.targets)
+    post_cube = api.run(base, runs=report_runs, seed=seed, posterior=str(path))
+    scored_prior, scored_post = rep.score_cubes(prior_cube, post_cube, prob.targets)
     sbc = sbc_text(sbc_datasets) if sbc_datasets > 0 else None
     text = rep.markdown(
-        prior,
-        post,
+        scored_prior,
+        scored_post,
         runs=report_runs,
         seed=seed,
         command=command,
-        posterior_meta=dict(result.posterior.meta),
+        posterior_meta=dict(post.meta),
         sbc=sbc,
     )
     say(text.split("## Per group")[0])

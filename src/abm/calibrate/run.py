@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -109,18 +110,44 @@ def problem(config_path: str | Path) -> Problem:
     return Problem(cfg, sc, Space.build(names, priors, ranges), tuple(cols), targets, seen)
 
 
-def make_loglik(prob: Problem, chunk_size: int | None = None) -> smc.LogLik:
-    """The SMC's likelihood: simulate ``z``'s parameter vectors, score the seen targets."""
+#: Simulates parameter vectors: ``(theta [N, d], replicates, seed, offset) -> [N, R, T]``
+#: (:class:`abm.calibrate.simulator.TargetSimulator` here, or Prefect tasks on a cluster).
+Simulate = Callable[[np.ndarray, int, int, int], np.ndarray]
+
+
+#: The simulators built in this process (the last few), by identity and chunk size.
+_SIMULATORS: dict[tuple[str, int], Simulate] = {}
+
+
+def local_simulator(prob: Problem, chunk_size: int | None = None) -> Simulate:
+    """The problem's :class:`~abm.calibrate.simulator.TargetSimulator`, in this process.
+
+    Built once per calibration identity and chunk size in a process (its compiled
+    programs are reused by a resumed run, a flow's tasks on this machine, and tests).
+    """
     from abm.calibrate.simulator import TargetSimulator
 
+    size = chunk_size or prob.config.smc.chunk_size
+    key = (hashlib.sha256(prob.identity().encode("utf-8")).hexdigest(), size)
+    if key not in _SIMULATORS:
+        if len(_SIMULATORS) >= 2:
+            _SIMULATORS.pop(next(iter(_SIMULATORS)))
+        _SIMULATORS[key] = TargetSimulator(
+            prob.scenario.model(), prob.scenario.prior_table(), prob.columns, prob.seen, size
+        )
+    return _SIMULATORS[key]
+
+
+def make_loglik(prob: Problem, simulate: Simulate | None = None) -> smc.LogLik:
+    """The SMC's likelihood: simulate ``z``'s parameter vectors, score the seen targets.
+
+    Args:
+        prob: the problem.
+        simulate: where the runs happen (default: :func:`local_simulator`). Results do
+            not depend on it: every run's key is ``(seed, offset + i, replicate)``.
+    """
     s = prob.config.smc
-    sim = TargetSimulator(
-        prob.scenario.model(),
-        prob.scenario.prior_table(),
-        prob.columns,
-        prob.seen,
-        chunk_size=chunk_size or s.chunk_size,
-    )
+    sim = simulate if simulate is not None else local_simulator(prob)
     y = np.array([t.public.historical for t in prob.seen])
     sd = np.array([t.sd for t in prob.seen])
     event = np.array([t.public.kind == "event_date" for t in prob.seen])
@@ -164,6 +191,7 @@ def calibrate(
     store: str | Path,
     out: str | Path | None = None,
     overwrite: bool = False,
+    simulate: Callable[[Problem], Simulate] | None = None,
 ) -> Result:
     """Run (or resume) a calibration and write its posterior.
 
@@ -172,6 +200,8 @@ def calibrate(
         store: the resumable store folder.
         out: the posterior file (default: the model's, :func:`registry.posterior_path`).
         overwrite: start the store afresh if it holds another calibration.
+        simulate: makes the problem's simulator (default: :func:`local_simulator`;
+            :mod:`abm.calibrate.distributed` runs batches as Prefect tasks).
     """
     t0 = time.perf_counter()
     prob = problem(config_path)
@@ -198,7 +228,8 @@ def calibrate(
             s.particles,
             s.replicates,
         )
-        state = smc.run(prob.space.d, make_loglik(prob), s, checkpoint=st.save, resume=resume)
+        sim = (simulate or local_simulator)(prob)
+        state = smc.run(prob.space.d, make_loglik(prob, sim), s, checkpoint=st.save, resume=resume)
     if not state.done:
         log.warning(
             "tempering stopped at beta %.4g after %d steps (max_steps)", state.beta, state.step

@@ -35,6 +35,9 @@ def calibrate(args: argparse.Namespace) -> int:
         seed=args.seed,
         sbc_datasets=args.sbc,
         command="abm " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        prefect=args.prefect,
+        dask_address=args.dask_address,
+        batch_points=args.batch_points,
     )
 
 

@@ -206,6 +206,24 @@ def _simulation_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="synthetic data sets of the method's simulation-based calibration (0: none)",
     )
     k.add_argument(
+        "--prefect",
+        action="store_true",
+        help="run as the Prefect flow abm-calibrate, each batch of simulations a task; "
+        "implied by --dask-address",
+    )
+    k.add_argument(
+        "--dask-address",
+        metavar="ADDR",
+        help="run the simulation batches on the Dask cluster at ADDR (tcp://HOST:PORT) "
+        "through Prefect's Dask task runner",
+    )
+    k.add_argument(
+        "--batch-points",
+        type=POSITIVE,
+        default=64,
+        help="parameter vectors per Prefect task (default 64); results do not depend on it",
+    )
+    k.add_argument(
         "--skeleton",
         action="store_true",
         help="instead: re-fit each slice's calibrated priors on its deterministic skeleton",
