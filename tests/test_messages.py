@@ -196,7 +196,7 @@ def _tiny_cube(path: Path) -> None:
 class _NoSimulation:
     """Stands in for :class:`abm.engine.runner.Runner`: zero tallies, nothing compiled."""
 
-    def __init__(self, model: Any, chunk_size: int) -> None:
+    def __init__(self, model: Any, chunk_size: int, posterior: Any = None) -> None:
         self.model, self.chunk_size, self.n_devices = model, chunk_size, 1
 
     def run(self, seed: int, table: Any, n: int, progress: Any = None) -> Any:
