@@ -134,6 +134,7 @@ def run_command(
         command=command,
         posterior_meta=dict(post.meta),
         sbc=sbc,
+        skeleton=rep.skeleton_fitted(prob.config.name),
     )
     say(text.split("## Per group")[0])
     if report is not None:

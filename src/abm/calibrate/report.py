@@ -45,11 +45,43 @@ def score_cubes(
     return validate(prior_cube, pub), validate(posterior_cube, pub)
 
 
-def crps_ratio(prior: Validation, post: Validation, split: str) -> float:
-    """Mean over a split's quantity targets of CRPS(calibrated) / CRPS(prior)."""
+def skeleton_fitted(model: str) -> list[str]:
+    """Target-id patterns the slices' skeleton fits used (their files' ``fitted_to``)."""
+    import yaml
+
+    from abm.models import registry
+
+    out: list[str] = []
+    for d in registry.slice_defs(model):
+        path = Path(d.calibration_file) if d.calibration_file else None
+        if path is not None and path.is_file():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            out += [str(p) for p in data.get("fitted_to", [])]
+    return out
+
+
+def unseen_by_both(post: Validation, patterns: Sequence[str]) -> list[str]:
+    """Held-out targets that no skeleton pattern names either (out of sample for both)."""
+    from fnmatch import fnmatchcase
+
+    df = post.per_target
+    held = df[df["split"] == "held_out"]["target"]
+    return [t for t in held if not any(fnmatchcase(t, p) for p in patterns)]
+
+
+def crps_ratio(
+    prior: Validation, post: Validation, split: str, only: Sequence[str] | None = None
+) -> float:
+    """Mean over a split's quantity targets of CRPS(calibrated) / CRPS(prior).
+
+    ``only``: restrict to these target ids.
+    """
     a = prior.per_target.set_index("target")
     b = post.per_target.set_index("target")
-    rows = a[(a["split"] == split) & (a["kind"] == "quantity") & (a["crps"] > 0)].index
+    keep = a["split"] == split if split != "all" else a["split"].notna()
+    if only is not None:
+        keep &= a.index.isin(list(only))
+    rows = a[keep & (a["kind"] == "quantity") & (a["crps"] > 0)].index
     r = (b.loc[rows, "crps"] / a.loc[rows, "crps"]).to_numpy(float)
     r = r[np.isfinite(r)]
     return float(np.mean(r)) if len(r) else math.nan
@@ -89,10 +121,13 @@ def markdown(
     command: str,
     posterior_meta: dict[str, Any],
     sbc: dict[str, Any] | None = None,
+    skeleton: Sequence[str] = (),
 ) -> str:
-    """The report (Markdown)."""
+    """The report (Markdown); ``skeleton``: the patterns the prior's own fit used."""
     ratio_in = crps_ratio(prior, post, "calibration")
     ratio_out = crps_ratio(prior, post, "held_out")
+    both = unseen_by_both(post, skeleton)
+    ratio_both = crps_ratio(prior, post, "held_out", only=both)
     lines = [
         "# Calibration scores: prior ensemble against calibrated ensemble",
         "",
@@ -110,6 +145,12 @@ def markdown(
         "",
         f"CRPS of the calibrated ensemble over the prior's, mean of per-target ratios: "
         f"{ratio_in:.3f} in sample, {ratio_out:.3f} out of sample (held out).",
+        "",
+        "The prior ensemble is not a neutral baseline: its priors come from the skeleton "
+        "fit (`abm calibrate --skeleton`), which used the rows "
+        f"{', '.join(f'`{p}`' for p in skeleton) or '(none)'}, held-out rows among them. "
+        f"Held out from both fits: {len(both)} rows ({', '.join(both) or 'none'}); "
+        f"there the CRPS ratio is {ratio_both:.3f}.",
         "",
         "## Per group: prior against calibrated",
         "",
