@@ -131,3 +131,20 @@ def test_posterior_runs_are_bit_identical_whatever_the_chunking(tmp_path: Path) 
     assert a.keys() == b.keys()
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_a_stance_applies_on_top_of_the_posterior(tmp_path: Path) -> None:
+    """Where the skeptic stance sets a mechanism's prior, the runs draw from the stance's
+    prior; elsewhere from the posterior."""
+    sc = load_scenario(OTL, posterior="none")
+    names = ("comintern_export_effect", "apparatus_pull", "grain_yield")
+    cat = {p.name: p for p in registry.catalogue("interwar")}
+    values = np.array([[(cat[n].low + cat[n].high) / 2 for n in names]] * 3, np.float32)
+    post = Posterior(names, values, {n: sc.priors[n] for n in names}, {"model": "interwar"})
+    path = save_posterior(post, tmp_path / "p.npz")
+    skeptic = load_scenario(OTL, stance="skeptic", posterior=str(path))
+    eff = skeptic.effective_priors()
+    assert eff["comintern_export_effect"] == skeptic.priors["comintern_export_effect"]
+    assert eff["comintern_export_effect"].kind == "uniform"
+    assert eff["apparatus_pull"].kind == "uniform"
+    assert eff["grain_yield"].kind == "posterior"
