@@ -29,6 +29,7 @@ TOP_KEYS = (
     "discrepancy",
     "observation",
     "log_scale",
+    "jumps",
     "smc",
 )
 
@@ -75,6 +76,8 @@ class CalibrationConfig:
         log_scale: target groups whose likelihood is taken on the log of the figure (positive,
             right-skewed quantities: a famine of 6 M against 18 M is a factor, not a
             difference); their sds become relative.
+        jumps: ``none``, or ``scenario``: each step also tries an independence move from
+            the base scenario's own priors (:class:`abm.calibrate.run.ScenarioJump`).
     """
 
     name: str
@@ -86,6 +89,7 @@ class CalibrationConfig:
     smc: SmcSettings
     description: str = ""
     log_scale: tuple[str, ...] = ()
+    jumps: str = "none"
 
     def discrepancy_sd(self, group: str, historical: float) -> float:
         """The discrepancy sd of a target of ``group`` with figure ``historical``."""
@@ -169,7 +173,11 @@ def load_config(path: str | Path) -> CalibrationConfig:
     logs = raw.get("log_scale") or []
     if not isinstance(logs, list) or not all(isinstance(g, str) for g in logs):
         raise _fail(shown, "log_scale", logs, "not a list of group names", "a list of strings")
+    jumps = raw.get("jumps", "none")
+    if jumps not in ("none", "scenario"):
+        raise _fail(shown, "jumps", jumps, "unknown jump proposal", "none, scenario")
     return CalibrationConfig(
+        jumps=jumps,
         log_scale=tuple(logs),
         name=raw["calibration"],
         path=shown,

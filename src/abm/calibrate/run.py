@@ -169,6 +169,72 @@ def make_loglik(prob: Problem, simulate: Simulate | None = None) -> smc.LogLik:
     return loglik
 
 
+class ScenarioJump:
+    """Independence proposals from the base scenario's own priors (the skeleton fit's).
+
+    For the calibrated parameters whose base-scenario prior is a normal prior other
+    than the catalogue file's, a move proposes the whole block from those normals
+    (truncated to the file prior's support) and keeps the rest; the Metropolis ratio
+    (:class:`abm.calibrate.smc.Jump`) keeps every tempered target, and so the posterior,
+    unchanged. It lets particles reach a region the random walks do not find from the
+    wide priors in 139 dimensions; the skeleton fit only proposes, never weighs.
+    """
+
+    def __init__(self, prob: Problem) -> None:
+        from scipy import special
+
+        names, file_priors = prob.space.names, prob.space.priors
+        low, high = prob.space.low, prob.space.high
+        cols, means, sds, lo, hi = [], [], [], [], []
+        for j, n in enumerate(names):
+            own = prob.scenario.priors[n]
+            if own == file_priors[j] or own.kind != "normal" or own.args["sd"] <= 0:
+                continue
+            a, b = file_priors[j].support(float(low[j]), float(high[j]))
+            cols.append(j)
+            means.append(own.args["mean"])
+            sds.append(own.args["sd"])
+            lo.append(max(a, low[j]))
+            hi.append(min(b, high[j]))
+        self.cols = np.array(cols, np.int64)
+        self.m, self.sd = np.array(means), np.array(sds)
+        self.u_lo = special.ndtr((np.array(lo) - self.m) / self.sd)
+        self.u_hi = special.ndtr((np.array(hi) - self.m) / self.sd)
+        self.log_z = np.log(np.maximum(self.u_hi - self.u_lo, 1e-300))
+        self.block = Space.build(
+            [names[j] for j in cols],
+            [file_priors[j] for j in cols],
+            [(low[j], high[j]) for j in cols],
+        )
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``[n, k]`` normal scores of a block drawn from the truncated normals."""
+        from scipy import special
+
+        u = self.u_lo + rng.uniform(size=(n, len(self.cols))) * (self.u_hi - self.u_lo)
+        theta = self.m + self.sd * special.ndtri(np.clip(u, 1e-16, 1 - 1e-16))
+        return self.block.to_z(theta)
+
+    def _log_prior_over_q(self, z: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
+        from abm.calibrate.space import log_pdf
+
+        theta = self.block.to_theta(z)
+        log_s = (stats.norm.logpdf(theta, self.m, self.sd) - self.log_z).sum(axis=1)
+        log_p = sum(
+            log_pdf(p, theta[:, k], self.block.low[k], self.block.high[k])
+            for k, p in enumerate(self.block.priors)
+        )
+        return np.asarray(log_p - log_s)
+
+    def log_ratio(self, z_now: np.ndarray, z_new: np.ndarray) -> np.ndarray:
+        """``log prior(new) q(now) / (prior(now) q(new))``, in parameter space."""
+        with np.errstate(invalid="ignore"):
+            out = self._log_prior_over_q(z_new) - self._log_prior_over_q(z_now)
+        return np.where(np.isfinite(out), out, -np.inf)
+
+
 @dataclass(frozen=True)
 class Result:
     """What a calibration produced.
@@ -229,7 +295,10 @@ def calibrate(
             s.replicates,
         )
         sim = (simulate or local_simulator)(prob)
-        state = smc.run(prob.space.d, make_loglik(prob, sim), s, checkpoint=st.save, resume=resume)
+        jump = ScenarioJump(prob) if prob.config.jumps == "scenario" else None
+        state = smc.run(
+            prob.space.d, make_loglik(prob, sim), s, checkpoint=st.save, resume=resume, jump=jump
+        )
     if not state.done:
         log.warning(
             "tempering stopped at beta %.4g after %d steps (max_steps)", state.beta, state.step

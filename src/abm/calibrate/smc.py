@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -100,6 +100,24 @@ def systematic(rng: np.random.Generator, logw: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(c, u), n - 1)
 
 
+class Jump(Protocol):
+    """An independence proposal for a block of the parameters (mode jumping).
+
+    Attributes:
+        cols: int ``[k]``, the block's columns.
+    """
+
+    cols: np.ndarray
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``[n, k]`` proposed normal scores of the block."""
+        ...
+
+    def log_ratio(self, z_now: np.ndarray, z_new: np.ndarray) -> np.ndarray:
+        """``[n]``: log of prior(new) q(now) / (prior(now) q(new)) for the block."""
+        ...
+
+
 def _take(state: SmcState, idx: np.ndarray) -> None:
     state.z = state.z[idx]
     state.loglik = state.loglik[idx]
@@ -107,24 +125,39 @@ def _take(state: SmcState, idx: np.ndarray) -> None:
     state.mean = state.mean[idx]
 
 
-def _move(state: SmcState, rng: np.random.Generator, loglik: LogLik, beta: float) -> float:
-    """One Metropolis move of every particle; returns the acceptance rate."""
+def _move(
+    state: SmcState,
+    rng: np.random.Generator,
+    loglik: LogLik,
+    beta: float,
+    jump: Jump | None = None,
+) -> float:
+    """One Metropolis move of every particle; returns the acceptance rate.
+
+    A random walk with the particles' covariance, or with ``jump`` an independence
+    proposal of its block (the other parameters kept).
+    """
     n, d = state.z.shape
-    cov = np.cov(state.z, rowvar=False).reshape(d, d) + 1e-8 * np.eye(d)
-    chol = np.linalg.cholesky(cov)
-    prop = state.z + state.scale * rng.standard_normal((n, d)) @ chol.T
+    if jump is None:
+        cov = np.cov(state.z, rowvar=False).reshape(d, d) + 1e-8 * np.eye(d)
+        chol = np.linalg.cholesky(cov)
+        prop = state.z + state.scale * rng.standard_normal((n, d)) @ chol.T
+        log_prior = -0.5 * ((prop**2).sum(axis=1) - (state.z**2).sum(axis=1))
+    else:
+        prop = state.z.copy()
+        prop[:, jump.cols] = jump.draw(rng, n)
+        log_prior = jump.log_ratio(state.z[:, jump.cols], prop[:, jump.cols])
     fit = loglik(prop, state.offset)
     state.offset += n
-    log_a = beta * (fit.loglik - state.loglik) - 0.5 * (
-        (prop**2).sum(axis=1) - (state.z**2).sum(axis=1)
-    )
+    log_a = beta * (fit.loglik - state.loglik) + log_prior
     acc = np.log(rng.uniform(size=n)) < log_a
     state.z = np.where(acc[:, None], prop, state.z)
     state.loglik = np.where(acc, fit.loglik, state.loglik)
     state.per_target = np.where(acc[:, None], fit.per_target, state.per_target)
     state.mean = np.where(acc[:, None], fit.mean, state.mean)
     rate = float(acc.mean())
-    state.scale = float(np.clip(state.scale * np.exp(rate - 0.234), 0.01, 3.0))
+    if jump is None:
+        state.scale = float(np.clip(state.scale * np.exp(rate - 0.234), 0.01, 3.0))
     return rate
 
 
@@ -134,6 +167,7 @@ def run(
     settings: SmcSettings,
     checkpoint: Callable[[SmcState], None] | None = None,
     resume: SmcState | None = None,
+    jump: Jump | None = None,
 ) -> SmcState:
     """Tempered SMC from the prior (or from ``resume``) to the posterior.
 
@@ -143,6 +177,8 @@ def run(
         settings: particles, moves, ESS fraction, step limits, seed.
         checkpoint: called with the state after the prior sample and every step.
         resume: a state from ``checkpoint`` to continue from.
+        jump: an independence proposal tried once per step after the random walks
+            (mode jumping; the tempered targets are unchanged).
 
     Returns:
         The final state (``beta`` is 1 unless ``max_steps`` ran out: see ``done``).
@@ -181,6 +217,8 @@ def run(
         _take(state, systematic(rng, logw))
         state.beta = beta
         rates = [_move(state, rng, loglik, beta) for _ in range(settings.moves)]
+        if jump is not None:
+            rates.append(_move(state, rng, loglik, beta, jump))
         state.step += 1
         state.rng = rng.bit_generator.state
         state.history.append(

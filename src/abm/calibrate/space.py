@@ -84,6 +84,31 @@ class Space:
         return out
 
 
+def log_pdf(p: Prior, x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Log density of prior ``p`` at ``x``.
+
+    The clipping to ``[low, high]`` is ignored; -inf outside the prior's own support.
+    """
+    a = p.args
+    x = np.asarray(x, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p.kind == "uniform":
+            inside = (x >= a["low"]) & (x <= a["high"])
+            return np.where(inside, -np.log(max(a["high"] - a["low"], 1e-300)), -np.inf)
+        if p.kind == "normal":
+            return np.asarray(stats.norm.logpdf(x, a["mean"], max(a["sd"], 1e-300)))
+        if p.kind == "lognormal":
+            sigma = max(a["sigma"], 1e-300)
+            return np.asarray(stats.lognorm.logpdf(x, sigma, scale=np.exp(a["mu"])))
+        if p.kind == "beta":
+            w = max(high - low, 1e-300)
+            return np.asarray(stats.beta.logpdf((x - low) / w, a["a"], a["b"]) - np.log(w))
+        if p.kind == "triangular":
+            w = max(a["high"] - a["low"], 1e-12)
+            return np.asarray(stats.triang.logpdf(x, (a["mode"] - a["low"]) / w, a["low"], w))
+    raise ValueError(f"no density for prior kind {p.kind!r}")
+
+
 def _quantile(p: Prior, u: np.ndarray, z: np.ndarray, low: float, high: float) -> np.ndarray:
     a = p.args
     if p.kind == "uniform":
@@ -128,4 +153,4 @@ def _cdf(p: Prior, x: np.ndarray, low: float, high: float) -> np.ndarray:
 
 assert set(PRIOR_KINDS) >= {"uniform", "normal", "lognormal", "beta", "triangular"}
 
-__all__ = ["U_EPS", "Space"]
+__all__ = ["U_EPS", "Space", "log_pdf"]
