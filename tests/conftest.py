@@ -23,6 +23,20 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 JAX_CACHE = os.environ.get("ABM_TEST_JAX_CACHE") or str(ROOT / ".pytest_cache" / "jax")
 
 
+def small_sweep_yaml(name: str) -> str:
+    """A two-point purge-severity grid over otl, 16 runs a point (tests' smallest sweep)."""
+    return f"""\
+sweep: {name}
+scenario: {OTL}
+vary:
+  purge_severity: {{low: 0.0, high: 1.0}}
+design: {{kind: grid, points_per_dim: 2}}
+runs_per_point: 16
+seed: 0
+chunk_size: 16
+"""
+
+
 def jax_cache_env() -> dict[str, str]:
     """Environment that points a subprocess's JAX (``abm`` commands, Dask workers, notebook
     kernels) at the tests' compilation cache, so that it loads programs compiled before."""

@@ -300,4 +300,8 @@ def test_scenario_jump_proposes_the_skeleton_block() -> None:
     z_now = np.random.default_rng(1).standard_normal((64, len(jump.cols)))
     ratio = jump.log_ratio(z_now, z_new)
     assert ratio.shape == (64,) and np.isfinite(ratio).all()
-    np.testing.assert_allclose(jump.log_ratio(z_new, z_new), 0.0, atol=1e-9)
+    # A Metropolis ratio: moving back is the inverse move.
+    np.testing.assert_allclose(jump.log_ratio(z_new, z_now), -ratio, rtol=1e-9)
+    # Proposals come from the skeleton's (truncated) normals, not the wide priors.
+    theta = jump.block.to_theta(jump.draw(np.random.default_rng(2), 2000))
+    assert np.all(theta.std(axis=0) <= 1.1 * jump.sd)

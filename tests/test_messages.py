@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import OTL
+from conftest import OTL, small_sweep_yaml
 
 import abm.calibration as calibration
 from abm.cli import main
@@ -150,16 +150,7 @@ def test_calibrate_with_bad_arguments_exits_2_and_touches_no_calibration_file(
 
 # ------------------------------------------------------------ item 12: one line, no trace
 
-SWEEP_YAML = f"""\
-sweep: messages_test
-scenario: {OTL}
-vary:
-  purge_severity: {{low: 0.0, high: 1.0}}
-design: {{kind: grid, points_per_dim: 2}}
-runs_per_point: 16
-seed: 0
-chunk_size: 16
-"""
+SWEEP_YAML = small_sweep_yaml("messages_test")
 LONG = "x" * 300
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import OTL, TROTSKY
+from conftest import OTL, TROTSKY, small_sweep_yaml
 
 from abm.cli import main
 from abm.cube import open_cube, write_cube
@@ -27,16 +27,7 @@ from abm.sweep.plan import _existing, _marks, plan_sweep
 
 #: The cube every test here shares: the suite's smallest run (tests/test_cli.py's sizes).
 RUNS = 16
-SWEEP_YAML = f"""\
-sweep: overwrite_test
-scenario: {OTL}
-vary:
-  purge_severity: {{low: 0.0, high: 1.0}}
-design: {{kind: grid, points_per_dim: 2}}
-runs_per_point: 16
-seed: 0
-chunk_size: 16
-"""
+SWEEP_YAML = small_sweep_yaml("overwrite_test")
 
 
 def _digest(path: Path) -> str:

@@ -24,10 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from abm.calibrate.targets import Target
-from abm.engine.devices import replicated, runs_sharding
 from abm.engine.priors import PRIOR_KINDS, PriorTable
 from abm.engine.runner import Progress, Runner, point_slots
-from abm.engine.simulate import chunk_outcomes
 
 #: An event that never happened counts as this many years after the calendar's end.
 NEVER_AFTER = 2.0
@@ -60,7 +58,6 @@ class TargetSimulator:
         cal = model.calendar
         self.start = cal.start_year + (cal.start_month - 1) / 12.0
         self.never = self.start + cal.n_months / 12.0 + NEVER_AFTER
-        self._fns: dict[int, Any] = {}
 
     @property
     def n_targets(self) -> int:
@@ -97,27 +94,9 @@ class TargetSimulator:
         return jnp.stack(cols, axis=1)
 
     def _fn(self, slots: int) -> Any:
-        if slots not in self._fns:
-            model = self.model
-
-            def chunk(
-                seed: jax.Array,
-                rows: PriorTable,
-                g: jax.Array,
-                n_runs: jax.Array,
-                point_offset: jax.Array,
-            ) -> tuple[jax.Array, jax.Array]:
-                outs, _, valid = chunk_outcomes(model, seed, rows, g, n_runs, point_offset)
-                return self._values(outs), valid
-
-            mesh = self.runner.mesh
-            rep = replicated(mesh)
-            self._fns[slots] = jax.jit(
-                chunk,
-                in_shardings=(rep, rep, runs_sharding(mesh), rep, rep),
-                out_shardings=rep,
-            )
-        return self._fns[slots]
+        return self.runner.chunk_program(
+            ("targets", slots), lambda outs, slot, valid: (self._values(outs), valid)
+        )
 
     def __call__(
         self,

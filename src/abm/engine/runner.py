@@ -121,7 +121,7 @@ class Runner:
         self.posterior: Any = None if posterior is None else np.asarray(posterior, np.float32)
         if self.posterior is not None and (self.posterior.ndim != 2 or self.posterior.shape[0] < 1):
             raise ValueError(f"posterior must be [K >= 1, n], got {self.posterior.shape}")
-        self._chunk_fns: dict[int, Any] = {}
+        self._chunk_fns: dict[Any, Any] = {}
         self._trace_fns: dict[str, Any] = {}
 
     @property
@@ -136,10 +136,23 @@ class Runner:
         :func:`chunk_outcomes`, with ``rows`` of ``slots`` rows; it returns the int32
         tallies ``[slots, ...]`` of the points ``first, first + 1, ...``.
         """
-        if slots in self._chunk_fns:
-            return self._chunk_fns[slots]
         model = self.model
         specs = model.outcome_specs
+        return self.chunk_program(
+            slots,
+            lambda outs, slot, valid: reduce_chunk(specs, outs, slot, valid, slots, model.n_months),
+        )
+
+    def chunk_program(self, key: Any, finish: Callable[[Any, jax.Array, jax.Array], Any]) -> Any:
+        """A jitted chunk: the runs' outcomes, then ``finish(outcomes, slot, valid)``.
+
+        Its arguments are ``(seed, rows, g, n_runs, point_offset)`` as in
+        :func:`chunk_outcomes` (with this runner's posterior); the runs are sharded over
+        the devices and the result replicated. Built once per ``key``.
+        """
+        if key in self._chunk_fns:
+            return self._chunk_fns[key]
+        model = self.model
 
         def chunk(
             seed: jax.Array,
@@ -147,11 +160,11 @@ class Runner:
             g: jax.Array,
             n_runs: jax.Array,
             point_offset: jax.Array,
-        ) -> dict[str, jax.Array]:
+        ) -> Any:
             outs, slot, valid = chunk_outcomes(
                 model, seed, rows, g, n_runs, point_offset, self.posterior
             )
-            return reduce_chunk(specs, outs, slot, valid, slots, model.n_months)
+            return finish(outs, slot, valid)
 
         rep = replicated(self.mesh)
         fn = jax.jit(
@@ -159,7 +172,7 @@ class Runner:
             in_shardings=(rep, rep, runs_sharding(self.mesh), rep, rep),
             out_shardings=rep,
         )
-        self._chunk_fns[slots] = fn
+        self._chunk_fns[key] = fn
         return fn
 
     def compiled_count(self) -> int:
