@@ -64,7 +64,16 @@ VOTE_SCALARS = (
     "aftershock_months",
     "nsdap_organisation_growth",
     "nsdap_organisation_threshold",
+    "organisation_loading",
+    "defection_loading",
+    "abstain_intercept",
+    "abstain_crisis_loading",
 )
+#: Per-party vote parameters fitted (the SPD's pinned at 0 as the reference).
+VOTE_VECTORS = ("intercept", "crisis_loading", "agrarian_loading")
+#: Reich turnout at the calibration slots, % of the electorate (the ``DEU_RT_*_other``
+#: rows' descriptions in the targets file; wahlen-in-deutschland.de, Reich totals).
+TURNOUT = {"1924-05": 77.7, "1924-12": 78.8, "1928-05": 75.6, "1930-09": 82.0, "1932-07": 84.1}
 #: Logit scale of a vote-share misfit in the least-squares objective.
 VOTE_SIGMA = 0.1
 #: Scale (millions) of an unemployment misfit.
@@ -171,10 +180,7 @@ class Calibrator:
         self.base = base
         self.targets = load_targets()
         party_names = [
-            f"{v}.{p.replace('/', '_')}"
-            for v in ("intercept", "crisis_loading", "mobilisation_loading", "trend")
-            for p in K.PARTIES
-            if p != "SPD"
+            f"{v}.{p.replace('/', '_')}" for v in VOTE_VECTORS for p in K.PARTIES if p != "SPD"
         ]
         self.vote_names = tuple(party_names) + VOTE_SCALARS
         self._shares = jax.jit(self._shares_fn)
@@ -185,8 +191,14 @@ class Calibrator:
         return jnp.asarray(base, jnp.float32).at[idx].set(x.astype(jnp.float32))
 
     def _shares_fn(self, x: jax.Array, base: jax.Array) -> jax.Array:
+        """Shares of the calibration elections with turnout as a last column, ``[5, P+1]``.
+
+        The skeleton holds no early election, so its first ballots are the slots'.
+        """
         theta = self._theta(self.vote_names, x, base)
-        return skeleton(self.model, theta).polity.shares[: len(K.CALIBRATION_SLOTS)]
+        po = skeleton(self.model, theta).polity
+        n = len(K.CALIBRATION_SLOTS)
+        return jnp.concatenate([po.shares[:n], po.turnout[:n, None]], axis=1)
 
     def fit_unemployment(self) -> dict[str, float]:
         """Stage 1: returns the fitted unemployment parameters."""
@@ -234,31 +246,44 @@ class Calibrator:
 
         tgt = target - target.mean(axis=-1, keepdims=True)
 
+        turnout = np.array([TURNOUT[s] / 100.0 for s in K.CALIBRATION_SLOTS])
+        t_logit = np.log(turnout / (1.0 - turnout))
+
         def resid(x: np.ndarray) -> np.ndarray:
-            s = np.asarray(self._shares(jnp.asarray(x), base_j), np.float64)
-            return np.concatenate([((clr(s) - tgt) / VOTE_SIGMA).ravel(), (x - mu) / sd])
+            st = np.asarray(self._shares(jnp.asarray(x), base_j), np.float64)
+            s, t = st[:, :-1], np.clip(st[:, -1], 1e-6, 1 - 1e-6)
+            r_t = (np.log(t / (1.0 - t)) - t_logit) / VOTE_SIGMA
+            return np.concatenate([((clr(s) - tgt) / VOTE_SIGMA).ravel(), r_t, (x - mu) / sd])
 
         def jac(x: np.ndarray) -> np.ndarray:
-            s = np.asarray(self._shares(jnp.asarray(x), base_j), np.float64)
-            ds = np.asarray(self._jac(jnp.asarray(x), base_j), np.float64)  # [5, P, n]
+            st = np.asarray(self._shares(jnp.asarray(x), base_j), np.float64)
+            dst = np.asarray(self._jac(jnp.asarray(x), base_j), np.float64)  # [5, P+1, n]
+            s, ds = st[:, :-1], dst[:, :-1]
+            t = np.clip(st[:, -1], 1e-6, 1 - 1e-6)
             dl = ds / np.maximum(s, 1e-6)[..., None]
             dl = dl - dl.mean(axis=1, keepdims=True)
-            return np.concatenate([dl.reshape(-1, len(x)) / VOTE_SIGMA, np.diag(1.0 / sd)])
+            dt = dst[:, -1] / (t * (1.0 - t))[:, None]
+            return np.concatenate(
+                [dl.reshape(-1, len(x)) / VOTE_SIGMA, dt / VOTE_SIGMA, np.diag(1.0 / sd)]
+            )
 
         fit = least_squares(resid, np.clip(mu, lo, hi), jac=jac, bounds=(lo, hi), max_nfev=200)
         self.vote_fit = dict(zip(self.vote_names, map(float, fit.x), strict=True))
-        shares = np.asarray(self._shares(jnp.asarray(fit.x), base_j), np.float64)
+        both = np.asarray(self._shares(jnp.asarray(fit.x), base_j), np.float64)
+        shares = both[:, :-1]
         self.vote_model = shares
+        self.turnout_model = both[:, -1]
         res = clr(shares) - tgt  # [5, P] logit residuals
         months = np.array([self.model.calendar.index_of(s) + 1 for s in K.CALIBRATION_SLOTS])
         J = jac(fit.x)
-        n_data = res.size
+        n_data = res.size + len(turnout)
         j_data = J[:n_data]
         # Effective number of fitted parameters of the regularised fit (trace of the hat
         # matrix), so the residual variance is not understated by over-fitting.
         H = J.T @ J
         self.effective_params = float(np.trace(j_data @ np.linalg.solve(H, j_data.T)))
         dof_scale = n_data / max(n_data - self.effective_params, 1.0)
+        n_data = res.size
         # Residual variance = initial dispersion + drift variance x months (moments, >= 0).
         design = np.stack([np.ones(res.size), np.repeat(months, res.shape[1])], axis=1)
         var, _ = nnls(design, (res**2).ravel() * dof_scale)
@@ -304,6 +329,14 @@ class Calibrator:
                         "skeleton": round(float(self.vote_model[k, j]), 4),
                     }
                 )
+        for k, s in enumerate(K.CALIBRATION_SLOTS):
+            rows.append(
+                {
+                    "target": f"turnout_{s}",
+                    "historical": TURNOUT[s] / 100.0,
+                    "skeleton": round(float(self.turnout_model[k]), 4),
+                }
+            )
         for y, h, m in zip(
             UNEMPLOYMENT_YEARS,
             unemployment_targets(self.targets),

@@ -26,8 +26,14 @@ def chronicle(states: Any, initial: Any, calendar: Calendar) -> list[tuple[str, 
             shares = po.shares[t][k]
             order = np.argsort(-shares)
             text = ", ".join(f"{K.PARTIES[j]} {100 * shares[j]:.1f}%" for j in order)
-            early_tag = "" if cal.index_of(K.ELECTION_SLOTS[k]) == t else " (early)"
-            out.append((lab, f"Reichstag election{early_tag} [slot {K.ELECTION_SLOTS[k]}]: {text}"))
+            if early[t] == t:
+                tag = " (early, after a dissolution)"
+            elif lab in K.ELECTION_SLOTS:
+                tag = ""
+            else:
+                tag = " (end of the four-year term)"
+            turnout = f"; turnout {100 * po.turnout[t][k]:.1f}%"
+            out.append((lab, f"Reichstag election{tag}: {text}{turnout}"))
         if early[t + 1] >= 0 and early[t] < 0:
             out.append(
                 (lab, f"Reichstag dissolved; election called for {cal.label(int(early[t + 1]))}")

@@ -82,6 +82,17 @@ ELECTION_SLOTS: tuple[str, ...] = (
     "1933-03",
 )
 N_ELECTIONS = len(ELECTION_SLOTS)
+#: Art. 23 of the Weimar constitution: the Reichstag is elected for four years, so an
+#: election falls due at the latest 48 months after the last one.
+TERM_MONTHS = 48
+#: The ``reichstag_share`` outcome labels an election by its own month: one coordinate
+#: for every month from the first slot to the end of the slice's report (December 1936),
+#: masked where no election was held.
+ELECTION_GRID_START = "1924-05"
+ELECTION_GRID_END = "1936-12"
+#: Elections a run can record (in the order held): the seven historical slots, elections
+#: every four years after them and early elections called by dissolutions.
+MAX_BALLOTS = 20
 #: Slots whose results are calibration targets (May 1924 to July 1932); later ones are
 #: held out for validation.
 CALIBRATION_SLOTS: tuple[str, ...] = ELECTION_SLOTS[:5]
@@ -104,6 +115,16 @@ MILIEU_AFFINITY = np.array(
 #: How strongly each milieu's preferences move with crisis and mobilisation (0..1).
 #: Catholic and socialist milieux were the most cohesive (Lepsius 1966; Falter 1991).
 MILIEU_SUSCEPTIBILITY = np.array([0.7, 1.0, 0.35, 1.0, 1.0, 0.6], dtype=np.float64)
+#: Each milieu's relative propensity to stay at home (odds against its party
+#: affinities; the abstention intercept sets the level). Assumption informed by Falter
+#: (1991, ch. 4): non-voting was highest among rural Protestants and the urban lower
+#: middle class before 1930, lowest in the Catholic and socialist milieux.
+MILIEU_ABSTENTION = np.array([0.25, 0.35, 0.2, 0.45, 0.35, 0.15], dtype=np.float64)
+#: Milieux where the agrarian crisis bites (rural Protestants: Schleswig-Holstein's
+#: Landvolk movement 1928-29, Lower Saxony, East Elbia) and where the Protestant middle
+#: class defects from its old parties (Childers 1983; Falter 1991).
+AGRARIAN_EXPOSURE = np.array([0.0, 0.0, 0.2, 1.0, 0.2, 0.3], dtype=np.float64)
+DEFECTION_EXPOSURE = np.array([0.0, 0.0, 0.1, 1.0, 1.0, 0.5], dtype=np.float64)
 #: Exposure of each milieu to the economic crisis, relative to the national index.
 MILIEU_CRISIS_EXPOSURE = np.array([1.0, 2.0, 0.7, 1.1, 1.2, 0.5], dtype=np.float64)
 #: Share of the electorate that is elite (officers, estate owners, industrialists, senior

@@ -16,6 +16,7 @@ from abm.models.interwar.germany.calibration import (
     unemployment_targets,
     vote_targets,
 )
+from abm.models.interwar.germany.voters import election_grid
 
 
 def calibrate(base: Callable[[], Any]) -> list[str]:
@@ -29,8 +30,15 @@ def targets(calendar: Any) -> list[CoverageTarget]:
     """Every Reichstag share of the calibration slots and the yearly unemployment."""
     data = load_targets()
     votes = vote_targets(data)
+    # The outcome labels an election by its own month (voters.election_grid).
+    labels = election_grid(calendar)[1]
     out = [
-        CoverageTarget(f"DEU_RT_{RT_CODES[s]}_{p}", float(votes[k, j]), "reichstag_share", (k, j))
+        CoverageTarget(
+            f"DEU_RT_{RT_CODES[s]}_{p}",
+            float(votes[k, j]),
+            "reichstag_share",
+            (labels.index(s), j),
+        )
         for k, s in enumerate(K.CALIBRATION_SLOTS)
         for j, p in enumerate(RT_PARTY)
     ]

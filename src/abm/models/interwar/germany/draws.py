@@ -60,8 +60,9 @@ def compact_capacity(n_runs: int) -> int:
 
 
 class Election(NamedTuple):
-    """Result of a vote count: shares ``[P]`` and the drifts brought up to date."""
+    """Result of a vote count: valid-vote shares ``[P]``, turnout, the drifts up to date."""
 
     shares: jax.Array
+    turnout: jax.Array
     national_drift: jax.Array
     regional_drift: jax.Array

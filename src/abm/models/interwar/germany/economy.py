@@ -11,6 +11,12 @@ The recovery starts at ``t_rec`` = January 1933. The crisis index felt by voters
 unemployment rate ``U / L`` (``L`` the dependent labour force, millions) plus the
 hyperinflation aftershock ``A exp(-t / T_A)`` of 1923 (``t`` months since January 1924).
 
+The agrarian crisis (farm prices falling from 1927-28, debts and foreclosures, the
+Landvolk movement of 1928-29) is a distress index in 0..1 with its own onset and rise,
+easing with the general recovery::
+
+    A(t) = (1 - exp(-(t - t_agr)^+ / T_agr)) * exp(-(t - t_rec)^+ / T_recover)
+
 The Depression's shape (``D``, ``t_onset``, ``T_rise``, ``T_recover``) comes from the
 run's parameters and ``z(t)`` from the month's draws (:func:`.draws.draw_regular`); both
 are exogenous (``docs/exogenous.md``). Under ``exogenous: history`` the months history
@@ -43,6 +49,19 @@ def unemployment_path(
     g = 1.0 - jnp.exp(-since / rise_months)
     rec = jnp.exp(-jnp.maximum(t - recovery_start, 0.0) / recovery_months)
     return base + severity * g * rec
+
+
+def agrarian_distress(
+    t: jax.Array,
+    onset_month: jax.Array,
+    rise_months: jax.Array,
+    recovery_start: jax.Array,
+    recovery_months: jax.Array,
+) -> jax.Array:
+    """Agrarian distress ``A(t)`` in 0..1 at month index ``t`` (see the module equation)."""
+    since = jnp.maximum(t - onset_month, 0.0)
+    rec = jnp.exp(-jnp.maximum(t - recovery_start, 0.0) / recovery_months)
+    return (1.0 - jnp.exp(-since / rise_months)) * rec
 
 
 def crisis_index(
