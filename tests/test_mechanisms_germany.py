@@ -10,8 +10,7 @@ unemployment, crisis, radicalisation and NSDAP logit. Every test names the mutat
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+import germany_runs as R
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,32 +21,6 @@ from abm.models.interwar.germany import economy, government, voters
 
 f32 = jnp.float32
 
-GOV = government.GovernmentParams(
-    **{
-        k: f32(v)
-        for k, v in dict(
-            united_front_uptake=0.3,
-            comintern_line=0.5,
-            cabinet_fall_rate=0.05,
-            elite_authoritarianism=0.6,
-            dissolution_rate=0.1,
-            nazi_appointment_rate=0.05,
-            nazi_share_elasticity=1.0,
-            nazi_min_share=0.2,
-            reichswehr_opposition=0.2,
-            united_front_deterrence=0.5,
-            authoritarian_takeover_rate=0.02,
-            return_to_parliament_rate=0.02,
-            united_front_rate=0.1,
-            sectarian_residual=0.1,
-            civil_war_on_confrontation=0.5,
-            civil_war_violence_rate=0.05,
-            civil_war_months=12.0,
-            left_strength_effect=2.0,
-            army_bias_right=0.5,
-        ).items()
-    }
-)
 #: A grid of uniform draws: the share of it under which an event happens is its probability.
 U_GRID = (jnp.arange(400, dtype=jnp.float32) + 0.5) / 400.0
 
@@ -60,27 +33,19 @@ def _event_share(event: int, outcome, regime: int, nsdap: float = 0.3, uf: bool 
     base = jnp.ones((government.N_EVENT_DRAWS,), jnp.float32)
     for k in [k for k in g if k.startswith("u_")]:
         base = base.at[int(k[2:])].set(f32(g.pop(k)))
-    seats = jnp.zeros((GK.N_PARTIES,), jnp.float32).at[GK.NSDAP].set(nsdap).at[GK.SPD].set(0.25)
-    params = replace(GOV, **{k: f32(v) for k, v in g.items()})
+    x = R.inputs(
+        nsdap=nsdap,
+        regime=regime,
+        united_front=uf,
+        united_front_strength=1.0 if uf else 0.0,
+        t=100,
+        last_election=95,
+        regime_since=95,
+    )
+    params = R.gov(**g)
 
     def one(u):
-        return outcome(
-            government.regime_month(
-                jnp.int32(100),
-                jnp.int32(regime),
-                jnp.asarray(uf),
-                jnp.int32(-1),
-                jnp.int32(95),
-                seats,
-                jnp.full((GK.N_PARTIES,), 100.0, jnp.float32),
-                f32(0.3),
-                f32(0.1),
-                jnp.asarray(True),
-                f32(0.2),
-                base.at[event].set(u),
-                params,
-            )
-        )
+        return outcome(government.regime_month(x, base.at[event].set(u), params))
 
     return float(jnp.mean(jax.vmap(one)(U_GRID).astype(jnp.float32)))
 
@@ -97,25 +62,23 @@ def test_united_front_uptake_and_line_raise_the_united_front_hazard():
     assert _uf_forms(comintern_line=0.0) < _uf_forms(comintern_line=1.0)
     assert _uf_forms(nsdap=0.1) < _uf_forms(nsdap=0.35)  # the Nazi threat drives it too
     assert _uf_forms(united_front_uptake=0.0) == 0.0
+    assert _uf_forms(comintern_line=0.0) == 0.0  # the KPD's line must allow it
 
 
 def _nazi(**kw) -> float:
     is_nazi = lambda r: r.regime == GK.NAZI  # noqa: E731
-    return _event_share(government.EV_NAZI_APPOINTMENT, is_nazi, GK.PRESIDENTIAL, nsdap=0.33, **kw)
+    kw = {f"u_{government.EV_PRESIDENT}": 0.0, f"u_{government.EV_ARMY}": 0.0, **kw}
+    return _event_share(government.EV_PROPOSAL, is_nazi, GK.PRESIDENTIAL, nsdap=0.33, **kw)
 
 
 def test_a_united_front_deters_or_fights_a_nazi_appointment():
-    # catches: h_N * (1 + deterrence * UF), and a confrontation that does not end in
-    # civil war (the two ways the united front lowers the Nazi seizure of power).
+    # catches: the strike threat added to the elites' utility of a Hitler cabinet, and a
+    # confrontation that does not end in civil war or the regime's collapse (the ways
+    # the united front lowers the Nazi seizure of power).
     alone, united = _nazi(uf=False), _nazi(uf=True)
     assert 0.0 < united < alone
     ev = government.EV_CONFRONTATION
-    assert _nazi(uf=True, **{f"u_{ev}": 0.0}) == 0.0  # every appointment meets a civil war
-    civil_war = lambda r: r.civil_war_started  # noqa: E731
-    fought = _event_share(
-        government.EV_NAZI_APPOINTMENT, civil_war, GK.PRESIDENTIAL, 0.33, True, **{f"u_{ev}": 0.0}
-    )
-    assert fought == pytest.approx(united)
+    assert _nazi(uf=True, **{f"u_{ev}": 0.0}) == 0.0  # every appointment meets resistance
 
 
 def test_the_crisis_raises_unemployment_radicalisation_and_the_nsdap_logit(otl_scenario):

@@ -1,8 +1,11 @@
-"""Cabinets, the elites' choices, the united front and civil war: one month of the regime.
+"""Cabinets, the presidential regime's agents, Prussia, the united front and civil war.
 
-Monthly hazards ``h`` become probabilities ``1 - exp(-h)``; every decision compares one
-of the month's uniform draws (``EVENT_*`` index) with its probability. Equations and
-parameter meanings are in ``docs/ODD.md`` ("Submodels: government").
+One month of the regime. The presidential regime's decisions are the agents' choices
+(:mod:`.presidency`); the left's force is the general strike and Prussia's police
+(:mod:`.strike`, :mod:`.prussia`); the united front follows the KPD's line and the SPD's
+willingness (:mod:`.united_front`). Monthly hazards ``h`` become probabilities
+``1 - exp(-h)``; every decision compares one of the month's uniform draws (``EV_*``
+index) with its probability. Equations in ``docs/ODD.md`` ("Submodels: government").
 """
 
 from __future__ import annotations
@@ -13,14 +16,15 @@ import jax
 import jax.numpy as jnp
 
 from abm.models.interwar.germany import constants as K
+from abm.models.interwar.germany import presidency, prussia, strike, united_front
 
 (
     EV_CABINET_FALL,
     EV_PRESIDENTIAL_TURN,
-    EV_DISSOLUTION,
-    EV_NAZI_APPOINTMENT,
-    EV_AUTHORITARIAN,
-    EV_RETURN,
+    EV_PROPOSAL,
+    EV_PRESIDENT,
+    EV_ARMY,
+    EV_PRUSSIA,
     EV_UNITED_FRONT,
     EV_CONFRONTATION,
     EV_VIOLENT_ESCALATION,
@@ -33,26 +37,41 @@ N_EVENT_DRAWS = 11
 #: width; assumption, placed between the 1928 rate (0.08) and the March 1930 rate (0.17).
 SLUMP_TURN = 0.15
 SLUMP_WIDTH = 0.02
-#: Unemployment rate below which a return to parliamentary government is possible.
-SLUMP_RETURN = 0.12
+#: Hindenburg's death (2 August 1934). After it no Nazi appointment: in our timeline
+#: Hitler merged the offices the same day; in a timeline where the presidential regime
+#: still stands without him, his successor (under Article 51 the chancellor, then an
+#: election) inherits an authoritarian order the army and elites had consolidated
+#: without the NSDAP; judgement (Kershaw 1998, *Hitler 1889-1936*, ch. 11-12).
+HINDENBURG_DEATH = "1934-08"
 
 
 @dataclass(frozen=True)
 class GovernmentParams:
     """Scalars the regime month needs (each a float32 scalar drawn per run)."""
 
-    united_front_uptake: jax.Array
+    united_front_uptake: jax.Array  # the SPD leadership's willingness, 0..1
     comintern_line: jax.Array  # the line in force this month, 0 social fascism .. 1 united front
     cabinet_fall_rate: jax.Array
     elite_authoritarianism: jax.Array
-    dissolution_rate: jax.Array
-    nazi_appointment_rate: jax.Array
-    nazi_share_elasticity: jax.Array
-    nazi_min_share: jax.Array
-    reichswehr_opposition: jax.Array
-    united_front_deterrence: jax.Array
-    authoritarian_takeover_rate: jax.Array
-    return_to_parliament_rate: jax.Array
+    decision_inertia: jax.Array
+    parliament_return_util: jax.Array
+    dissolution_util: jax.Array
+    military_util: jax.Array
+    hitler_util: jax.Array
+    elite_framing: jax.Array
+    elite_decline_weight: jax.Array
+    strike_deterrence: jax.Array
+    hitler_aversion: jax.Array
+    president_fatigue: jax.Array
+    president_base_wish: jax.Array
+    president_military_util: jax.Array
+    army_autonomy: jax.Array
+    army_hitler_util: jax.Array
+    army_two_front_fear: jax.Array
+    prussia_coup_util: jax.Array
+    strike_base: jax.Array
+    strike_unemployment_sensitivity: jax.Array
+    strike_united_front_gain: jax.Array
     united_front_rate: jax.Array
     sectarian_residual: jax.Array
     civil_war_on_confrontation: jax.Array
@@ -68,134 +87,182 @@ def prob(hazard: jax.Array) -> jax.Array:
 
 
 @dataclass(frozen=True)
+class RegimeInputs:
+    """The month's information the regime month reads (scalars; ``seat_share`` ``[P]``)."""
+
+    t: jax.Array  # int32 month index
+    regime: jax.Array  # int32 regime code at the start of the month
+    regime_since: jax.Array  # int32 month the regime began
+    united_front: jax.Array  # bool
+    united_front_strength: jax.Array  # float32 0..1
+    prussia_left: jax.Array  # bool: the SPD-led Prussian government commands its police
+    early_election: jax.Array  # int32 month of a called early election, or -1
+    last_election: jax.Array  # int32 month of the last election held
+    seat_share: jax.Array  # float32 [P] Reichstag shares
+    nsdap_previous: jax.Array  # NSDAP share at the election before the last
+    paramilitary: jax.Array  # float32 [P] thousands of men
+    crisis: jax.Array  # crisis index
+    slump: jax.Array  # unemployment rate
+    presidential_era: jax.Array  # bool: Hindenburg is president (from May 1925)
+    window_open: jax.Array  # bool: Hindenburg alive (before August 1934)
+    landtag_expired: jax.Array  # bool: the 1928 Prussian Landtag's term is over
+    violence: jax.Array  # street-violence index 0..1
+
+
+@dataclass(frozen=True)
 class RegimeMonth:
     """What the regime month decided."""
 
     regime: jax.Array
     united_front: jax.Array
+    united_front_strength: jax.Array
+    prussia_left: jax.Array
     early_election: jax.Array
     civil_war_started: jax.Array
 
 
-def regime_month(
-    t: jax.Array,
-    regime: jax.Array,
-    united_front: jax.Array,
-    early_election: jax.Array,
-    last_election: jax.Array,
-    seat_share: jax.Array,
-    paramilitary: jax.Array,
-    crisis: jax.Array,
-    slump: jax.Array,
-    presidential_era: jax.Array,
-    violence: jax.Array,
-    u: jax.Array,
-    g: GovernmentParams,
-) -> RegimeMonth:
+def negative_majority(seat_share: jax.Array, uf_strength: jax.Array) -> jax.Array:
+    """No parliamentary majority can be formed (bool).
+
+    KPD and NSDAP together holding half the seats block any majority; with a united
+    front the KPD tolerates an SPD-supported cabinet, as far as its rank and file follow:
+    ``n + kpd (1 - uf_strength) >= 1/2``.
+    """
+    return seat_share[K.NSDAP] + seat_share[K.KPD] * (1.0 - uf_strength) >= 0.5
+
+
+def regime_month(x: RegimeInputs, u: jax.Array, g: GovernmentParams) -> RegimeMonth:
     """Decide one month of German government.
 
     Args:
-        t: month index.
-        regime: int32 regime code at the start of the month.
-        united_front: bool, a united front exists.
-        early_election: int32 month of a called early election, or -1.
-        last_election: int32 month of the last election held.
-        seat_share: float32 ``[P]`` Reichstag shares.
-        paramilitary: float32 ``[P]`` thousands of men.
-        crisis: crisis index (unemployment rate plus the inflation aftershock).
-        slump: unemployment rate (registered unemployed / dependent labour force).
-        presidential_era: bool, Hindenburg is president (from May 1925): his circle, not
-            Ebert, could answer a cabinet crisis with a presidential cabinet.
-        violence: street-violence index, 0..1.
+        x: the month's information.
         u: float32 ``[N_EVENT_DRAWS]`` uniform draws.
         g: parameters.
 
     Returns:
-        The new regime, united-front flag, early-election month, and whether a civil war
-        started this month.
+        The new regime, united front and its strength, Prussia's government, the
+        early-election month, and whether a civil war started this month.
     """
-    nsdap = seat_share[K.NSDAP]
-    # KPD and NSDAP together holding half the seats block any parliamentary majority.
-    negative_majority = seat_share[K.KPD] + seat_share[K.NSDAP] >= 0.5
+    seat = x.seat_share
+    nsdap = seat[K.NSDAP]
+    regime = x.regime
     constitutional = (regime == K.PARLIAMENTARY) | (regime == K.PRESIDENTIAL)
 
-    # The left: a united front forms against a Nazi threat if the line and uptake allow.
-    threat = jnp.clip((nsdap - 0.05) / 0.25, 0.0, 1.5)
-    line = g.comintern_line + (1.0 - g.comintern_line) * g.sectarian_residual
-    h_uf = g.united_front_rate * g.united_front_uptake * line * threat
-    uf_new = constitutional & ~united_front & (u[EV_UNITED_FRONT] < prob(h_uf))
-    uf = united_front | uf_new
+    # The left: the KPD's line (the Comintern's) and the SPD's willingness.
+    ready = united_front.readiness(g.comintern_line, g.united_front_uptake)
+    threat = united_front.nazi_threat(nsdap)
+    local = g.sectarian_residual * g.united_front_uptake * jnp.minimum(threat, 1.0)
+    uf, uf_s = united_front.update(
+        x.united_front,
+        x.united_front_strength,
+        ready,
+        local,
+        threat,
+        g.united_front_rate,
+        constitutional,
+        u[EV_UNITED_FRONT],
+    )
+    strike_cap = strike.strike_capacity(
+        x.slump,
+        uf_s,
+        g.strike_base,
+        g.strike_unemployment_sensitivity,
+        g.strike_united_front_gain,
+    )
+    left = strike.left_force(strike_cap, x.prussia_left, uf_s)
+    sa = strike.sa_threat(x.paramilitary[K.NSDAP])
+    blocked = negative_majority(seat, uf_s)
 
     # Parliamentary cabinets fall; in a slump Hindenburg's circle turns presidential.
     parl = regime == K.PARLIAMENTARY
-    fall = parl & (u[EV_CABINET_FALL] < prob(g.cabinet_fall_rate * (1.0 + 3.0 * crisis)))
+    fall = parl & (u[EV_CABINET_FALL] < prob(g.cabinet_fall_rate * (1.0 + 3.0 * x.crisis)))
     turn_p = jnp.where(
-        negative_majority,
+        blocked,
         1.0,
         jnp.where(
-            presidential_era,
-            g.elite_authoritarianism * jax.nn.sigmoid((slump - SLUMP_TURN) / SLUMP_WIDTH),
+            x.presidential_era,
+            g.elite_authoritarianism * jax.nn.sigmoid((x.slump - SLUMP_TURN) / SLUMP_WIDTH),
             0.0,
         ),
     )
     to_presidential = fall & (u[EV_PRESIDENTIAL_TURN] < turn_p)
 
-    # Presidential cabinets: dissolutions, and the elites' way out.
+    # Presidential cabinets: the agents decide.
     pres = regime == K.PRESIDENTIAL
-    dissolve = (
-        pres
-        & (t - last_election >= 4)
-        & (early_election < 0)
-        & (u[EV_DISSOLUTION] < prob(g.dissolution_rate))
+    obs = presidency.Observed(
+        nsdap=nsdap,
+        nsdap_decline=jnp.maximum(x.nsdap_previous - nsdap, 0.0),
+        right_base=nsdap + seat[K.DNVP],
+        crisis=x.crisis,
+        slump=x.slump,
+        sa=sa,
+        left=left,
+        negative_majority=blocked,
+        can_dissolve=(x.t - x.last_election >= 4) & (x.early_election < 0),
+        window_open=x.window_open,
+        years_presidential=jnp.where(pres, (x.t - x.regime_since).astype(jnp.float32) / 12.0, 0.0),
     )
-    early = jnp.where(dissolve, t + 2, early_election)
-    h_nazi = (
-        g.nazi_appointment_rate
-        * jnp.exp(g.nazi_share_elasticity * (nsdap - 0.33) / 0.1)
-        * (1.0 - g.reichswehr_opposition)
-        * (1.0 - g.united_front_deterrence * uf.astype(jnp.float32))
-    )
-    appoint = pres & (nsdap >= g.nazi_min_share) & (u[EV_NAZI_APPOINTMENT] < prob(h_nazi))
-    h_auth = g.authoritarian_takeover_rate * crisis / 0.3
-    takeover = pres & ~appoint & (u[EV_AUTHORITARIAN] < prob(h_auth))
-    restore = (
-        pres
-        & ~appoint
-        & ~takeover
-        & ~negative_majority
-        & (slump < SLUMP_RETURN)
-        & (u[EV_RETURN] < prob(g.return_to_parliament_rate))
-    )
+    choice = presidency.decide(obs, g, u[EV_PROPOSAL], u[EV_PRESIDENT], u[EV_ARMY])
+    choice = jnp.where(pres, choice, presidency.KEEP)
+    appoint = choice == presidency.HITLER
+    takeover = choice == presidency.MILITARY
+    restore = choice == presidency.PARLIAMENT
+    dissolve = choice == presidency.DISSOLVE
+    early = jnp.where(dissolve, x.t + 2, x.early_election)
 
-    # A united left meets a move to dictatorship, or violence escalates: civil war.
-    confront = (appoint | takeover) & uf
-    cw_conf = confront & (u[EV_CONFRONTATION] < g.civil_war_on_confrontation)
+    # Prussia: the elites' coup against the Braun-Severing government.
+    coup_u = prussia.coup_utility(
+        prussia.no_majority(seat, x.landtag_expired),
+        g.elite_authoritarianism,
+        left,
+        g.prussia_coup_util,
+        g.strike_deterrence,
+    )
+    prussia_left = prussia.month(x.prussia_left, pres, coup_u, u[EV_PRUSSIA])
+
+    # A move to dictatorship meets the left: a general strike that brings it down (the
+    # Kapp Putsch), or civil war; street violence can escalate while a front exists.
+    resist_p = g.civil_war_on_confrontation * jnp.clip(left, 0.0, 1.0) * uf.astype(jnp.float32)
+    resist = (appoint | takeover) & (u[EV_CONFRONTATION] < resist_p)
+    p_collapse = jax.nn.sigmoid(g.left_strength_effect * (left - sa) - g.army_bias_right)
+    # The draw, given resistance, is uniform on [0, resist_p): reuse it for the outcome.
+    collapse = resist & (u[EV_CONFRONTATION] < resist_p * p_collapse)
+    cw_conf = resist & ~collapse
     cw_viol = (
         constitutional
         & uf
-        & (u[EV_VIOLENT_ESCALATION] < prob(g.civil_war_violence_rate * violence))
+        & (u[EV_VIOLENT_ESCALATION] < prob(g.civil_war_violence_rate * x.violence))
     )
     cw_start = cw_conf | cw_viol
 
     new = jnp.select(
-        [cw_start, appoint, takeover, restore, to_presidential],
-        [K.CIVIL_WAR, K.NAZI, K.AUTHORITARIAN, K.PARLIAMENTARY, K.PRESIDENTIAL],
+        [cw_start, collapse, appoint, takeover, restore, to_presidential],
+        [K.CIVIL_WAR, K.PRESIDENTIAL, K.NAZI, K.AUTHORITARIAN, K.PARLIAMENTARY, K.PRESIDENTIAL],
         regime,
     ).astype(jnp.int32)
 
-    # An ongoing civil war ends; the stronger side, with the army's lean, wins.
+    # An ongoing civil war ends; the stronger side, with the army's lean, wins. The
+    # right's victory brings the NSDAP to power only while the appointment question is
+    # open and the SA outnumbers the Stahlhelm; otherwise the army rules.
     in_war = regime == K.CIVIL_WAR
     ends = in_war & (u[EV_CIVIL_WAR_END] < 1.0 / g.civil_war_months)
-    left = paramilitary[K.KPD] + paramilitary[K.SPD]
-    right = paramilitary[K.NSDAP] + paramilitary[K.DNVP]
-    balance = (left - right) / jnp.maximum(left + right, 1e-3)
+    para = x.paramilitary
+    left_men = para[K.KPD] + para[K.SPD]
+    right_men = para[K.NSDAP] + para[K.DNVP]
+    balance = (left_men - right_men) / jnp.maximum(left_men + right_men, 1e-3)
     p_left = jax.nn.sigmoid(g.left_strength_effect * balance - g.army_bias_right)
+    nazi_wins = x.window_open & (para[K.NSDAP] > para[K.DNVP])
     winner = jnp.where(
         u[EV_CIVIL_WAR_WINNER] < p_left,
         K.LEFT,
-        jnp.where(nsdap >= 0.25, K.NAZI, K.AUTHORITARIAN),
+        jnp.where(nazi_wins, K.NAZI, K.AUTHORITARIAN),
     )
     new = jnp.where(ends, winner, new).astype(jnp.int32)
     return RegimeMonth(
-        regime=new, united_front=uf, early_election=early, civil_war_started=cw_start
+        regime=new,
+        united_front=uf,
+        united_front_strength=uf_s,
+        prussia_left=prussia_left,
+        early_election=early,
+        civil_war_started=cw_start,
     )
