@@ -5,25 +5,26 @@ Per region ``r`` and month (equations in ``docs/ODD.md``, "Collectivisation and 
 * *Collectivisation* (from the Great Turn): ``dc = collectivisation_rate * pace * (1 - c) / 12``;
   ``upheaval`` is its twelve-month moving rate.
 * *Herds*: slaughter ``livestock_slaughter * pace * (1 - competence) * (1 - c)``, forced
-  settlement of nomads ``sedentarisation_loss * pace * targeted * nomad_share``, regrowth
-  ``herd_regrowth * (1 - herd)``, all per year.
+  settlement of nomads ``sedentarisation_loss * pace * targeted * (1 - relief) * nomad_share``,
+  regrowth ``herd_regrowth * (1 - herd)``, all per year.
 * *Harvest* (in ``HARVEST_MONTH``): area x yield with the year's national and regional
   weather, less the upheaval without competence and the lost draught power (as far as
   tractors have not replaced it, :func:`.industry.mechanisation`).
-* *Procurement*: a quota of ``procurement_nep + procurement_drive * pace`` times the
-  *planned* harvest (inflated by ``plan_optimism`` as far as competence is lacking),
-  shared out in the drive with ``target_boost`` on singled-out regions. Under the NEP
-  peasants sell at most ``procurement_nep`` of what they reaped; in the drive the state
-  takes all but what must stay in the village (``reserve_floor`` up to
-  ``subsistence_reserve`` with competence). The shortfall against the quota feeds the
-  succession struggle.
-* *Food*: villages ration their stock to the next harvest; the shortage of grain (settled
-  part) or of herd (nomads), beyond ``famine_threshold``, drives excess deaths
+* *Quota*: ``procurement_nep + procurement_drive * pace`` times the *planned* harvest
+  (inflated by ``plan_optimism`` as far as competence is lacking), shared out in the
+  drive with ``target_boost`` on singled-out regions; due is the quota up to a cap (under
+  the NEP the NEP share of what was reaped; in the drive all but the reserve). The export
+  commitment is fixed from the quota. Both are collected and shipped in even tranches
+  over :data:`.grain.CAMPAIGN_MONTHS`, each cut by the relief in force.
+* *Food* (:mod:`.grain`): own stock rationed to the next harvest, the market, the state
+  pool (towns and army first). Nomads need grain as far as their herd falls short of
+  ``nomad_herd_need``. The shortage beyond ``famine_threshold`` drives excess deaths
   ``famine_mortality * ((shortage - threshold) / (1 - threshold)) ** famine_exponent``
-  (settled and nomads each by their own shortage), and the bloc's mean shortage drives
-  flight ``flight_rate * shortage`` (per year).
+  and flight ``flight_rate * shortage`` (per year).
+* *Responses* (:mod:`.policy_response`): reports, relief, rationing.
 
-Grain balance (per run): harvested = seed + procured + eaten + stock lost + final stock.
+Grain balance (per run): village harvested + stock0 + to_villages = seed + procured + eaten
++ stock lost + stock; pool0 + procured = to_towns + to_villages + exported + pool lost + pool.
 People: rural population + those who fled = initial + births - famine deaths.
 """
 
@@ -35,7 +36,9 @@ import jax
 import jax.numpy as jnp
 
 from abm.engine.exact import fixed_sum
-from abm.models.interwar.soviet.types import Ledger, PeasantBlocs
+from abm.models.interwar.soviet import grain, policy_response
+from abm.models.interwar.soviet.grain import CAMPAIGN_MONTHS
+from abm.models.interwar.soviet.types import Grain, Ledger, PeasantBlocs
 
 #: Export earnings reference: the grain exports of 1930-31, about 5 Mt a year
 #: (``SUN_grain_export_1930``, Wheatcroft & Davies 1994).
@@ -76,6 +79,13 @@ class FarmParams:
     flight_rate: jax.Array
     nomad_herd_need: jax.Array
     natural_growth: jax.Array
+    urban_ration: jax.Array
+    army_ration: jax.Array
+    pool_loss: jax.Array
+    market_nep: jax.Array
+    kolkhoz_market: jax.Array
+    quota_cut: jax.Array
+    export_halt: jax.Array
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,8 @@ class Calendar:
     year_index: jax.Array  # int32, index into the [Y] records
     years_since_1928: jax.Array  # float32
     months_to_harvest: jax.Array  # int32, 1..12, months until the next harvest incl. this
+    months_since_harvest: jax.Array  # int32, 0..11, 0 in the harvest month
+    crop_year_index: jax.Array  # int32, index of the last harvest's year (clamped at 0)
     harvest: jax.Array  # bool, the harvest is brought in this month
     drive: jax.Array  # bool, the collectivisation drive is under way
     famine_window: jax.Array  # bool, deaths count in famine_deaths
@@ -109,10 +121,13 @@ class FarmPolicy:
     targeted: jax.Array
     trade: jax.Array
     mechanisation: jax.Array  # share of lost draught power tractors replace, 0..1
+    urban: jax.Array  # town population to feed, millions
+    army: jax.Array  # Red Army personnel, thousands
 
 
 def month(
     b: PeasantBlocs,
+    g: Grain,
     ledger: Ledger,
     weather: jax.Array,
     regional: jax.Array,
@@ -120,37 +135,43 @@ def month(
     land: Land,
     pol: FarmPolicy,
     f: FarmParams,
-) -> tuple[PeasantBlocs, Ledger]:
-    """One month of the peasant blocs.
+    r: policy_response.ResponseParams,
+) -> tuple[PeasantBlocs, Grain, Ledger]:
+    """One month of the peasant blocs and the national grain economy.
 
     Args:
         b: blocs at the start of the month.
+        g: the state pool and the responses in force.
         ledger: the run's accounts.
         weather: this year's national weather draw (standard normal).
         regional: this year's regional draws, float32 ``[R]``.
         c: the date.
         land: per-region constants.
-        pol: the policy in force.
+        pol: the policy in force and the towns and army to feed.
         f: parameters.
+        r: the responses' parameters.
     """
     drive = c.drive.astype(jnp.float32)
     pace, comp = pol.pace * drive, pol.competence
+    relief = g.relief
+    ended = g.ration_phase == policy_response.ENDED
 
     # Collectivisation and its upheaval.
     dc = f.collectivisation_rate * pace * (1.0 - b.collectivised) / 12.0
     coll = b.collectivised + dc
     upheaval = b.upheaval + (dc * 12.0 - b.upheaval) / 12.0
 
-    # Herds: slaughter before entering the kolkhoz, forced settlement, regrowth.
+    # Herds: slaughter before entering the kolkhoz, forced settlement (ended by relief),
+    # regrowth.
     herd = b.livestock
     loss = (
         f.livestock_slaughter * pace * (1.0 - comp) * (1.0 - b.collectivised)
-        + f.sedentarisation_loss * pace * pol.targeted * land.nomad
+        + f.sedentarisation_loss * pace * pol.targeted * (1.0 - relief) * land.nomad
     )
     herd = herd * jnp.exp(-loss / 12.0) + f.herd_regrowth * herd * (1.0 - herd) / 12.0
     herd = jnp.clip(herd, 0.01, 1.5)
 
-    # The harvest and the procurement (used only in the harvest month).
+    # The harvest and the campaign's quota (set in the harvest month).
     sd2 = f.weather_sd**2 + f.regional_weather_sd**2
     luck = jnp.exp(f.weather_sd * weather + f.regional_weather_sd * regional - 0.5 * sd2)
     trend = land.area * f.grain_yield * (1.0 + f.yield_trend * jnp.maximum(c.years_since_1928, 0.0))
@@ -170,71 +191,125 @@ def month(
     # In the drive the state takes what the cap allows; under the NEP peasants sell at
     # most the NEP share of what they actually reaped (the 1927-28 "grain strike").
     cap = jnp.where(c.drive, (1.0 - reserve) * (net + b.stock), f.procurement_nep * harvest)
-    procured = jnp.minimum(quota, cap)
     on_harvest = c.harvest
     hf = on_harvest.astype(jnp.float32)
-    stock = b.stock + hf * (net - procured)
+    stock = b.stock + hf * net
+    due = jnp.where(on_harvest, jnp.minimum(quota, cap), b.quota)
     total_quota = fixed_sum(quota)
-    total_procured = fixed_sum(procured)
     shortfall = jnp.where(
-        on_harvest, jnp.clip(1.0 - total_procured / jnp.maximum(total_quota, 1e-9), 0.0, 1.0), 0.0
+        on_harvest,
+        jnp.clip(1.0 - fixed_sum(due) / jnp.maximum(total_quota, 1e-9), 0.0, 1.0),
+        0.0,
     )
-    exports = total_procured * f.export_share * pol.trade / EXPORT_TRADE_REFERENCE
+    # The export commitment, fixed from the plan ahead of the harvest: a share of what the
+    # quota and the pool leave after a year of the towns' need.
+    towns_year = pol.urban * f.urban_ration + pol.army * 1e-3 * f.army_ration
+    surplus = jnp.maximum(total_quota + g.pool - towns_year, 0.0)
+    committed = surplus * f.export_share * pol.trade / EXPORT_TRADE_REFERENCE
+    exports_due = jnp.where(on_harvest, committed, g.exports_due)
 
-    # Food: ration the stock to the next harvest.
+    # The campaign: an even tranche of what is still due, cut by the relief in force.
+    campaign = c.months_since_harvest < CAMPAIGN_MONTHS
+    left = jnp.maximum(CAMPAIGN_MONTHS - c.months_since_harvest, 1).astype(jnp.float32)
+    tranche = jnp.where(campaign, due / left, 0.0)
+    procured = jnp.minimum(tranche * (1.0 - f.quota_cut * relief), stock)
+    # Extraordinary measures: in the drive, what the pool lacks for the towns' month is
+    # requisitioned from the villages' stocks pro rata (the reserve left).
+    stock = stock - procured
+    lack = drive * jnp.maximum(towns_year / 12.0 - g.pool - fixed_sum(procured), 0.0)
+    seized = jnp.minimum(
+        lack * stock / jnp.maximum(fixed_sum(stock), 1e-9), (1.0 - reserve) * stock
+    )
+    stock = stock - seized
+    procured = procured + seized
+    due = due - tranche
+    total_procured = fixed_sum(procured)
+    ship = jnp.where(campaign, exports_due / left, 0.0)
+    exports_due = exports_due - ship
+    ship = ship * (1.0 - f.export_halt * relief)
+
+    # Food: own stock, the market, the state pool.
     pop = b.population
-    settled = pop * (1.0 - land.nomad)
-    need = settled * (f.grain_need * (1.0 - f.other_food * herd) + f.fodder_need * herd) / 12.0
-    ration = stock / c.months_to_harvest.astype(jnp.float32)
-    eaten = jnp.minimum(need, ration)
-    short_grain = jnp.clip(1.0 - eaten / jnp.maximum(need, 1e-9), 0.0, 1.0)
-    short_herd = jnp.clip(1.0 - herd / f.nomad_herd_need, 0.0, 1.0)
-    shortage = (1.0 - land.nomad) * short_grain + land.nomad * short_herd
+    need_head = (1.0 - land.nomad) * (
+        f.grain_need * (1.0 - f.other_food * herd) + f.fodder_need * herd
+    ) + land.nomad * f.grain_need * jnp.clip(1.0 - herd / f.nomad_herd_need, 0.0, 1.0)
+    need = pop * need_head / 12.0
     lost = stock * (1.0 - jnp.exp(-f.stock_loss / 12.0))
-    stock = stock - eaten - lost
+    stock = stock - lost
+    # Individual peasants sell on the market; the kolkhozes only once it is legalised
+    # (by the relief), or everyone once rationing has ended.
+    kolkhoz = jnp.where(ended, f.market_nep, f.kolkhoz_market * relief)
+    open_ = f.market_nep * (1.0 - coll) + kolkhoz * coll
+    mk = grain.market(stock, need, c.months_to_harvest, open_)
+    stock = stock - mk.own - mk.sold
+    access = 1.0 - land.targeted * pol.targeted * drive * (1.0 - relief)
+    sup = grain.supply(
+        g.pool + total_procured,
+        towns_year / 12.0,
+        mk.gap,
+        access,
+        ship,
+        pol.targeted * drive * (1.0 - relief),
+        f.pool_loss,
+    )
+    eaten = mk.own + mk.bought + sup.villages
+    shortage = jnp.clip(1.0 - eaten / jnp.maximum(need, 1e-9), 0.0, 1.0)
 
-    # People.
-    # Deaths where the shortage goes beyond what people survive by eating less; the
-    # settled and the nomadic part of a bloc each by their own shortage.
-    def lethal(x: jax.Array) -> jax.Array:
-        over = jnp.clip((x - f.famine_threshold) / (1.0 - f.famine_threshold), 0.0, 1.0)
-        return over**f.famine_exponent
-
-    rate = (1.0 - land.nomad) * lethal(short_grain) + land.nomad * lethal(short_herd)
-    deaths = pop * jnp.minimum(f.famine_mortality * rate / 12.0, 0.5)
+    # People: deaths where the shortage goes beyond what people survive by eating less.
+    over = jnp.clip((shortage - f.famine_threshold) / (1.0 - f.famine_threshold), 0.0, 1.0)
+    deaths = pop * jnp.minimum(f.famine_mortality * over**f.famine_exponent / 12.0, 0.5)
     fled = pop * f.flight_rate * shortage / 12.0
     births = pop * f.natural_growth / 12.0
-    pop = pop + births - deaths - fled
+    new_pop = pop + births - deaths - fled
 
-    yi = c.year_index
+    # The leadership hears of the deaths; rationing begins and ends.
+    month_deaths = fixed_sum(deaths)
+    national = 12.0 * month_deaths / jnp.maximum(fixed_sum(pop), 1e-9)
+    alarm, relief = policy_response.respond(g.alarm, relief, national, comp, pol.targeted, r)
+    phase = policy_response.ration_phase(
+        g.ration_phase, c.drive, sup.pool, towns_year, r.ration_end_cover
+    )
+
+    yi, cy = c.year_index, c.crop_year_index
     in_window = c.famine_window.astype(jnp.float32)
     new_b = PeasantBlocs(
-        population=pop,
+        population=new_pop,
         livestock=herd,
         collectivised=coll,
         upheaval=upheaval,
         stock=stock,
         shortage=shortage,
+        quota=due,
         alive=b.alive,
+    )
+    new_g = Grain(
+        pool=sup.pool, exports_due=exports_due, alarm=alarm, relief=relief, ration_phase=phase
     )
     new_l = Ledger(
         harvested=ledger.harvested + hf * fixed_sum(harvest),
         seed=ledger.seed + hf * fixed_sum(seed),
-        procured=ledger.procured + hf * total_procured,
+        procured=ledger.procured + total_procured,
         eaten=ledger.eaten + fixed_sum(eaten),
         stock_lost=ledger.stock_lost + fixed_sum(lost),
         births=ledger.births + fixed_sum(births),
-        deaths=ledger.deaths + fixed_sum(deaths),
+        deaths=ledger.deaths + month_deaths,
         fled=ledger.fled + fixed_sum(fled),
         famine_deaths=ledger.famine_deaths
         + in_window * fixed_sum(land.famine_mask * deaths[None, :], axis=-1),
         harvest=ledger.harvest.at[yi].add(hf * fixed_sum(harvest)),
-        procurement=ledger.procurement.at[yi].add(hf * total_procured),
-        exports=ledger.exports.at[yi].add(hf * exports),
-        herd=ledger.herd.at[yi].add(hf * fixed_sum(herd * pop) / fixed_sum(pop)),
+        procurement=ledger.procurement.at[cy].add(total_procured),
+        exports=ledger.exports.at[yi].add(sup.exports),
+        herd=ledger.herd.at[yi].add(hf * fixed_sum(herd * new_pop) / fixed_sum(new_pop)),
         shortfall=jnp.where(on_harvest, shortfall, ledger.shortfall),
+        to_towns=ledger.to_towns + sup.towns,
+        to_villages=ledger.to_villages + fixed_sum(sup.villages),
+        exported=ledger.exported + sup.exports,
+        pool_lost=ledger.pool_lost + sup.lost,
+        quota=ledger.quota.at[yi].add(hf * total_quota * (1.0 - f.quota_cut * g.relief)),
+        deaths_by_year=ledger.deaths_by_year.at[yi].add(month_deaths),
+        region_deaths=ledger.region_deaths + in_window * deaths,
     )
-    return new_b, new_l
+    return new_b, new_g, new_l
 
 
 def initial_stock(area: jax.Array, f: FarmParams) -> jax.Array:
@@ -243,3 +318,11 @@ def initial_stock(area: jax.Array, f: FarmParams) -> jax.Array:
     What is left of the 1923 harvest for the seven months to August.
     """
     return area * f.grain_yield * (1.0 - f.seed_share - f.procurement_nep) * 7.0 / 12.0
+
+
+def initial_pool(urban: jax.Array, f: FarmParams) -> jax.Array:
+    """State pool in January 1924, Mt: the towns' ration for the seven months to August.
+
+    Assumption (the state's stocks carried the towns to the new harvest).
+    """
+    return urban * f.urban_ration * 7.0 / 12.0
