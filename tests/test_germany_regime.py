@@ -240,3 +240,109 @@ def test_a_confrontation_ends_in_civil_war_or_the_regimes_collapse():
     cw = _share(government.EV_CONFRONTATION, lambda r: r.civil_war_started, x, g, fixed)
     kept = _share(government.EV_CONFRONTATION, lambda r: r.regime == K.PRESIDENTIAL, x, g, fixed)
     assert cw > 0.0 and kept > 0.0
+
+
+# ------------------------------------------------------------------ the NumPy reference
+def _reference_cases():
+    from abm.engine.priors import sample
+
+    m = R.model()
+    tab = R.table(m, {})
+    rng = np.random.default_rng(13)
+    names = government.GovernmentParams.__dataclass_fields__
+    for i in range(400):
+        theta = np.asarray(sample(jax.random.key(i), tab), np.float64)
+        par = {n: float(theta[m.param_names.index(n)]) for n in names if n != "comintern_line"}
+        par["comintern_line"] = float(rng.choice([0.0, 0.3, 1.0]))
+        nsdap, kpd = float(rng.uniform(0.02, 0.45)), float(rng.uniform(0.05, 0.2))
+        x = R.inputs(
+            nsdap=nsdap,
+            kpd=kpd,
+            dnvp=float(rng.uniform(0.03, 0.15)),
+            t=int(rng.integers(90, 130)),
+            regime=int(rng.choice([K.PARLIAMENTARY, K.PRESIDENTIAL, K.CIVIL_WAR, K.NAZI])),
+            regime_since=int(rng.integers(70, 90)),
+            united_front=bool(rng.random() < 0.5),
+            united_front_strength=float(rng.uniform(0.0, 1.0)),
+            prussia_left=bool(rng.random() < 0.5),
+            last_election=int(rng.integers(80, 90)),
+            early_election=int(rng.choice([-1, 140])),
+            nsdap_previous=float(rng.uniform(0.0, 0.45)),
+            paramilitary=np.asarray(rng.uniform(20.0, 450.0, K.N_PARTIES), np.float32),
+            crisis=float(rng.uniform(0.05, 0.45)),
+            slump=float(rng.uniform(0.05, 0.35)),
+            presidential_era=bool(rng.random() < 0.8),
+            window_open=bool(rng.random() < 0.8),
+            landtag_expired=bool(rng.random() < 0.5),
+            violence=float(rng.uniform(0.0, 1.0)),
+        )
+        u = rng.uniform(0.0, 1.0, government.N_EVENT_DRAWS).astype(np.float32)
+        if i % 4 == 1:
+            u[:] = 0.0
+        elif i % 4 == 2:
+            u[rng.integers(0, len(u))] = 0.0
+        else:  # the elites propose their last option: Hitler where the window is open
+            u[government.EV_PROPOSAL] = 0.9999
+        yield x, par, u
+
+
+def test_the_regime_month_matches_its_numpy_reference():
+    from reference import germany_regime_numpy as ref
+
+    class Trace:
+        def __init__(self):
+            self.rows = []
+
+        def less(self, name, lhs, rhs):
+            self.rows.append((name, float(lhs), float(rhs)))
+            return lhs < rhs
+
+        def flag(self, name, outcome):
+            self.rows.append((name, float("nan"), float("nan")))
+            return outcome
+
+    for i, event in enumerate(ref.EVENTS):
+        assert getattr(government, "EV_" + event.upper()) == i, event
+    assert len(ref.EVENTS) == government.N_EVENT_DRAWS
+    assert ref.HINDENBURG_DEATH == tuple(map(int, government.HINDENBURG_DEATH.split("-")))
+    assert ref.LANDTAG == tuple(map(int, prussia.LANDTAG_1932.split("-")))
+    compared, seen = 0, set()
+    for x, par, u in _reference_cases():
+        g = government.GovernmentParams(**{k: jnp.float32(v) for k, v in par.items()})
+        got = government.regime_month(x, jnp.asarray(u), g)
+        tr = Trace()
+        s = {
+            "t": int(x.t),
+            "regime": int(x.regime),
+            "regime_since": int(x.regime_since),
+            "united_front": bool(x.united_front),
+            "strength": float(x.united_front_strength),
+            "prussia_left": bool(x.prussia_left),
+            "early_election": int(x.early_election),
+            "last_election": int(x.last_election),
+            "seat": [float(v) for v in np.asarray(x.seat_share)],
+            "nsdap_previous": float(x.nsdap_previous),
+            "paramilitary": [float(v) for v in np.asarray(x.paramilitary)],
+            "crisis": float(x.crisis),
+            "slump": float(x.slump),
+            "hindenburg": bool(x.presidential_era),
+            "window_open": bool(x.window_open),
+            "landtag_expired": bool(x.landtag_expired),
+            "violence": float(x.violence),
+            "line": par["comintern_line"],
+        }
+        want = ref.regime_month(par, tr, s, [float(v) for v in u])
+        if any(abs(a - b) < 1e-5 for _, a, b in tr.rows if a == a and not a == b == 0.0):
+            continue  # a knife edge float32 could flip
+        seen |= {(name, a < b) for name, a, b in tr.rows if a == a}
+        where = (s, want)
+        assert int(got.regime) == want["regime"], where
+        assert bool(got.united_front) == want["united_front"], where
+        assert float(got.united_front_strength) == pytest.approx(want["strength"], abs=1e-5)
+        assert bool(got.prussia_left) == want["prussia_left"], where
+        assert int(got.early_election) == want["early_election"], where
+        assert bool(got.civil_war_started) == want["civil_war_started"], where
+        compared += 1
+    assert compared > 300
+    for name in ("proposal_keep", "president_accepts", "army_accepts", "preussenschlag"):
+        assert {(name, True), (name, False)} <= seen, name

@@ -26,6 +26,8 @@ import numpy as np
 
 from abm.models.interwar.germany import constants as K
 
+from . import germany_regime_numpy as regime_ref
+
 # ---------------------------------------------------------------- structure (by name)
 PARTY = {name: i for i, name in enumerate(K.PARTIES)}
 N_PARTIES = len(K.PARTIES)
@@ -47,20 +49,8 @@ LEFT = REGIME["left"]
 CIVIL_WAR = REGIME["civil_war"]
 
 #: The order of the month's event uniforms (``MonthDraws.events``).
-EVENTS = (
-    "cabinet_fall",
-    "presidential_turn",
-    "dissolution",
-    "nazi_appointment",
-    "authoritarian",
-    "return",
-    "united_front",
-    "confrontation",
-    "violent_escalation",
-    "civil_war_end",
-    "civil_war_winner",
-)
-EV = {name: i for i, name in enumerate(EVENTS)}
+EVENTS = regime_ref.EVENTS
+EV = regime_ref.EV
 
 #: Electorate (millions) that turns registered unemployed into a share of voters.
 ELECTORATE_MILLIONS = 41.0
@@ -78,8 +68,9 @@ FIELDS = {
         "regional_drift",
         "drift_steps",
         "seat_share",
+        "disappointment",
     ),
-    "economy": ("unemployed", "noise", "crisis"),
+    "economy": ("unemployed", "noise", "crisis", "agrarian"),
     "polity": (
         "month",
         "regime",
@@ -88,12 +79,16 @@ FIELDS = {
         "next_slot",
         "early_election",
         "united_front",
+        "united_front_strength",
+        "prussia_left",
+        "nsdap_previous",
         "violence",
         "nazi_month",
         "united_front_month",
         "civil_war_month",
         "regime_1936",
         "shares",
+        "turnout",
         "held",
         "election_month",
         "unemployment_sum",
@@ -244,6 +239,12 @@ def reference_month(
     crisis = unemployed / par["labour_force"] + par["hyperinflation_aftershock"] * math.exp(
         -months_since_1924 / par["aftershock_months"]
     )
+    # A(t) = (1 - exp(-(t - t_agr)^+ / T_agr)) * recovery (the same recovery as above).
+    since_agrarian = t - _decimal_year_index(cal, par["agrarian_onset"])
+    if since_agrarian > 0:
+        agrarian = (1.0 - math.exp(-since_agrarian / par["agrarian_rise_months"])) * recovery
+    else:
+        agrarian = 0.0
 
     # ------------------------------------------------------------ voter blocs
     old_size = [float(x) for x in blocs["size"]]
@@ -279,6 +280,13 @@ def reference_month(
         crisis - par["nsdap_organisation_threshold"]
     ) * o * (1.0 - o)
     organisation[NSDAP] = _clip(o, 0.005, 0.999)
+    # D <- D + ([not in power] (S_N - theta_D)^+ - D) / T_D, S_N at the last election.
+    if int(polity["regime"]) == NAZI:
+        let_down = 0.0
+    else:
+        let_down = max(float(parties["seat_share"][NSDAP]) - par["disappointment_threshold"], 0.0)
+    old_d = float(parties["disappointment"])
+    disappointment = old_d + (let_down - old_d) / par["disappointment_months"]
     paramilitary = np.zeros(N_PARTIES)
     for p in range(N_PARTIES):
         paramilitary[p] = organisation[p] * float(K.PARAMILITARY_CAPACITY[p])
@@ -306,31 +314,62 @@ def reference_month(
     )
 
     # ------------------------------------------------------------ vote shares this month
-    years = (t - _month_index(cal, 1924, 1)) / 12.0
-    mobilisation = math.log(organisation[NSDAP] / par["nsdap_organisation_initial"])
-    shares_now = np.zeros(N_PARTIES)
+    # Every bloc chooses among the parties and staying at home (voters.py's equation).
+    o_n = organisation[NSDAP]
+    mobilisation = math.log(o_n / par["nsdap_organisation_initial"])
+    front = 1.0 if bool(polity["united_front"]) else 0.0
+    if "united_front_strength" in polity:
+        front *= float(polity["united_front_strength"])
+    votes = np.zeros(N_PARTIES)
     for b in range(N_BLOCS):
         c, m = divmod(b, N_MILIEUX)
         s = float(K.MILIEU_SUSCEPTIBILITY[m])
+        labour = m in (WORKERS, UNEMPLOYED)
         utility = []
         for p in range(N_PARTIES):
-            dynamic = (
-                par.party("crisis_loading", p) * radicalisation[b]
-                + par.party("mobilisation_loading", p) * mobilisation
-                + par.party("trend", p) * years
-            )
-            base = (
+            u_bp = (
                 math.log(float(K.MILIEU_AFFINITY[m, p]))
                 + par.party("intercept", p)
                 + float(parties["constituency_effect"][c, p])
+                + national_drift[p]
+                + regional_drift[c, p]
+                + s * par.party("crisis_loading", p) * radicalisation[b]
             )
-            utility.append(base + s * dynamic + national_drift[p] + regional_drift[c, p])
+            agrarian_loading = par.party("agrarian_loading", p)
+            if p == NSDAP:
+                # Its agrarian loading counts from 0 and reaches as far as its organisation.
+                u_bp += float(K.AGRARIAN_EXPOSURE[m]) * max(agrarian_loading, 0.0) * agrarian * o_n
+                u_bp += s * par["organisation_loading"] * mobilisation
+                u_bp += (
+                    float(K.DEFECTION_EXPOSURE[m])
+                    * par["defection_loading"]
+                    * radicalisation[b]
+                    * o_n
+                )
+                u_bp -= par["disappointment_loading"] * disappointment
+                if m == UNEMPLOYED:
+                    u_bp -= par["front_nsdap_loading"] * front
+            else:
+                u_bp += float(K.AGRARIAN_EXPOSURE[m]) * agrarian_loading * agrarian
+            if p in (KPD, SPD) and labour:
+                u_bp += par["front_left_loading"] * front
+            utility.append(u_bp)
+        abstain = (
+            math.log(float(K.MILIEU_ABSTENTION[m]))
+            + par["abstain_intercept"]
+            - s * par["abstain_crisis_loading"] * radicalisation[b]
+        )
+        if labour:
+            abstain -= par["front_turnout_loading"] * front
+        utility.append(abstain)
         top = max(utility)
         weights = [math.exp(x - top) for x in utility]
         total = sum(weights)
         for p in range(N_PARTIES):
-            shares_now[p] += size[b] * weights[p] / total
-    shares_now /= sum(size)
+            votes[p] += size[b] * weights[p] / total
+    valid = sum(votes)
+    shares_now = votes / valid
+    turnout_now = valid / sum(size)
 
     # ------------------------------------------------------------ election
     slot_months = [_month_index(cal, *map(int, s.split("-"))) for s in K.ELECTION_SLOTS]
@@ -340,31 +379,40 @@ def reference_month(
     next_slot = int(polity["next_slot"])
     early_election = int(polity["early_election"])
     shares = np.array(polity["shares"], dtype=np.float64)
+    turnout = np.array(polity["turnout"], dtype=np.float64)
     held = np.array(polity["held"], dtype=bool)
     election_month = np.array(polity["election_month"], dtype=np.int64)
     seat_share = np.array(parties["seat_share"], dtype=np.float64)
     last_election = int(polity["last_election"])
 
-    slot_due = False
+    # Due: the next historical slot's month, a called early election, or four years
+    # since the last election (Art. 23).
+    slot_due = next_slot < n_slots and t == slot_months[next_slot]
+    other_due = t == early_election or t - last_election >= 48
     hold = False
-    if next_slot < n_slots:
-        slot_due = t == slot_months[next_slot] or t == early_election
     if regime in (PARLIAMENTARY, PRESIDENTIAL):
         can_hold = True
     elif regime == NAZI:
         can_hold = t - regime_since <= 2
     else:
         can_hold = False
-    if slot_due:
+    if slot_due or other_due:
         tr.flag("election_held", can_hold)
         hold = can_hold
-        if can_hold:
-            shares[next_slot] = shares_now
-            held[next_slot] = True
-            election_month[next_slot] = t
-            seat_share = shares_now.copy()
-            last_election = t
+    if hold:
+        # The next free ballot record (in the order held), labelled by its own month.
+        n_held = int(held.sum())
+        if n_held < len(held):
+            shares[n_held] = shares_now
+            turnout[n_held] = turnout_now
+            held[n_held] = True
+            election_month[n_held] = t
+        seat_share = shares_now.copy()
+        last_election = t
+    # An election held before the next slot replaces it; a slot's month uses it up.
+    if next_slot < n_slots and (slot_due or hold):
         next_slot += 1
+    if t == early_election or hold:
         early_election = -1
 
     # ------------------------------------------------------------ regime month
@@ -376,101 +424,38 @@ def reference_month(
         line = lever
     else:
         line = max(lever, 0.3)
-
-    nsdap = seat_share[NSDAP]
-    negative_majority = seat_share[KPD] + seat_share[NSDAP] >= 0.5
-    slump = unemployed / par["labour_force"]
-    hindenburg = t >= _month_index(cal, 1925, 5)
-    constitutional = regime in (PARLIAMENTARY, PRESIDENTIAL)
-
-    # The united front.
-    united_front = bool(polity["united_front"])
-    if constitutional and not united_front:
-        threat = _clip((nsdap - 0.05) / 0.25, 0.0, 1.5)
-        readiness = line + (1.0 - line) * par["sectarian_residual"]
-        hazard = par["united_front_rate"] * par["united_front_uptake"] * readiness * threat
-        if tr.less("united_front_forms", u[EV["united_front"]], _probability(hazard)):
-            united_front = True
-
-    new_regime = regime
-    civil_war_started = False
-    if regime == PARLIAMENTARY:
-        hazard = par["cabinet_fall_rate"] * (1.0 + 3.0 * crisis)
-        if tr.less("cabinet_falls", u[EV["cabinet_fall"]], _probability(hazard)):
-            if negative_majority:
-                p_turn = 1.0
-            elif hindenburg:
-                p_turn = par["elite_authoritarianism"] * _sigmoid((slump - 0.15) / 0.02)
-            else:
-                p_turn = 0.0
-            if tr.less("presidential_turn", u[EV["presidential_turn"]], p_turn):
-                new_regime = PRESIDENTIAL
-        if united_front:
-            hazard = par["civil_war_violence_rate"] * violence
-            if tr.less("violent_escalation", u[EV["violent_escalation"]], _probability(hazard)):
-                new_regime = CIVIL_WAR
-                civil_war_started = True
-    elif regime == PRESIDENTIAL:
-        # A dissolution calls an election two months ahead.
-        if t - last_election >= 4 and early_election < 0:
-            if tr.less("dissolution", u[EV["dissolution"]], _probability(par["dissolution_rate"])):
-                early_election = t + 2
-        appoint = False
-        if tr.at_least("nazi_share_enough", nsdap, par["nazi_min_share"]):
-            hazard = (
-                par["nazi_appointment_rate"]
-                * math.exp(par["nazi_share_elasticity"] * (nsdap - 0.33) / 0.1)
-                * (1.0 - par["reichswehr_opposition"])
-            )
-            if united_front:
-                hazard *= 1.0 - par["united_front_deterrence"]
-            appoint = tr.less("nazi_appointment", u[EV["nazi_appointment"]], _probability(hazard))
-        takeover = False
-        restore = False
-        if appoint:
-            new_regime = NAZI
-        else:
-            hazard = par["authoritarian_takeover_rate"] * crisis / 0.3
-            takeover = tr.less(
-                "authoritarian_takeover", u[EV["authoritarian"]], _probability(hazard)
-            )
-            if takeover:
-                new_regime = AUTHORITARIAN
-            elif not negative_majority and slump < 0.12:
-                restore = tr.less(
-                    "return_to_parliament",
-                    u[EV["return"]],
-                    _probability(par["return_to_parliament_rate"]),
-                )
-                if restore:
-                    new_regime = PARLIAMENTARY
-        # A united left resists a move to dictatorship, or street fighting escalates.
-        if (appoint or takeover) and united_front:
-            if tr.less(
-                "confrontation_civil_war",
-                u[EV["confrontation"]],
-                par["civil_war_on_confrontation"],
-            ):
-                new_regime = CIVIL_WAR
-                civil_war_started = True
-        if united_front:
-            hazard = par["civil_war_violence_rate"] * violence
-            if tr.less("violent_escalation", u[EV["violent_escalation"]], _probability(hazard)):
-                new_regime = CIVIL_WAR
-                civil_war_started = True
-    elif regime == CIVIL_WAR:
-        if tr.less("civil_war_ends", u[EV["civil_war_end"]], 1.0 / par["civil_war_months"]):
-            left = paramilitary[KPD] + paramilitary[SPD]
-            right = paramilitary[NSDAP] + paramilitary[DNVP]
-            balance = (left - right) / max(left + right, 1e-3)
-            p_left = _sigmoid(par["left_strength_effect"] * balance - par["army_bias_right"])
-            if tr.less("left_wins", u[EV["civil_war_winner"]], p_left):
-                new_regime = LEFT
-            elif tr.at_least("nazis_win", nsdap, 0.25):
-                new_regime = NAZI
-            else:
-                new_regime = AUTHORITARIAN
-    # Nazi, authoritarian and left regimes persist.
+    nsdap_previous = float(polity["nsdap_previous"])
+    if hold:
+        nsdap_previous = float(parties["seat_share"][NSDAP])
+    out = regime_ref.regime_month(
+        par,
+        tr,
+        {
+            "t": t,
+            "regime": regime,
+            "regime_since": regime_since,
+            "united_front": bool(polity["united_front"]),
+            "strength": float(polity["united_front_strength"]),
+            "prussia_left": bool(polity["prussia_left"]),
+            "early_election": early_election,
+            "last_election": last_election,
+            "seat": [float(x) for x in seat_share],
+            "nsdap_previous": nsdap_previous,
+            "paramilitary": [float(x) for x in paramilitary],
+            "crisis": crisis,
+            "slump": unemployed / par["labour_force"],
+            "hindenburg": t >= _month_index(cal, 1925, 5),
+            "window_open": t < _month_index(cal, *regime_ref.HINDENBURG_DEATH),
+            "landtag_expired": t >= _month_index(cal, *regime_ref.LANDTAG),
+            "violence": violence,
+            "line": line,
+        },
+        u,
+    )
+    new_regime = out["regime"]
+    united_front = out["united_front"]
+    early_election = out["early_election"]
+    civil_war_started = out["civil_war_started"]
 
     # ------------------------------------------------------------ records
     nazi_month = int(polity["nazi_month"])
@@ -509,11 +494,13 @@ def reference_month(
             else np.array(parties["regional_drift"], dtype=np.float64),
             "drift_steps": np.int64(t + 1 if hold else drift_steps),
             "seat_share": seat_share,
+            "disappointment": np.float64(disappointment),
         },
         "economy": {
             "unemployed": np.float64(unemployed),
             "noise": np.float64(noise),
             "crisis": np.float64(crisis),
+            "agrarian": np.float64(agrarian),
         },
         "polity": {
             "month": np.int64(t + 1),
@@ -523,12 +510,16 @@ def reference_month(
             "next_slot": np.int64(next_slot),
             "early_election": np.int64(early_election),
             "united_front": np.bool_(united_front),
+            "united_front_strength": np.float64(out["strength"]),
+            "prussia_left": np.bool_(out["prussia_left"]),
+            "nsdap_previous": np.float64(nsdap_previous),
             "violence": np.float64(violence),
             "nazi_month": np.int64(nazi_month),
             "united_front_month": np.int64(united_front_month),
             "civil_war_month": np.int64(civil_war_month),
             "regime_1936": np.int64(regime_1936),
             "shares": shares,
+            "turnout": turnout,
             "held": held,
             "election_month": election_month,
             "unemployment_sum": unemployment_sum,

@@ -134,9 +134,13 @@ def army_logits(o: Observed, g: Any) -> jax.Array:
 
 
 def choose(utilities: jax.Array, u: jax.Array) -> jax.Array:
-    """Logit choice: the option whose softmax cumulative first exceeds ``u`` (int32)."""
-    p = jax.nn.softmax(utilities)
-    return jnp.minimum(jnp.sum(jnp.cumsum(p) <= u), len(OPTIONS) - 1).astype(jnp.int32)
+    """Logit choice: the option whose softmax cumulative first exceeds ``u`` (int32).
+
+    A masked option (utility -inf) has probability 0 and is never chosen; where rounding
+    leaves the total under ``u``, the choice is :data:`KEEP`.
+    """
+    above = jnp.cumsum(jax.nn.softmax(utilities)) > u
+    return jnp.argmax(above).astype(jnp.int32)
 
 
 def decide(
