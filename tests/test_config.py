@@ -290,14 +290,14 @@ def test_base_name_of_party_terms_leaves_the_spd_reference_at_zero(tmp_path: Pat
     for p in party:
         want = 0.0 if p.member == "SPD" else 1.5
         assert s.priors[p.name] == Prior.fixed(want), p.name
-    body = BASE + "parameters: {trend: {kind: normal, mean: 0.1, sd: 0.01}}\n"
+    body = BASE + "parameters: {agrarian_loading: {kind: normal, mean: 0.1, sd: 0.01}}\n"
     s = load_scenario(write(tmp_path, body))
-    assert s.priors["trend.SPD"] == Prior.fixed(0.0)
-    assert s.priors["trend.NSDAP"] == Prior("normal", {"mean": 0.1, "sd": 0.01})
+    assert s.priors["agrarian_loading.SPD"] == Prior.fixed(0.0)
+    assert s.priors["agrarian_loading.NSDAP"] == Prior("normal", {"mean": 0.1, "sd": 0.01})
     # Named one by one, the reference is still refused.
     refused(
-        write(tmp_path / "b", BASE + "parameters: {trend: {SPD: 0.1}}\n"),
-        "parameters.trend.SPD",
+        write(tmp_path / "b", BASE + "parameters: {agrarian_loading: {SPD: 0.1}}\n"),
+        "parameters.agrarian_loading.SPD",
         "reference",
     )
 

@@ -189,9 +189,11 @@ def test_the_depression_raises_unemployment_radicalisation_and_the_nsdap_vote(si
     assert np.all(otl.economy.crisis[:, t] > calm.economy.crisis[:, t])
     rad = lambda s: (s.blocs.radicalisation[:, t] * s.blocs.size[:, t]).sum(-1)  # noqa: E731
     assert np.all(rad(otl) > rad(calm))
-    # The NSDAP's vote at the September 1930 election (slot 1930-09), where both held it.
-    k, end = GK.ELECTION_SLOTS.index("1930-09"), model.n_months - 1
-    held = otl.polity.held[:, end, k] & calm.polity.held[:, end, k]
+    # The NSDAP's vote at the September 1930 election, where both held it (the ballot
+    # records are in the order held, each with its own month).
+    t30, end = _month(model, "1930-09"), model.n_months - 1
+    at = lambda s: s.polity.held[:, end] & (s.polity.election_month[:, end] == t30)  # noqa: E731
+    held = at(otl).any(-1) & at(calm).any(-1)
     assert held.any()
-    nsdap = lambda s: s.polity.shares[:, end, k, GK.NSDAP][held]  # noqa: E731
+    nsdap = lambda s: (s.polity.shares[:, end, :, GK.NSDAP] * at(s)).sum(-1)[held]  # noqa: E731
     assert np.all(nsdap(otl) > nsdap(calm)), (nsdap(otl), nsdap(calm))

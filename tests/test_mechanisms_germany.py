@@ -83,7 +83,8 @@ def test_a_united_front_deters_or_fights_a_nazi_appointment():
 
 def test_the_crisis_raises_unemployment_radicalisation_and_the_nsdap_logit(otl_scenario):
     # catches: unemployment base - severity * g(t), radicalisation moving away from the
-    # crisis, and the crisis loading subtracted in the bloc logits.
+    # crisis, and the crisis loading subtracted in the bloc logits (whose last column is
+    # staying at home: shares are of the valid votes).
     # Unemployment (millions, two years into the Depression) with and without it.
     path = lambda d: float(  # noqa: E731
         economy.unemployment_path(
@@ -110,19 +111,14 @@ def test_the_crisis_raises_unemployment_radicalisation_and_the_nsdap_logit(otl_s
 
     n_c, n_p = voters.DEFAULT.n_constituencies, GK.N_PARTIES
     zero_p, zero_cp = jnp.zeros((n_p,), jnp.float32), jnp.zeros((n_c, n_p), jnp.float32)
+    zero = f32(0.0)
+    params = voters.VoteParams(zero_p, jnp.asarray(loading), zero_p, *([zero] * 8))
 
     def logits(r):
+        # No organisation, agrarian distress, disappointment or united front: the crisis
+        # loading alone.
         return voters.bloc_logits(
-            zero_p,
-            zero_cp,
-            r,
-            f32(0.0),
-            f32(8.0),
-            zero_p,
-            zero_cp,
-            jnp.asarray(loading),
-            zero_p,
-            zero_p,
+            params, zero_cp, r, zero, f32(0.05), zero, zero, zero, zero_p, zero_cp
         )
 
     calm, hard = logits(rad[0]), logits(rad[1])

@@ -9,6 +9,8 @@ street violence, an election if one is due, then the regime month
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,7 +18,7 @@ import numpy as np
 from abm.engine.reducers import CategoryOutcome, EventOutcome, OutcomeSpec, QuantityOutcome
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany import constants as K
-from abm.models.interwar.germany import economy, government, voters
+from abm.models.interwar.germany import economy, government, prussia, voters
 from abm.models.interwar.germany.draws import (
     Election,
     compact_capacity,
@@ -40,7 +42,7 @@ ORGANISATION_INITIAL = np.array([0.6, 0.8, 0.7, 0.4, 0.4, 0.6, 0.0, 0.3], dtype=
 
 SHARE_EDGES = tuple(float(x) for x in np.linspace(0.0, 1.0, 1001))
 UNEMPLOYMENT_EDGES = tuple(float(x) for x in np.linspace(0.0, 12.0, 1201))
-PARTY_VECTORS = ("crisis_loading", "mobilisation_loading", "trend", "intercept")
+PARTY_VECTORS = ("crisis_loading", "agrarian_loading", "intercept")
 
 
 class GermanyModel(MonthPhases):
@@ -80,8 +82,12 @@ class GermanyModel(MonthPhases):
         }
         self.slot_months = np.array([cal.index_of(s) for s in K.ELECTION_SLOTS], np.int32)
         self.first_slot = int(np.sum(self.slot_months < 0))
+        # Every month in which an election can be reported, labelled by its own month.
+        self.election_grid_start, self.election_labels = voters.election_grid(cal)
         self.month_1936 = cal.index(1936, 12)
         self.hindenburg_month = cal.index_of(K.HINDENBURG_FROM)
+        self.hindenburg_death_month = cal.index_of(government.HINDENBURG_DEATH)
+        self.landtag_month = cal.index_of(prussia.LANDTAG_1932)
         self.recovery_start = float(cal.index(1933, 1))
         self.month_years = cal.years.astype(np.int32)
         self.year_labels = cal.year_labels
@@ -102,13 +108,13 @@ class GermanyModel(MonthPhases):
             QuantityOutcome(
                 "reichstag_share",
                 dims=("election", "party"),
-                dim_labels=("Reichstag election (slot)", "party"),
-                coords=(K.ELECTION_SLOTS, K.PARTIES),
+                dim_labels=("Reichstag election (its month)", "party"),
+                coords=(self.election_labels, K.PARTIES),
                 unit="fraction of valid votes",
                 edges=SHARE_EDGES,
                 scale=1e6,
                 masked=True,
-                description="vote share at each Reichstag election held",
+                description="vote share at each Reichstag election held, by its month",
             ),
             QuantityOutcome(
                 "german_unemployment",
@@ -163,6 +169,7 @@ class GermanyModel(MonthPhases):
             k_effect, (n_c, K.N_PARTIES), jnp.float32
         )
         t0 = jnp.float32(0.0)
+        agrarian0 = self.agrarian(theta, t0)
         since0 = jnp.float32(self.months_since_1924[0])
         u0 = self._unemployment_trend(theta, t0)
         crisis0 = economy.crisis_index(
@@ -176,11 +183,8 @@ class GermanyModel(MonthPhases):
         rad = jnp.asarray(layout.exposure) * crisis0
         drift_n = p("opinion_initial_sd") * jax.random.normal(k_drift, (K.N_PARTIES,), jnp.float32)
         drift_r = jnp.zeros((n_c, K.N_PARTIES), jnp.float32)
-        logits = self._logits(
-            theta, effect, rad, org, jnp.float32(self.years_since_1924[0]), drift_n, drift_r
-        )
-        n_k, n_y = K.N_ELECTIONS, len(self.year_labels)
-        return GermanyState(
+        n_k, n_y = K.MAX_BALLOTS, len(self.year_labels)
+        state = GermanyState(
             blocs=VoterBlocs(
                 size=size,
                 radicalisation=rad,
@@ -193,9 +197,12 @@ class GermanyModel(MonthPhases):
                 national_drift=drift_n,
                 regional_drift=drift_r,
                 drift_steps=jnp.int32(0),
-                seat_share=voters.national_shares(size, logits),
+                seat_share=jnp.zeros((K.N_PARTIES,), jnp.float32),
+                disappointment=jnp.float32(0.0),
             ),
-            economy=Economy(unemployed=u0, noise=jnp.float32(0.0), crisis=crisis0),
+            economy=Economy(
+                unemployed=u0, noise=jnp.float32(0.0), crisis=crisis0, agrarian=agrarian0
+            ),
             polity=Polity(
                 month=jnp.int32(0),
                 regime=jnp.int32(K.PARLIAMENTARY),
@@ -204,17 +211,23 @@ class GermanyModel(MonthPhases):
                 next_slot=jnp.int32(self.first_slot),
                 early_election=jnp.int32(-1),
                 united_front=jnp.asarray(False),
+                united_front_strength=jnp.float32(0.0),
+                prussia_left=jnp.asarray(True),
+                nsdap_previous=jnp.float32(0.0),
                 violence=jnp.float32(0.0),
                 nazi_month=jnp.int32(-1),
                 united_front_month=jnp.int32(-1),
                 civil_war_month=jnp.int32(-1),
                 regime_1936=jnp.int32(K.PARLIAMENTARY),
                 shares=jnp.zeros((n_k, K.N_PARTIES), jnp.float32),
+                turnout=jnp.zeros((n_k,), jnp.float32),
                 held=jnp.zeros((n_k,), bool),
                 election_month=jnp.full((n_k,), -1, jnp.int32),
                 unemployment_sum=jnp.zeros((n_y,), jnp.float32),
             ),
         )
+        seat = voters.national_shares(size, self._logits(theta, state, drift_n, drift_r))
+        return replace(state, parties=replace(state.parties, seat_share=seat))
 
     # ------------------------------------------------------------------ step
     def step(self, key: jax.Array, state: GermanyState, theta: jax.Array) -> GermanyState:
@@ -280,7 +293,10 @@ class GermanyModel(MonthPhases):
         def no_vote() -> Election:
             pa = mid.parties
             return Election(
-                jnp.zeros((n, K.N_PARTIES), jnp.float32), pa.national_drift, pa.regional_drift
+                jnp.zeros((n, K.N_PARTIES), jnp.float32),
+                jnp.zeros((n,), jnp.float32),
+                pa.national_drift,
+                pa.regional_drift,
             )
 
         def few() -> Election:
@@ -300,16 +316,31 @@ class GermanyModel(MonthPhases):
         return jax.vmap(self.after_election)(mid, thetas, idle, due, hold, result, line)
 
     # ------------------------------------------------------------------ outcomes
+    def election_grid(self, po: Polity) -> tuple[jax.Array, jax.Array]:
+        """The ballots on the month grid: shares ``[E, P]`` and held ``[E]`` (bool).
+
+        ``E`` is every month of :attr:`election_labels`; a ballot outside it (after
+        December 1936) is not reported.
+        """
+        n_e = len(self.election_labels)
+        idx = po.election_month - self.election_grid_start
+        ok = po.held & (idx >= 0) & (idx < n_e)
+        idx = jnp.where(ok, idx, n_e)  # out-of-grid ballots go to a dropped extra row
+        grid = jnp.zeros((n_e + 1, K.N_PARTIES), jnp.float32).at[idx].set(po.shares)
+        on = jnp.zeros((n_e + 1,), bool).at[idx].set(ok)
+        return grid[:n_e], on[:n_e]
+
     def outcomes(self, state: GermanyState, theta: jax.Array) -> dict[str, jax.Array]:
         """Per-run outcomes for the reducers."""
         po = state.polity
+        grid, on = self.election_grid(po)
         return {
             "nazi_power": po.nazi_month,
             "united_front": po.united_front_month,
             "german_civil_war": po.civil_war_month,
             "german_regime_1936": jnp.asarray(K.REGIME_TO_1936)[po.regime_1936],
-            "reichstag_share": po.shares,
-            "reichstag_share/mask": jnp.broadcast_to(po.held[:, None], po.shares.shape),
+            "reichstag_share": grid,
+            "reichstag_share/mask": jnp.broadcast_to(on[:, None], grid.shape),
             "german_unemployment": po.unemployment_sum
             / jnp.asarray(self.months_in_year, jnp.float32),
         }

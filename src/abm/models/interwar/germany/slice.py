@@ -67,12 +67,11 @@ class GermanySlice:
             "bloc": m.layout.n_blocs,
             "party": K.N_PARTIES,
             "constituency": m.layout.n_constituencies,
-            "election": K.N_ELECTIONS,
+            "ballot": K.MAX_BALLOTS,
             "year": len(calendar.year_labels),
         }
         self.dim_coords: dict[str, tuple[Any, ...]] = {
             "party": tuple(K.PARTIES),
-            "election": tuple(K.ELECTION_SLOTS),
             "year": tuple(int(y) for y in calendar.year_labels),
         }
         if replicas == 1:  # the historical map's names (replicas split them)

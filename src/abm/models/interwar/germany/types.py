@@ -1,7 +1,8 @@
 """Agent state of the Weimar Germany slice, struct-of-arrays, one run (vmap adds runs).
 
 Shapes: ``B`` voter blocs (35 constituencies x 6 milieux = 210), ``P`` parties (8),
-``C`` constituencies (35), ``K`` election slots (7), ``Y`` calendar years.
+``C`` constituencies (35), ``K`` ballots (elections in the order held, at most
+``constants.MAX_BALLOTS``), ``Y`` calendar years.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class Parties:
     seat_share: jax.Array = leaf(
         ("party",), "float32", doc="vote share at the last election held (sums to 1)"
     )
+    disappointment: jax.Array = leaf(
+        (), "float32", doc="NSDAP voters' disappointment: a big vote kept out of power, 0..~0.3"
+    )
 
 
 @jax.tree_util.register_dataclass
@@ -59,6 +63,7 @@ class Economy:
     crisis: jax.Array = leaf(
         (), "float32", doc="crisis index (unemployment rate + inflation aftershock)"
     )
+    agrarian: jax.Array = leaf((), "float32", doc="agrarian distress (farm prices, debt), 0..1")
 
 
 @jax.tree_util.register_dataclass
@@ -73,17 +78,27 @@ class Polity:
     next_slot: jax.Array = leaf((), "int32", doc="index of the next election slot (K = none left)")
     early_election: jax.Array = leaf((), "int32", doc="month of a called early election, -1 none")
     united_front: jax.Array = leaf((), "bool", doc="KPD and SPD in a united front")
+    united_front_strength: jax.Array = leaf(
+        (), "float32", doc="how far the KPD's and SPD's rank and file act together, 0..1"
+    )
+    prussia_left: jax.Array = leaf(
+        (), "bool", doc="the SPD-led Prussian government commands its police (to July 1932)"
+    )
+    nsdap_previous: jax.Array = leaf(
+        (), "float32", doc="NSDAP share at the election before the last (its trend)"
+    )
     violence: jax.Array = leaf((), "float32", doc="street violence index, 0..1")
     nazi_month: jax.Array = leaf((), "int32", doc="first month of a Nazi-led government, -1 never")
     united_front_month: jax.Array = leaf((), "int32", doc="first month of a united front, -1 never")
     civil_war_month: jax.Array = leaf((), "int32", doc="first month of a civil war, -1 never")
     regime_1936: jax.Array = leaf((), "int32", doc="regime code at December 1936")
     shares: jax.Array = leaf(
-        ("election", "party"), "float32", doc="vote shares of each election slot held"
+        ("ballot", "party"), "float32", doc="valid-vote shares of each election, in order held"
     )
-    held: jax.Array = leaf(("election",), "bool", doc="whether the slot's election was held")
+    turnout: jax.Array = leaf(("ballot",), "float32", doc="turnout of each election held")
+    held: jax.Array = leaf(("ballot",), "bool", doc="whether the ballot record is filled")
     election_month: jax.Array = leaf(
-        ("election",), "int32", doc="month index it was held, -1 not held"
+        ("ballot",), "int32", doc="month index it was held, -1 not held"
     )
     unemployment_sum: jax.Array = leaf(
         ("year",), "float32", doc="sum over the year's months, millions"

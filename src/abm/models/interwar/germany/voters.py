@@ -99,6 +99,7 @@ LOG_ABSTENTION_CM = np.log(K.MILIEU_ABSTENTION).astype(np.float32)[None, :]  # [
 _MIL = np.arange(K.N_MILIEUX)
 _PARTY = np.arange(K.N_PARTIES)
 #: Per-milieu, per-party masks and exposures of the NSDAP and united-front terms, [1, M, P].
+NSDAP_P = (_PARTY == K.NSDAP).astype(np.float32)  # [P]
 NSDAP_CMP = np.broadcast_to(_PARTY == K.NSDAP, (1, K.N_MILIEUX, K.N_PARTIES)).astype(np.float32)
 AGRARIAN_CMP = K.AGRARIAN_EXPOSURE.astype(np.float32)[None, :, None]
 DEFECTION_CMP = (K.DEFECTION_EXPOSURE[None, :, None] * NSDAP_CMP).astype(np.float32)
@@ -227,9 +228,7 @@ def bloc_logits(
         - v.front_nsdap_loading * jnp.asarray(UNEMPLOYED_NSDAP_CMP)
     )
     national = (
-        v.intercept
-        + national_drift
-        - v.disappointment_loading * disappointment * (jnp.arange(n_p) == K.NSDAP)
+        v.intercept + national_drift - v.disappointment_loading * disappointment * NSDAP_P
     ).reshape(1, 1, n_p)
     regional = (constituency_effect + regional_drift).reshape(n_c, 1, n_p)
     logits = (
