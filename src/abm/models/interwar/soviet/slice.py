@@ -1,7 +1,8 @@
 """The Soviet slice under the slice contract (:mod:`abm.engine.slices`).
 
 Publishes :class:`~abm.models.interwar.soviet.signals.Influence` (the line and support
-the leadership in power sends the KPD); imports, through the port ``germany``, when the
+the leadership in power sends the KPD, and the Red Army's size and command quality for a
+later war slice); imports, through the port ``germany``, when the
 NSDAP took power (the threat of a Nazi Germany, and German rearmament's steel). Without
 that port the slice runs as if no Nazi regime ever came.
 """
@@ -24,8 +25,8 @@ from abm.models.interwar.parameters import (
     ParamDef,
     soviet_catalogue,
 )
+from abm.models.interwar.soviet import coalition, coverage
 from abm.models.interwar.soviet import constants as K
-from abm.models.interwar.soviet import coverage
 from abm.models.interwar.soviet.chronicle import chronicle
 from abm.models.interwar.soviet.model import SovietModel, draw_month
 from abm.models.interwar.soviet.outcomes import outcome_specs
@@ -58,6 +59,7 @@ class SovietSlice:
         self.outcome_specs = mark_headline(outcome_specs(m.harvest_years, m.full_years), HEADLINE)
         self.dim_sizes: dict[str, int] = {
             "faction": K.N_FACTIONS,
+            "resource": coalition.N_RESOURCES,
             "region": m.regions.n,
             "year": len(calendar.year_labels),
             "state": len(K.STATES),
@@ -68,6 +70,7 @@ class SovietSlice:
         }
         self.dim_coords: dict[str, tuple[Any, ...]] = {
             "faction": tuple(K.FACTIONS),
+            "resource": coalition.RESOURCES,
             "region": tuple(m.regions.names),
             "year": tuple(int(y) for y in calendar.year_labels),
             "state": tuple(K.STATES),
