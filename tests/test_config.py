@@ -339,11 +339,15 @@ def test_every_shipped_scenario_loads_under_every_stance(scenario: str, stance: 
             assert s.priors[parameter] == stance_prior(stance, parameter)
 
 
+#: The per-lever policy divergences (``policy_divergence``, ``per: lever``).
+DIVERGENCE = tuple(f"policy_divergence.{lever}" for lever in POLICY_LEVERS)
+
+
 def test_stance_contents() -> None:
     o, sk = otl(), load_scenario(SCENARIOS / "otl.yaml", stance="skeptic")
     differ = {n for n in o.priors if o.priors[n] != sk.priors[n]}
     assert differ == {
-        "policy_divergence",
+        *DIVERGENCE,
         "comintern_export_effect",
         "ccp_survival_apart",
         "apparatus_pull",
@@ -354,7 +358,7 @@ def test_stance_contents() -> None:
     assert sk.priors["sectarian_residual"].args["low"] >= base.args["high"] / 2
     op = load_scenario(SCENARIOS / "otl.yaml", stance="optimistic")
     assert {n for n in o.priors if o.priors[n] != op.priors[n]} == {
-        "policy_divergence",
+        *DIVERGENCE,
         "comintern_export_effect",
         "ccp_survival_apart",
         "collective_purge_damping",
@@ -367,11 +371,12 @@ def test_stance_resolution_order(tmp_path: Path) -> None:
     body = BASE + "parameters: {comintern_export_effect: 0.5}\n"
     path = write(tmp_path, body)
     s = load_scenario(path, stance="skeptic")
-    assert s.priors["policy_divergence"] == stance_prior("skeptic", "policy_divergence")
+    pd = "policy_divergence.purge_severity"
+    assert s.priors[pd] == stance_prior("skeptic", pd)
     assert s.priors["comintern_export_effect"] == Prior.fixed(0.5)  # scenario over stance
     s = load_scenario(path, ["comintern_export_effect=0.7", "policy_divergence=0.9"], "skeptic")
     assert s.priors["comintern_export_effect"] == Prior.fixed(0.7)  # --set over both
-    assert s.priors["policy_divergence"] == Prior.fixed(0.9)
+    assert all(s.priors[n] == Prior.fixed(0.9) for n in DIVERGENCE)  # a base name sets all
     # A base name in the scenario beats the stance's full name (a later layer).
     body = BASE + "parameters: {personal_rule_propensity: 0.2}\n"
     s = load_scenario(write(tmp_path / "b", body), stance="skeptic")
@@ -382,7 +387,8 @@ def test_scenario_default_stance_and_its_override(tmp_path: Path) -> None:
     path = write(tmp_path, BASE + "stance: optimistic\n")
     s = load_scenario(path)
     assert s.stance == "optimistic"
-    assert s.priors["policy_divergence"] == stance_prior("optimistic", "policy_divergence")
+    pd = "policy_divergence.purge_severity"
+    assert s.priors[pd] == stance_prior("optimistic", pd)
     assert load_scenario(path, stance="skeptic").stance == "skeptic"
     none = load_scenario(path, stance="none")
     assert none.stance is None
@@ -406,7 +412,7 @@ def test_stance_path_is_used_as_given(tmp_path: Path) -> None:
     assert str(mine) in str(info.value) and "parameters.purge_severity_damping" in str(info.value)
     mine.write_text("stance: mine\nparameters: {policy_divergence: 0.5}\n", encoding="utf-8")
     s = load_scenario(SCENARIOS / "otl.yaml", stance=mine)
-    assert s.stance == "mine" and s.priors["policy_divergence"] == Prior.fixed(0.5)
+    assert s.stance == "mine" and s.priors["policy_divergence.trade_openness"] == Prior.fixed(0.5)
 
 
 def test_hash_differs_by_stance() -> None:

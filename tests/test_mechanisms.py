@@ -226,8 +226,13 @@ SEC = security.SecurityParams(
     **{
         k: f32(v)
         for k, v in dict(
+            terror_rate=0.05,
+            rival_insecurity=1.0,
+            threat_insecurity=1.2,
+            famine_insecurity=0.02,
+            collective_purge_damping=0.3,
             terror_months=20.0,
-            executions_at_full=682_000.0,
+            executions_at_full=500_000.0,
             arrest_ratio=2.3,
             officer_ratio=0.1,
             officer_discharge_share=0.24,
@@ -239,6 +244,7 @@ SEC = security.SecurityParams(
             expansion_dilution=0.15,
             cadre_loss_share=0.5,
             army_growth=0.22,
+            war_expansion=0.3,
         ).items()
     }
 )
@@ -247,6 +253,8 @@ ARMY_0 = Security(
     quality=f32(0.65),
     quality_1941=f32(0.0),
     intensity=f32(0.0),
+    wave_start=jnp.int32(-1),
+    first_wave=jnp.int32(-1),
     executions=f32(0.0),
     arrests=f32(0.0),
     officers_purged=f32(0.0),
@@ -258,18 +266,24 @@ ARMY_0 = Security(
 
 
 def _terror(severity: float, months: int = 1, personal: bool = True) -> Security:
-    """``months`` months of the wave from its first month at ``severity``."""
+    """``months`` months of a wave that starts in the first (draw 0) at ``severity``."""
     sec, true = ARMY_0, jnp.asarray(True)
+    ins = security.Insecurity(
+        residual=f32(0.4),
+        alarm=f32(0.5),
+        disaster=f32(0.0),
+        severity=f32(severity),
+        personal_rule=jnp.asarray(personal),
+    )
     for i in range(months):
-        sec, _ = security.month(
+        sec, _, _ = security.month(
             sec,
-            jnp.asarray(i == 0),
-            true,
-            jnp.asarray(False),
-            f32(severity),
-            jnp.asarray(personal),
-            f32(0.3),
+            jnp.int32(150 + i),
+            ins,
             f32(0.5),
+            jnp.asarray(False),
+            f32(0.0 if i == 0 else 1.0),
+            true,
             true,
             jnp.asarray(False),
             jnp.zeros((2,), bool),
@@ -292,7 +306,7 @@ def test_purge_severity_raises_executions_and_lowers_command_quality_as_it_acts(
 
 
 def test_a_collective_leadership_damps_the_terror():
-    # catches: intensity = severity * where(personal_rule, damping, 1).
+    # catches: propensity = severity * where(personal_rule, damping, 1).
     personal, collective = _terror(1.0, 3, personal=True), _terror(1.0, 3, personal=False)
     assert float(collective.executions) < float(personal.executions)
     assert float(collective.quality) > float(personal.quality)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -78,21 +80,28 @@ def test_famine_groups_are_parts_of_the_total(traces):
     assert np.all(deaths[:, 0] <= np.asarray(final.ledger.deaths) + 1e-6)
 
 
-def test_power_shares_stay_a_distribution_and_personal_rule_lasts(traces):
+def test_power_shares_stay_a_distribution_and_personal_rule_changes_only_by_its_end(traces):
     _, _, _, _, states = traces
     lead = states.leadership
     power = np.asarray(lead.power)  # [run, month, F]
     np.testing.assert_allclose(power.sum(-1), 1.0, atol=1e-5)
     assert np.all(power >= 0)
     assert np.all(power[~np.asarray(lead.active)] == 0)
-    # Expelled factions stay expelled; a ruler, once in power, stays.
+    res = np.asarray(lead.resources)  # [run, month, F, R]
+    np.testing.assert_allclose(res.sum(-2), 1.0, atol=1e-5)
+    assert np.all(res[~np.asarray(lead.active)] == 0)
+    # Expelled (or dead) factions stay out; a ruler is replaced only through the end of
+    # his rule (-1: the struggle resumes), never directly by another.
     active = np.asarray(lead.active)
     assert np.all(active[:, 1:] <= active[:, :-1])
     ruler = np.asarray(lead.ruler)
-    for r in ruler:
-        ruled = np.nonzero(r >= 0)[0]
-        if ruled.size:
-            assert np.all(r[ruled[0] :] == r[ruled[0]])
+    before, after = ruler[:, :-1], ruler[:, 1:]
+    changed = before != after
+    assert np.all((before[changed] < 0) | (after[changed] < 0))
+    # The first end of personal rule is recorded with its month.
+    end = np.asarray(lead.end_month)[:, -1]
+    cause = np.asarray(lead.end_cause)[:, -1]
+    assert np.all((end >= 0) == (cause > 0))
 
 
 def test_records_are_in_range(traces):
@@ -107,19 +116,12 @@ def test_records_are_in_range(traces):
 
 
 def test_policy_follows_the_ruler_alone_under_personal_rule():
-    lead = leadership.initial(jnp.full((K.N_FACTIONS,), 0.2), jnp.full((K.N_FACTIONS,), 0.2))
+    lead = leadership.initial(jnp.full((K.N_FACTIONS,), 0.2), jnp.full((K.N_FACTIONS, 4), 0.2))
     policies = (
         jnp.arange(K.N_FACTIONS * K.N_POLICY, dtype=jnp.float32).reshape(K.N_FACTIONS, K.N_POLICY)
         / 100.0
     )
-    ruled = leadership.Leadership(
-        power=lead.power,
-        apparatus=lead.apparatus,
-        active=lead.active,
-        ruler=jnp.int32(K.TROTSKY),
-        personal_month=jnp.int32(10),
-        leader_1930=lead.leader_1930,
-    )
+    ruled = replace(lead, ruler=jnp.int32(K.TROTSKY), personal_month=jnp.int32(10))
     full = leadership.policy_in_force(ruled, policies, jnp.float32(1.0), jnp.float32(2.0))
     np.testing.assert_allclose(full, policies[K.TROTSKY], rtol=1e-6)
     none = leadership.policy_in_force(ruled, policies, jnp.float32(0.0), jnp.float32(2.0))

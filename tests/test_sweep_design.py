@@ -268,7 +268,7 @@ def test_point_tables_pin_mechanisms_members_and_keep_the_stance(tmp_path: Path)
         assert table.a[i, INDEX["crisis_loading.KPD"]] == np.float32(assigned[i]["crisis_loading"])
     # A mechanism parameter the sweep does not vary keeps the stance's prior.
     skeptic = load_scenario(OTL, stance="skeptic").prior_table()
-    j = INDEX["policy_divergence"]
+    j = INDEX["policy_divergence.purge_severity"]
     assert table.kind[0, j] == skeptic.kind[j] == PRIOR_KINDS["uniform"]
     assert (table.a[0, j], table.b[0, j]) == (skeptic.a[j], skeptic.b[j])
     assert sweep.vary[2].full_names == tuple(

@@ -42,7 +42,8 @@ def normalise(x: jax.Array, active: jax.Array) -> jax.Array:
     """Shares over the active factions along axis 0 (``[F]`` or ``[F, R]``)."""
     mask = active.reshape(active.shape + (1,) * (x.ndim - 1))
     x = jnp.where(mask, jnp.maximum(x, 0.0), 0.0)
-    return x / jnp.maximum(fixed_sum(x, axis=0), 1e-12)
+    total = jnp.maximum(fixed_sum(x, axis=0), 1e-12)
+    return x / total[None]
 
 
 def distances(policies: jax.Array) -> jax.Array:
@@ -158,9 +159,9 @@ def transfer(
     is_loser = ((idx == loser) & happens).reshape(shape)
     is_winner = ((idx == winner) & happens).reshape(shape)
     others = (active & (idx != loser) & (idx != winner)).reshape(shape)
-    lost = stake * x[loser]
+    lost = (stake * x[loser])[None]
     rest = jnp.where(others, x, 0.0)
-    rest_sum = fixed_sum(rest, axis=0)
+    rest_sum = fixed_sum(rest, axis=0)[None]
     to_rest = jnp.where(rest_sum > 0, (1.0 - take) * lost, 0.0)
     gain = jnp.where(is_winner, lost - to_rest, 0.0) + jnp.where(
         happens, rest / jnp.maximum(rest_sum, 1e-12) * to_rest, 0.0
