@@ -35,10 +35,13 @@ SOVIET_CALIBRATION = "soviet_calibration.yaml"
 @cache
 def soviet_catalogue() -> tuple[ParamDef, ...]:
     """The Soviet slice's parameters, in file order."""
-    from abm.models.interwar.soviet.constants import FACTIONS
+    from abm.models.interwar.soviet.constants import FACTIONS, POLICY_LEVERS
 
     return load_catalogue(
-        SOVIET_FILE, SOVIET_CALIBRATION, {"faction": FACTIONS}, slice_name="soviet"
+        SOVIET_FILE,
+        SOVIET_CALIBRATION,
+        {"faction": FACTIONS, "lever": POLICY_LEVERS},
+        slice_name="soviet",
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from abm.models.interwar import history
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.parameters import ParamDef
-from abm.models.interwar.soviet import agriculture, leadership
+from abm.models.interwar.soviet import agriculture, grain, leadership
 from abm.models.interwar.soviet import constants as K
 from abm.models.interwar.soviet.month import SovietMonth, params_of
 from abm.models.interwar.soviet.regions import regions
@@ -24,6 +24,7 @@ from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.soviet.states import gdp_history, steel_history
 from abm.models.interwar.soviet.types import (
     China,
+    Grain,
     Industry,
     Ledger,
     PeasantBlocs,
@@ -33,7 +34,9 @@ from abm.models.interwar.soviet.types import (
     SovietState,
 )
 
-N_EVENTS = 4
+#: Uniform draws of a month: showdown, its outcome, consolidation, the KMT's break, a
+#: leader's death, a plot, its outcome, an assassination, a terror wave.
+N_EVENTS = 9
 #: Autocorrelation of the other powers' yearly deviation from their recorded paths.
 STATE_PERSISTENCE = 0.7
 #: Threat from Japan after the Manchurian incident (September 1931), relative to a Nazi
@@ -45,6 +48,11 @@ DEPRESSION_YEARS = (1930, 1933)
 #: Seizure of power from which German rearmament (in the recorded steel path) runs.
 REARMAMENT_FROM = 1933
 REARMAMENT_YEARS = 5.0
+#: A terror wave starting from this year counts as the terror's start (``terror_wave``):
+#: after the famine, from the year of Kirov's murder (December 1934).
+TERROR_FROM = 1934
+#: Per-faction levers of the starting resources (columns of ``Leadership.resources``).
+INITIAL_RESOURCES = ("initial_apparatus", "initial_army", "initial_police", "initial_base")
 
 
 def draw_month(key: jax.Array) -> SovietDraws:
@@ -91,11 +99,16 @@ class SovietModel(SovietMonth):
         self.year_index = (cal.years - self.years[0]).astype(np.int32)
         self.decimal_month = (cal.years + (months - 1) / 12.0).astype(np.float32)
         self.months_to_harvest = ((K.HARVEST_MONTH - months - 1) % 12 + 1).astype(np.int32)
+        self.months_since_harvest = ((months - K.HARVEST_MONTH) % 12).astype(np.int32)
+        self.crop_year_index = np.maximum(
+            self.year_index - (months < K.HARVEST_MONTH), 0
+        ).astype(np.int32)
         self.harvest = months == K.HARVEST_MONTH
         self.december = months == 12
         y = cal.years
         self.famine_window = (y >= K.FAMINE_YEARS[0]) & (y <= K.FAMINE_YEARS[1])
         self.terror_window = (y >= K.TERROR_YEARS[0]) & (y <= K.TERROR_YEARS[1])
+        self.terror_from = y >= TERROR_FROM
         self.depression = (y >= DEPRESSION_YEARS[0]) & (y <= DEPRESSION_YEARS[1])
         self.japan = np.arange(n) >= cal.index_of(JAPAN_FROM)
         self.leader_month = cal.index_of(K.LEADER_MONTH)
@@ -130,8 +143,11 @@ class SovietModel(SovietMonth):
         )
         self._faction = {
             base: np.array([self._idx[f"{base}.{f}"] for f in K.FACTIONS], np.int32)
-            for base in ("initial_power", "initial_apparatus", "personal_rule_propensity")
+            for base in ("initial_power", *INITIAL_RESOURCES, "personal_rule_propensity")
         }
+        self._divergence = np.array(
+            [self._idx[f"policy_divergence.{lev}"] for lev in K.POLICY_LEVERS], np.int32
+        )
         self.n_agents = K.N_FACTIONS + reg.n
 
     # ------------------------------------------------------------------ parameters
@@ -199,7 +215,7 @@ class SovietModel(SovietMonth):
             month=jnp.int32(0),
             leadership=leadership.initial(
                 self.per_faction(theta, "initial_power"),
-                self.per_faction(theta, "initial_apparatus"),
+                jnp.stack([self.per_faction(theta, b) for b in INITIAL_RESOURCES], axis=1),
             ),
             blocs=PeasantBlocs(
                 population=jnp.asarray(self.regions.rural_population),
@@ -208,6 +224,8 @@ class SovietModel(SovietMonth):
                 upheaval=jnp.zeros((n_r,), jnp.float32),
                 stock=agriculture.initial_stock(area, farm),
                 shortage=jnp.zeros((n_r,), jnp.float32),
+                quota=jnp.zeros((n_r,), jnp.float32),
+                hunger=jnp.zeros((n_r,), jnp.float32),
                 alive=jnp.ones((n_r,), bool),
             ),
             ledger=Ledger(
@@ -225,6 +243,13 @@ class SovietModel(SovietMonth):
                 exports=jnp.zeros((n_y,), jnp.float32),
                 herd=jnp.zeros((n_y,), jnp.float32),
                 shortfall=jnp.float32(0.0),
+                to_towns=jnp.float32(0.0),
+                to_villages=jnp.float32(0.0),
+                exported=jnp.float32(0.0),
+                pool_lost=jnp.float32(0.0),
+                quota=jnp.zeros((n_y,), jnp.float32),
+                deaths_by_year=jnp.zeros((n_y,), jnp.float32),
+                region_deaths=jnp.zeros((n_r,), jnp.float32),
             ),
             industry=Industry(
                 capacity=jnp.float32(K.STEEL_1924),
@@ -237,6 +262,8 @@ class SovietModel(SovietMonth):
                 quality=p("command_quality_base"),
                 quality_1941=jnp.float32(0.0),
                 intensity=jnp.float32(0.0),
+                wave_start=jnp.int32(-1),
+                first_wave=jnp.int32(-1),
                 executions=jnp.float32(0.0),
                 arrests=jnp.float32(0.0),
                 officers_purged=jnp.float32(0.0),
@@ -251,6 +278,13 @@ class SovietModel(SovietMonth):
                 record=jnp.zeros((len(K.CCP_LABELS),), jnp.float32),
                 massacre_month=jnp.int32(-1),
             ),
+            grain=Grain(
+                pool=agriculture.initial_pool(jnp.float32(grain.URBAN_1924), farm),
+                exports_due=jnp.float32(0.0),
+                alarm=jnp.float32(0.0),
+                relief=jnp.float32(0.0),
+                ration_phase=jnp.int32(0),
+            ),
             shocks=self.draw_shocks(key),
         )
 
@@ -260,7 +294,7 @@ class SovietModel(SovietMonth):
         return leadership.policy_in_force(
             state.leadership,
             self.policies(theta),
-            self.p(theta, "policy_divergence"),
+            theta[self._divergence],
             self.p(theta, "power_concentration"),
         )
 
@@ -270,6 +304,8 @@ class SovietModel(SovietMonth):
         return Influence(
             comintern_line=v[K.P_UF_LINE],
             kpd_support=1.0 + self.p(theta, "comintern_export_effect") * v[K.P_EXPORT],
+            army=state.security.army,
+            army_quality=state.security.quality,
         )
 
     def threat(self, theta: jax.Array, t: jax.Array, nazi_month: jax.Array) -> jax.Array:
@@ -309,6 +345,8 @@ class SovietModel(SovietMonth):
         return {
             "soviet_leader": state.leadership.leader_1930,
             "personal_dictatorship": state.leadership.personal_month,
+            "personal_rule_end": state.leadership.end_cause,
+            "terror_wave": sec.first_wave,
             "famine_deaths": led.famine_deaths,
             "terror_executions": sec.executions,
             "terror_arrests": sec.arrests,

@@ -15,12 +15,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from abm.models.interwar.soviet import agriculture, china, industry, leadership, security
+from abm.models.interwar.soviet import (
+    agriculture,
+    china,
+    coalition,
+    grain,
+    industry,
+    leadership,
+    policy_response,
+    security,
+)
 from abm.models.interwar.soviet import constants as K
 from abm.models.interwar.soviet.types import SovietDraws, SovietState
 
 #: Index of the KMT's break with the communists among the month's event draws.
 EV_KMT = 3
+#: Index of the terror wave's start among the month's event draws (the struggle's are in
+#: :mod:`.leadership`).
+EV_TERROR = 8
 #: The collectivisation drive ("the Great Turn", November 1929) begins this long after the
 #: plan starts. Assumption from the dates.
 DRIVE_DELAY_YEARS = 1.0
@@ -44,8 +56,11 @@ class SovietMonth:
     land: agriculture.Land
     leader_month: int
     months_to_harvest: np.ndarray
+    months_since_harvest: np.ndarray
+    crop_year_index: np.ndarray
     quality_month: int
     terror_window: np.ndarray
+    terror_from: np.ndarray
     year_index: np.ndarray
 
     if TYPE_CHECKING:
@@ -60,6 +75,10 @@ class SovietMonth:
 
         def policy(self, state: SovietState, theta: jax.Array) -> jax.Array:
             """The policy vector in force."""
+            ...
+
+        def policies(self, theta: jax.Array) -> jax.Array:
+            """Every faction's policy vector."""
             ...
 
         def threat(self, theta: jax.Array, t: jax.Array, nazi_month: jax.Array) -> jax.Array:
@@ -95,6 +114,8 @@ class SovietMonth:
             year_index=yi,
             years_since_1928=jnp.asarray(self.decimal_month)[t] - 1928.0,
             months_to_harvest=jnp.asarray(self.months_to_harvest)[t],
+            months_since_harvest=jnp.asarray(self.months_since_harvest)[t],
+            crop_year_index=jnp.asarray(self.crop_year_index)[t],
             harvest=jnp.asarray(self.harvest)[t],
             drive=drive,
             famine_window=jnp.asarray(self.famine_window)[t],
@@ -105,10 +126,19 @@ class SovietMonth:
             targeted=v[K.P_TARGETED],
             trade=v[K.P_TRADE],
             mechanisation=industry.mechanisation(state.industry.capacity, K.STEEL_1928),
+            urban=grain.urban_population(
+                jnp.asarray(self.decimal_month)[t] - 1924.0,
+                state.industry.capacity,
+                K.STEEL_1924,
+                p("urban_growth"),
+                p("urban_per_steel"),
+            ),
+            army=state.security.army,
         )
         sh = state.shocks
-        blocs, ledger = agriculture.month(
+        blocs, grain_state, ledger = agriculture.month(
             state.blocs,
+            state.grain,
             state.ledger,
             sh.weather[yi],
             sh.regional[yi],
@@ -116,23 +146,28 @@ class SovietMonth:
             self.land,
             farm_policy,
             params_of(agriculture.FarmParams, p),
+            params_of(policy_response.ResponseParams, p),
         )
 
         # Terror and the army (its intensity also slows industry).
-        start = self._month_float(theta, "terror_start")
-        months = p("terror_months")
-        wave_starts = (tf >= start) & (tf - 1.0 < start)
-        in_wave = (tf >= start) & (tf < start + months)
-        sec, terror = security.month(
+        lead0 = state.leadership
+        ins = security.Insecurity(
+            residual=leadership.rivals_residual(lead0),
+            alarm=lead0.alarm,
+            disaster=lead0.disaster,
+            severity=v[K.P_PURGE],
+            personal_rule=lead0.ruler >= 0,
+        )
+        war = (nazi_month >= 0) & (tf >= self._month_float(theta, "europe_war_start"))
+        sec, terror, discharged = security.month(
             state.security,
-            wave_starts,
-            in_wave,
-            tf >= start + months,
-            v[K.P_PURGE],
-            state.leadership.ruler >= 0,
-            p("collective_purge_damping"),
+            t,
+            ins,
             threat,
+            war,
+            d.events[EV_TERROR],
             jnp.asarray(self.terror_window)[t],
+            jnp.asarray(self.terror_from)[t],
             t == self.quality_month,
             t == jnp.asarray(self.army_months),
             params_of(security.SecurityParams, p),
@@ -191,13 +226,21 @@ class SovietMonth:
             },
             propensity=self.per_faction(theta, "personal_rule_propensity"),
         )
+        pressures = leadership.Pressures(
+            shortfall=jnp.where(cal.harvest, ledger.shortfall, 0.0),
+            famine=ledger.deaths - state.ledger.deaths,
+            discharged=discharged,
+            terror=terror,
+            year=jnp.asarray(self.decimal_month)[t],
+        )
         lead = leadership.month(
             t,
             state.leadership,
-            jnp.where(cal.harvest, ledger.shortfall, 0.0),
+            pressures,
             d.power,
             d.events,
             g,
+            coalition.distances(self.policies(theta)),
             self.leader_month,
         )
         return SovietState(
@@ -208,5 +251,6 @@ class SovietMonth:
             industry=ind,
             security=sec,
             china=ch,
+            grain=grain_state,
             shocks=sh,
         )

@@ -6,6 +6,7 @@ import numpy as np
 
 from abm.engine.reducers import CategoryOutcome, EventOutcome, OutcomeSpec, QuantityOutcome
 from abm.models.interwar.soviet import constants as K
+from abm.models.interwar.soviet.rule import END_CAUSES
 
 
 def _edges(high: float, step: float) -> tuple[float, ...]:
@@ -24,6 +25,12 @@ def outcome_specs(
     return (
         CategoryOutcome("soviet_leader", K.LEADER_CATEGORIES, "who holds power at the end of 1929"),
         EventOutcome("personal_dictatorship", "one Soviet leader holds personal power"),
+        CategoryOutcome(
+            "personal_rule_end",
+            END_CAUSES,
+            "how the first personal rule ended by June 1941 (none: it lasted, or never came)",
+        ),
+        EventOutcome("terror_wave", "a terror wave starts from 1934 (first such month)"),
         EventOutcome(
             "kmt_massacre", "the KMT breaks the First United Front by massacring Communists"
         ),

@@ -22,12 +22,26 @@ class Leadership:
     power: jax.Array = leaf(
         ("faction",), "float32", doc="share of Central Committee power; sums to 1"
     )
-    apparatus: jax.Array = leaf(
-        ("faction",), "float32", doc="share of the party apparatus; sums to 1"
+    resources: jax.Array = leaf(
+        ("faction", "resource"),
+        "float32",
+        doc="shares of the apparatus, the army, the secret police and the party's base",
     )
-    active: jax.Array = leaf(("faction",), "bool", doc="not (yet) expelled")
+    active: jax.Array = leaf(("faction",), "bool", doc="not (yet) expelled, leader alive")
     ruler: jax.Array = leaf((), "int32", doc="faction holding personal power, -1 while collective")
-    personal_month: jax.Array = leaf((), "int32", doc="month personal rule began, -1 never")
+    personal_month: jax.Array = leaf((), "int32", doc="month personal rule first began, -1 never")
+    rule_start: jax.Array = leaf((), "int32", doc="month the present personal rule began, -1")
+    end_cause: jax.Array = leaf(
+        (), "int32", doc="how the first personal rule ended: 0 not, 1 death, 2 revolt, 3 coup"
+    )
+    end_month: jax.Array = leaf((), "int32", doc="month the first personal rule ended, -1 never")
+    alarm: jax.Array = leaf(
+        (), "float32", doc="the leadership's alarm: failed plots, assassinations (decaying)"
+    )
+    disaster: jax.Array = leaf((), "float32", doc="remembered famine deaths, millions (decaying)")
+    grievance: jax.Array = leaf(
+        (), "float32", doc="the army's remembered share of officers discharged (decaying)"
+    )
     leader_1930: jax.Array = leaf((), "int32", doc="soviet_leader category at the end of 1929")
 
 
@@ -48,6 +62,12 @@ class PeasantBlocs:
     )
     stock: jax.Array = leaf(("region",), "float32", doc="village grain stock, Mt")
     shortage: jax.Array = leaf(("region",), "float32", doc="food shortage of the month, 0..1")
+    quota: jax.Array = leaf(
+        ("region",), "float32", doc="grain still to be delivered in this procurement campaign, Mt"
+    )
+    hunger: jax.Array = leaf(
+        ("region",), "float32", doc="food shortage of the last months (moving mean), 0..1"
+    )
     alive: jax.Array = leaf(("region",), "bool", doc="capacity mask (all True)")
 
 
@@ -76,6 +96,37 @@ class Ledger:
     shortfall: jax.Array = leaf(
         (), "float32", doc="last procurement's shortfall against the quota, 0..1"
     )
+    to_towns: jax.Array = leaf((), "float32", doc="state pool to towns and the army, Mt")
+    to_villages: jax.Array = leaf((), "float32", doc="state pool to deficit villages, Mt")
+    exported: jax.Array = leaf((), "float32", doc="state pool exported, Mt")
+    pool_lost: jax.Array = leaf((), "float32", doc="state pool lost and used otherwise, Mt")
+    quota: jax.Array = leaf(("year",), "float32", doc="procurement quota of each harvest, Mt")
+    deaths_by_year: jax.Array = leaf(
+        ("year",), "float32", doc="excess deaths of each calendar year, millions"
+    )
+    region_deaths: jax.Array = leaf(
+        ("region",), "float32", doc="excess deaths in the famine window by region, millions"
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class Grain:
+    """The national grain economy: the state pool and the policy's responses."""
+
+    pool: jax.Array = leaf((), "float32", doc="state grain pool, Mt")
+    exports_due: jax.Array = leaf(
+        (), "float32", doc="export commitment of the crop year still to ship, Mt"
+    )
+    alarm: jax.Array = leaf(
+        (), "float32", doc="famine deaths reported to the leadership (smoothed rate), per year"
+    )
+    relief: jax.Array = leaf(
+        (), "float32", doc="the policy's response to famine in force (quota cut, relief), 0..1"
+    )
+    ration_phase: jax.Array = leaf(
+        (), "int32", doc="bread rationing in the towns: 0 not yet, 1 in force, 2 ended"
+    )
 
 
 @jax.tree_util.register_dataclass
@@ -102,7 +153,11 @@ class Security:
     quality: jax.Array = leaf((), "float32", doc="command quality index, 0..1")
     quality_1941: jax.Array = leaf((), "float32", doc="quality at the end of June 1941")
     intensity: jax.Array = leaf(
-        (), "float32", doc="terror intensity fixed at the wave's start, 0.."
+        (), "float32", doc="intensity of the wave under way (fixed at its start), 0 none"
+    )
+    wave_start: jax.Array = leaf((), "int32", doc="month the last terror wave began, -1 none")
+    first_wave: jax.Array = leaf(
+        (), "int32", doc="month the first wave from 1934 began, -1 none"
     )
     executions: jax.Array = leaf((), "float32", doc="executions in the terror window, persons")
     arrests: jax.Array = leaf((), "float32", doc="arrests in the terror window, persons")
@@ -156,6 +211,7 @@ class SovietState:
     industry: Industry
     security: Security
     china: China
+    grain: Grain
     shocks: Shocks
     month: jax.Array = leaf((), "int32", doc="index of the month about to be simulated")
 
