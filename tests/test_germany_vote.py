@@ -196,3 +196,18 @@ def test_elections_after_the_last_slot_follow_the_constitution(regime, since, ho
         replace(state, polity=po_early), theta, calibration.neutral_draws()
     )
     assert not bool(hold)
+
+
+def test_a_nazi_government_campaigns_with_state_power():
+    # March 1933: the NSDAP in government gains, the left is repressed, turnout rises.
+    theta = _theta()
+    state = _state_at("1933-03", theta)
+    po = state.polity
+    other = _vote(replace(state, polity=replace(po, regime=jnp.int32(GK.PRESIDENTIAL))), theta)
+    nazi = _vote(
+        replace(state, polity=replace(po, regime=jnp.int32(GK.NAZI), regime_since=po.month)),
+        theta,
+    )
+    assert float(nazi.shares[GK.NSDAP]) > float(other.shares[GK.NSDAP]) + 0.03
+    assert float(nazi.shares[GK.KPD]) < float(other.shares[GK.KPD])
+    assert float(nazi.turnout) > float(other.turnout)

@@ -112,13 +112,13 @@ def test_the_crisis_raises_unemployment_radicalisation_and_the_nsdap_logit(otl_s
     n_c, n_p = voters.DEFAULT.n_constituencies, GK.N_PARTIES
     zero_p, zero_cp = jnp.zeros((n_p,), jnp.float32), jnp.zeros((n_c, n_p), jnp.float32)
     zero = f32(0.0)
-    params = voters.VoteParams(zero_p, jnp.asarray(loading), zero_p, *([zero] * 8))
+    params = voters.VoteParams(zero_p, jnp.asarray(loading), zero_p, *([zero] * 10))
 
     def logits(r):
         # No organisation, agrarian distress, disappointment or united front: the crisis
         # loading alone.
         return voters.bloc_logits(
-            params, zero_cp, r, zero, f32(0.05), zero, zero, zero, zero_p, zero_cp
+            params, zero_cp, r, zero, f32(0.05), zero, zero, zero, zero, zero_p, zero_cp
         )
 
     calm, hard = logits(rad[0]), logits(rad[1])

@@ -116,7 +116,8 @@ def _case_table() -> dict:
             seed, 100, NAZI_HEAVY, regime=PRES, united_front=False, **pres
         )
         cases[s + "pres-nazi-heavy-uf"] = _constructed(
-            seed, 100, NAZI_HEAVY, regime=PRES, united_front=True, **pres
+            seed, 100, NAZI_HEAVY, regime=PRES, united_front=True,
+            united_front_strength=0.8, **pres
         )
         cases[s + "pres-republican-calm"] = _constructed(
             seed,
@@ -135,6 +136,7 @@ def _case_table() -> dict:
             NAZI_HEAVY,
             regime=PRES,
             united_front=True,
+            united_front_strength=0.8,
             regime_since=90,
             last_election=98,
             early_election=-1,
@@ -164,7 +166,8 @@ def _case_table() -> dict:
             seed, 100, REPUBLICAN_MAJORITY, regime=PARL, united_front=False, regime_since=50
         )
         cases[s + "parl-nazi-heavy-uf"] = _constructed(
-            seed, 100, NAZI_HEAVY, regime=PARL, united_front=True, regime_since=50
+            seed, 100, NAZI_HEAVY, regime=PARL, united_front=True,
+            united_front_strength=0.8, regime_since=50
         )
         cases[s + "parl-1927-nazi-heavy"] = _constructed(
             seed, 40, NAZI_HEAVY, regime=PARL, united_front=False
@@ -176,6 +179,7 @@ def _case_table() -> dict:
             regime=CW,
             regime_since=98,
             united_front=True,
+            united_front_strength=0.8,
             civil_war_month=98,
         )
         cases[s + "civil-war-weak-nazi"] = _constructed(
@@ -185,6 +189,7 @@ def _case_table() -> dict:
             regime=CW,
             regime_since=98,
             united_front=True,
+            united_front_strength=0.8,
             civil_war_month=98,
         )
         cases[s + "nazi-new-at-slot"] = _constructed(
@@ -215,6 +220,30 @@ def _case_table() -> dict:
             next_slot=K.N_ELECTIONS,
             early_election=-1,
         )
+        # Four years after the last election, with no slot left (Art. 23).
+        cases[s + "pres-term-due-no-slots"] = _constructed(
+            seed,
+            106,
+            NAZI_HEAVY,
+            month=150,
+            regime=PRES,
+            regime_since=140,
+            last_election=102,
+            next_slot=K.N_ELECTIONS,
+            early_election=-1,
+        )
+        # A united front at the July 1932 slot: it acts on the vote and the turnout.
+        cases[s + "parl-uf-at-slot"] = _constructed(
+            seed,
+            102,
+            NAZI_HEAVY,
+            regime=PARL,
+            regime_since=60,
+            united_front=True,
+            united_front_strength=0.8,
+            next_slot=4,
+            early_election=-1,
+        )
     return cases
 
 
@@ -234,6 +263,12 @@ def draw_sets(name: str) -> dict[str, MonthDraws]:
         events = np.full((N_EVENTS,), 0.999, np.float32)
         events[i] = 0.0
         out[f"only-{event}"] = replace(d, events=jnp.asarray(events))
+    # The elites propose their last option (Hitler where allowed) and both agents accept.
+    for label, value in (("appoint-0.999", 0.999), ("appoint-0.3", 0.3), ("appoint-0", 0.0)):
+        events = np.full((N_EVENTS,), value, np.float32)
+        events[ref.EV["proposal"]] = 0.9999
+        events[ref.EV["president"]] = events[ref.EV["army"]] = 0.0
+        out[label] = replace(d, events=jnp.asarray(events))
     return out
 
 
@@ -337,17 +372,22 @@ def test_hand_computable_facts(seed):
                 rtol=1e-6,
             )
             slot = int(state.polity.next_slot)
-            due = (slot < K.N_ELECTIONS and t == int(MODEL.slot_months[slot])) or t == int(
-                state.polity.early_election
+            due = (
+                (slot < K.N_ELECTIONS and t == int(MODEL.slot_months[slot]))
+                or t == int(state.polity.early_election)
+                or t - int(state.polity.last_election) >= K.TERM_MONTHS
             )
             regime = int(state.polity.regime)
             if due and regime in (PARL, PRES):
-                assert bool(got.polity.held[slot]), where
-                assert int(got.polity.election_month[slot]) == t, where
+                # The next free ballot record, labelled by its own month.
+                k = int(np.asarray(state.polity.held).sum())
+                assert bool(got.polity.held[k]), where
+                assert int(got.polity.election_month[k]) == t, where
                 assert int(got.polity.last_election) == t, where
-                assert int(got.polity.next_slot) == slot + 1, where
-                np.testing.assert_allclose(got.polity.shares[slot].sum(), 1.0, atol=1e-5)
-                np.testing.assert_array_equal(got.parties.seat_share, got.polity.shares[slot])
+                assert int(got.polity.next_slot) == min(slot + 1, K.N_ELECTIONS), where
+                np.testing.assert_allclose(got.polity.shares[k].sum(), 1.0, atol=1e-5)
+                assert 0.5 < float(got.polity.turnout[k]) < 1.0, where
+                np.testing.assert_array_equal(got.parties.seat_share, got.polity.shares[k])
             elif not due:
                 np.testing.assert_array_equal(got.polity.held, state.polity.held, err_msg=where)
                 np.testing.assert_array_equal(got.parties.seat_share, state.parties.seat_share)
@@ -377,12 +417,11 @@ def test_every_regime_branch_is_exercised():
         "cabinet_falls",
         "presidential_turn",
         "violent_escalation",
-        "dissolution",
-        "nazi_share_enough",
-        "nazi_appointment",
-        "authoritarian_takeover",
-        "return_to_parliament",
-        "confrontation_civil_war",
+        "proposal_keep",
+        "president_accepts",
+        "army_accepts",
+        "left_resists",
+        "preussenschlag",
         "civil_war_ends",
         "left_wins",
         "nazis_win",

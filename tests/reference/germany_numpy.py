@@ -353,6 +353,12 @@ def reference_month(
                 u_bp += float(K.AGRARIAN_EXPOSURE[m]) * agrarian_loading * agrarian
             if p in (KPD, SPD) and labour:
                 u_bp += par["front_left_loading"] * front
+            # Under a Nazi-led government: its state power, the left's repression.
+            if int(polity["regime"]) == NAZI:
+                if p == NSDAP:
+                    u_bp += par["power_loading"]
+                elif p in (KPD, SPD):
+                    u_bp -= par["repression_loading"]
             utility.append(u_bp)
         abstain = (
             math.log(float(K.MILIEU_ABSTENTION[m]))

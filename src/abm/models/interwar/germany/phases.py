@@ -90,6 +90,8 @@ class MonthPhases:
             front_turnout_loading=p("front_turnout_loading"),
             front_left_loading=p("front_left_loading"),
             front_nsdap_loading=p("front_nsdap_loading"),
+            power_loading=p("power_loading"),
+            repression_loading=p("repression_loading"),
         )
 
     def agrarian(self, theta: jax.Array, t: jax.Array) -> jax.Array:
@@ -128,6 +130,7 @@ class MonthPhases:
             state.economy.agrarian,
             pa.disappointment,
             front,
+            (po.regime == K.NAZI).astype(jnp.float32),
             drift_n,
             drift_r,
             self.layout,

@@ -7,6 +7,7 @@ staying at home (``0``) with probability ``softmax(u_b)``, where::
            + [p = NSDAP] (s_m mu log(O_N / O_N0) + d_m delta r_b O_N - kappa D
                           - [m = unemployed] nu_N F)
            + [p in KPD, SPD] [m in workers, unemployed] nu_L F
+           + G ([p = NSDAP] pi - [p in KPD, SPD] rho)
     u_b0 = log h_m + alpha_0 - s_m eta r_b - [m in workers, unemployed] nu_T F
 
 ``a_mp`` is the milieu's affinity, ``alpha_p`` the national intercept, ``e_cp`` the
@@ -19,7 +20,9 @@ it only as far as its rural organisation does, Darre's agrarian apparatus from 1
 ``mu >= 0`` (a bigger organisation never lowers its own vote), ``d_m delta r_b O_N``
 the Protestant middle class's defection to the NSDAP as the crisis and its organisation
 grow, ``D`` the disappointment of a big NSDAP vote kept out of power, ``F`` the united
-front's strength (0..1), ``h_m`` the milieu's propensity to abstain. The radicalisation
+front's strength (0..1), ``G`` = 1 under a Nazi-led government (its state power in a
+campaign: propaganda ``pi``, the left's repression ``rho``, as in March 1933),
+``h_m`` the milieu's propensity to abstain. The radicalisation
 follows the crisis the milieu is exposed to, with time constant ``T_r``::
 
     r_b <- r_b + (e_m X - r_b) / T_r
@@ -105,7 +108,8 @@ AGRARIAN_CMP = K.AGRARIAN_EXPOSURE.astype(np.float32)[None, :, None]
 DEFECTION_CMP = (K.DEFECTION_EXPOSURE[None, :, None] * NSDAP_CMP).astype(np.float32)
 UNEMPLOYED_NSDAP_CMP = ((_MIL == K.UNEMPLOYED)[None, :, None] * NSDAP_CMP).astype(np.float32)
 LABOUR_CM = ((_MIL == K.WORKERS) | (_MIL == K.UNEMPLOYED)).astype(np.float32)[None, :]
-LEFT_CMP = (LABOUR_CM[:, :, None] * ((_PARTY == K.KPD) | (_PARTY == K.SPD))).astype(np.float32)
+LEFT_P = ((_PARTY == K.KPD) | (_PARTY == K.SPD)).astype(np.float32)  # [P]
+LEFT_CMP = (LABOUR_CM[:, :, None] * LEFT_P).astype(np.float32)
 
 
 class VoteParams(NamedTuple):
@@ -122,6 +126,8 @@ class VoteParams(NamedTuple):
     front_turnout_loading: jax.Array  # nu_T >= 0
     front_left_loading: jax.Array  # nu_L >= 0
     front_nsdap_loading: jax.Array  # nu_N >= 0
+    power_loading: jax.Array  # pi >= 0, the NSDAP in government
+    repression_loading: jax.Array  # rho >= 0, the left under a Nazi government
 
 
 def labour_pool(size: jax.Array, layout: Layout = DEFAULT) -> jax.Array:
@@ -189,6 +195,7 @@ def bloc_logits(
     agrarian: jax.Array,
     disappointment: jax.Array,
     front: jax.Array,
+    nazi_rule: jax.Array,
     national_drift: jax.Array,
     regional_drift: jax.Array,
     layout: Layout = DEFAULT,
@@ -204,6 +211,7 @@ def bloc_logits(
         agrarian: scalar, agrarian distress ``A`` (0..1).
         disappointment: scalar ``D``.
         front: scalar, the united front's strength ``F`` (0..1).
+        nazi_rule: scalar ``G``, 1.0 under a Nazi-led government, else 0.0.
         national_drift: ``[P]``.
         regional_drift: ``[C, P]``.
         layout: the bloc layout.
@@ -228,7 +236,10 @@ def bloc_logits(
         - v.front_nsdap_loading * jnp.asarray(UNEMPLOYED_NSDAP_CMP)
     )
     national = (
-        v.intercept + national_drift - v.disappointment_loading * disappointment * NSDAP_P
+        v.intercept
+        + national_drift
+        - v.disappointment_loading * disappointment * NSDAP_P
+        + nazi_rule * (v.power_loading * NSDAP_P - v.repression_loading * LEFT_P)
     ).reshape(1, 1, n_p)
     regional = (constituency_effect + regional_drift).reshape(n_c, 1, n_p)
     logits = (
