@@ -72,15 +72,20 @@ def test_the_leader_presets_no_longer_set_the_spd_willingness():
 
 @pytest.fixture(scope="module")
 def formation():
-    """P(a front forms before the Seventh Comintern Congress), by line and SPD willingness."""
+    """P(a front forms in the third period), by the line then in force and SPD willingness.
+
+    From the Sixth Comintern Congress (July 1928, ``third_period_start``) to the
+    Seventh (July 1935), where the line is the one the Soviet leadership sends; outside
+    it the "united front from below" of 1921-1928 holds.
+    """
     m = R.model()
-    end = R.month_index(m, "1935-07")
+    start, end = R.month_index(m, "1928-07"), R.month_index(m, "1935-07")
     out = {}
     for line in (0.0, 1.0):
         for spd in (0.0, 0.3, 1.0):
             s, _ = R.run({"united_front_uptake": spd}, line, 128, 0, m)
             ufm = np.asarray(s.polity.united_front_month)
-            out[line, spd] = float(np.mean((ufm >= 0) & (ufm < end)))
+            out[line, spd] = float(np.mean((ufm >= start) & (ufm < end)))
     return out
 
 

@@ -87,7 +87,11 @@ def i32(x: int) -> jax.Array:
 
 
 def with_polity(state, seat_share=None, **changes):
-    po = replace(state.polity, **{k: i32(v) for k, v in changes.items() if k != "united_front"})
+    cast = {"united_front_strength": jnp.float32}
+    po = replace(
+        state.polity,
+        **{k: cast.get(k, i32)(v) for k, v in changes.items() if k != "united_front"},
+    )
     if "united_front" in changes:
         po = replace(po, united_front=jnp.asarray(bool(changes["united_front"])))
     pa = state.parties
@@ -116,8 +120,7 @@ def _case_table() -> dict:
             seed, 100, NAZI_HEAVY, regime=PRES, united_front=False, **pres
         )
         cases[s + "pres-nazi-heavy-uf"] = _constructed(
-            seed, 100, NAZI_HEAVY, regime=PRES, united_front=True,
-            united_front_strength=0.8, **pres
+            seed, 100, NAZI_HEAVY, regime=PRES, united_front=True, united_front_strength=0.8, **pres
         )
         cases[s + "pres-republican-calm"] = _constructed(
             seed,
@@ -166,8 +169,13 @@ def _case_table() -> dict:
             seed, 100, REPUBLICAN_MAJORITY, regime=PARL, united_front=False, regime_since=50
         )
         cases[s + "parl-nazi-heavy-uf"] = _constructed(
-            seed, 100, NAZI_HEAVY, regime=PARL, united_front=True,
-            united_front_strength=0.8, regime_since=50
+            seed,
+            100,
+            NAZI_HEAVY,
+            regime=PARL,
+            united_front=True,
+            united_front_strength=0.8,
+            regime_since=50,
         )
         cases[s + "parl-1927-nazi-heavy"] = _constructed(
             seed, 40, NAZI_HEAVY, regime=PARL, united_front=False
@@ -176,6 +184,17 @@ def _case_table() -> dict:
             seed,
             100,
             NAZI_HEAVY,
+            regime=CW,
+            regime_since=98,
+            united_front=True,
+            united_front_strength=0.8,
+            civil_war_month=98,
+        )
+        cases[s + "civil-war-after-window"] = _constructed(
+            seed,
+            100,
+            NAZI_HEAVY,
+            month=MODEL.calendar.index(1935, 2),
             regime=CW,
             regime_since=98,
             united_front=True,
@@ -483,7 +502,11 @@ MUTATIONS = {
         "random",
         _bump_national_drift(K.NSDAP, 0.5),
     ),
-    "cabinet-fall uniform": ("s0-parl-nazi-heavy-uf", "all-0.999", _set_event("cabinet_fall", 0.0)),
+    "cabinet-fall uniform": (
+        "s0-parl-1927-nazi-heavy",
+        "all-0.999",
+        _set_event("cabinet_fall", 0.0),
+    ),
     "civil-war-winner uniform": (
         "s0-civil-war-nazi-heavy",
         "only-civil_war_end",
