@@ -77,7 +77,7 @@ def test_otl_and_trotsky_load() -> None:
     assert o.calendar.label(0) == "1924-01" and o.calendar.end_label == "1941-06"
     assert o.run_defaults == {"runs": 2000, "seed": 0, "chunk_size": 1024}
     assert {k: o.levers[k] for k in ("united_front_uptake", "third_period_start")} == {
-        "united_front_uptake": 0.05,
+        "united_front_uptake": 0.3,  # the SPD's willingness: a German lever, no preset's
         "third_period_start": 1928.5,
     }
     assert o.levers["third_period_end"] == 1935.5
@@ -119,9 +119,10 @@ def test_trotsky_differs_from_otl_only_in_the_leaders_levers() -> None:
     o, t = otl(), load_scenario(SCENARIOS / "trotsky.yaml")
     differ = {n for n in o.priors if o.priors[n] != t.priors[n]}
     start = {f"{b}.{f}" for b in ("initial_power", "initial_apparatus") for f in FACTIONS}
-    assert differ <= start | {"united_front_uptake"}
-    assert {"united_front_uptake", "initial_power.trotsky", "initial_power.stalin"} <= differ
-    assert t.levers["united_front_uptake"] == 0.5
+    assert differ <= start
+    assert {"initial_power.trotsky", "initial_power.stalin"} <= differ
+    # The SPD's willingness is the same whoever rules the USSR (issue 13).
+    assert t.levers["united_front_uptake"] == o.levers["united_front_uptake"] == 0.3
     assert t.levers["initial_power.trotsky"] == 0.35
     assert t.levers["initial_apparatus.trotsky"] == 0.3
     assert o.config_hash() != t.config_hash()
@@ -210,7 +211,7 @@ def test_prior_table_and_model() -> None:
     assert table.n_params == len(names) and table.kind.shape == (len(names),)
     i = names.index("united_front_uptake")
     assert int(table.kind[i]) == PRIOR_KINDS["fixed"]
-    assert float(table.a[i]) == pytest.approx(0.05)
+    assert float(table.a[i]) == pytest.approx(0.3)
     assert s.model().calendar == s.calendar
 
 
@@ -353,6 +354,12 @@ def test_stance_contents() -> None:
         "apparatus_pull",
         "personal_rule_propensity.trotsky",
         "sectarian_residual",
+        # Germany's regime and vote (issue 13): what a united front can do.
+        "strike_deterrence",
+        "strike_united_front_gain",
+        "front_turnout_loading",
+        "front_left_loading",
+        "front_nsdap_loading",
     }
     base = by_name()["sectarian_residual"].prior
     assert sk.priors["sectarian_residual"].args["low"] >= base.args["high"] / 2
@@ -363,6 +370,11 @@ def test_stance_contents() -> None:
         "ccp_survival_apart",
         "collective_purge_damping",
         "personal_rule_propensity.trotsky",
+        "strike_deterrence",
+        "strike_united_front_gain",
+        "front_turnout_loading",
+        "front_left_loading",
+        "front_nsdap_loading",
     }
     assert op.levers == o.levers == sk.levers
 
