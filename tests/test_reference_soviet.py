@@ -24,7 +24,14 @@ import pytest
 from abm.engine.priors import sample
 from abm.engine.runner import Runner
 from abm.engine.slices import leaf_values
-from abm.models.interwar.soviet import agriculture, industry, leadership, security
+from abm.models.interwar.soviet import (
+    agriculture,
+    coalition,
+    industry,
+    leadership,
+    rule,
+    security,
+)
 from abm.models.interwar.soviet import constants as K
 from abm.models.interwar.soviet import model as soviet_model
 from abm.models.interwar.soviet import month as soviet_month
@@ -33,8 +40,10 @@ from abm.models.interwar.soviet.types import SovietDraws
 
 try:  # tests/ is on sys.path (rootdir-relative import mode)
     from reference import soviet_numpy as ref
+    from reference import soviet_succession as succ
 except ImportError:  # pragma: no cover - tests/ became a package
     from tests.reference import soviet_numpy as ref
+    from tests.reference import soviet_succession as succ
 
 SEED = 7
 RUNS = (0, 1, 2)
@@ -47,7 +56,8 @@ N_SAMPLED = 2
 #: terms, which are of the leaf's own size: ``atol = ATOL_SCALE * max(1, max |leaf|)``
 #: in the leaf's unit (Mt, millions, persons, ...; measured <= 2e-7 of the scale).
 RTOL, ATOL_SCALE = 1e-5, 1e-6
-#: A decision closer than this (relative) to its threshold could flip between the two.
+#: A decision closer than this (relative to the larger side) to its threshold could flip
+#: between the two (a draw of 0 against a small positive hazard cannot).
 KNIFE_EDGE = 1e-6
 
 
@@ -94,7 +104,14 @@ class World:
 def _leader(ruler: int) -> Callable[[Any], Any]:
     def change(state: Any) -> Any:
         pm = -1 if ruler < 0 else 0
-        lead = replace(state.leadership, ruler=np.int32(ruler), personal_month=np.int32(pm))
+        # A rule begun a year ago: still insecure (a plot can come).
+        start = -1 if ruler < 0 else int(state.month) - 12
+        lead = replace(
+            state.leadership,
+            ruler=np.int32(ruler),
+            personal_month=np.int32(pm),
+            rule_start=np.int32(start),
+        )
         return replace(state, leadership=lead)
 
     return change
@@ -115,11 +132,11 @@ MONTHS: dict[str, MonthSpec] = {
     "harvest-1932-08": "1932-08",
     "harvest-1933-08": "1933-08",
     "dec-1933-12": "1933-12",
-    "terror-start": ("terror_start", 0.0),
-    "terror-mid": ("terror_start", 6.0),
+    "terror-1936-09": "1936-09",
+    "terror-1937-08": "1937-08",
     "ccp-1937-12": "1937-12",
     "army-1938-12": "1938-12",
-    "after-terror": ("terror_start", 30.0),
+    "war-1940-06": "1940-06",
     "quality-1941-06": "1941-06",
 }
 #: Case name -> (run, theta source, month, state change, nazi_month override).
@@ -128,20 +145,15 @@ for _run in RUNS:
     for _label, _m in MONTHS.items():
         CASES[f"run{_run}-{_label}"] = (_run, _run, _m, None, None)
 for _run in (0, 1):
-    CASES[f"run{_run}-collective-terror-start"] = (
-        _run,
-        _run,
-        ("terror_start", 0.0),
-        _leader(-1),
-        -1,
-    )
-    CASES[f"run{_run}-collective-terror-mid"] = (_run, _run, ("terror_start", 6.0), _leader(-1), 80)
+    CASES[f"run{_run}-collective-terror-1936-09"] = (_run, _run, "1936-09", _leader(-1), -1)
+    CASES[f"run{_run}-collective-terror-1937-08"] = (_run, _run, "1937-08", _leader(-1), 80)
+    CASES[f"run{_run}-stalin-rules-1931-06"] = (_run, _run, "1931-06", _leader(K.STALIN), None)
     CASES[f"run{_run}-collective-1929-12"] = (_run, _run, "1929-12", _leader(-1), None)
     CASES[f"run{_run}-bukharin-rules-1926-08"] = (_run, _run, "1926-08", _leader(K.BUKHARIN), None)
     CASES[f"run{_run}-trotsky-rules-1929-12"] = (_run, _run, "1929-12", _leader(K.TROTSKY), None)
     CASES[f"run{_run}-nazi-1930-threat"] = (_run, _run, "1934-08", None, 80)
 for _i in range(N_SAMPLED):
-    for _label in ("nep-harvest-1926-08", "kmt-purge", "harvest-1932-08", "terror-start"):
+    for _label in ("nep-harvest-1926-08", "kmt-purge", "harvest-1932-08", "terror-1937-08"):
         CASES[f"sampled{_i}-{_label}"] = (0, f"sampled{_i}", MONTHS[_label], None, None)
 
 
@@ -149,11 +161,14 @@ def draw_sets(name: str) -> dict[str, SovietDraws]:
     """Random draws, and the same normals with hand-made event uniforms."""
     d = draw_month(jax.random.key(sum(map(ord, name)) * 7919))
     ev = lambda *u: replace(d, events=jnp.asarray(u, jnp.float32))  # noqa: E731
+    n = soviet_model.N_EVENTS
+    hi = [0.999] * n
     return {
         "random": d,
-        "all-0": ev(0.0, 0.0, 0.0, 0.0),
-        "all-0.999": ev(0.999, 0.999, 0.999, 0.999),
-        "rival-wins": ev(0.0, 0.999, 0.0, 0.999),
+        "all-0": ev(*[0.0] * n),
+        "all-0.999": ev(*hi),
+        "rival-wins": ev(0.0, 0.999, 0.0, *hi[3:]),
+        "plot-fails": ev(*hi[:5], 0.0, *hi[6:]),
     }
 
 
@@ -180,7 +195,7 @@ def knife_edges(trace: list) -> list:
     return [
         (n, lhs, rhs)
         for n, lhs, rhs, _ in trace
-        if lhs != rhs and abs(lhs - rhs) < KNIFE_EDGE * max(1.0, abs(rhs))
+        if lhs != rhs and abs(lhs - rhs) < KNIFE_EDGE * max(abs(lhs), abs(rhs))
     ]
 
 
@@ -243,7 +258,10 @@ def test_every_phase_and_branch_is_exercised(world):
         "kmt_purge_month",
         "kmt_massacre",
         "contest",
-        "boss_wins",
+        "attacker_wins",
+        "death",
+        "plot",
+        "plot_succeeds",
         "expelled",
         "dominant",
         "rivals_broken",
@@ -297,7 +315,32 @@ def test_constants_the_reference_restates():
         leadership.EV_CONTEST_WIN,
         leadership.EV_CONSOLIDATE,
     )
-    assert ref.EV_KMT == soviet_month.EV_KMT and soviet_model.N_EVENTS == 4
+    su = succ
+    assert (su.EV_DEATH, su.EV_ATTEMPT, su.EV_ATTEMPT_WIN, su.EV_ASSASSIN) == (
+        leadership.EV_DEATH,
+        leadership.EV_ATTEMPT,
+        leadership.EV_ATTEMPT_WIN,
+        leadership.EV_ASSASSIN,
+    )
+    assert su.EV_TERROR == soviet_month.EV_TERROR and su.N_EVENTS == soviet_model.N_EVENTS
+    assert float(su.ATTACK_DISTANCE) == coalition.ATTACK_DISTANCE
+    assert su.DEBATE_LEVERS == coalition.DEBATE_LEVERS
+    assert float(su.TERROR_ELITE) == leadership.TERROR_ELITE
+    assert su.TERROR_FROM == soviet_model.TERROR_FROM
+    assert (su.APP, su.ARMY, su.POLICE, su.BASE) == (
+        coalition.APPARATUS,
+        coalition.ARMY,
+        coalition.POLICE,
+        coalition.BASE,
+    )
+    births = [np.nan if b is None else float(b) for b in su.BIRTH_YEAR]
+    np.testing.assert_allclose(births, rule.BIRTH_YEAR, rtol=0)
+    assert (su.END_DEATH, su.END_REVOLT, su.END_COUP) == (
+        rule.END_DEATH,
+        rule.END_REVOLT,
+        rule.END_COUP,
+    )
+    assert ref.EV_KMT == soviet_month.EV_KMT
     assert float(ref.DRIVE_DELAY_MONTHS) == 12.0 * soviet_month.DRIVE_DELAY_YEARS
     assert float(ref.JAPAN_THREAT) == pytest.approx(soviet_model.JAPAN_THREAT)
     assert ref.JAPAN_FROM == soviet_model.JAPAN_FROM
@@ -339,8 +382,8 @@ MUTATIONS = {
     ),
     "plan_investment in the plan": ("run1-plan-start", "random", _theta("plan_investment", 1.2)),
     "executions_at_full in the wave": (
-        "run2-terror-mid",
-        "random",
+        "run2-terror-1937-08",
+        "all-0",
         _theta("executions_at_full", 1.1),
     ),
     "gdp_agri_share in December": ("run0-dec-1933-12", "random", _theta("gdp_agri_share", 1.1)),

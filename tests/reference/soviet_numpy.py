@@ -23,12 +23,12 @@ decision (name, left and right hand side, outcome) in ``trace``. The submodels a
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import numpy as np
 
 from abm.models.interwar.soviet import constants as K
 
+from . import soviet_succession as succ
 from .soviet_base import (
     DEPRESSION_YEARS,
     DRIVE_DELAY_MONTHS,
@@ -56,7 +56,7 @@ from .soviet_base import (
     to_numpy,
     total,
 )
-from .soviet_submodels import china, gdp, industry, peasants, security
+from .soviet_submodels import china, gdp, industry, peasants
 
 __all__ = [
     "DEPRESSION_YEARS",
@@ -88,7 +88,7 @@ __all__ = [
 
 # ---------------------------------------------------------------- 7.13 policy in force
 def policy_in_force(lead: dict, th: dict[str, np.float32]) -> np.ndarray:
-    """``v = V_stalin + delta * (sum_f w_f V_f - V_stalin)``, float32 ``[N_POLICY]``."""
+    """``v_j = V_stalin,j + delta_j * (sum_f w_f V_f,j - V_stalin,j)``, float32 ``[N_POLICY]``."""
     V = np.array([[th[f"{lev}.{f}"] for lev in K.POLICY_LEVERS] for f in K.FACTIONS], F)  # [F, P]
     ruler = int(lead["ruler"])
     w = np.zeros(K.N_FACTIONS, F)
@@ -102,7 +102,8 @@ def policy_in_force(lead: dict, th: dict[str, np.float32]) -> np.ndarray:
     v = np.zeros(K.N_POLICY, F)
     for j in range(K.N_POLICY):
         mix = total([w[f] * V[f, j] for f in range(K.N_FACTIONS)])
-        v[j] = V[K.STALIN, j] + th["policy_divergence"] * (mix - V[K.STALIN, j])
+        delta = th[f"policy_divergence.{K.POLICY_LEVERS[j]}"]
+        v[j] = V[K.STALIN, j] + delta * (mix - V[K.STALIN, j])
     return v
 
 
@@ -117,90 +118,7 @@ def threat(th: dict, t: int, nazi_month: int, tb: Tables) -> np.float32:
 
 
 # ---------------------------------------------------------------- 7.13 succession
-def _norm(x: np.ndarray, active: np.ndarray) -> np.ndarray:
-    y = np.array([max(F(x[f]), F(0.0)) if active[f] else F(0.0) for f in range(len(x))], F)
-    return (y / max(total(y), F(1e-12))).astype(F)
-
-
-def _showdown(x: np.ndarray, q: Any, loser: int, winner: int, active: np.ndarray) -> np.ndarray:
-    """The loser gives up ``q`` of ``x``: 70 % to the winner, 30 % to the other actives."""
-    x = x.copy()
-    stake = q * x[loser]
-    others = [f for f in range(K.N_FACTIONS) if active[f] and f not in (loser, winner)]
-    rest = total([x[f] for f in others])
-    to_rest = (F(1.0) - WINNER_TAKE) * stake if rest > 0 else F(0.0)
-    x[loser] = x[loser] - stake
-    x[winner] = x[winner] + (stake - to_rest)
-    for f in others:
-        x[f] = x[f] + x[f] / rest * to_rest
-    return x
-
-
-def succession(
-    lead: dict, th: dict, shortfall: Any, z: Any, u: Any, t: int, tb: Tables, trace: Any
-) -> None:
-    """Patronage, showdown, policy failure, noise and expulsion, consolidation (in place)."""
-    p, idx = th, range(K.N_FACTIONS)
-    ruled = int(lead["ruler"]) >= 0
-    if not ruled:
-        s, a, act = lead["power"].copy(), lead["apparatus"].copy(), lead["active"].copy()
-        # 1. Patronage (the Secretariat: the largest apparatus before its growth).
-        s = _norm(s + p["apparatus_pull"] * (a - s), act)
-        boss = max((f for f in idx if act[f]), key=lambda f: (a[f], -f))
-        a[boss] = a[boss] * (F(1.0) + p["secretariat_growth"])
-        a = _norm(a, act)
-        # 2. Showdown against the strongest other active faction.
-        cands = [f for f in idx if act[f] and f != boss]
-        if cands:
-            rival = max(cands, key=lambda f: (s[f], -f))
-            rc = p["contest_rate"]
-            if record(trace, "contest", u[EV_CONTEST], rc, u[EV_CONTEST] < rc):
-                side = s[boss] + p["bandwagon"] * (F(1.0) - s[boss] - s[rival])
-                chance = F(1.0) / (F(1.0) + np.exp(-p["contest_sharpness"] * (side - s[rival])))
-                wins = record(
-                    trace, "boss_wins", u[EV_CONTEST_WIN], chance, u[EV_CONTEST_WIN] < chance
-                )
-                loser, winner = (rival, boss) if wins else (boss, rival)
-                s = _norm(_showdown(s, p["contest_stake"], loser, winner, act), act)
-                a = _norm(_showdown(a, p["contest_stake"], loser, winner, act), act)
-        # 3. Policy failure: the shortfall moves power from the Right to the others.
-        moved = p["harvest_crisis_shift"] * clip(shortfall, 0.0, 1.0) * s[K.BUKHARIN]
-        rest = [f for f in idx if act[f] and f != K.BUKHARIN]
-        held = total([s[f] for f in rest])
-        for f in rest:
-            s[f] = s[f] + s[f] / max(held, F(1e-12)) * moved
-        s[K.BUKHARIN] = s[K.BUKHARIN] - moved
-        # 4. Noise, then expulsion of the weak (never the largest, never the last).
-        s = _norm(np.array([s[f] * np.exp(p["power_noise_sd"] * z[f]) for f in idx], F), act)
-        top = max(idx, key=lambda f: (s[f], -f))
-        n_active = int(np.sum(act))
-        for f in idx:
-            if act[f] and n_active > 1 and f != top:
-                if record(trace, "expelled", s[f], p["expel_share"], s[f] < p["expel_share"]):
-                    act[f] = False
-        s, a = _norm(s, act), _norm(a, act)
-        # 5. Consolidation into personal rule.
-        top = max(idx, key=lambda f: (s[f], -f))
-        rivals = [s[f] for f in idx if act[f] and f not in (top, K.OTHERS)]
-        strongest = max(rivals, default=F(0.0))
-        hazard = p["consolidation_rate"] * p[f"personal_rule_propensity.{K.FACTIONS[top]}"]
-        chance = F(1.0) - np.exp(-hazard)
-        if (
-            record(
-                trace,
-                "dominant",
-                s[top],
-                p["consolidation_threshold"],
-                s[top] >= p["consolidation_threshold"],
-            )
-            and record(trace, "rivals_broken", strongest, RIVAL_CEILING, strongest <= RIVAL_CEILING)
-            and record(trace, "consolidate", u[EV_CONSOLIDATE], chance, u[EV_CONSOLIDATE] < chance)
-        ):
-            lead["ruler"], lead["personal_month"] = np.int32(top), np.int32(t)
-        lead["power"], lead["apparatus"], lead["active"] = s, a, act
-    if t == tb.index_of(K.LEADER_MONTH):
-        r = int(lead["ruler"])
-        lead["leader_1930"] = np.int32(K.FACTION_CATEGORY[r] if r >= 0 else K.COLLECTIVE)
+# The struggle, personal rule and its end, the terror: :mod:`soviet_succession`.
 
 
 # ---------------------------------------------------------------- the month
@@ -235,8 +153,11 @@ def month(
     sh = state["shocks"]
     mu = clip((F(state["industry"]["capacity"]) - F(K.STEEL_1928)) / TRACTOR_STEEL, 0.0, 1.0)
     shortfall = peasants(s["blocs"], s["ledger"], th, v, sh, t, drive, mu, tb)
-    personal = int(state["leadership"]["ruler"]) >= 0
-    terror = security(s["security"], th, v, personal, thr, t, tb, trace)
+    war = nazi_month >= 0 and tf >= month_of(th, "europe_war_start", tb)
+    u = draws["events"]
+    terror, discharged = succ.security(
+        s["security"], th, v, state["leadership"], thr, war, u[succ.EV_TERROR], t, tb, trace
+    )
     industry(s["industry"], th, v, s["ledger"], plan, thr, terror, sh, t, tb)
     if int(tb.months[t]) == 12:
         yi = int(tb.years[t]) - tb.first_year
@@ -245,6 +166,15 @@ def month(
             s["industry"]["steel"][yi], led["harvest"][yi], led["herd"][yi], th
         )
     china(s["china"], th, v, draws["events"][EV_KMT], t, tb, trace)
-    succession(s["leadership"], th, shortfall, draws["power"], draws["events"], t, tb, trace)
+    pressures = {
+        "shortfall": shortfall,
+        "famine": F(s["ledger"]["deaths"] - state["ledger"]["deaths"]),
+        "discharged": discharged,
+        "terror": terror,
+        "year": F(tb.years[t] + (tb.months[t] - 1) / 12.0),
+    }
+    succ.succession(
+        s["leadership"], th, pressures, draws["power"], u, t, tb.index_of(K.LEADER_MONTH), trace
+    )
     s["month"] = np.int32(t + 1)
     return s

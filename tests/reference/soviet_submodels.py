@@ -17,7 +17,6 @@ from .soviet_base import (
     EXPORT_REFERENCE,
     EXPORT_TRADE_REFERENCE,
     HERD_WEIGHT,
-    REINSTATEMENT_MONTHS,
     TRADE_REFERENCE,
     F,
     Tables,
@@ -141,48 +140,7 @@ def peasants(
 
 
 # ---------------------------------------------------------------- 7.16 terror and the army
-def security(
-    sec: dict, th: dict, v: np.ndarray, personal: bool, thr: Any, t: int, tb: Tables, trace: Any
-) -> np.float32:
-    """The terror wave, officers, the army and its command (in place); returns ``I_t``."""
-    p, tf = th, F(t)
-    start, M = month_of(th, "terror_start", tb), p["terror_months"]
-    starts = record(trace, "terror_wave_starts", tf, start, tf >= start and tf - F(1) < start)
-    in_wave = start <= tf < start + M
-    after = tf >= start + M
-    if starts:
-        damping = F(1.0) if personal else p["collective_purge_damping"]
-        sec["intensity"] = v[K.P_PURGE] * damping
-    now = F(sec["intensity"]) if in_wave else F(0.0)
-    per = now / M
-    executions = p["executions_at_full"] * per
-    officers = p["officer_ratio"] * sec["army"] * F(1000.0)
-    dis = min(p["officer_discharge_share"] * per, F(0.9)) * officers
-    back = sec["to_reinstate"] / REINSTATEMENT_MONTHS if after else F(0.0)
-    sec["to_reinstate"] = sec["to_reinstate"] + p["reinstatement_share"] * dis - back
-    gr = p["army_growth"] * thr / F(12.0)
-    q = sec["quality"]
-    sec["army"] = sec["army"] * np.exp(gr)
-    q = (
-        q
-        + (p["command_quality_base"] - q) / (F(12.0) * p["quality_recovery"])
-        - p["quality_purge_loss"] * (dis - back) / max(officers, F(1.0)) * q
-        - p["expansion_dilution"] * gr * q
-    )
-    sec["quality"] = clip(q, 0.0, 1.0)
-    if K.TERROR_YEARS[0] <= int(tb.years[t]) <= K.TERROR_YEARS[1]:
-        sec["executions"] = sec["executions"] + executions
-        sec["arrests"] = sec["arrests"] + p["arrest_ratio"] * executions
-        sec["officers_purged"] = sec["officers_purged"] + dis
-        sec["officers_arrested"] = sec["officers_arrested"] + p["officer_arrest_share"] * dis
-    c = sec["cadres_lost"]
-    sec["cadres_lost"] = c + (F(1.0) - c) * min(p["cadre_loss_share"] * per, F(1.0))
-    if t == tb.index_of(K.QUALITY_MONTH):
-        sec["quality_1941"] = sec["quality"]
-    for i, label in enumerate(K.ARMY_MONTHS):
-        if t == tb.index_of(label):
-            sec["army_record"][i] = sec["army"]
-    return now
+# The terror wave, officers, the army and its command: :mod:`soviet_succession`.
 
 
 # ---------------------------------------------------------------- 7.15 industry and GDP
