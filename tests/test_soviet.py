@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import jax
 import jax.numpy as jnp
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from conftest import monthly_traces
 
+from abm.models.interwar.soviet import agriculture, leadership, policy_response
 from abm.models.interwar.soviet import constants as K
-from abm.models.interwar.soviet import leadership
 from abm.models.interwar.soviet.regions import regions
+from abm.models.interwar.soviet.types import Grain, Ledger, PeasantBlocs
 
 N_TRACE = 16
 
@@ -54,11 +55,14 @@ def test_population_is_conserved_across_regions(traces):
 
 
 def test_grain_balance_holds(traces):
-    """Harvested + initial stock = seed + procured + eaten + lost + final stock."""
+    """Villages: harvested + stock0 + from the pool = seed + procured + eaten + lost + stock.
+
+    The state pool: pool0 + procured = to towns + to villages + exported + lost + pool.
+    """
     _, _, s0, final, _ = traces
     led = final.ledger
     f64 = lambda x: np.asarray(x, np.float64)  # noqa: E731
-    lhs = f64(led.harvested) + f64(s0.blocs.stock).sum(-1)
+    lhs = f64(led.harvested) + f64(s0.blocs.stock).sum(-1) + f64(led.to_villages)
     rhs = (
         f64(led.seed)
         + f64(led.procured)
@@ -68,6 +72,19 @@ def test_grain_balance_holds(traces):
     )
     np.testing.assert_allclose(lhs, rhs, rtol=1e-4)
     assert np.all(np.asarray(final.blocs.stock) >= -1e-6)
+    pool_in = f64(s0.grain.pool) + f64(led.procured)
+    pool_out = (
+        f64(led.to_towns)
+        + f64(led.to_villages)
+        + f64(led.exported)
+        + f64(led.pool_lost)
+        + f64(final.grain.pool)
+    )
+    np.testing.assert_allclose(pool_in, pool_out, rtol=1e-4)
+    assert np.all(np.asarray(final.grain.pool) >= -1e-6)
+    # The yearly records add up to the ledger's totals.
+    np.testing.assert_allclose(f64(led.exports).sum(-1), f64(led.exported), rtol=1e-4)
+    np.testing.assert_allclose(f64(led.procurement).sum(-1), f64(led.procured), rtol=1e-4)
     # The yearly harvest record adds up to the ledger's total.
     np.testing.assert_allclose(f64(led.harvest).sum(-1), f64(led.harvested), rtol=1e-5)
 
@@ -129,3 +146,179 @@ def test_policy_follows_the_ruler_alone_under_personal_rule():
     # Collective: equal power shares give the mean policy.
     mixed = leadership.policy_in_force(lead, policies, jnp.float32(1.0), jnp.float32(2.0))
     np.testing.assert_allclose(mixed, policies.mean(axis=0), rtol=1e-5)
+
+
+# ---------------------------------------------------------------- the grain economy
+N_FAMINE = 64
+YEAR0 = 1924
+
+
+@pytest.fixture(scope="module")
+def famine(otl_scenario):
+    """64 ``otl`` runs (priors): ``(model, final Soviet state, monthly ledger deaths)``."""
+    model, _, _, final, states = monthly_traces(otl_scenario, 0, N_FAMINE)
+    return model, final.soviet, np.asarray(states.soviet.ledger.deaths, np.float64)
+
+
+def _med(x) -> float:
+    return float(np.median(np.asarray(x, np.float64)))
+
+
+def test_no_famine_in_the_nep_years_or_after_1935(famine):
+    """The NEP years 1924-29 and the years 1935-40 have (almost) no excess deaths."""
+    _, final, _ = famine
+    by_year = np.asarray(final.ledger.deaths_by_year, np.float64)  # [run, Y]
+    nep = by_year[:, : 1930 - YEAR0].sum(-1)
+    late = by_year[:, 1935 - YEAR0 : 1941 - YEAR0].sum(-1)
+    assert _med(nep) < 0.3, _med(nep)
+    assert _med(late) < 0.3, _med(late)
+    # ... while the famine of 1930-34 is of the historical order (5.5-8.7 M).
+    assert 3.0 < _med(final.ledger.famine_deaths[:, 0]) < 10.0
+
+
+def test_famine_falls_where_extraction_and_shortfall_meet(famine):
+    """Deficit regions without a historical famine have few deaths; the Volga has some."""
+    _, final, _ = famine
+    reg = regions()
+    deaths = np.asarray(final.ledger.region_deaths, np.float64)  # [run, R]
+    total = deaths.sum(-1)
+    group = lambda *g: deaths[:, np.isin(reg.group, [K.REGION_GROUPS.index(x) for x in g])].sum(-1)  # noqa: E731
+    deficit = group("central_industrial", "other_rsfsr")
+    assert _med(deficit / np.maximum(total, 1e-9)) < 0.1
+    assert _med(group("volga")) > 0.01
+    assert _med(group("ukraine")) > _med(deficit)
+    assert _med(group("kazakhstan")) > 0.3
+
+
+def test_famine_peaks_in_the_crop_year_of_the_1932_harvest(famine):
+    """Deaths from August 1932 to July 1933 exceed those of the crop years around them."""
+    model, _, cum = famine
+    cal = model.slices["soviet"].model.calendar
+    at = lambda label: cum[:, cal.index_of(label)]  # noqa: E731
+    crop = {y: at(f"{y + 1}-07") - at(f"{y}-07") for y in (1930, 1931, 1932, 1933)}
+    assert _med(crop[1932]) > _med(crop[1931])
+    assert _med(crop[1932]) > _med(crop[1933])
+    assert _med(crop[1932]) > _med(crop[1930])
+
+
+def test_procurement_and_exports_of_1932_near_history(famine):
+    """Procurement 1932/33 about 18.5 Mt, exports 1932 about 1.7 Mt (1930: 4.8, 1931: 5.1)."""
+    _, final, _ = famine
+    led = final.ledger
+    i = 1932 - YEAR0
+    assert 15.0 < _med(led.procurement[:, i]) < 22.0
+    assert 0.8 < _med(led.exports[:, i]) < 3.0
+    assert _med(led.exports[:, i]) < _med(led.exports[:, i - 1])
+
+
+def test_quotas_relax_after_the_famine_is_reported(famine):
+    """The 1933 quota falls below 1932's once famine deaths have been reported."""
+    _, final, _ = famine
+    led = final.ledger
+    q = np.asarray(led.quota, np.float64)
+    reported = np.asarray(led.deaths_by_year, np.float64)[:, 1932 - YEAR0] > 0.1
+    assert reported.mean() > 0.5
+    assert np.mean(q[reported, 1933 - YEAR0] < q[reported, 1932 - YEAR0]) > 0.8
+    assert np.all(np.asarray(final.grain.relief)[reported] > 0)
+
+
+def _hand_made(pool: float):
+    """One month (March) of two regions: a surplus village and a deficit one."""
+    f32 = jnp.float32
+    area = jnp.asarray([10.0, 0.0], f32)
+    land = agriculture.Land(
+        area=area,
+        nomad=jnp.zeros((2,), f32),
+        targeted=jnp.zeros((2,), f32),
+        famine_mask=jnp.ones((len(K.FAMINE_GROUPS), 2), f32),
+    )
+    z, one = jnp.zeros((2,), f32), jnp.ones((2,), f32)
+    blocs = PeasantBlocs(
+        population=jnp.asarray([5.0, 5.0], f32),
+        livestock=one,
+        collectivised=one,
+        upheaval=z,
+        stock=jnp.asarray([2.0, 0.0], f32),
+        shortage=z,
+        quota=z,
+        hunger=z,
+        alive=jnp.ones((2,), bool),
+    )
+    ny = 18
+    zy = jnp.zeros((ny,), f32)
+    ledger = Ledger(
+        *([f32(0.0)] * 8),
+        famine_deaths=jnp.zeros((len(K.FAMINE_GROUPS),), f32),
+        harvest=zy,
+        procurement=zy,
+        exports=zy,
+        herd=zy,
+        shortfall=f32(0.0),
+        to_towns=f32(0.0),
+        to_villages=f32(0.0),
+        exported=f32(0.0),
+        pool_lost=f32(0.0),
+        quota=zy,
+        deaths_by_year=zy,
+        region_deaths=z,
+    )
+    g = Grain(
+        pool=f32(pool),
+        exports_due=f32(0.0),
+        alarm=f32(0.0),
+        relief=f32(0.0),
+        ration_phase=jnp.int32(1),
+    )
+    cal = agriculture.Calendar(
+        year_index=jnp.int32(9),
+        years_since_1928=f32(5.2),
+        months_to_harvest=jnp.int32(5),
+        months_since_harvest=jnp.int32(7),
+        crop_year_index=jnp.int32(8),
+        harvest=jnp.asarray(False),
+        drive=jnp.asarray(True),
+        famine_window=jnp.asarray(True),
+    )
+    pol = agriculture.FarmPolicy(
+        pace=f32(1.0),
+        competence=f32(0.2),
+        targeted=f32(0.9),
+        trade=f32(0.4),
+        mechanisation=f32(0.0),
+        urban=f32(10.0),
+        army=f32(500.0),
+    )
+    names = {f.name for f in fields(agriculture.FarmParams)}
+    vals = dict.fromkeys(names, f32(0.1)) | {
+        "grain_need": f32(0.24),
+        "fodder_need": f32(0.0),
+        "other_food": f32(0.0),
+        "famine_mortality": f32(0.8),
+        "famine_exponent": f32(1.0),
+        "famine_threshold": f32(0.2),
+        "nomad_herd_need": f32(0.5),
+        "market_nep": f32(0.8),
+        "kolkhoz_market": f32(0.0),
+        "urban_ration": f32(0.24),
+        "army_ration": f32(0.5),
+    }
+    r = policy_response.ResponseParams(
+        report_lag=f32(3.0),
+        response_gain=f32(50.0),
+        relief_decay=f32(0.0),
+        ration_end_cover=f32(1.5),
+    )
+    b, _, led = agriculture.month(
+        blocs, g, ledger, f32(0.0), z, cal, land, pol, agriculture.FarmParams(**vals), r
+    )
+    return np.asarray(b.shortage), np.asarray(led.region_deaths), float(led.to_villages)
+
+
+def test_a_deficit_region_is_fed_from_the_pool():
+    """A region with no grain of its own starves only when the state pool fails it."""
+    short_full, deaths_full, fed_full = _hand_made(pool=20.0)
+    short_empty, deaths_empty, fed_empty = _hand_made(pool=0.0)
+    assert deaths_full[1] == 0.0 and short_full[1] < 1e-6 and fed_full > 0.0
+    assert deaths_empty[1] > 0.0 and short_empty[1] > 0.9 and fed_empty == 0.0
+    # The surplus village (collectivised, no kolkhoz market, a full stock) eats in both.
+    assert deaths_full[0] == 0.0 and deaths_empty[0] == 0.0

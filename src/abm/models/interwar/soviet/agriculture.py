@@ -8,8 +8,10 @@ Per region ``r`` and month (equations in ``docs/ODD.md``, "Collectivisation and 
   settlement of nomads ``sedentarisation_loss * pace * targeted * (1 - relief) * nomad_share``,
   regrowth ``herd_regrowth * (1 - herd)``, all per year.
 * *Harvest* (in ``HARVEST_MONTH``): area x yield with the year's national and regional
-  weather, less the upheaval without competence and the lost draught power (as far as
-  tractors have not replaced it, :func:`.industry.mechanisation`).
+  weather, less the upheaval without competence, the lost draught power (as far as
+  tractors have not replaced it, :func:`.industry.mechanisation`) and
+  ``hunger_loss * hunger``, the villages' hunger of the last months (a four-month moving
+  mean of the shortage: starving peasants and horses sow and weed less).
 * *Quota*: ``procurement_nep + procurement_drive * pace`` times the *planned* harvest
   (inflated by ``plan_optimism`` as far as competence is lacking), shared out in the
   drive with ``target_boost`` on singled-out regions; due is the quota up to a cap (under
@@ -45,6 +47,9 @@ from abm.models.interwar.soviet.types import Grain, Ledger, PeasantBlocs
 EXPORT_REFERENCE = 5.0
 #: Trade openness at which ``export_share`` is stated (Stalin's preset).
 EXPORT_TRADE_REFERENCE = 0.4
+#: Memory of the villages' hunger that weakens the next harvest, months (spring sowing to
+#: the harvest). Assumption.
+HUNGER_MONTHS = 4.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class FarmParams:
     kolkhoz_market: jax.Array
     quota_cut: jax.Array
     export_halt: jax.Array
+    hunger_loss: jax.Array
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,7 @@ def month(
         * luck
         * (1.0 - jnp.clip(f.disruption_loss * upheaval * (1.0 - comp), 0.0, 0.9))
         * (1.0 - f.draught_effect * jnp.clip(1.0 - herd, 0.0, 1.0) * (1.0 - pol.mechanisation))
+        * (1.0 - f.hunger_loss * b.hunger)
     )
     seed = f.seed_share * harvest
     net = harvest - seed
@@ -201,6 +208,7 @@ def month(
         jnp.clip(1.0 - fixed_sum(due) / jnp.maximum(total_quota, 1e-9), 0.0, 1.0),
         0.0,
     )
+    shortfall_now = jnp.where(on_harvest, shortfall, ledger.shortfall)
     # The export commitment, fixed from the plan ahead of the harvest: a share of what the
     # quota and the pool leave after a year of the towns' need.
     towns_year = pol.urban * f.urban_ration + pol.army * 1e-3 * f.army_ration
@@ -242,6 +250,8 @@ def month(
     open_ = f.market_nep * (1.0 - coll) + kolkhoz * coll
     mk = grain.market(stock, need, c.months_to_harvest, open_)
     stock = stock - mk.own - mk.sold
+    # The state meets the villages' gap, except in the singled-out regions as far as the
+    # policy targets them and no relief restores their access.
     access = 1.0 - land.targeted * pol.targeted * drive * (1.0 - relief)
     sup = grain.supply(
         g.pool + total_procured,
@@ -249,11 +259,13 @@ def month(
         mk.gap,
         access,
         ship,
-        pol.targeted * drive * (1.0 - relief),
         f.pool_loss,
+        c.months_to_harvest.astype(jnp.float32),
     )
     eaten = mk.own + mk.bought + sup.villages
     shortage = jnp.clip(1.0 - eaten / jnp.maximum(need, 1e-9), 0.0, 1.0)
+    # The hunger of the months before the harvest (sowing, weeding) cuts the next one.
+    hunger = b.hunger + (shortage - b.hunger) / HUNGER_MONTHS
 
     # People: deaths where the shortage goes beyond what people survive by eating less.
     over = jnp.clip((shortage - f.famine_threshold) / (1.0 - f.famine_threshold), 0.0, 1.0)
@@ -279,6 +291,7 @@ def month(
         upheaval=upheaval,
         stock=stock,
         shortage=shortage,
+        hunger=hunger,
         quota=due,
         alive=b.alive,
     )
@@ -300,7 +313,7 @@ def month(
         procurement=ledger.procurement.at[cy].add(total_procured),
         exports=ledger.exports.at[yi].add(sup.exports),
         herd=ledger.herd.at[yi].add(hf * fixed_sum(herd * new_pop) / fixed_sum(new_pop)),
-        shortfall=jnp.where(on_harvest, shortfall, ledger.shortfall),
+        shortfall=shortfall_now,
         to_towns=ledger.to_towns + sup.towns,
         to_villages=ledger.to_villages + fixed_sum(sup.villages),
         exported=ledger.exported + sup.exports,

@@ -9,9 +9,10 @@ economy"):
   to what is offered (``open`` = ``market_nep`` under the NEP and once rationing has
   ended, the kolkhoz market's opening times the relief in the drive).
 * *State pool*: procurement flows in; out go, in this order, the towns and the army,
-  the share ``priority`` of the month's export tranche, the deficit villages' remaining
-  gap times their access (1 except in a region singled out by the drive), and the rest
-  of the export tranche. What is left loses ``pool_loss`` a year (spoilage, other uses).
+  the deficit villages' remaining gap times their access (1 except in a region singled
+  out by the drive), and the month's export tranche as far as the pool holds more than
+  the towns' and the villages' need, at this month's rate, to the next harvest. What is
+  left loses ``pool_loss`` a year (spoilage, other uses).
 
 Everything is per run, grain in Mt, people in millions; region arrays are ``[R]``.
 """
@@ -81,10 +82,10 @@ def supply(
     village_gap: jax.Array,
     access: jax.Array,
     exports: jax.Array,
-    priority: jax.Array,
     pool_loss: jax.Array,
+    months_left: jax.Array,
 ) -> Supply:
-    """The pool's supply by priority: towns, exports first, villages, exports last.
+    """The pool's supply by priority: the towns, the villages (by access), exports.
 
     Args:
         pool: state pool after the month's procurement, Mt.
@@ -92,24 +93,23 @@ def supply(
         village_gap: the villages' unmet need after the market, Mt ``[R]``.
         access: the share of each village's gap the state will meet, 0..1 ``[R]``.
         exports: the month's export tranche, Mt.
-        priority: share of the tranche shipped before the villages are fed, 0..1.
         pool_loss: losses and other uses, per year.
+        months_left: months to the next harvest including this one (float32).
     """
     to_towns = jnp.minimum(towns, pool)
     left = pool - to_towns
-    first = jnp.minimum(priority * exports, left)
-    left = left - first
     asked = village_gap * access
     demand = fixed_sum(asked)
     fed = jnp.minimum(demand, left)
     villages = asked * fed / jnp.maximum(demand, 1e-9)
     left = jnp.maximum(left - fixed_sum(villages), 0.0)
-    last = jnp.minimum((1.0 - priority) * exports, left)
-    left = left - last
+    # Exports only from what the pool holds beyond the towns' and the fed villages' need,
+    # at this month's rate, to the next harvest.
+    keep = (towns + demand) * (months_left - 1.0)
+    shipped = jnp.minimum(exports, jnp.maximum(left - keep, 0.0))
+    left = left - shipped
     lost = left * (1.0 - jnp.exp(-pool_loss / 12.0))
-    return Supply(
-        towns=to_towns, villages=villages, exports=first + last, lost=lost, pool=left - lost
-    )
+    return Supply(towns=to_towns, villages=villages, exports=shipped, lost=lost, pool=left - lost)
 
 
 def urban_population(

@@ -4,11 +4,12 @@ Per month (``docs/ODD.md``, "Collectivisation and famine", "Responses"):
 
 * *Reports*: ``alarm += (death_rate - alarm) / report_lag``, the villages' excess death
   rate (per year) as it reaches the leadership with a lag (OGPU and party reports).
-* *Relief*: ``relief = max(relief, clip(response_gain * responsiveness * alarm, 0, 1))``
-  with ``responsiveness = competence + (1 - competence) * (1 - targeted)``: a competent
-  or a less ruthless leadership answers the same reports more. Relief, once granted,
-  stays (the delivery quotas fixed by the law of 19 January 1933 stayed). It cuts the
-  quotas still to collect (``quota_cut``) and the exports still to ship
+* *Relief*: ``relief = min(relief + response_gain * responsiveness * alarm / 12, 1)
+  * exp(-relief_decay / 12)`` with ``responsiveness = competence + (1 - competence) *
+  (1 - targeted)``: relief grows with the deaths reported so far, faster under a
+  competent or a less ruthless leadership, and fades once the reports stop (the
+  procurements rose again from 1934 under the delivery quotas fixed by the law of 19
+  January 1933). It cuts the quotas still to collect (``quota_cut``) and the exports still to ship
   (``export_halt``), opens the kolkhoz market in the drive (legalised May 1932), restores
   the singled-out regions' access to state grain and ends the forced settlement of the
   nomads.
@@ -34,6 +35,7 @@ class ResponseParams:
 
     report_lag: jax.Array
     response_gain: jax.Array
+    relief_decay: jax.Array
     ration_end_cover: jax.Array
 
 
@@ -61,8 +63,8 @@ def respond(
         r: parameters.
     """
     alarm = alarm + (shortage - alarm) / jnp.maximum(r.report_lag, 1.0)
-    target = jnp.clip(r.response_gain * responsiveness(competence, targeted) * alarm, 0.0, 1.0)
-    return alarm, jnp.maximum(relief, target)
+    step = r.response_gain * responsiveness(competence, targeted) * alarm / 12.0
+    return alarm, jnp.minimum(relief + step, 1.0) * jnp.exp(-r.relief_decay / 12.0)
 
 
 def ration_phase(
