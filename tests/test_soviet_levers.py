@@ -104,3 +104,15 @@ def test_the_skeptic_stance_moves_trotsky_less_than_the_optimistic(outcome):
     assert abs(skeptic["diff"]) < abs(optimistic["diff"]), (skeptic, optimistic)
     # Not within each other's noise: the intervals of the two effects do not overlap.
     assert skeptic["hi"] < optimistic["lo"] or skeptic["lo"] > optimistic["hi"]
+
+
+def test_one_divergence_acts_on_its_own_lever_only():
+    # Before: one policy_divergence scaled all nine levers. Pinning the purge lever's
+    # divergence at 0 gives a Trotsky leadership Stalin's terror (executions rise) but
+    # keeps its Comintern line (the united front does not move). Where it acts:
+    # test_each_divergence_acts_on_its_own_lever (test_soviet_succession.py).
+    rows = _rows(TROTSKY, TROTSKY, overrides_b=["policy_divergence.purge_severity=0"])
+    executions = rows[("terror_executions_mean", "")]
+    assert executions["lo"] > 0, executions
+    front = rows[("united_front_prob", "")]
+    assert front["lo"] <= 0 <= front["hi"], front

@@ -293,14 +293,15 @@ def finals():
 
 
 def test_the_struggle_can_go_either_way(finals):
-    # Before: Trotsky won 0.2 % of the baseline's runs and Stalin 0.3 % of Trotsky's.
+    # Before: Trotsky won 0.2 % of the baseline's runs and Stalin 0.3 % of Trotsky's (the
+    # issue, on the posterior); on these prior draws the code before gave 1.95 % each.
     # Measured (seed 0, 256 runs): Stalin rules at the end of 1.6 % of the Trotsky runs,
     # Trotsky at the end of 4.7 % of the baseline's.
     otl, tro = finals["otl"].leadership, finals["trotsky"].leadership
     stalin_in_trotsky = np.mean(np.asarray(tro.ruler) == K.STALIN)
     trotsky_in_otl = np.mean(np.asarray(otl.ruler) == K.TROTSKY)
     assert stalin_in_trotsky >= 0.01, stalin_in_trotsky
-    assert trotsky_in_otl >= 0.02, trotsky_in_otl
+    assert trotsky_in_otl >= 0.03, trotsky_in_otl  # the code before: 1.95 %
     # The preset still sets the starting positions: each side usually keeps its lead.
     assert np.mean(np.asarray(otl.ruler) == K.STALIN) > 4 * trotsky_in_otl
     assert np.mean(np.asarray(tro.ruler) == K.TROTSKY) > 4 * stalin_in_trotsky
