@@ -220,21 +220,18 @@ def month(
     campaign = c.months_since_harvest < CAMPAIGN_MONTHS
     left = jnp.maximum(CAMPAIGN_MONTHS - c.months_since_harvest, 1).astype(jnp.float32)
     tranche = jnp.where(campaign, due / left, 0.0)
-    procured = jnp.minimum(tranche * (1.0 - f.quota_cut * relief), stock)
-    # Extraordinary measures: in the drive, what the pool lacks for the towns' month is
-    # requisitioned from the villages' stocks pro rata (the reserve left).
+    # Relief cuts the quotas of the singled-out regions (Ukraine's three cuts of autumn 1932).
+    cut = f.quota_cut * relief * land.targeted
+    procured = jnp.minimum(tranche * (1.0 - cut), stock)
     stock = stock - procured
-    lack = drive * jnp.maximum(towns_year / 12.0 - g.pool - fixed_sum(procured), 0.0)
-    seized = jnp.minimum(
-        lack * stock / jnp.maximum(fixed_sum(stock), 1e-9), (1.0 - reserve) * stock
-    )
-    stock = stock - seized
-    procured = procured + seized
     due = due - tranche
     total_procured = fixed_sum(procured)
     ship = jnp.where(campaign, exports_due / left, 0.0)
     exports_due = exports_due - ship
-    ship = ship * (1.0 - f.export_halt * relief)
+    # Exports halt with the relief and, whatever the policy, with the reports of hunger
+    # themselves (the export plans cut from the spring of 1932).
+    halt = jnp.maximum(relief, jnp.clip(r.response_gain * g.alarm, 0.0, 1.0))
+    ship = ship * (1.0 - f.export_halt * halt)
 
     # Food: own stock, the market, the state pool.
     pop = b.population
@@ -318,7 +315,9 @@ def month(
         to_villages=ledger.to_villages + fixed_sum(sup.villages),
         exported=ledger.exported + sup.exports,
         pool_lost=ledger.pool_lost + sup.lost,
-        quota=ledger.quota.at[yi].add(hf * total_quota * (1.0 - f.quota_cut * g.relief)),
+        quota=ledger.quota.at[yi].add(
+            hf * fixed_sum(quota * (1.0 - f.quota_cut * g.relief * land.targeted))
+        ),
         deaths_by_year=ledger.deaths_by_year.at[yi].add(month_deaths),
         region_deaths=ledger.region_deaths + in_window * deaths,
     )
