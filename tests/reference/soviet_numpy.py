@@ -30,6 +30,7 @@ from abm.models.interwar.soviet import constants as K
 
 from . import soviet_succession as succ
 from .soviet_base import (
+    CAMPAIGN_MONTHS,
     DEPRESSION_YEARS,
     DRIVE_DELAY_MONTHS,
     EV_CONSOLIDATE,
@@ -39,12 +40,14 @@ from .soviet_base import (
     EXPORT_REFERENCE,
     EXPORT_TRADE_REFERENCE,
     HERD_WEIGHT,
+    HUNGER_MONTHS,
     JAPAN_FROM,
     JAPAN_THREAT,
     REINSTATEMENT_MONTHS,
     RIVAL_CEILING,
     TRACTOR_STEEL,
     TRADE_REFERENCE,
+    URBAN_1924,
     WINNER_TAKE,
     F,
     Tables,
@@ -59,6 +62,7 @@ from .soviet_base import (
 from .soviet_submodels import china, gdp, industry, peasants
 
 __all__ = [
+    "CAMPAIGN_MONTHS",
     "DEPRESSION_YEARS",
     "DRIVE_DELAY_MONTHS",
     "EV_CONSOLIDATE",
@@ -68,12 +72,14 @@ __all__ = [
     "EXPORT_REFERENCE",
     "EXPORT_TRADE_REFERENCE",
     "HERD_WEIGHT",
+    "HUNGER_MONTHS",
     "JAPAN_FROM",
     "JAPAN_THREAT",
     "REINSTATEMENT_MONTHS",
     "RIVAL_CEILING",
     "TRACTOR_STEEL",
     "TRADE_REFERENCE",
+    "URBAN_1924",
     "WINNER_TAKE",
     "Tables",
     "flatten",
@@ -152,7 +158,15 @@ def month(
     thr = threat(th, t, int(nazi_month), tb)
     sh = state["shocks"]
     mu = clip((F(state["industry"]["capacity"]) - F(K.STEEL_1928)) / TRACTOR_STEEL, 0.0, 1.0)
-    shortfall = peasants(s["blocs"], s["ledger"], th, v, sh, t, drive, mu, tb)
+    # The towns to feed (ODD 7.14): natural increase and industry's recruits.
+    years = F(tb.years[t] + (tb.months[t] - 1) / 12.0) - F(1924.0)
+    urban = URBAN_1924 * np.exp(th["urban_growth"] * years) + th["urban_per_steel"] * max(
+        F(state["industry"]["capacity"]) - F(K.STEEL_1924), F(0.0)
+    )
+    army = F(state["security"]["army"])
+    shortfall = peasants(
+        s["blocs"], s["grain"], s["ledger"], th, v, sh, t, drive, mu, urban, army, tb
+    )
     war = nazi_month >= 0 and tf >= month_of(th, "europe_war_start", tb)
     u = draws["events"]
     terror, discharged = succ.security(

@@ -13,10 +13,12 @@ import numpy as np
 from abm.models.interwar.soviet import constants as K
 
 from .soviet_base import (
+    CAMPAIGN_MONTHS,
     DEPRESSION_YEARS,
     EXPORT_REFERENCE,
     EXPORT_TRADE_REFERENCE,
     HERD_WEIGHT,
+    HUNGER_MONTHS,
     TRADE_REFERENCE,
     F,
     Tables,
@@ -29,113 +31,212 @@ from .soviet_base import (
 
 # ---------------------------------------------------------------- 7.14 peasant blocs
 def peasants(
-    b: dict, led: dict, th: dict, v: np.ndarray, sh: dict, t: int, drive: bool, mu: Any, tb: Tables
+    b: dict,
+    g: dict,
+    led: dict,
+    th: dict,
+    v: np.ndarray,
+    sh: dict,
+    t: int,
+    drive: bool,
+    mu: Any,
+    urban: np.float32,
+    army: np.float32,
+    tb: Tables,
 ) -> np.float32:
-    """Collectivisation, herds, harvest and procurement, food, people (in place).
+    """Collectivisation, herds, harvest, campaign, market, state pool, people, responses.
 
+    Updates the blocs ``b``, the grain economy ``g`` and the ledger ``led`` in place.
     Returns the month's national procurement shortfall (0 outside August).
     """
     p = th
+    one = F(1.0)
     year, cal_month = int(tb.years[t]), int(tb.months[t])
     yi = year - tb.first_year
+    cy = max(yi - (1 if cal_month < K.HARVEST_MONTH else 0), 0)
     H = cal_month == K.HARVEST_MONTH
     m_t = (K.HARVEST_MONTH - cal_month) % 12 or 12  # 12 in August .. 1 in July
+    since = (cal_month - K.HARVEST_MONTH) % 12  # 0 in August
     y_dec = F(year + (cal_month - 1) / 12.0) - F(1928.0)
-    D = F(1.0) if drive else F(0.0)
+    D = one if drive else F(0.0)
     P = v[K.P_COLLECTIVISATION] * D
     cK, tau, trade = v[K.P_COMPETENCE], v[K.P_TARGETED], v[K.P_TRADE]
+    relief, alarm = F(g["relief"]), F(g["alarm"])
+    g_relief0 = relief
+    ended = int(g["ration_phase"]) == 2
     W, W_r = sh["weather"][yi], sh["regional"][yi]
     n_r = len(tb.area)
     Q, seed, net, plan, wgt = (np.zeros(n_r, F) for _ in range(5))
     for r in range(n_r):
         c_old, n = b["collectivised"][r], tb.nomad[r]
-        dc = p["collectivisation_rate"] * P * (F(1.0) - c_old) / F(12.0)
+        dc = p["collectivisation_rate"] * P * (one - c_old) / F(12.0)
         b["collectivised"][r] = c_old + dc
         U = b["upheaval"][r] + (dc * F(12.0) - b["upheaval"][r]) / F(12.0)
         b["upheaval"][r] = U
         loss = (
-            p["livestock_slaughter"] * P * (F(1.0) - cK) * (F(1.0) - c_old)
-            + p["sedentarisation_loss"] * P * tau * n
+            p["livestock_slaughter"] * P * (one - cK) * (one - c_old)
+            + p["sedentarisation_loss"] * P * tau * (one - relief) * n
         )
         h = b["livestock"][r]
-        h = h * np.exp(-loss / F(12.0)) + p["herd_regrowth"] * h * (F(1.0) - h) / F(12.0)
+        h = h * np.exp(-loss / F(12.0)) + p["herd_regrowth"] * h * (one - h) / F(12.0)
         h = b["livestock"][r] = clip(h, 0.01, 1.5)
         sd_w, sd_r = p["weather_sd"], p["regional_weather_sd"]
         luck = np.exp(sd_w * W + sd_r * W_r[r] - F(0.5) * (sd_w**2 + sd_r**2))
-        trend = tb.area[r] * p["grain_yield"] * (F(1.0) + p["yield_trend"] * max(y_dec, F(0.0)))
+        trend = tb.area[r] * p["grain_yield"] * (one + p["yield_trend"] * max(y_dec, F(0.0)))
         Q[r] = (
             trend
             * luck
-            * (F(1.0) - clip(p["disruption_loss"] * U * (F(1.0) - cK), 0.0, 0.9))
-            * (F(1.0) - p["draught_effect"] * clip(F(1.0) - h, 0.0, 1.0) * (F(1.0) - mu))
+            * (one - clip(p["disruption_loss"] * U * (one - cK), 0.0, 0.9))
+            * (one - p["draught_effect"] * clip(one - h, 0.0, 1.0) * (one - mu))
+            * (one - p["hunger_loss"] * b["hunger"][r])
         )
         seed[r] = p["seed_share"] * Q[r]
         net[r] = Q[r] - seed[r]
-        plan[r] = (F(1.0) - cK) * trend * (F(1.0) + p["plan_optimism"]) + cK * Q[r]
-        wgt[r] = plan[r] * (F(1.0) + p["target_boost"] * tau * D * tb.targeted[r])
+        plan[r] = (one - cK) * trend * (one + p["plan_optimism"]) + cK * Q[r]
+        wgt[r] = plan[r] * (one + p["target_boost"] * tau * D * tb.targeted[r])
     share = p["procurement_nep"] + p["procurement_drive"] * P
     reserve = p["reserve_floor"] + cK * (p["subsistence_reserve"] - p["reserve_floor"])
     sum_plan, sum_wgt = total(plan), max(total(wgt), F(1e-9))  # code: the 1e-9 guard
-    quota, proc = np.zeros(n_r, F), np.zeros(n_r, F)
+    quota, due = np.zeros(n_r, F), np.zeros(n_r, F)
     for r in range(n_r):
         quota[r] = share * sum_plan * wgt[r] / sum_wgt
-        if drive:
-            cap = (F(1.0) - reserve) * (net[r] + b["stock"][r])
-        else:
-            cap = p["procurement_nep"] * Q[r]
-        proc[r] = min(quota[r], cap)
         if H:
-            b["stock"][r] = b["stock"][r] + (net[r] - proc[r])
+            if drive:
+                cap = (one - reserve) * (net[r] + b["stock"][r])
+            else:
+                cap = p["procurement_nep"] * Q[r]
+            due[r] = min(quota[r], cap)
+            b["stock"][r] = b["stock"][r] + net[r]
+        else:
+            due[r] = b["quota"][r]
+    total_quota = total(quota)
     shortfall = F(0.0)
     if H:
-        shortfall = clip(F(1.0) - total(proc) / max(total(quota), F(1e-9)), 0.0, 1.0)
-    exports = total(proc) * p["export_share"] * trade / EXPORT_TRADE_REFERENCE
+        shortfall = clip(one - total(due) / max(total_quota, F(1e-9)), 0.0, 1.0)
+    # The export commitment (ODD: from the plan, beyond a year of the towns' need).
+    towns_year = urban * p["urban_ration"] + army * F(1e-3) * p["army_ration"]
+    if H:
+        surplus = max(total_quota + F(g["pool"]) - towns_year, F(0.0))
+        g["exports_due"] = surplus * p["export_share"] * trade / EXPORT_TRADE_REFERENCE
+    # The campaign's tranches.
+    campaign = since < CAMPAIGN_MONTHS
+    left = F(max(CAMPAIGN_MONTHS - since, 1))
+    proc = np.zeros(n_r, F)
+    for r in range(n_r):
+        tranche = due[r] / left if campaign else F(0.0)
+        cut = p["quota_cut"] * relief * tb.targeted[r]
+        proc[r] = min(tranche * (one - cut), b["stock"][r])
+        b["stock"][r] = b["stock"][r] - proc[r]
+        b["quota"][r] = due[r] - tranche
+    ship = F(g["exports_due"]) / left if campaign else F(0.0)
+    g["exports_due"] = F(g["exports_due"]) - ship
+    halt = max(relief, clip(p["response_gain"] * alarm, 0.0, 1.0))
+    ship = ship * (one - p["export_halt"] * halt)
 
-    eaten, lost, deaths, fled, births = (np.zeros(n_r, F) for _ in range(5))
+    # Food: own stock rationed to the harvest, the market, the state pool.
+    need, lost, own, gap, offer = (np.zeros(n_r, F) for _ in range(5))
+    for r in range(n_r):
+        pop, h, n = b["population"][r], b["livestock"][r], tb.nomad[r]
+        head = (one - n) * (
+            p["grain_need"] * (one - p["other_food"] * h) + p["fodder_need"] * h
+        ) + n * p["grain_need"] * clip(one - h / p["nomad_herd_need"], 0.0, 1.0)
+        need[r] = pop * head / F(12.0)
+        lost[r] = b["stock"][r] * (one - np.exp(-p["stock_loss"] / F(12.0)))
+        b["stock"][r] = b["stock"][r] - lost[r]
+        kolkhoz = p["market_nep"] if ended else p["kolkhoz_market"] * relief
+        c_new = b["collectivised"][r]
+        open_r = p["market_nep"] * (one - c_new) + kolkhoz * c_new
+        ration = b["stock"][r] / F(m_t)
+        own[r] = min(need[r], ration)
+        gap[r] = need[r] - own[r]
+        offer[r] = open_r * max(ration - need[r], F(0.0))
+    demand, supply = total(gap), total(offer)
+    traded = min(demand, supply)
+    bought, asked = np.zeros(n_r, F), np.zeros(n_r, F)
+    for r in range(n_r):
+        bought[r] = gap[r] * traded / max(demand, F(1e-9))
+        sold = offer[r] * traded / max(supply, F(1e-9))
+        b["stock"][r] = b["stock"][r] - own[r] - sold
+        access = one - tb.targeted[r] * tau * D * (one - relief)
+        asked[r] = (gap[r] - bought[r]) * access
+    # The state pool: towns and army, villages by access, exports beyond the need to the
+    # harvest, losses.
+    towns = towns_year / F(12.0)
+    pool = F(g["pool"]) + total(proc)
+    to_towns = min(towns, pool)
+    rest = pool - to_towns
+    v_demand = total(asked)
+    fed = min(v_demand, rest)
+    villages = np.array([a * fed / max(v_demand, F(1e-9)) for a in asked], F)
+    rest = max(rest - total(villages), F(0.0))
+    keep = (towns + v_demand) * (F(m_t) - one)
+    shipped = min(ship, max(rest - keep, F(0.0)))
+    rest = rest - shipped
+    pool_lost = rest * (one - np.exp(-p["pool_loss"] / F(12.0)))
+    g["pool"] = rest - pool_lost
+
+    eaten, deaths, fled, births, short = (np.zeros(n_r, F) for _ in range(5))
+    pop_old = b["population"].copy()
 
     def lethal(x: np.float32) -> np.float32:
         th_f = p["famine_threshold"]
-        return clip((x - th_f) / (F(1.0) - th_f), 0.0, 1.0) ** p["famine_exponent"]
+        return clip((x - th_f) / (one - th_f), 0.0, 1.0) ** p["famine_exponent"]
 
     for r in range(n_r):
-        pop, h, n, stock = b["population"][r], b["livestock"][r], tb.nomad[r], b["stock"][r]
-        need = (
-            pop
-            * (F(1.0) - n)
-            * (p["grain_need"] * (F(1.0) - p["other_food"] * h) + p["fodder_need"] * h)
-            / F(12.0)
-        )
-        eaten[r] = min(need, stock / F(m_t))
-        s_g = clip(F(1.0) - eaten[r] / max(need, F(1e-9)), 0.0, 1.0)  # code: the guard
-        s_h = clip(F(1.0) - h / p["nomad_herd_need"], 0.0, 1.0)
-        short = (F(1.0) - n) * s_g + n * s_h
-        b["shortage"][r] = short
-        lost[r] = stock * (F(1.0) - np.exp(-p["stock_loss"] / F(12.0)))
-        b["stock"][r] = stock - eaten[r] - lost[r]
-        rate = (F(1.0) - n) * lethal(s_g) + n * lethal(s_h)
-        deaths[r] = pop * min(p["famine_mortality"] * rate / F(12.0), F(0.5))
-        fled[r] = pop * p["flight_rate"] * short / F(12.0)
+        pop = b["population"][r]
+        eaten[r] = own[r] + bought[r] + villages[r]
+        short[r] = clip(one - eaten[r] / max(need[r], F(1e-9)), 0.0, 1.0)  # code: the guard
+        b["shortage"][r] = short[r]
+        b["hunger"][r] = b["hunger"][r] + (short[r] - b["hunger"][r]) / HUNGER_MONTHS
+        deaths[r] = pop * min(p["famine_mortality"] * lethal(short[r]) / F(12.0), F(0.5))
+        fled[r] = pop * p["flight_rate"] * short[r] / F(12.0)
         births[r] = pop * p["natural_growth"] / F(12.0)
         b["population"][r] = pop + births[r] - deaths[r] - fled[r]
+
+    # Responses: reports, relief, rationing.
+    month_deaths = total(deaths)
+    rate = F(12.0) * month_deaths / max(total(pop_old), F(1e-9))
+    alarm = alarm + (rate - alarm) / max(p["report_lag"], one)
+    resp = cK + (one - cK) * (one - tau)
+    relief = min(relief + p["response_gain"] * resp * alarm / F(12.0), one) * np.exp(
+        -p["relief_decay"] / F(12.0)
+    )
+    g["alarm"], g["relief"] = F(alarm), F(relief)
+    phase = int(g["ration_phase"])
+    if phase == 0 and drive:
+        phase = 1
+    elif phase == 1 and g["pool"] >= p["ration_end_cover"] * towns_year:
+        phase = 2
+    g["ration_phase"] = np.int32(phase)
 
     led["eaten"] = led["eaten"] + total(eaten)
     led["stock_lost"] = led["stock_lost"] + total(lost)
     led["births"] = led["births"] + total(births)
-    led["deaths"] = led["deaths"] + total(deaths)
+    led["deaths"] = led["deaths"] + month_deaths
     led["fled"] = led["fled"] + total(fled)
+    led["procured"] = led["procured"] + total(proc)
+    led["procurement"][cy] += total(proc)
+    led["exports"][yi] += shipped
+    led["to_towns"] = led["to_towns"] + to_towns
+    led["to_villages"] = led["to_villages"] + total(villages)
+    led["exported"] = led["exported"] + shipped
+    led["pool_lost"] = led["pool_lost"] + pool_lost
+    led["deaths_by_year"][yi] += month_deaths
     if K.FAMINE_YEARS[0] <= year <= K.FAMINE_YEARS[1]:
-        for g in range(len(K.FAMINE_GROUPS)):
-            led["famine_deaths"][g] += total(tb.famine_mask[g] * deaths)
+        for gi in range(len(K.FAMINE_GROUPS)):
+            led["famine_deaths"][gi] += total(tb.famine_mask[gi] * deaths)
+        led["region_deaths"] += deaths
     if H:
         led["harvested"] = led["harvested"] + total(Q)
         led["seed"] = led["seed"] + total(seed)
-        led["procured"] = led["procured"] + total(proc)
         led["harvest"][yi] += total(Q)
-        led["procurement"][yi] += total(proc)
-        led["exports"][yi] += exports
         # code: the herd is weighted by the population at the end of the month.
         led["herd"][yi] += total(b["livestock"] * b["population"]) / total(b["population"])
         led["shortfall"] = shortfall
+        cut_quota = [
+            quota[r] * (one - p["quota_cut"] * g_relief0 * tb.targeted[r]) for r in range(n_r)
+        ]
+        led["quota"][yi] += total(cut_quota)
     return shortfall
 
 

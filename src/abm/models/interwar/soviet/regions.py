@@ -36,7 +36,9 @@ class Regions:
         rural_population: rural population in 1926, millions.
         area_share: share of the USSR grain sown area (sums to 1).
         nomad_share: share of the rural population living from (semi-)nomadic herding.
-        targeted: 1 where our timeline's 1932-33 procurement singled the region out.
+        targeted: how far our timeline's 1932-33 procurement singled the region out, 0..1
+            (1: Ukraine, the North Caucasus, Kazakhstan, the Lower Volga; 0.5: the Middle
+            Volga, whose famine was lighter; Davies & Wheatcroft 2004, ch. 6-7).
         famine_mask: float32 ``[G, R]``: region counts in famine group g (total, Ukraine,
             Kazakhstan).
     """
