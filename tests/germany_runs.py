@@ -98,6 +98,7 @@ GOV_VALUES = dict(
     hitler_util=1.5,
     elite_framing=1.5,
     elite_decline_weight=0.5,
+    elite_violence_weight=1.0,
     strike_deterrence=2.0,
     hitler_aversion=4.0,
     president_fatigue=1.5,

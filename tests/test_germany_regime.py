@@ -167,6 +167,7 @@ def _observed(x, left: float = 0.2):
         nsdap_decline=jnp.float32(0.0),
         right_base=x.seat_share[K.NSDAP] + x.seat_share[K.DNVP],
         crisis=x.crisis,
+        violence=x.violence,
         slump=x.slump,
         sa=jnp.float32(0.9),
         left=jnp.float32(left),
@@ -351,3 +352,21 @@ def test_the_regime_month_matches_its_numpy_reference():
     assert compared > 300
     for name in ("proposal_keep", "president_accepts", "army_accepts", "preussenschlag"):
         assert {(name, True), (name, False)} <= seen, name
+
+
+def test_street_violence_raises_martial_law_and_the_prussian_coup():
+    # The elites read street violence (Altona, 17 July 1932) as a case for martial law
+    # and for taking Prussia's police.
+    g = R.gov()
+    calm, riot = R.inputs(violence=0.0), R.inputs(violence=1.0)
+    mil = lambda x: float(  # noqa: E731
+        jax.nn.softmax(presidency.elite_utilities(replace(_observed(x), violence=x.violence), g))[
+            presidency.MILITARY
+        ]
+    )
+    assert mil(calm) < mil(riot)
+    deposed = lambda r: ~r.prussia_left  # noqa: E731
+    p = lambda v: _share(  # noqa: E731
+        government.EV_PRUSSIA, deposed, R.inputs(prussia_left=True, violence=v), g
+    )
+    assert p(0.0) < p(1.0)

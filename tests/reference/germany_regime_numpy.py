@@ -133,6 +133,7 @@ def regime_month(par: Any, tr: Any, s: dict[str, Any], u: Any) -> dict[str, Any]
             par["military_util"]
             + 4.0 * (par["elite_authoritarianism"] - 0.5)
             + (s["crisis"] - 0.2) / 0.1
+            + par["elite_violence_weight"] * s["violence"]
             - fear
         )
         if s["window_open"]:
@@ -194,6 +195,7 @@ def regime_month(par: Any, tr: Any, s: dict[str, Any], u: Any) -> dict[str, Any]
                 par["prussia_coup_util"]
                 + (NO_MAJORITY if no_majority else 0.0)
                 + 4.0 * (par["elite_authoritarianism"] - 0.5)
+                + par["elite_violence_weight"] * s["violence"]
                 - par["strike_deterrence"] * left
             )
             if tr.less("preussenschlag", u[EV["prussia"]], _sig(coup)):

@@ -60,6 +60,7 @@ class GovernmentParams:
     hitler_util: jax.Array
     elite_framing: jax.Array
     elite_decline_weight: jax.Array
+    elite_violence_weight: jax.Array
     strike_deterrence: jax.Array
     hitler_aversion: jax.Array
     president_fatigue: jax.Array
@@ -194,6 +195,7 @@ def regime_month(x: RegimeInputs, u: jax.Array, g: GovernmentParams) -> RegimeMo
         nsdap_decline=jnp.maximum(x.nsdap_previous - nsdap, 0.0),
         right_base=nsdap + seat[K.DNVP],
         crisis=x.crisis,
+        violence=x.violence,
         slump=x.slump,
         sa=sa,
         left=left,
@@ -214,8 +216,10 @@ def regime_month(x: RegimeInputs, u: jax.Array, g: GovernmentParams) -> RegimeMo
     coup_u = prussia.coup_utility(
         prussia.no_majority(seat, x.landtag_expired),
         g.elite_authoritarianism,
+        x.violence,
         left,
         g.prussia_coup_util,
+        g.elite_violence_weight,
         g.strike_deterrence,
     )
     prussia_left = prussia.month(x.prussia_left, pres, coup_u, u[EV_PRUSSIA])

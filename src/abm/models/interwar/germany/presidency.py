@@ -45,6 +45,7 @@ class Observed:
     nsdap_decline: jax.Array  # fall of the NSDAP share since the election before (>= 0)
     right_base: jax.Array  # NSDAP + DNVP share: a cabinet of the right's base
     crisis: jax.Array  # crisis index
+    violence: jax.Array  # street-violence index, 0..1
     slump: jax.Array  # unemployment rate
     sa: jax.Array  # the SA in Reichswehr units, 0..1
     left: jax.Array  # the left's force: general strike and Prussian police
@@ -59,7 +60,8 @@ def elite_utilities(o: Observed, g: Any) -> jax.Array:
 
     keep ``= decision_inertia``; parliament ``= parliament_return_util + (SLUMP_RETURN -
     slump) / SLUMP_WIDTH``; dissolve ``= dissolution_util``; military ``= military_util +
-    4 (elite_authoritarianism - 1/2) + (crisis - 0.2) / 0.1 - strike_deterrence * left``;
+    4 (elite_authoritarianism - 1/2) + (crisis - 0.2) / 0.1 + elite_violence_weight *
+    violence - strike_deterrence * left``;
     hitler ``= hitler_util + elite_framing (n - NSDAP_REFERENCE) / 0.1 +
     elite_decline_weight * decline / 0.05 - strike_deterrence * left``.
     """
@@ -72,6 +74,7 @@ def elite_utilities(o: Observed, g: Any) -> jax.Array:
             g.military_util
             + 4.0 * (g.elite_authoritarianism - 0.5)
             + (o.crisis - 0.2) / 0.1
+            + g.elite_violence_weight * o.violence
             - fear,
             g.hitler_util
             + g.elite_framing * (o.nsdap - NSDAP_REFERENCE) / 0.1

@@ -38,19 +38,23 @@ def no_majority(seat_share: jax.Array, landtag_expired: jax.Array) -> jax.Array:
 def coup_utility(
     no_majority_now: jax.Array,
     authoritarianism: jax.Array,
+    violence: jax.Array,
     left: jax.Array,
     coup_util: jax.Array,
+    violence_weight: jax.Array,
     strike_deterrence: jax.Array,
 ) -> jax.Array:
     """The elites' logit for deposing the Prussian government this month.
 
     ``U = coup_util + NO_MAJORITY_WEIGHT * no_majority + 4 (authoritarianism - 1/2)
-    - strike_deterrence * left``; the monthly probability is ``sigmoid(U)``.
+    + violence_weight * violence - strike_deterrence * left``; the monthly probability
+    is ``sigmoid(U)`` (street violence was the pretext: Altona, 17 July 1932).
     """
     return (
         coup_util
         + NO_MAJORITY_WEIGHT * no_majority_now.astype(jnp.float32)
         + 4.0 * (authoritarianism - 0.5)
+        + violence_weight * violence
         - strike_deterrence * left
     )
 
