@@ -192,8 +192,8 @@ def test_trace_replays_the_outcomes_counted_in_the_cube(cube_path, otl_scenario)
     runner = Runner(model)
     nazi = cw = 0
     regimes = np.zeros(4, np.int64)
-    share_fixed = np.zeros((7, 8), np.int64)
-    held = np.zeros(7, np.int64)
+    share_fixed = np.zeros(ds["reichstag_share_sum_fixed"].shape, np.int64)  # [election, party]
+    held = np.zeros(share_fixed.shape[0], np.int64)
     leaders = np.zeros(5, np.int64)
     executions = np.int64(0)
     for r in range(RUNS):

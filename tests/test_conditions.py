@@ -62,7 +62,8 @@ def test_category_and_quantity_forms(model):
     (c,) = parse(model, "famine_deaths[region_group=ukraine]=2..5")
     assert (c.kind, c.cell, c.low, c.high, c.masked) == ("quantity", (1,), 2.0, 5.0, False)
     (c,) = parse(model, "reichstag_share[party=NSDAP, election=1932-07]=0.3..")
-    assert c.cell == (4, 6) and c.masked and (c.low, c.high) == (0.3, math.inf)
+    # Elections are labelled by their own month: 1924-05 is coordinate 0, 1932-07 is 98.
+    assert c.cell == (98, 6) and c.masked and (c.low, c.high) == (0.3, math.inf)
     (c,) = parse(model, "terror_executions=..700000")
     assert c.cell == () and (c.low, c.high) == (-math.inf, 700000.0)
     assert len(parse(model, "nazi_power=yes", "soviet_leader=stalin")) == 2
@@ -117,10 +118,10 @@ def test_holds_on_host_arrays(model):
         "reichstag_share[election=1932-07,party=NSDAP]=0.3..0.4",
     )
     i0, i1 = model.calendar.index(1932, 7), model.calendar.index(1933, 6)
-    share = np.zeros((6, 7, 8), np.float32)
-    share[:, 4, 6] = [0.35, 0.35, 0.35, 0.35, 0.5, 0.35]
-    mask = np.ones((6, 7, 8), bool)
-    mask[5, 4, 6] = False  # the election was not held: fails
+    share = np.zeros((6, 152, 8), np.float32)  # every month 1924-05 ... 1936-12
+    share[:, 98, 6] = [0.35, 0.35, 0.35, 0.35, 0.5, 0.35]
+    mask = np.ones((6, 152, 8), bool)
+    mask[5, 98, 6] = False  # the election was not held: fails
     outs = {
         "nazi_power": np.array([i0, i1, i0 - 1, i1, i0, i0], np.int32),
         "soviet_leader": np.array([0, 2, 0, 1, 0, 0], np.int32),
