@@ -97,9 +97,12 @@ def peasants(
     share = p["procurement_nep"] + p["procurement_drive"] * P
     reserve = p["reserve_floor"] + cK * (p["subsistence_reserve"] - p["reserve_floor"])
     sum_plan, sum_wgt = total(plan), max(total(wgt), F(1e-9))  # code: the 1e-9 guard
+    # The plan asks at least for the towns' and the army's year beyond the state's pool.
+    towns_year = urban * p["urban_ration"] + army * F(1e-3) * p["army_ration"]
+    asked_total = max(share * sum_plan, towns_year - F(g["pool"]))
     quota, due = np.zeros(n_r, F), np.zeros(n_r, F)
     for r in range(n_r):
-        quota[r] = share * sum_plan * wgt[r] / sum_wgt
+        quota[r] = asked_total * wgt[r] / sum_wgt
         if H:
             if drive:
                 cap = (one - reserve) * (net[r] + b["stock"][r])
@@ -114,7 +117,6 @@ def peasants(
     if H:
         shortfall = clip(one - total(due) / max(total_quota, F(1e-9)), 0.0, 1.0)
     # The export commitment (ODD: from the plan, beyond a year of the towns' need).
-    towns_year = urban * p["urban_ration"] + army * F(1e-3) * p["army_ration"]
     if H:
         surplus = max(total_quota + F(g["pool"]) - towns_year, F(0.0))
         g["exports_due"] = surplus * p["export_share"] * trade / EXPORT_TRADE_REFERENCE

@@ -13,7 +13,8 @@ Per region ``r`` and month (equations in ``docs/ODD.md``, "Collectivisation and 
   ``hunger_loss * hunger``, the villages' hunger of the last months (a four-month moving
   mean of the shortage: starving peasants and horses sow and weed less).
 * *Quota*: ``procurement_nep + procurement_drive * pace`` times the *planned* harvest
-  (inflated by ``plan_optimism`` as far as competence is lacking), shared out in the
+  (inflated by ``plan_optimism`` as far as competence is lacking), at least the towns'
+  and the army's year beyond the state pool, shared out in the
   drive with ``target_boost`` on singled-out regions; due is the quota up to a cap (under
   the NEP the NEP share of what was reaped; in the drive all but the reserve). The export
   commitment is fixed from the quota. Both are collected and shipped in even tranches
@@ -193,7 +194,10 @@ def month(
     planned = (1.0 - comp) * trend * (1.0 + f.plan_optimism) + comp * harvest
     share = f.procurement_nep + f.procurement_drive * pace
     weights = planned * (1.0 + f.target_boost * pol.targeted * drive * land.targeted)
-    quota = share * fixed_sum(planned) * weights / jnp.maximum(fixed_sum(weights), 1e-9)
+    # The plan asks at least for the towns' and the army's year beyond the state's stocks.
+    towns_year = pol.urban * f.urban_ration + pol.army * 1e-3 * f.army_ration
+    asked = jnp.maximum(share * fixed_sum(planned), towns_year - g.pool)
+    quota = asked * weights / jnp.maximum(fixed_sum(weights), 1e-9)
     reserve = f.reserve_floor + comp * (f.subsistence_reserve - f.reserve_floor)
     # In the drive the state takes what the cap allows; under the NEP peasants sell at
     # most the NEP share of what they actually reaped (the 1927-28 "grain strike").
@@ -211,7 +215,6 @@ def month(
     shortfall_now = jnp.where(on_harvest, shortfall, ledger.shortfall)
     # The export commitment, fixed from the plan ahead of the harvest: a share of what the
     # quota and the pool leave after a year of the towns' need.
-    towns_year = pol.urban * f.urban_ration + pol.army * 1e-3 * f.army_ration
     surplus = jnp.maximum(total_quota + g.pool - towns_year, 0.0)
     committed = surplus * f.export_share * pol.trade / EXPORT_TRADE_REFERENCE
     exports_due = jnp.where(on_harvest, committed, g.exports_due)
