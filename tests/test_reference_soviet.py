@@ -27,6 +27,7 @@ from abm.engine.slices import leaf_values
 from abm.models.interwar.soviet import (
     agriculture,
     coalition,
+    grain,
     industry,
     leadership,
     rule,
@@ -347,6 +348,9 @@ def test_constants_the_reference_restates():
     assert ref.DEPRESSION_YEARS == soviet_model.DEPRESSION_YEARS
     assert float(ref.EXPORT_REFERENCE) == agriculture.EXPORT_REFERENCE
     assert float(ref.EXPORT_TRADE_REFERENCE) == pytest.approx(agriculture.EXPORT_TRADE_REFERENCE)
+    assert ref.CAMPAIGN_MONTHS == grain.CAMPAIGN_MONTHS
+    assert float(ref.URBAN_1924) == pytest.approx(grain.URBAN_1924)
+    assert float(ref.HUNGER_MONTHS) == agriculture.HUNGER_MONTHS
     assert float(ref.TRADE_REFERENCE) == pytest.approx(industry.TRADE_REFERENCE)
     assert float(ref.HERD_WEIGHT) == pytest.approx(industry.HERD_WEIGHT)
     assert float(ref.TRACTOR_STEEL) == industry.TRACTOR_STEEL
@@ -375,10 +379,11 @@ def _nazi(value: int) -> Callable:
 
 
 MUTATIONS = {
-    "famine_mortality in the 1932 harvest": (
+    # (no one dies in the harvest month itself: the state pool's supply is perturbed)
+    "urban_ration in the 1932 harvest": (
         "run0-harvest-1932-08",
         "random",
-        _theta("famine_mortality", 1.5),
+        _theta("urban_ration", 1.5),
     ),
     "plan_investment in the plan": ("run1-plan-start", "random", _theta("plan_investment", 1.2)),
     "executions_at_full in the wave": (
