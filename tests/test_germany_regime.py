@@ -127,12 +127,14 @@ def test_no_nazi_appointment_after_the_window_closes(to_1941):
 
 
 def test_the_spd_willingness_moves_p_nazi_under_a_united_front_line(to_1941):
-    # Finding: uptake 0 -> 1 under otl moved P(Nazi) by -0.02; now the front acts on the
-    # negative majority, the strike, Prussia and the elites' calculation (measured:
-    # about -0.16 at 256 paired runs with the catalogue's priors).
+    # Finding: uptake 0 -> 1 under otl moved P(Nazi) by -0.02 (and by -0.08 with the
+    # line fixed at 1 in these Germany-alone runs on the old regime month). Now the
+    # front acts on the negative majority, the strike, Prussia and the elites' and the
+    # army's calculation: measured -0.20 (0.60 -> 0.40) at 256 paired runs with the
+    # catalogue's priors; the bound leaves about four standard errors.
     _, runs = to_1941
     diff = R.p_nazi(runs["front"]) - R.p_nazi(runs["front_none"])
-    assert diff < -0.05, diff
+    assert diff < -0.12, diff
 
 
 def test_a_nazi_regime_is_consolidated():
