@@ -10,8 +10,10 @@ Procedure (documented in ``docs/calibration.md``):
    value: no drift, no constituency effects, no regime event, so elections fall on their
    historical dates) is run through the same ``GermanyModel.advance`` code as the
    simulations. Its vote shares at the five elections May 1924 - July 1932 are fitted to
-   the Reich totals (``DEU_RT_*``) in logits, by regularised (MAP) least squares: each
-   fitted parameter is pulled towards its catalogue prior. Nothing after July 1932 is fitted.
+   the Reich totals (``DEU_RT_*``) in logits, and its turnout to the Reich turnout
+   (:data:`TURNOUT`), by regularised (MAP) least squares: each fitted parameter is pulled
+   towards its catalogue prior. Nothing after July 1932 is fitted (the disappointment, the
+   united front's and a Nazi government's loadings keep their catalogue priors).
 3. **Priors.** Each fitted parameter gets a normal prior centred on its estimate with the
    conditional standard deviation from the Gauss-Newton Hessian scaled by the residual
    variance; the national opinion drift's standard deviation is set from the residuals
