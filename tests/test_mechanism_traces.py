@@ -90,10 +90,11 @@ def test_the_paired_sides_share_their_draws(sides):
 def test_competence_leaves_more_of_the_1932_harvest_in_the_village(sides):
     # catches: month.py passing competence = 1 - v[P_COMPETENCE] (a lever wired the wrong
     # way round); agriculture's planned = comp * trend * (1 + optimism) + (1 - comp) *
-    # harvest (the quota) and reserve = floor + (1 - comp) * (subsistence - floor).
+    # harvest (the quota) and reserve = floor + (1 - comp) * (subsistence - floor). The
+    # 1932 campaign runs August to January: what it took is read at its end.
     model = sides["model"]
     sov = model.slices["soviet"].model
-    t, y = _month(model, "1932-08"), _year(model, 1932)
+    t, end, y = _month(model, "1932-08"), _month(model, "1933-01"), _year(model, 1932)
     taken, stock, comp, quota = {}, {}, {}, {}
     for side in ("otl", "competent"):
         theta, st = sides[side]
@@ -102,10 +103,10 @@ def test_competence_leaves_more_of_the_1932_harvest_in_the_village(sides):
         before = blocs.stock[:, t - 1].sum(-1)
         seed = np.asarray([float(sov.p(th, "seed_share")) for th in theta])
         net = (1.0 - seed) * led.harvest[:, t, y]
-        taken[side] = led.procurement[:, t, y] / (net + before)
-        # The national quota per tonne reaped (the shortfall is 1 - procured / quota).
-        quota[side] = led.procurement[:, t, y] / (1.0 - led.shortfall[:, t]) / led.harvest[:, t, y]
-        stock[side] = blocs.stock[:, t].sum(-1)
+        taken[side] = led.procurement[:, end, y] / (net + before)
+        # The national quota per tonne reaped (after the relief's cut).
+        quota[side] = led.quota[:, t, y] / led.harvest[:, t, y]
+        stock[side] = blocs.stock[:, end].sum(-1)
         at_start = jax.tree.map(lambda x: x[:, t - 1], s)
         comp[side] = np.asarray(
             [
