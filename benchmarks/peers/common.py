@@ -11,9 +11,10 @@ inputs, never model code:
   scalar lever ``comintern_united_front_line`` pinned at the line of the leader
   preset's faction (``comintern_united_front_line.<faction>``); and a NumPy sampler for
   those priors (:func:`sample_params`), with the Germany catalogue's allowed ranges;
-* the static structure of abm's model: the bloc layout, milieu affinities,
-  susceptibility and exposure, paramilitary capacities and initial organisation
-  (``abm.models.interwar.germany.constants`` and ``voters``);
+* the static structure of abm's model: the bloc layout, milieu affinities, abstention
+  propensities, susceptibility, crisis, agrarian and defection exposures, paramilitary
+  capacities and initial organisation (``abm.models.interwar.germany.constants``,
+  ``voters.Layout`` and ``model.ORGANISATION_INITIAL``);
 * the calendar-derived month indices (:class:`Timeline`), from the scenario's calendar
   (1924-01 .. 1941-06, 210 months, for the shipped scenarios: the Germany slice runs
   every month of the whole model's calendar);
@@ -27,10 +28,15 @@ Per-run outcome format (``simulate(...)`` of every peer returns this dict; ``R``
     united_front          int   [R]       first month of a KPD-SPD united front, -1 never
     german_civil_war      int   [R]       first month of a civil war, -1 never
     german_regime_1936    int   [R]       REGIME_1936_CATEGORIES code
-    reichstag_share       float [R, 7, 8] vote shares per election slot (0 if not held)
-    reichstag_share/mask  bool  [R, 7, 8] slot held
+    reichstag_share       float [R, E, 8] valid-vote shares of the election held in each
+                                          month of the election grid (0 where none)
+    reichstag_share/mask  bool  [R, E, 8] an election was held that month
     german_unemployment   float [R, Y]    annual mean registered unemployment, millions
                                           (Y calendar years, 18 for 1924-1941)
+
+The election grid (``E`` = 152 months, 1924-05 .. 1936-12 for the shipped calendar) labels
+an election by its own month, as abm's ``reichstag_share`` does: an early election of
+July 1931 is reported as "1931-07", not under the next historical slot.
 """
 
 from __future__ import annotations
@@ -72,6 +78,12 @@ BLOC_CONSTITUENCY, BLOC_MILIEU, INITIAL_SIZE = K.bloc_layout()  # [B], [B], [B]
 LOG_AFFINITY = np.log(K.MILIEU_AFFINITY)
 SUSCEPTIBILITY = np.asarray(K.MILIEU_SUSCEPTIBILITY, np.float64)  # [M]
 EXPOSURE = np.asarray(K.MILIEU_CRISIS_EXPOSURE, np.float64)  # [M]
+#: ln h_m, each milieu's propensity to stay at home (logit against its party affinities).
+LOG_ABSTENTION = np.log(K.MILIEU_ABSTENTION)  # [M]
+AGRARIAN_EXPOSURE = np.asarray(K.AGRARIAN_EXPOSURE, np.float64)  # [M] g_m
+DEFECTION_EXPOSURE = np.asarray(K.DEFECTION_EXPOSURE, np.float64)  # [M] d_m
+#: Milieux of the labour movement (workers, unemployed), where the united front acts.
+LABOUR_MILIEU = np.isin(np.arange(K.N_MILIEUX), (K.WORKERS, K.UNEMPLOYED))  # [M] bool
 PARAMILITARY_CAPACITY = np.asarray(K.PARAMILITARY_CAPACITY, np.float64)  # [P], thousands
 #: Initial organisation of each party; the NSDAP's entry is replaced by a parameter.
 ORGANISATION_START = np.asarray(ORGANISATION_INITIAL, np.float64)  # [P]
@@ -96,20 +108,32 @@ def n_agents(replicas: int = 1) -> int:
 
 
 # ---------------------------------------------------------------- fixed numbers of 7.x
+# Written out from docs/ODD.md (sections 7.1-7.11), not imported from abm's modules.
 UNEMPLOYMENT_FLOOR = 0.05  # millions (7.1)
 LABOUR_SHARE_MAX = 0.8  # most of a labour pool that can be unemployed (7.3)
 ORGANISATION_MIN, ORGANISATION_MAX = 0.005, 0.999  # NSDAP organisation clip (7.5)
 SA_CAPACITY, RFB_CAPACITY = 450.0, 130.0  # violence formula (7.8)
-SLUMP_TURN, SLUMP_WIDTH = 0.15, 0.02  # presidential-turn sigmoid (7.11)
-SLUMP_RETURN = 0.12  # return to parliament below this unemployment rate (7.11)
-MIN_REICHSTAG_AGE = 4  # months before a presidential cabinet may dissolve (7.11)
+# 7.10 elections
+TERM_MONTHS = 48  # Art. 23: an election falls due 48 months after the last
+MAX_BALLOTS = 20  # elections a run records, in the order held
+MIN_REICHSTAG_AGE = 4  # months before a presidential cabinet may dissolve
 EARLY_ELECTION_DELAY = 2  # an early election is held this many months after dissolution
 NAZI_ELECTION_GRACE = 2  # a Nazi regime still holds an election this many months in
+# 7.11 the regime month
+SLUMP_TURN, SLUMP_WIDTH = 0.15, 0.02  # presidential-turn sigmoid; elites' parliament width
+SLUMP_RETURN = 0.12  # unemployment rate where a parliamentary cabinet becomes attractive
+NSDAP_REFERENCE = 0.3  # NSDAP share at which the elites' Hitler utility is hitler_util
+RIGHT_REFERENCE = 0.45  # NSDAP + DNVP share where Hindenburg's base wish is neutral
+SURE = 30.0  # acceptance logit of an option not in doubt
 LINE_FROM_BELOW = 0.3  # Comintern line outside the third period ("from below")
-COMINTERN_THREAT = (0.05, 0.25, 1.5)  # threat = clip((N - a) / b, 0, c)
-NAZI_REFERENCE_SHARE = 0.33  # appointment hazard is nazi_appointment_rate here
-NAZI_WIN_SHARE = 0.25  # a right-wing civil-war victory is Nazi above this share
-TAKEOVER_REFERENCE_CRISIS = 0.3
+THREAT = (0.05, 0.25, 1.5)  # Nazi threat = clip((N - a) / b, 0, c)
+BUILD_MONTHS = 6.0  # the united front's strength moves with this time constant
+BREAK_STRENGTH = 0.05  # a front weaker than this has broken up
+PRUSSIAN_POLICE = 0.8  # Prussian police in Reichswehr units
+SA_AT_FULL = 450.0  # thousands of SA men = 1 Reichswehr unit
+NO_MAJORITY_WEIGHT = 4.0  # a Prussian Landtag without a republican majority, coup logit
+HINDENBURG_DEATH = "1934-08"  # no Nazi appointment from this month
+LANDTAG_1932 = "1932-04"  # the 1928 Prussian Landtag's term ends
 
 REGIMES = K.REGIMES
 PARLIAMENTARY, PRESIDENTIAL, NAZI, AUTHORITARIAN, LEFT, CIVIL_WAR = range(6)
@@ -117,7 +141,7 @@ REGIME_1936_CATEGORIES = K.REGIME_1936_CATEGORIES
 REGIME_TO_1936 = np.asarray(K.REGIME_TO_1936, np.int64)
 
 #: The vector parameters, one per party (``crisis_loading.NSDAP`` ...).
-PARTY_VECTORS = ("crisis_loading", "mobilisation_loading", "trend", "intercept")
+PARTY_VECTORS = ("crisis_loading", "agrarian_loading", "intercept")
 OUTCOMES = (
     "nazi_power",
     "united_front",
@@ -142,6 +166,10 @@ class Timeline:
         slot_months: int ``[7]`` month index of each election slot.
         first_slot: index of the first slot at or after the calendar start.
         hindenburg_month: month index of 1925-05.
+        hindenburg_death_month: month index of 1934-08 (the appointment window closes).
+        landtag_month: month index of 1932-04 (the 1928 Prussian Landtag's term ends).
+        grid_start: month index of the election grid's first month (1924-05).
+        election_labels: ``YYYY-MM`` of every month of the election grid (to 1936-12).
         recovery_month: month index of 1933-01 (start of the recovery), as a float.
         month_1936: month index of 1936-12.
         months_since_1924: float ``[T]`` months since 1924-01 of each month index.
@@ -156,6 +184,10 @@ class Timeline:
     slot_months: np.ndarray
     first_slot: int
     hindenburg_month: int
+    hindenburg_death_month: int
+    landtag_month: int
+    grid_start: int
+    election_labels: tuple[str, ...]
     recovery_month: float
     month_1936: int
     months_since_1924: np.ndarray
@@ -171,6 +203,8 @@ class Timeline:
         year_index = (years - labels[0]).astype(np.int64)
         slots = np.array([cal.index_of(s) for s in K.ELECTION_SLOTS], np.int64)
         month_1936 = cal.index(1936, 12)
+        grid_start = max(cal.index_of(K.ELECTION_GRID_START), 0)
+        grid_end = min(cal.index_of(K.ELECTION_GRID_END), cal.n_months - 1)
         if month_1936 >= cal.n_months:
             raise ValueError("the Germany model needs a calendar that reaches 1936-12")
         return cls(
@@ -180,6 +214,10 @@ class Timeline:
             slot_months=slots,
             first_slot=int(np.sum(slots < 0)),
             hindenburg_month=cal.index_of(K.HINDENBURG_FROM),
+            hindenburg_death_month=cal.index_of(HINDENBURG_DEATH),
+            landtag_month=cal.index_of(LANDTAG_1932),
+            grid_start=grid_start,
+            election_labels=tuple(cal.label(t) for t in range(grid_start, grid_end + 1)),
             recovery_month=float(cal.index(1933, 1)),
             month_1936=month_1936,
             months_since_1924=(np.arange(cal.n_months) - cal.index(1924, 1)).astype(float),
@@ -187,6 +225,11 @@ class Timeline:
             months_in_year=np.bincount(year_index, minlength=len(labels)),
             year_labels=tuple(labels),
         )
+
+    @property
+    def n_grid(self) -> int:
+        """Months of the election grid (``E``)."""
+        return len(self.election_labels)
 
     def month_of_year(self, year: Any) -> Any:
         """Fractional month index of a decimal year (1929.75 = start of October 1929)."""
@@ -287,8 +330,10 @@ def party_vector(params: Mapping[str, Any], name: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- summaries
-#: Index of each election slot label and party name in the outcome arrays.
-SLOT_INDEX = {s: i for i, s in enumerate(K.ELECTION_SLOTS)}
+#: The election grid of the default calendar (1924-05 .. 1936-12), the shipped scenarios'.
+ELECTION_LABELS = Timeline.from_calendar(DEFAULT_CALENDAR).election_labels
+#: Index of each historical slot's month in the election grid (default calendar).
+SLOT_INDEX = {s: ELECTION_LABELS.index(s) for s in K.ELECTION_SLOTS}
 PARTY_INDEX = {p: i for i, p in enumerate(PARTIES)}
 
 
@@ -306,14 +351,21 @@ def _prob_se(hit: np.ndarray) -> tuple[float, float, int]:
     return p, math.sqrt(max(p * (1.0 - p), 0.0) / n), n
 
 
-def summarise(out: Mapping[str, np.ndarray], year_labels: tuple[int, ...] | None = None) -> dict:
+def summarise(
+    out: Mapping[str, np.ndarray],
+    year_labels: tuple[int, ...] | None = None,
+    election_labels: tuple[str, ...] | None = None,
+) -> dict:
     """Per-run outcomes -> ``{key: (estimate, standard error, runs)}``.
 
     Keys: ``nazi_power``, ``united_front``, ``german_civil_war`` (probability the event
-    happens), ``german_regime_1936/<category>`` (share), ``reichstag_share/<slot>/<party>``
-    (mean over runs where the slot was held), ``election_held/<slot>`` (probability the
-    slot's election is held), ``german_unemployment/<year>`` (mean).
+    happens), ``german_regime_1936/<category>`` (share), ``reichstag_share/<month>/<party>``
+    (mean over runs that held an election that month), ``election_held/<month>``
+    (probability an election is held that month), ``german_unemployment/<year>`` (mean).
+    ``<month>`` is every month of the election grid (``election_labels``, by default the
+    default calendar's :data:`ELECTION_LABELS`).
     """
+    labels = ELECTION_LABELS if election_labels is None else election_labels
     res: dict[str, tuple[float, float, int]] = {}
     for name in EVENTS:
         res[name] = _prob_se(np.asarray(out[name]) >= 0)
@@ -322,7 +374,7 @@ def summarise(out: Mapping[str, np.ndarray], year_labels: tuple[int, ...] | None
         res[f"german_regime_1936/{cat}"] = _prob_se(regime == i)
     share = np.asarray(out["reichstag_share"])
     mask = np.asarray(out["reichstag_share/mask"])
-    for s, k in SLOT_INDEX.items():
+    for k, s in enumerate(labels):
         res[f"election_held/{s}"] = _prob_se(mask[:, k, 0])
         for p, j in PARTY_INDEX.items():
             res[f"reichstag_share/{s}/{p}"] = _mean_se(share[:, k, j][mask[:, k, j]])
@@ -361,7 +413,8 @@ def summarise_cube(ds: Any) -> dict:
             n_runs,
         )
     held = np.asarray(ds["reichstag_share_n"].values)[:, 0] / n_runs
-    for s, k in SLOT_INDEX.items():
+    labels = [str(x) for x in ds["election"].values.tolist()]
+    for k, s in enumerate(labels):
         p = float(held[k])
         res[f"election_held/{s}"] = (p, math.sqrt(p * (1.0 - p) / n_runs), n_runs)
     for q in ("reichstag_share", "german_unemployment"):
@@ -371,7 +424,7 @@ def summarise_cube(ds: Any) -> dict:
         if q == "reichstag_share":
             cells = [
                 (f"{q}/{s}/{p}", (k, j))
-                for s, k in SLOT_INDEX.items()
+                for k, s in enumerate(labels)
                 for p, j in PARTY_INDEX.items()
             ]
         else:
