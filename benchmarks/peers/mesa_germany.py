@@ -1,19 +1,26 @@
 """Weimar Germany from 1924 in Mesa 3: voter blocs and parties as agents, one run per model.
 
 A peer of abm's ``interwar.germany`` model (``docs/ODD.md``), the Germany slice on its
-own (see :mod:`common`), for performance comparisons, written as Mesa's own examples are: agents are ``mesa.Agent`` subclasses
-with a ``step`` method, the model (``mesa.Model``) holds the economy and the polity,
-calls its agents through the ``AgentSet`` API each month, and draws every random number
-from its own explicitly seeded generators (``self.rng``, a NumPy ``Generator``, for
-normals; ``self.random``, Python's ``random.Random``, for each decision's uniform).
+own (see :mod:`common`), for performance comparisons, written as Mesa's own examples
+are: agents are ``mesa.Agent`` subclasses with a ``step`` method, the model
+(``mesa.Model``) holds the economy and the polity, calls its agents through the
+``AgentSet`` API each month, and draws every random number from its own explicitly
+seeded generators (``self.rng``, a NumPy ``Generator``, for normals; ``self.random``,
+Python's ``random.Random``, for each decision's uniform and the elites' choice).
 
 Agents: 210 :class:`VoterBloc` (35 constituencies x 6 milieux) and 8 :class:`Party`.
 Each run draws its own parameters from the scenario's Germany-only priors with the
 model's ``rng`` and runs every month of the scenario's calendar (210 for 1924-01 ..
 1941-06).
 Parties take one drift step a month; blocs are polled only when an election is held (the
-vote is not used otherwise). Results agree with abm statistically (different random
-streams), not bit for bit.
+vote is not used otherwise): each bloc chooses among the parties and staying at home.
+The presidential regime's agents (the conservative elites, Hindenburg, the Reichswehr
+leadership) are the model's decision methods: the elites pick an option by a logit
+choice, and a Hitler cabinet or a military regime needs the President's and the army's
+acceptance; Prussia's government, the unions' general strike and the united front (its
+formation from the KPD's line and the SPD's willingness, its strength built over months)
+follow ODD 7.11 as of the rebuilt slice (issue 13). Results agree with abm statistically
+(different random streams), not bit for bit.
 
 Entry point: :func:`simulate` (scenario YAML, runs, seed) -> per-run outcome arrays
 named as abm's ``GermanyModel.outcomes`` (format in :mod:`common`), a plain loop over
@@ -57,7 +64,7 @@ class VoterBloc(mesa.Agent):
         size: share of the national electorate.
         base_logit: standing party preference, logit ``[P]``.
         radicalisation: crisis felt by the bloc, smoothed.
-        vote: this month's vote probabilities ``[P]``.
+        vote: this month's probabilities of each party and of staying at home ``[P + 1]``.
     """
 
     def __init__(self, model: WeimarModel, constituency: int, milieu: int, size: float, base_logit):
@@ -68,6 +75,10 @@ class VoterBloc(mesa.Agent):
         self.base_logit = base_logit
         self.susceptibility = float(c.SUSCEPTIBILITY[milieu])
         self.exposure = float(c.EXPOSURE[milieu])
+        self.agrarian_exposure = float(c.AGRARIAN_EXPOSURE[milieu])
+        self.defection_exposure = float(c.DEFECTION_EXPOSURE[milieu])
+        self.abstention = float(c.LOG_ABSTENTION[milieu])
+        self.labour = bool(c.LABOUR_MILIEU[milieu])
         self.radicalisation = self.exposure * model.crisis  # at its equilibrium
         self.vote = None
 
@@ -79,15 +90,33 @@ class VoterBloc(mesa.Agent):
         ]
 
     def poll(self) -> None:
-        """Party preferences now, as vote probabilities (7.9)."""
-        m = self.model
+        """Preferences now, as probabilities of each party and of abstaining (7.9)."""
+        m, p, r = self.model, self.model.p, self.radicalisation
+        front = m.front_strength()
         logit = (
             self.base_logit
-            + self.susceptibility * (self.radicalisation * m.crisis_loading + m.campaign)
-            + m.national_drift
+            + self.susceptibility * r * m.crisis_loading
+            + self.agrarian_exposure * m.agrarian_pull
+            + m.national_appeal
             + m.regional_drift[self.constituency]
         )
-        weight = np.exp(logit - logit.max())
+        logit[c.NSDAP] += (
+            self.susceptibility * m.mobilisation * p["organisation_loading"]
+            + self.defection_exposure * r * p["defection_loading"] * m.nsdap_organisation
+        )
+        abstain = (
+            self.abstention
+            + p["abstain_intercept"]
+            - (self.susceptibility * p["abstain_crisis_loading"] * r)
+        )
+        if self.labour:
+            logit[c.KPD] += p["front_left_loading"] * front
+            logit[c.SPD] += p["front_left_loading"] * front
+            abstain -= p["front_turnout_loading"] * front
+        if self.milieu == c.UNEMPLOYED:
+            logit[c.NSDAP] -= p["front_nsdap_loading"] * front
+        options = np.append(logit, abstain)
+        weight = np.exp(options - options.max())
         self.vote = weight / weight.sum()
 
 
@@ -132,6 +161,10 @@ class Party(mesa.Agent):
         )
 
 
+#: The elites' options under a presidential cabinet (7.11), in the order of their choice.
+OPTIONS = ("keep", "parliament", "dissolve", "military", "hitler")
+
+
 class WeimarModel(mesa.Model):
     """Weimar Germany, one month per step, from the calendar's first month to its last.
 
@@ -150,9 +183,11 @@ class WeimarModel(mesa.Model):
         draw = c.sample_params(scenario.priors, self.rng, 1, scenario.ranges)
         p = self.p = {name: float(x[0]) for name, x in draw.items()}
         self.crisis_loading = c.party_vector(p, "crisis_loading")
-        self.mobilisation_loading = c.party_vector(p, "mobilisation_loading")
-        self.trend = c.party_vector(p, "trend")
+        agrarian_loading = c.party_vector(p, "agrarian_loading")
+        agrarian_loading[c.NSDAP] = max(agrarian_loading[c.NSDAP], 0.0)  # counts from 0
+        self.agrarian_loading = agrarian_loading
         self.onset = tl.month_of_year(p["depression_onset"])
+        self.agrarian_onset = tl.month_of_year(p["agrarian_onset"])
         self.third_period = (
             tl.month_of_year(p["third_period_start"]),
             tl.month_of_year(p["third_period_end"]),
@@ -163,6 +198,8 @@ class WeimarModel(mesa.Model):
         self.noise = 0.0
         self.unemployed = self.unemployment_trend(0.0)
         self.crisis = self.crisis_index(0)
+        self.agrarian = self.agrarian_distress(0.0)
+        self.disappointment = 0.0
 
         # Voter blocs; base preferences carry a random effect of each constituency.
         effect = self.rng.standard_normal((n_con, c.N_PARTIES))
@@ -186,19 +223,23 @@ class WeimarModel(mesa.Model):
         self.violence = 0.0
 
         # Polity: the initial preferences stand in for the last Reichstag.
-        self.seat_share = self.poll(tl.months_since_1924[0] / 12.0)
         self.regime = c.PARLIAMENTARY
+        self.united_front = False
+        self.united_front_strength = 0.0
+        self.seat_share = self.poll()
         self.regime_since = 0
         self.last_election = -8
         self.next_slot = tl.first_slot
         self.early_election = -1
-        self.united_front = False
+        self.prussia_left = True
+        self.nsdap_previous = 0.0
         self.nazi_month = -1
         self.united_front_month = -1
         self.civil_war_month = -1
         self.regime_1936 = c.PARLIAMENTARY
-        self.shares = np.zeros((c.N_ELECTIONS, c.N_PARTIES))
-        self.held = np.zeros(c.N_ELECTIONS, bool)
+        self.ballots = 0
+        self.shares = np.zeros((tl.n_grid, c.N_PARTIES))
+        self.held = np.zeros(tl.n_grid, bool)
         self.unemployment_sum = np.zeros(len(tl.year_labels))
 
     # ---------------------------------------------------------------- economy
@@ -208,6 +249,12 @@ class WeimarModel(mesa.Model):
         rise = -math.expm1(-max(t - self.onset, 0.0) / p["depression_rise_months"])
         recovery = math.exp(-max(t - self.timeline.recovery_month, 0.0) / p["recovery_months"])
         return p["unemployment_base"] + p["depression_severity"] * rise * recovery
+
+    def agrarian_distress(self, t: float) -> float:
+        """Farm debts and falling prices, 0..1, easing with the recovery (7.1)."""
+        p = self.p
+        rise = -math.expm1(-max(t - self.agrarian_onset, 0.0) / p["agrarian_rise_months"])
+        return rise * math.exp(-max(t - self.timeline.recovery_month, 0.0) / p["recovery_months"])
 
     def crisis_index(self, t: int) -> float:
         """Unemployment rate plus the hyperinflation aftershock (7.2)."""
@@ -226,37 +273,62 @@ class WeimarModel(mesa.Model):
             workers.size = pool * (1.0 - frac)
 
     # ---------------------------------------------------------------- voting
-    def poll(self, years: float) -> np.ndarray:
-        """National vote shares if an election were held now (7.9)."""
-        self.national_drift = np.array([q.national_drift for q in self.parties])
+    def front_strength(self) -> float:
+        """The united front's strength as the voters feel it (0 without a front)."""
+        return self.united_front_strength if self.united_front else 0.0
+
+    def poll(self) -> np.ndarray:
+        """National valid-vote shares if an election were held now (7.9)."""
+        p = self.p
+        nsdap = self.parties[c.NSDAP]
+        self.nsdap_organisation = nsdap.organisation
+        self.mobilisation = math.log(nsdap.organisation / p["nsdap_organisation_initial"])
+        reach = np.ones(c.N_PARTIES)
+        reach[c.NSDAP] = nsdap.organisation  # the NSDAP's rural apparatus
+        self.agrarian_pull = self.agrarian * self.agrarian_loading * reach
+        appeal = np.array([q.national_drift for q in self.parties])
+        appeal[c.NSDAP] -= p["disappointment_loading"] * self.disappointment
+        if self.regime == c.NAZI:  # a Nazi-led government's campaign
+            appeal[c.NSDAP] += p["power_loading"]
+            appeal[c.KPD] -= p["repression_loading"]
+            appeal[c.SPD] -= p["repression_loading"]
+        self.national_appeal = appeal
         self.regional_drift = np.column_stack([q.regional_drift for q in self.parties])
-        mobilisation = math.log(
-            self.parties[c.NSDAP].organisation / self.p["nsdap_organisation_initial"]
-        )
-        self.campaign = mobilisation * self.mobilisation_loading + years * self.trend
         blocs = self.agents_by_type[VoterBloc]
         blocs.do("poll")
         size = np.array(blocs.get("size"))
-        return size @ np.array(blocs.get("vote")) / size.sum()
+        votes = size @ np.array(blocs.get("vote"))[:, : c.N_PARTIES]
+        return votes / votes.sum()
 
     def election(self, t: int) -> None:
-        """Hold the next slot's election if it is due and the regime allows it (7.10)."""
+        """An election if one is due and the regime holds it (7.10).
+
+        Due at the next historical slot, at an early election's month, or four years
+        after the last election (Art. 23); an election held off the schedule takes the
+        next slot's place. It is recorded under its own month.
+        """
+        tl = self.timeline
         k = self.next_slot
-        if k >= c.N_ELECTIONS:
-            return
-        if t != self.timeline.slot_months[k] and t != self.early_election:
-            return
+        slot_due = k < c.N_ELECTIONS and t == tl.slot_months[k]
+        due = slot_due or t == self.early_election or t - self.last_election >= c.TERM_MONTHS
         can_hold = self.regime in (c.PARLIAMENTARY, c.PRESIDENTIAL) or (
             self.regime == c.NAZI and t - self.regime_since <= c.NAZI_ELECTION_GRACE
         )
-        if can_hold:
-            shares = self.poll(self.timeline.months_since_1924[t] / 12.0)
-            self.shares[k] = shares
-            self.held[k] = True
+        hold = due and can_hold
+        if hold:
+            shares = self.poll()
+            row = t - tl.grid_start
+            if 0 <= row < tl.n_grid and self.ballots < c.MAX_BALLOTS:
+                self.shares[row] = shares
+                self.held[row] = True
+            self.ballots += 1
+            self.nsdap_previous = self.seat_share[c.NSDAP]
             self.seat_share = shares
             self.last_election = t
-        self.next_slot = k + 1
-        self.early_election = -1
+        if k < c.N_ELECTIONS and (slot_due or hold):
+            self.next_slot = k + 1
+        if hold or t == self.early_election:
+            self.early_election = -1
 
     # ---------------------------------------------------------------- government
     def comintern_line(self, t: int) -> float:
@@ -265,27 +337,119 @@ class WeimarModel(mesa.Model):
         start, end = self.third_period
         return lever if start <= t < end else max(lever, c.LINE_FROM_BELOW)
 
+    def left_step(self, t: int, constitutional: bool) -> None:
+        """The united front forms from the KPD's line and the SPD's will; it builds (7.11)."""
+        p = self.p
+        a, b, cap = c.THREAT
+        threat = min(max((self.seat_share[c.NSDAP] - a) / b, 0.0), cap)
+        spd = p["united_front_uptake"]
+        ready = self.comintern_line(t) * spd
+        local = p["sectarian_residual"] * spd * min(threat, 1.0)
+        forms = (
+            constitutional
+            and not self.united_front
+            and self.random.random() < prob(p["united_front_rate"] * ready * threat)
+        )
+        united = self.united_front or forms
+        goal = max(ready, local) if united else local
+        s = self.united_front_strength + (goal - self.united_front_strength) / c.BUILD_MONTHS
+        if forms:
+            s = max(s, 2.0 * c.BREAK_STRENGTH)
+        self.united_front = united and s >= c.BREAK_STRENGTH
+        self.united_front_strength = min(max(s, 0.0), 1.0)
+
+    def left_force(self) -> float:
+        """The general strike plus Prussia's police with a front, Reichswehr units."""
+        p, s = self.p, self.united_front_strength
+        slump = self.unemployed / p["labour_force"]
+        strike = p["strike_base"] * math.exp(-p["strike_unemployment_sensitivity"] * slump)
+        strike = min(max(strike * (1.0 + p["strike_united_front_gain"] * s), 0.0), 1.0)
+        return strike + c.PRUSSIAN_POLICE * float(self.prussia_left) * s
+
+    def presidential_decision(self, t: int, left: float, sa: float, blocked: bool) -> str:
+        """The elites propose, Hindenburg and the Reichswehr accept or refuse (7.11)."""
+        p, seat = self.p, self.seat_share
+        nsdap = seat[c.NSDAP]
+        slump = self.unemployed / p["labour_force"]
+        fear = p["strike_deterrence"] * left
+        utility = {
+            "keep": p["decision_inertia"],
+            "military": p["military_util"]
+            + 4.0 * (p["elite_authoritarianism"] - 0.5)
+            + (self.crisis - 0.2) / 0.1
+            + p["elite_violence_weight"] * self.violence
+            - fear,
+        }
+        if not blocked:
+            utility["parliament"] = (
+                p["parliament_return_util"] + (c.SLUMP_RETURN - slump) / c.SLUMP_WIDTH
+            )
+        if t - self.last_election >= c.MIN_REICHSTAG_AGE and self.early_election < 0:
+            utility["dissolve"] = p["dissolution_util"]
+        if t < self.timeline.hindenburg_death_month:
+            decline = max(self.nsdap_previous - nsdap, 0.0)
+            utility["hitler"] = (
+                p["hitler_util"]
+                + p["elite_framing"] * (nsdap - c.NSDAP_REFERENCE) / 0.1
+                + p["elite_decline_weight"] * decline / 0.05
+                - fear
+            )
+        options = [o for o in OPTIONS if o in utility]
+        u = np.array([utility[o] for o in options])
+        weight = np.exp(u - u.max())
+        proposal = self.random.choices(options, weights=weight)[0]
+        years = (t - self.regime_since) / 12.0
+        tired = p["president_fatigue"] * years
+        if proposal == "military":
+            president = p["president_military_util"] + tired
+            army = p["army_autonomy"] - p["army_two_front_fear"] * (sa + left)
+        elif proposal == "hitler":
+            right = nsdap + seat[c.DNVP]
+            president = (
+                -p["hitler_aversion"]
+                + tired
+                + p["president_base_wish"] * (right - c.RIGHT_REFERENCE) / 0.1
+            )
+            army = p["army_hitler_util"] + p["army_two_front_fear"] * (sa - left)
+        else:
+            return proposal  # nobody doubts it
+        rand = self.random.random
+        if rand() < sigmoid(president) and rand() < sigmoid(army):
+            return proposal
+        return "keep"
+
+    def prussia_coup(self, left: float) -> bool:
+        """The elites depose the Braun-Severing government this month (7.11)."""
+        p, seat, t = self.p, self.seat_share, self.month
+        weimar = seat[c.SPD] + seat[c.ZENTRUM] + seat[c.DDP]
+        no_majority = t >= self.timeline.landtag_month and weimar < 0.5
+        logit = (
+            p["prussia_coup_util"]
+            + c.NO_MAJORITY_WEIGHT * float(no_majority)
+            + 4.0 * (p["elite_authoritarianism"] - 0.5)
+            + p["elite_violence_weight"] * self.violence
+            - p["strike_deterrence"] * left
+        )
+        return self.random.random() < sigmoid(logit)
+
     def regime_month(self, t: int) -> bool:
-        """Cabinets, elites, the united front and civil war (7.11); True if a war starts."""
+        """Cabinets, the agents, Prussia, the front and civil war (7.11); True: war starts."""
         p, rand = self.p, self.random.random
         nsdap = self.seat_share[c.NSDAP]
-        negative_majority = self.seat_share[c.KPD] + nsdap >= 0.5
         slump = self.unemployed / p["labour_force"]
         regime = new = self.regime
+        constitutional = regime in (c.PARLIAMENTARY, c.PRESIDENTIAL)
         war_starts = False
 
-        if regime in (c.PARLIAMENTARY, c.PRESIDENTIAL) and not self.united_front:
-            a, b, cap = c.COMINTERN_THREAT
-            threat = min(max((nsdap - a) / b, 0.0), cap)
-            line = self.comintern_line(t)
-            readiness = line + (1.0 - line) * p["sectarian_residual"]
-            h = p["united_front_rate"] * p["united_front_uptake"] * readiness * threat
-            self.united_front = rand() < prob(h)
-        united = self.united_front
+        self.left_step(t, constitutional)
+        united, strength = self.united_front, self.united_front_strength
+        left = self.left_force()
+        sa = min(max(self.parties[c.NSDAP].paramilitary / c.SA_AT_FULL, 0.0), 1.0)
+        blocked = nsdap + self.seat_share[c.KPD] * (1.0 - strength) >= 0.5
 
         if regime == c.PARLIAMENTARY:
             if rand() < prob(p["cabinet_fall_rate"] * (1.0 + 3.0 * self.crisis)):
-                if negative_majority:
+                if blocked:
                     p_turn = 1.0
                 elif t >= self.timeline.hindenburg_month:
                     p_turn = p["elite_authoritarianism"] * sigmoid(
@@ -296,51 +460,39 @@ class WeimarModel(mesa.Model):
                 if rand() < p_turn:
                     new = c.PRESIDENTIAL
         elif regime == c.PRESIDENTIAL:
-            if (
-                t - self.last_election >= c.MIN_REICHSTAG_AGE
-                and self.early_election < 0
-                and rand() < prob(p["dissolution_rate"])
-            ):
+            decision = self.presidential_decision(t, left, sa, blocked)
+            if self.prussia_left and self.prussia_coup(left):
+                self.prussia_left = False
+            if decision == "dissolve":
                 self.early_election = t + c.EARLY_ELECTION_DELAY
-            appoint = takeover = False
-            if nsdap >= p["nazi_min_share"]:
-                h = (
-                    p["nazi_appointment_rate"]
-                    * math.exp(p["nazi_share_elasticity"] * (nsdap - c.NAZI_REFERENCE_SHARE) / 0.1)
-                    * (1.0 - p["reichswehr_opposition"])
-                    * (1.0 - p["united_front_deterrence"] * united)
-                )
-                appoint = rand() < prob(h)
-            if appoint:
-                new = c.NAZI
-            else:
-                h = p["authoritarian_takeover_rate"] * self.crisis / c.TAKEOVER_REFERENCE_CRISIS
-                takeover = rand() < prob(h)
-                if takeover:
-                    new = c.AUTHORITARIAN
-                elif (
-                    not negative_majority
-                    and slump < c.SLUMP_RETURN
-                    and rand() < prob(p["return_to_parliament_rate"])
-                ):
-                    new = c.PARLIAMENTARY
-            if (appoint or takeover) and united and rand() < p["civil_war_on_confrontation"]:
-                war_starts = True
+            elif decision == "parliament":
+                new = c.PARLIAMENTARY
+            elif decision in ("military", "hitler"):
+                new = c.NAZI if decision == "hitler" else c.AUTHORITARIAN
+                # the left resists: a general strike brings the move down, or civil war
+                if united and rand() < p["civil_war_on_confrontation"] * min(max(left, 0.0), 1.0):
+                    collapse = sigmoid(
+                        p["left_strength_effect"] * (left - sa) - p["army_bias_right"]
+                    )
+                    if rand() < collapse:
+                        new = c.PRESIDENTIAL
+                    else:
+                        war_starts = True
         elif regime == c.CIVIL_WAR and rand() < 1.0 / p["civil_war_months"]:
             par = [q.paramilitary for q in self.parties]
-            left = par[c.KPD] + par[c.SPD]
-            right = par[c.NSDAP] + par[c.DNVP]
-            balance = (left - right) / max(left + right, 1e-3)
+            left_men = par[c.KPD] + par[c.SPD]
+            right_men = par[c.NSDAP] + par[c.DNVP]
+            balance = (left_men - right_men) / max(left_men + right_men, 1e-3)
             if rand() < sigmoid(p["left_strength_effect"] * balance - p["army_bias_right"]):
                 new = c.LEFT
-            elif nsdap >= c.NAZI_WIN_SHARE:
+            elif t < self.timeline.hindenburg_death_month and par[c.NSDAP] > par[c.DNVP]:
                 new = c.NAZI
             else:
                 new = c.AUTHORITARIAN
         # Street fighting escalates under a united front (nazi, authoritarian and left
         # regimes are absorbing: nothing applies to them).
         if (
-            regime in (c.PARLIAMENTARY, c.PRESIDENTIAL)
+            constitutional
             and united
             and rand() < prob(p["civil_war_violence_rate"] * self.violence)
         ):
@@ -355,17 +507,23 @@ class WeimarModel(mesa.Model):
     def step(self) -> None:
         """One month, in the order of ODD section 3."""
         t, tl, p = self.month, self.timeline, self.p
-        # Economy and crisis.
+        # Economy, crisis and the agrarian distress.
         self.noise = (
             p["unemployment_noise_persistence"] * self.noise
             + p["unemployment_noise_sd"] * self.rng.standard_normal()
         )
         self.unemployed = max(self.unemployment_trend(float(t)) + self.noise, c.UNEMPLOYMENT_FLOOR)
         self.crisis = self.crisis_index(t)
+        self.agrarian = self.agrarian_distress(float(t))
         # Voters change blocs, blocs radicalise; parties organise, arm and drift.
         self.labour_market()
         self.agents_by_type[VoterBloc].do("step")
         self.agents_by_type[Party].do("step")
+        # A big NSDAP vote kept out of power turns to disappointment.
+        target = 0.0
+        if self.regime != c.NAZI:
+            target = max(self.seat_share[c.NSDAP] - p["disappointment_threshold"], 0.0)
+        self.disappointment += (target - self.disappointment) / p["disappointment_months"]
         sa = self.parties[c.NSDAP].paramilitary / c.SA_CAPACITY
         rfb = self.parties[c.KPD].paramilitary / c.RFB_CAPACITY
         self.violence = min(max(2.0 * self.crisis * math.sqrt(sa * rfb), 0.0), 1.0)
