@@ -118,7 +118,7 @@ def peasants(
         shortfall = clip(one - total(due) / max(total_quota, F(1e-9)), 0.0, 1.0)
     # The export commitment (ODD: from the plan, beyond a year of the towns' need).
     if H:
-        surplus = max(total_quota + F(g["pool"]) - towns_year, F(0.0))
+        surplus = max(total_quota + F(g["pool"]) - towns_year - F(g["villages_year"]), F(0.0))
         g["exports_due"] = surplus * p["export_share"] * trade / EXPORT_TRADE_REFERENCE
     # The campaign's tranches.
     campaign = since < CAMPAIGN_MONTHS
@@ -171,11 +171,13 @@ def peasants(
     fed = min(v_demand, rest)
     villages = np.array([a * fed / max(v_demand, F(1e-9)) for a in asked], F)
     rest = max(rest - total(villages), F(0.0))
-    keep = (towns + v_demand) * (F(m_t) - one)
+    v_year = F(g["villages_year"])
+    keep = (towns + max(v_demand, v_year / F(12.0))) * (F(m_t) - one)
     shipped = min(ship, max(rest - keep, F(0.0)))
     rest = rest - shipped
     pool_lost = rest * (one - np.exp(-p["pool_loss"] / F(12.0)))
     g["pool"] = rest - pool_lost
+    g["villages_year"] = v_year + total(villages) - v_year / F(12.0)
 
     eaten, deaths, fled, births, short = (np.zeros(n_r, F) for _ in range(5))
     pop_old = b["population"].copy()

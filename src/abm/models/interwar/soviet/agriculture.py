@@ -214,8 +214,8 @@ def month(
     )
     shortfall_now = jnp.where(on_harvest, shortfall, ledger.shortfall)
     # The export commitment, fixed from the plan ahead of the harvest: a share of what the
-    # quota and the pool leave after a year of the towns' need.
-    surplus = jnp.maximum(total_quota + g.pool - towns_year, 0.0)
+    # quota and the pool leave after a year of the towns' and the villages' need.
+    surplus = jnp.maximum(total_quota + g.pool - towns_year - g.villages_year, 0.0)
     committed = surplus * f.export_share * pol.trade / EXPORT_TRADE_REFERENCE
     exports_due = jnp.where(on_harvest, committed, g.exports_due)
 
@@ -261,6 +261,7 @@ def month(
         ship,
         f.pool_loss,
         c.months_to_harvest.astype(jnp.float32),
+        g.villages_year,
     )
     eaten = mk.own + mk.bought + sup.villages
     shortage = jnp.clip(1.0 - eaten / jnp.maximum(need, 1e-9), 0.0, 1.0)
@@ -295,8 +296,14 @@ def month(
         quota=due,
         alive=b.alive,
     )
+    fed = fixed_sum(sup.villages)
     new_g = Grain(
-        pool=sup.pool, exports_due=exports_due, alarm=alarm, relief=relief, ration_phase=phase
+        pool=sup.pool,
+        villages_year=g.villages_year + fed - g.villages_year / 12.0,
+        exports_due=exports_due,
+        alarm=alarm,
+        relief=relief,
+        ration_phase=phase,
     )
     new_l = Ledger(
         harvested=ledger.harvested + hf * fixed_sum(harvest),
@@ -315,7 +322,7 @@ def month(
         herd=ledger.herd.at[yi].add(hf * fixed_sum(herd * new_pop) / fixed_sum(new_pop)),
         shortfall=shortfall_now,
         to_towns=ledger.to_towns + sup.towns,
-        to_villages=ledger.to_villages + fixed_sum(sup.villages),
+        to_villages=ledger.to_villages + fed,
         exported=ledger.exported + sup.exports,
         pool_lost=ledger.pool_lost + sup.lost,
         quota=ledger.quota.at[yi].add(

@@ -11,7 +11,8 @@ economy"):
 * *State pool*: procurement flows in; out go, in this order, the towns and the army,
   the deficit villages' remaining gap times their access (1 except in a region singled
   out by the drive), and the month's export tranche as far as the pool holds more than
-  the towns' and the villages' need, at this month's rate, to the next harvest. What is
+  the towns' and the villages' need (this month's or the last year's rate, whichever is
+  higher) to the next harvest. What is
   left loses ``pool_loss`` a year (spoilage, other uses).
 
 Everything is per run, grain in Mt, people in millions; region arrays are ``[R]``.
@@ -84,6 +85,7 @@ def supply(
     exports: jax.Array,
     pool_loss: jax.Array,
     months_left: jax.Array,
+    villages_year: jax.Array,
 ) -> Supply:
     """The pool's supply by priority: the towns, the villages (by access), exports.
 
@@ -95,6 +97,7 @@ def supply(
         exports: the month's export tranche, Mt.
         pool_loss: losses and other uses, per year.
         months_left: months to the next harvest including this one (float32).
+        villages_year: the pool's supply to the villages over the last year, Mt.
     """
     to_towns = jnp.minimum(towns, pool)
     left = pool - to_towns
@@ -103,9 +106,9 @@ def supply(
     fed = jnp.minimum(demand, left)
     villages = asked * fed / jnp.maximum(demand, 1e-9)
     left = jnp.maximum(left - fixed_sum(villages), 0.0)
-    # Exports only from what the pool holds beyond the towns' and the fed villages' need,
-    # at this month's rate, to the next harvest.
-    keep = (towns + demand) * (months_left - 1.0)
+    # Exports only from what the pool holds beyond the towns' and the villages' need (this
+    # month's or the last year's rate, whichever is higher) to the next harvest.
+    keep = (towns + jnp.maximum(demand, villages_year / 12.0)) * (months_left - 1.0)
     shipped = jnp.minimum(exports, jnp.maximum(left - keep, 0.0))
     left = left - shipped
     lost = left * (1.0 - jnp.exp(-pool_loss / 12.0))

@@ -115,6 +115,9 @@ class Grain:
     """The national grain economy: the state pool and the policy's responses."""
 
     pool: jax.Array = leaf((), "float32", doc="state grain pool, Mt")
+    villages_year: jax.Array = leaf(
+        (), "float32", doc="the pool's supply to villages over the last year (moving sum), Mt"
+    )
     exports_due: jax.Array = leaf(
         (), "float32", doc="export commitment of the crop year still to ship, Mt"
     )
