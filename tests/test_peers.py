@@ -5,9 +5,13 @@ each scenario (``abm.bench.germany.germany_view``: ``GermanyModel`` over the sce
 calendar, the scenario's priors, the Comintern line of the leader preset's faction).
 abm's Germany model, the hand-vectorised NumPy peer and the Mesa peer are run on the
 shipped scenarios with different random streams (JAX threefry, NumPy PCG64), so they can
-only agree in distribution: each statistic (event probabilities, mean Reichstag shares
-where the slot was held, mean 1932 unemployment) must lie within ``Z_MAX`` combined
-standard errors of abm's. Every comparison also checks that it is not vacuous (the
+only agree in distribution: each statistic (event probabilities, the probability that
+an election is held in July and in November 1932, mean Reichstag shares in the months an
+election was held, mean 1932 unemployment) must lie within ``Z_MAX`` combined standard
+errors of abm's. Elections are labelled by their own month (issue 13): "1930-09" and
+"1932-07" are the runs that voted in those months (an early election that took the slot's
+place is reported under its own month), and "1932-11" carries the NSDAP's post-peak
+disappointment. Every comparison also checks that it is not vacuous (the
 standard errors are small enough to see a real difference), and a deliberately wrong
 peer (no Depression) must be told apart from abm by the same comparison.
 """
@@ -42,11 +46,17 @@ Z_MAX = 4.5
 
 SLOTS = ("1930-09", "1932-07")
 PARTIES = ("NSDAP", "KPD", "SPD")
-SHARES = tuple(f"reichstag_share/{s}/{p}" for s in SLOTS for p in PARTIES)
+SHARES = (
+    *(f"reichstag_share/{s}/{p}" for s in SLOTS for p in PARTIES),
+    "reichstag_share/1932-11/NSDAP",
+)
 UNEMPLOYMENT = ("german_unemployment/1932",)
+#: Whether the month's election was held: the schedule (slots, dissolutions taking a
+#: slot's place, the regime) compared as a probability.
+HELD = ("election_held/1932-07", "election_held/1932-11")
 EVENTS = {
-    "otl": ("nazi_power",),
-    "trotsky": ("nazi_power", "united_front", "german_civil_war"),
+    "otl": ("nazi_power", *HELD),
+    "trotsky": ("nazi_power", "united_front", "german_civil_war", *HELD),
 }
 #: Largest standard error that still makes a comparison informative, per statistic kind
 #: and implementation (the Mesa peer runs far fewer runs).
@@ -103,7 +113,7 @@ def kind(key: str) -> str:
         return "share"
     if key.startswith("german_unemployment/"):
         return "unemployment"
-    return "event"
+    return "event"  # an event's or an election's probability
 
 
 def check_informative(summary: dict, scenario: str, who: str) -> None:
@@ -171,6 +181,9 @@ def test_germany_view_of_a_scenario(name: str, faction: str, line: float) -> Non
         if key != LINE_LEVER:
             assert prior == sc.priors[key], key
     assert view.prior_table().n_params == len(view.priors)
+    # the SPD's willingness is a German parameter, the same whoever rules the USSR
+    otl = germany_view(load_scenario(SCENARIOS["otl"]))
+    assert view.priors["united_front_uptake"] == otl.priors["united_front_uptake"]
     whole = sc.model()
     assert view.model.n_months == whole.n_months == sc.calendar.n_months == 210
     assert view.model.n_agents == whole.slices["germany"].n_agents == 218
@@ -199,10 +212,16 @@ def test_output_format() -> None:
         assert tuple(out) == common.OUTCOMES
         for name in (*common.EVENTS, "german_regime_1936"):
             assert out[name].shape == (n,)
-        assert out["reichstag_share"].shape == (n, 7, 8)
-        assert out["reichstag_share/mask"].shape == (n, 7, 8)
+        # one row per month of the election grid, 1924-05 .. 1936-12, as abm's cube
+        assert len(common.ELECTION_LABELS) == 152
+        assert common.ELECTION_LABELS[0] == "1924-05" and common.ELECTION_LABELS[-1] == "1936-12"
+        assert out["reichstag_share"].shape == (n, 152, 8)
+        assert out["reichstag_share/mask"].shape == (n, 152, 8)
         assert out["reichstag_share/mask"].dtype == bool
         assert out["german_unemployment"].shape == (n, 18)  # 1924 .. 1941
-        # the first two slots (1924) are always held, and their shares sum to one
-        assert out["reichstag_share/mask"][:, :2].all()
-        assert abs(out["reichstag_share"][:, :2].sum(axis=-1) - 1.0).max() < 1e-9
+        # the two 1924 elections are always held, in their own months, and their shares
+        # sum to one
+        first = [common.SLOT_INDEX["1924-05"], common.SLOT_INDEX["1924-12"]]
+        assert first == [0, 7]
+        assert out["reichstag_share/mask"][:, first].all()
+        assert abs(out["reichstag_share"][:, first].sum(axis=-1) - 1.0).max() < 1e-9

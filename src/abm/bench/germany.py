@@ -14,6 +14,12 @@ at the scenario's line for the leader preset's faction
 (``comintern_united_front_line.<faction>``; the ``troika`` preset is Zinoviev's faction).
 abm's side of every abm-vs-peer comparison (``abm bench``'s ratios, ``tests/test_peers``)
 runs this model, and the peers sample these priors over the same calendar.
+
+Since the Germany rebuild (issue 13) the united front forms from the KPD's line and the
+SPD's willingness: the line is the one lever the Soviet slice supplies (pinned here at
+the leader preset's faction's line, as above), while ``united_front_uptake``, the SPD
+leadership's willingness, is a German parameter with the same prior under every leader
+preset and is taken from the scenario like every other Germany parameter.
 """
 
 from __future__ import annotations
@@ -97,7 +103,8 @@ def germany_ranges() -> dict[str, tuple[float, float]]:
 def germany_priors(scenario: Scenario) -> dict[str, Prior]:
     """Prior of every Germany-catalogue parameter, in catalogue order.
 
-    The scenario's prior for each Germany parameter; ``comintern_united_front_line``
+    The scenario's prior for each Germany parameter (``united_front_uptake``, the SPD's
+    willingness, included: no leader preset sets it); ``comintern_united_front_line``
     pinned at the scenario's ``comintern_united_front_line.<faction>`` for the leader
     preset's faction.
     """
