@@ -264,6 +264,7 @@ def _hand_made(pool: float):
     )
     g = Grain(
         pool=f32(pool),
+        villages_year=f32(0.0),
         exports_due=f32(0.0),
         alarm=f32(0.0),
         relief=f32(0.0),
