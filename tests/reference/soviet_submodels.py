@@ -99,7 +99,7 @@ def peasants(
     sum_plan, sum_wgt = total(plan), max(total(wgt), F(1e-9))  # code: the 1e-9 guard
     # The plan asks at least for the towns' and the army's year beyond the state's pool.
     towns_year = urban * p["urban_ration"] + army * F(1e-3) * p["army_ration"]
-    asked_total = max(share * sum_plan, towns_year - F(g["pool"]))
+    asked_total = max(share * sum_plan, towns_year + F(g["villages_year"]) - F(g["pool"]))
     quota, due = np.zeros(n_r, F), np.zeros(n_r, F)
     for r in range(n_r):
         quota[r] = asked_total * wgt[r] / sum_wgt

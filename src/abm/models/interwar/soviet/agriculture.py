@@ -13,8 +13,8 @@ Per region ``r`` and month (equations in ``docs/ODD.md``, "Collectivisation and 
   ``hunger_loss * hunger``, the villages' hunger of the last months (a four-month moving
   mean of the shortage: starving peasants and horses sow and weed less).
 * *Quota*: ``procurement_nep + procurement_drive * pace`` times the *planned* harvest
-  (inflated by ``plan_optimism`` as far as competence is lacking), at least the towns'
-  and the army's year beyond the state pool, shared out in the
+  (inflated by ``plan_optimism`` as far as competence is lacking), at least the towns',
+  the army's and the fed villages' year beyond the state pool, shared out in the
   drive with ``target_boost`` on singled-out regions; due is the quota up to a cap (under
   the NEP the NEP share of what was reaped; in the drive all but the reserve). The export
   commitment is fixed from the quota. Both are collected and shipped in even tranches
@@ -194,9 +194,10 @@ def month(
     planned = (1.0 - comp) * trend * (1.0 + f.plan_optimism) + comp * harvest
     share = f.procurement_nep + f.procurement_drive * pace
     weights = planned * (1.0 + f.target_boost * pol.targeted * drive * land.targeted)
-    # The plan asks at least for the towns' and the army's year beyond the state's stocks.
+    # The plan asks at least for the towns', the army's and the fed villages' year beyond
+    # the state's stocks.
     towns_year = pol.urban * f.urban_ration + pol.army * 1e-3 * f.army_ration
-    asked = jnp.maximum(share * fixed_sum(planned), towns_year - g.pool)
+    asked = jnp.maximum(share * fixed_sum(planned), towns_year + g.villages_year - g.pool)
     quota = asked * weights / jnp.maximum(fixed_sum(weights), 1e-9)
     reserve = f.reserve_floor + comp * (f.subsistence_reserve - f.reserve_floor)
     # In the drive the state takes what the cap allows; under the NEP peasants sell at
