@@ -19,9 +19,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from abm.models.interwar.soviet import agriculture, leadership, security
+from abm.models.interwar.soviet import agriculture, leadership, policy_response, security
 from abm.models.interwar.soviet import constants as SK
-from abm.models.interwar.soviet.types import Leadership, Ledger, PeasantBlocs, Security
+from abm.models.interwar.soviet.types import Grain, Leadership, Ledger, PeasantBlocs, Security
 
 f32 = jnp.float32
 
@@ -67,20 +67,49 @@ FARM = agriculture.FarmParams(
             flight_rate=0.12,
             nomad_herd_need=0.45,
             natural_growth=0.018,
+            urban_ration=0.24,
+            army_ration=0.5,
+            pool_loss=0.17,
+            market_nep=0.75,
+            kolkhoz_market=0.35,
+            quota_cut=0.3,
+            export_halt=0.8,
+            hunger_loss=0.25,
         ).items()
     }
 )
-POLICY = agriculture.FarmPolicy(
-    pace=f32(1.0), competence=f32(0.2), targeted=f32(0.9), trade=f32(0.4), mechanisation=f32(0.1)
+RESPONSE = policy_response.ResponseParams(
+    report_lag=f32(6.0), response_gain=f32(40.0), relief_decay=f32(0.05), ration_end_cover=f32(1.6)
 )
-#: The August harvest in the collectivisation drive.
+POLICY = agriculture.FarmPolicy(
+    pace=f32(1.0),
+    competence=f32(0.2),
+    targeted=f32(0.9),
+    trade=f32(0.4),
+    mechanisation=f32(0.1),
+    urban=f32(30.0),
+    army=f32(600.0),
+)
+#: The August harvest in the collectivisation drive (the first month of the campaign).
 HARVEST = agriculture.Calendar(
     year_index=jnp.int32(0),
     years_since_1928=f32(4.5),
     months_to_harvest=jnp.int32(12),
+    months_since_harvest=jnp.int32(0),
+    crop_year_index=jnp.int32(0),
     harvest=jnp.asarray(True),
     drive=jnp.asarray(True),
     famine_window=jnp.asarray(True),
+)
+#: A state pool large enough that the plan's floor (the towns' year beyond the pool) does
+#: not bind: the quota is the share of the planned harvest.
+GRAIN = Grain(
+    pool=f32(100.0),
+    villages_year=f32(0.0),
+    exports_due=f32(0.0),
+    alarm=f32(0.0),
+    relief=f32(0.0),
+    ration_phase=jnp.int32(policy_response.IN_FORCE),
 )
 
 
@@ -93,6 +122,8 @@ def _blocs(stock: float = 2.0, collectivised: float = 0.3, upheaval: float = 0.3
         upheaval=jnp.full((r,), upheaval, jnp.float32),
         stock=jnp.full((r,), stock, jnp.float32),
         shortage=jnp.zeros((r,), jnp.float32),
+        quota=jnp.zeros((r,), jnp.float32),
+        hunger=jnp.zeros((r,), jnp.float32),
         alive=jnp.ones((r,), bool),
     )
 
@@ -114,16 +145,28 @@ def _ledger() -> Ledger:
         exports=zy,
         herd=zy,
         shortfall=z,
+        to_towns=z,
+        to_villages=z,
+        exported=z,
+        pool_lost=z,
+        quota=zy,
+        deaths_by_year=zy,
+        region_deaths=jnp.zeros((3,), jnp.float32),
     )
 
 
-def _farm(blocs=None, cal=HARVEST, farm=FARM, **policy):
+def _farm(blocs=None, cal=HARVEST, farm=FARM, g=GRAIN, **policy):
     """One peasant month with the policy's fields replaced; ``(blocs, ledger)``."""
+    return _farm_grain(blocs, cal, farm, g, **policy)[::2]
+
+
+def _farm_grain(blocs=None, cal=HARVEST, farm=FARM, g=GRAIN, **policy):
+    """One peasant month with the policy's fields replaced; ``(blocs, grain, ledger)``."""
     b = _blocs() if blocs is None else blocs
     r = b.stock.shape[0]
     zero = jnp.zeros((r,), jnp.float32)
     return agriculture.month(
-        b, _ledger(), f32(0.0), zero, cal, LAND, replace(POLICY, **policy), farm
+        b, g, _ledger(), f32(0.0), zero, cal, LAND, replace(POLICY, **policy), farm, RESPONSE
     )
 
 
@@ -219,6 +262,46 @@ def test_targeting_settles_the_nomads_at_the_cost_of_their_herds():
     herd0, herd1 = np.asarray(b0.livestock), np.asarray(b1.livestock)
     assert np.all(herd1[nomads] < herd0[nomads])
     assert np.array_equal(herd1[~nomads], herd0[~nomads])
+
+
+def test_relief_cuts_the_quota_of_the_singled_out_regions_only():
+    # catches: cut = quota_cut * relief * (1 - targeted) (relief cutting the other regions'
+    # quotas), and procured = tranche * (1 + cut).
+    b = replace(_blocs(stock=100.0), population=jnp.zeros((3,), jnp.float32))
+    farm = replace(FARM, stock_loss=f32(0.0), sedentarisation_loss=f32(0.0))
+    stocks = [
+        np.asarray(_farm(b, farm=farm, g=replace(GRAIN, relief=f32(r)))[0].stock, np.float64)
+        for r in (0.0, 0.6)
+    ]
+    kept = stocks[1] - stocks[0]  # grain left in the village by the relief, Mt
+    assert np.all(kept[TARGETED] > 0.0), kept
+    assert np.all(kept[~TARGETED] == 0.0), kept
+
+
+def test_reports_of_hunger_halt_the_exports():
+    # catches: halt = max(relief, clip(response_gain * alarm)) dropped or its sign flipped
+    # (ship * (1 + export_halt * halt)). The pool is full: only the halt limits the tranche.
+    calm = _farm(g=GRAIN)[1]
+    alarmed = _farm(g=replace(GRAIN, alarm=f32(0.05)))[1]
+    assert float(calm.exported) > 0.0
+    ratio = float(alarmed.exported) / float(calm.exported)
+    np.testing.assert_allclose(ratio, 1.0 - float(FARM.export_halt), rtol=1e-5)
+
+
+def test_the_pool_feeds_the_towns_before_it_exports():
+    # catches: exports shipped before the towns are served (the pool's priority reversed):
+    # a pool that holds a little more than the towns' month ships nothing abroad.
+    towns = float(POLICY.urban * FARM.urban_ration + POLICY.army * 1e-3 * FARM.army_ration) / 12
+    g = replace(GRAIN, pool=f32(0.0), exports_due=f32(5.0))
+    b = replace(_blocs(stock=0.0), population=jnp.zeros((3,), jnp.float32))
+    cal = replace(HARVEST, harvest=jnp.asarray(False), months_since_harvest=jnp.int32(2))
+    cal = replace(cal, months_to_harvest=jnp.int32(10))
+    led = _farm_grain(b, cal=cal, g=replace(g, pool=f32(1.1 * towns)))[2]
+    assert float(led.to_towns) == pytest.approx(towns, rel=1e-5)
+    assert float(led.exported) == 0.0
+    # With a year's towns' need in the pool beyond it, the tranche goes out.
+    led_full = _farm_grain(b, cal=cal, g=replace(g, pool=f32(20.0 * towns)))[2]
+    assert float(led_full.exported) > 0.0
 
 
 # ----------------------------------------------------------------------------- security
