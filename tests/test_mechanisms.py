@@ -89,6 +89,7 @@ POLICY = agriculture.FarmPolicy(
     mechanisation=f32(0.1),
     urban=f32(30.0),
     army=f32(600.0),
+    recruits=f32(0.0),
 )
 #: The August harvest in the collectivisation drive (the first month of the campaign).
 HARVEST = agriculture.Calendar(
@@ -107,6 +108,7 @@ GRAIN = Grain(
     pool=f32(100.0),
     villages_year=f32(0.0),
     exports_due=f32(0.0),
+    recruited=f32(0.0),
     alarm=f32(0.0),
     relief=f32(0.0),
     ration_phase=jnp.int32(policy_response.IN_FORCE),

@@ -153,11 +153,29 @@ N_FAMINE = 64
 YEAR0 = 1924
 
 
+def _famine_runs(scenario):
+    """64 runs (priors): ``(model, final Soviet state, monthly ledger deaths)``."""
+    model, _, _, final, states = monthly_traces(scenario, 0, N_FAMINE)
+    return model, final.soviet, np.asarray(states.soviet.ledger.deaths, np.float64)
+
+
 @pytest.fixture(scope="module")
 def famine(otl_scenario):
-    """64 ``otl`` runs (priors): ``(model, final Soviet state, monthly ledger deaths)``."""
-    model, _, _, final, states = monthly_traces(otl_scenario, 0, N_FAMINE)
-    return model, final.soviet, np.asarray(states.soviet.ledger.deaths, np.float64)
+    """64 ``otl`` runs: whoever wins the succession sets the course."""
+    return _famine_runs(otl_scenario)
+
+
+@pytest.fixture(scope="module")
+def stalin_course():
+    """64 ``otl`` runs on Stalin's course: the nine ``policy_divergence.<lever>`` pinned
+    to 0, so the policy in force is Stalin's whoever rules. The grain economy's response
+    to that course (the famine's size and geography, the 1932 campaign, the quotas after
+    the famine) is tested here, not who wins the succession."""
+    from conftest import OTL
+
+    from abm.config import load_scenario
+
+    return _famine_runs(load_scenario(OTL, ["policy_divergence=0"]))
 
 
 def _med(x) -> float:
@@ -165,20 +183,33 @@ def _med(x) -> float:
 
 
 def test_no_famine_in_the_nep_years_or_after_1935(famine):
-    """The NEP years 1924-29 and the years 1935-40 have (almost) no excess deaths."""
+    """The NEP years 1924-29 and the years 1935-40 have (almost) no excess deaths.
+
+    The late tail was a famine of the deficit zone in early summer: industry's recruits
+    were fed in the towns and still counted in the villages, so the state pool could not
+    carry both, and it ran dry in May-July instead of sharing a short year out (measured
+    on 64 runs before the fix: 1935-40 median 0.38 M, mean 2.5 M, 50 % of runs above 0.3
+    M on Stalin's course).
+    """
     _, final, _ = famine
     by_year = np.asarray(final.ledger.deaths_by_year, np.float64)  # [run, Y]
     nep = by_year[:, : 1930 - YEAR0].sum(-1)
     late = by_year[:, 1935 - YEAR0 : 1941 - YEAR0].sum(-1)
     assert _med(nep) < 0.3, _med(nep)
-    assert _med(late) < 0.3, _med(late)
-    # ... while the famine of 1930-34 is of the historical order (5.5-8.7 M).
+    assert _med(late) < 0.1, _med(late)
+    assert np.mean(late > 0.3) < 0.3, np.mean(late > 0.3)
+    assert float(np.mean(late)) < 1.0, float(np.mean(late))
+
+
+def test_the_famine_of_1930_34_on_stalins_course(stalin_course):
+    """On Stalin's course the famine of 1930-34 is of the historical order (5.5-8.7 M)."""
+    _, final, _ = stalin_course
     assert 3.0 < _med(final.ledger.famine_deaths[:, 0]) < 10.0
 
 
-def test_famine_falls_where_extraction_and_shortfall_meet(famine):
+def test_famine_falls_where_extraction_and_shortfall_meet(stalin_course):
     """Deficit regions without a historical famine have few deaths; the Volga has some."""
-    _, final, _ = famine
+    _, final, _ = stalin_course
     reg = regions()
     deaths = np.asarray(final.ledger.region_deaths, np.float64)  # [run, R]
     total = deaths.sum(-1)
@@ -190,9 +221,9 @@ def test_famine_falls_where_extraction_and_shortfall_meet(famine):
     assert _med(group("kazakhstan")) > 0.3
 
 
-def test_famine_peaks_in_the_crop_year_of_the_1932_harvest(famine):
+def test_famine_peaks_in_the_crop_year_of_the_1932_harvest(stalin_course):
     """Deaths from August 1932 to July 1933 exceed those of the crop years around them."""
-    model, _, cum = famine
+    model, _, cum = stalin_course
     cal = model.slices["soviet"].model.calendar
     at = lambda label: cum[:, cal.index_of(label)]  # noqa: E731
     crop = {y: at(f"{y + 1}-07") - at(f"{y}-07") for y in (1930, 1931, 1932, 1933)}
@@ -201,9 +232,9 @@ def test_famine_peaks_in_the_crop_year_of_the_1932_harvest(famine):
     assert _med(crop[1932]) > _med(crop[1930])
 
 
-def test_procurement_and_exports_of_1932_near_history(famine):
+def test_procurement_and_exports_of_1932_near_history(stalin_course):
     """Procurement 1932/33 about 18.5 Mt, exports 1932 about 1.7 Mt (1930: 4.8, 1931: 5.1)."""
-    _, final, _ = famine
+    _, final, _ = stalin_course
     led = final.ledger
     i = 1932 - YEAR0
     assert 15.0 < _med(led.procurement[:, i]) < 22.0
@@ -211,9 +242,9 @@ def test_procurement_and_exports_of_1932_near_history(famine):
     assert _med(led.exports[:, i]) < _med(led.exports[:, i - 1])
 
 
-def test_quotas_relax_after_the_famine_is_reported(famine):
+def test_quotas_relax_after_the_famine_is_reported(stalin_course):
     """The 1933 quota falls below 1932's once famine deaths have been reported."""
-    _, final, _ = famine
+    _, final, _ = stalin_course
     led = final.ledger
     q = np.asarray(led.quota, np.float64)
     reported = np.asarray(led.deaths_by_year, np.float64)[:, 1932 - YEAR0] > 0.1
@@ -222,8 +253,12 @@ def test_quotas_relax_after_the_famine_is_reported(famine):
     assert np.all(np.asarray(final.grain.relief)[reported] > 0)
 
 
-def _hand_made(pool: float):
-    """One month (March) of two regions: a surplus village and a deficit one."""
+def _hand_made(pool: float, recruits: float = 0.0):
+    """One month (March) of two regions: a surplus village and a deficit one.
+
+    Returns ``(blocs, grain, ledger)`` after the month; the towns and the army need
+    ``TOWNS_MONTH`` Mt a month, the deficit region ``DEFICIT_NEED`` Mt.
+    """
     f32 = jnp.float32
     area = jnp.asarray([10.0, 0.0], f32)
     land = agriculture.Land(
@@ -266,6 +301,7 @@ def _hand_made(pool: float):
         pool=f32(pool),
         villages_year=f32(0.0),
         exports_due=f32(0.0),
+        recruited=f32(0.0),
         alarm=f32(0.0),
         relief=f32(0.0),
         ration_phase=jnp.int32(1),
@@ -288,6 +324,7 @@ def _hand_made(pool: float):
         mechanisation=f32(0.0),
         urban=f32(10.0),
         army=f32(500.0),
+        recruits=f32(recruits),
     )
     names = {f.name for f in fields(agriculture.FarmParams)}
     vals = dict.fromkeys(names, f32(0.1)) | {
@@ -309,17 +346,54 @@ def _hand_made(pool: float):
         relief_decay=f32(0.0),
         ration_end_cover=f32(1.5),
     )
-    b, _, led = agriculture.month(
+    return agriculture.month(
         blocs, g, ledger, f32(0.0), z, cal, land, pol, agriculture.FarmParams(**vals), r
     )
+
+
+#: The hand-made month's towns and army (10 M at 0.24 t, 500 thousand at 0.5 t), Mt a month,
+#: and the deficit region's need (5 M at 0.24 t), Mt a month.
+TOWNS_MONTH = (10.0 * 0.24 + 0.5 * 0.5) / 12.0
+DEFICIT_NEED = 5.0 * 0.24 / 12.0
+
+
+def _fed(pool: float):
+    b, _, led = _hand_made(pool)
     return np.asarray(b.shortage), np.asarray(led.region_deaths), float(led.to_villages)
 
 
 def test_a_deficit_region_is_fed_from_the_pool():
     """A region with no grain of its own starves only when the state pool fails it."""
-    short_full, deaths_full, fed_full = _hand_made(pool=20.0)
-    short_empty, deaths_empty, fed_empty = _hand_made(pool=0.0)
+    short_full, deaths_full, fed_full = _fed(pool=20.0)
+    short_empty, deaths_empty, fed_empty = _fed(pool=0.0)
     assert deaths_full[1] == 0.0 and short_full[1] < 1e-6 and fed_full > 0.0
     assert deaths_empty[1] > 0.0 and short_empty[1] > 0.9 and fed_empty == 0.0
     # The surplus village (collectivised, no kolkhoz market, a full stock) eats in both.
     assert deaths_full[0] == 0.0 and deaths_empty[0] == 0.0
+
+
+def test_a_short_pool_is_shared_out_to_the_harvest():
+    """A pool short of the towns' and the villages' need to the harvest gives the villages
+    their allotment, ``(pool after the towns' month - the towns' later months) / months
+    left``, and keeps the towns' need; it does not feed them in full and run dry later."""
+    months_left = 5
+    pool = TOWNS_MONTH * months_left + 2.0 * DEFICIT_NEED  # the towns' need and a bit
+    b, g, led = _hand_made(pool)
+    allot = (pool - TOWNS_MONTH - TOWNS_MONTH * (months_left - 1)) / months_left
+    np.testing.assert_allclose(float(led.to_villages), allot, rtol=1e-4)
+    assert float(led.to_villages) < 0.5 * DEFICIT_NEED
+    # What is left carries the towns to the harvest (less the pool's losses of a month).
+    assert float(g.pool) > 0.98 * TOWNS_MONTH * (months_left - 1)
+    np.testing.assert_allclose(float(b.shortage[1]), 1.0 - allot / DEFICIT_NEED, rtol=1e-4)
+
+
+def test_industrys_recruits_leave_the_villages():
+    """The town dwellers industry recruits (fed in the towns) leave the peasant blocs pro
+    rata, once: rural population + those who left = initial + births - deaths."""
+    b0, g0, led0 = _hand_made(20.0)
+    b1, g1, led1 = _hand_made(20.0, recruits=1.0)
+    pop0, pop1 = np.asarray(b0.population, np.float64), np.asarray(b1.population, np.float64)
+    np.testing.assert_allclose(pop0 - pop1, [0.5, 0.5], rtol=1e-4)
+    np.testing.assert_allclose(float(led1.fled) - float(led0.fled), 1.0, rtol=1e-4)
+    np.testing.assert_allclose(float(g1.recruited), 1.0, rtol=1e-6)
+    assert float(g0.recruited) == 0.0

@@ -164,8 +164,11 @@ def month(
         F(state["industry"]["capacity"]) - F(K.STEEL_1924), F(0.0)
     )
     army = F(state["security"]["army"])
+    recruits = th["urban_per_steel"] * max(
+        F(state["industry"]["capacity"]) - F(K.STEEL_1924), F(0.0)
+    )
     shortfall = peasants(
-        s["blocs"], s["grain"], s["ledger"], th, v, sh, t, drive, mu, urban, army, tb
+        s["blocs"], s["grain"], s["ledger"], th, v, sh, t, drive, mu, urban, army, recruits, tb
     )
     war = nazi_month >= 0 and tf >= month_of(th, "europe_war_start", tb)
     u = draws["events"]

@@ -42,6 +42,7 @@ def peasants(
     mu: Any,
     urban: np.float32,
     army: np.float32,
+    recruits: np.float32,
     tb: Tables,
 ) -> np.float32:
     """Collectivisation, herds, harvest, campaign, market, state pool, people, responses.
@@ -118,7 +119,7 @@ def peasants(
         shortfall = clip(one - total(due) / max(total_quota, F(1e-9)), 0.0, 1.0)
     # The export commitment (ODD: from the plan, beyond a year of the towns' need).
     if H:
-        surplus = max(total_quota + F(g["pool"]) - towns_year - F(g["villages_year"]), F(0.0))
+        surplus = max(total_quota - towns_year - F(g["villages_year"]), F(0.0))
         g["exports_due"] = surplus * p["export_share"] * trade / EXPORT_TRADE_REFERENCE
     # The campaign's tranches.
     campaign = since < CAMPAIGN_MONTHS
@@ -168,7 +169,13 @@ def peasants(
     to_towns = min(towns, pool)
     rest = pool - to_towns
     v_demand = total(asked)
-    fed = min(v_demand, rest)
+    # ODD 7.14: the villages' allotment of the state's balance to the harvest (what the
+    # pool holds after the towns' month and still expects, less the towns' later months).
+    expected = total(
+        [b["quota"][r] * (one - p["quota_cut"] * relief * tb.targeted[r]) for r in range(n_r)]
+    )
+    allot = max(rest + expected - towns * (F(m_t) - one), F(0.0)) / F(m_t)
+    fed = min(v_demand, allot, rest)
     villages = np.array([a * fed / max(v_demand, F(1e-9)) for a in asked], F)
     rest = max(rest - total(villages), F(0.0))
     v_year = F(g["villages_year"])
@@ -181,6 +188,11 @@ def peasants(
 
     eaten, deaths, fled, births, short = (np.zeros(n_r, F) for _ in range(5))
     pop_old = b["population"].copy()
+    # Industry's recruits still to leave the villages, as a share of the rural population
+    # (at most a tenth in a month).
+    pop_total = max(total(pop_old), F(1e-9))
+    leaving = min(max(recruits - F(g["recruited"]), F(0.0)) / pop_total, F(0.1))
+    moved = np.zeros(n_r, F)
 
     def lethal(x: np.float32) -> np.float32:
         th_f = p["famine_threshold"]
@@ -193,8 +205,9 @@ def peasants(
         b["shortage"][r] = short[r]
         b["hunger"][r] = b["hunger"][r] + (short[r] - b["hunger"][r]) / HUNGER_MONTHS
         deaths[r] = pop * min(p["famine_mortality"] * lethal(short[r]) / F(12.0), F(0.5))
-        fled[r] = pop * p["flight_rate"] * short[r] / F(12.0)
         births[r] = pop * p["natural_growth"] / F(12.0)
+        moved[r] = pop * leaving
+        fled[r] = pop * p["flight_rate"] * short[r] / F(12.0) + moved[r]
         b["population"][r] = pop + births[r] - deaths[r] - fled[r]
 
     # Responses: reports, relief, rationing.
@@ -218,6 +231,7 @@ def peasants(
     led["births"] = led["births"] + total(births)
     led["deaths"] = led["deaths"] + month_deaths
     led["fled"] = led["fled"] + total(fled)
+    g["recruited"] = F(g["recruited"]) + total(moved)
     led["procured"] = led["procured"] + total(proc)
     led["procurement"][cy] += total(proc)
     led["exports"][yi] += shipped

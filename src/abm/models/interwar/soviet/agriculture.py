@@ -20,10 +20,12 @@ Per region ``r`` and month (equations in ``docs/ODD.md``, "Collectivisation and 
   commitment is fixed from the quota. Both are collected and shipped in even tranches
   over :data:`.grain.CAMPAIGN_MONTHS`, each cut by the relief in force.
 * *Food* (:mod:`.grain`): own stock rationed to the next harvest, the market, the state
-  pool (towns and army first). Nomads need grain as far as their herd falls short of
+  pool (towns and army first, the villages within their allotment of the state's balance
+  to the harvest). Nomads need grain as far as their herd falls short of
   ``nomad_herd_need``. The shortage beyond ``famine_threshold`` drives excess deaths
   ``famine_mortality * ((shortage - threshold) / (1 - threshold)) ** famine_exponent``
-  and flight ``flight_rate * shortage`` (per year).
+  and flight ``flight_rate * shortage`` (per year). Industry's recruits
+  (:func:`.grain.recruits`) leave the villages pro rata as the towns take them in.
 * *Responses* (:mod:`.policy_response`): reports, relief, rationing.
 
 Grain balance (per run): village harvested + stock0 + to_villages = seed + procured + eaten
@@ -130,6 +132,7 @@ class FarmPolicy:
     mechanisation: jax.Array  # share of lost draught power tractors replace, 0..1
     urban: jax.Array  # town population to feed, millions
     army: jax.Array  # Red Army personnel, thousands
+    recruits: jax.Array  # industry's recruits from the villages so far, millions
 
 
 def month(
@@ -215,8 +218,10 @@ def month(
     )
     shortfall_now = jnp.where(on_harvest, shortfall, ledger.shortfall)
     # The export commitment, fixed from the plan ahead of the harvest: a share of what the
-    # quota and the pool leave after a year of the towns' and the villages' need.
-    surplus = jnp.maximum(total_quota + g.pool - towns_year - g.villages_year, 0.0)
+    # quota leaves after a year of the towns' and the villages' need. The pool carried over
+    # from the last crop year is the state's reserve against the next failure, not
+    # committed abroad (assumption).
+    surplus = jnp.maximum(total_quota - towns_year - g.villages_year, 0.0)
     committed = surplus * f.export_share * pol.trade / EXPORT_TRADE_REFERENCE
     exports_due = jnp.where(on_harvest, committed, g.exports_due)
 
@@ -263,6 +268,7 @@ def month(
         f.pool_loss,
         c.months_to_harvest.astype(jnp.float32),
         g.villages_year,
+        fixed_sum(due * (1.0 - cut)),
     )
     eaten = mk.own + mk.bought + sup.villages
     shortage = jnp.clip(1.0 - eaten / jnp.maximum(need, 1e-9), 0.0, 1.0)
@@ -272,8 +278,12 @@ def month(
     # People: deaths where the shortage goes beyond what people survive by eating less.
     over = jnp.clip((shortage - f.famine_threshold) / (1.0 - f.famine_threshold), 0.0, 1.0)
     deaths = pop * jnp.minimum(f.famine_mortality * over**f.famine_exponent / 12.0, 0.5)
-    fled = pop * f.flight_rate * shortage / 12.0
     births = pop * f.natural_growth / 12.0
+    # Industry's recruits leave the villages (pro rata) as the towns take them in: the town
+    # population that :func:`.grain.urban_population` feeds is no longer fed in the village.
+    moving = jnp.maximum(pol.recruits - g.recruited, 0.0)
+    recruited = pop * jnp.minimum(moving / jnp.maximum(fixed_sum(pop), 1e-9), 0.1)
+    fled = pop * f.flight_rate * shortage / 12.0 + recruited
     new_pop = pop + births - deaths - fled
 
     # The leadership hears of the deaths; rationing begins and ends.
@@ -302,6 +312,7 @@ def month(
         pool=sup.pool,
         villages_year=g.villages_year + fed - g.villages_year / 12.0,
         exports_due=exports_due,
+        recruited=g.recruited + fixed_sum(recruited),
         alarm=alarm,
         relief=relief,
         ration_phase=phase,

@@ -12,8 +12,13 @@ economy"):
   the deficit villages' remaining gap times their access (1 except in a region singled
   out by the drive), and the month's export tranche as far as the pool holds more than
   the towns' and the villages' need (this month's or the last year's rate, whichever is
-  higher) to the next harvest. What is
-  left loses ``pool_loss`` a year (spoilage, other uses).
+  higher) to the next harvest. The villages get at most their allotment of the state's
+  grain balance to the harvest: what the pool holds after the towns' month and still
+  expects from the campaign, less the towns' need for the months after this one, spread
+  evenly over the months left (``allot = max(left + expected - towns * (m - 1), 0) / m``),
+  so that a short year is shared out over the months to the harvest instead of emptying
+  the pool in early summer. What is left loses ``pool_loss`` a year (spoilage, other
+  uses).
 
 Everything is per run, grain in Mt, people in millions; region arrays are ``[R]``.
 """
@@ -86,6 +91,7 @@ def supply(
     pool_loss: jax.Array,
     months_left: jax.Array,
     villages_year: jax.Array,
+    expected: jax.Array,
 ) -> Supply:
     """The pool's supply by priority: the towns, the villages (by access), exports.
 
@@ -98,12 +104,16 @@ def supply(
         pool_loss: losses and other uses, per year.
         months_left: months to the next harvest including this one (float32).
         villages_year: the pool's supply to the villages over the last year, Mt.
+        expected: grain the campaign has still to deliver after this month, Mt.
     """
     to_towns = jnp.minimum(towns, pool)
     left = pool - to_towns
     asked = village_gap * access
     demand = fixed_sum(asked)
-    fed = jnp.minimum(demand, left)
+    # The grain balance to the harvest (the state's quarterly allocation plans): the
+    # villages' allotment keeps the towns' need for the months after this one.
+    allot = jnp.maximum(left + expected - towns * (months_left - 1.0), 0.0) / months_left
+    fed = jnp.minimum(jnp.minimum(demand, allot), left)
     villages = asked * fed / jnp.maximum(demand, 1e-9)
     left = jnp.maximum(left - fixed_sum(villages), 0.0)
     # Exports only from what the pool holds beyond the towns' and the villages' need (this
@@ -126,6 +136,15 @@ def urban_population(
 
     ``URBAN_1924 * exp(urban_growth * years) + urban_per_steel * max(capacity - steel_1924, 0)``
     """
-    return URBAN_1924 * jnp.exp(urban_growth * years_since_1924) + urban_per_steel * jnp.maximum(
-        capacity - steel_1924, 0.0
+    return URBAN_1924 * jnp.exp(urban_growth * years_since_1924) + recruits(
+        capacity, steel_1924, urban_per_steel
     )
+
+
+def recruits(capacity: jax.Array, steel_1924: float, urban_per_steel: jax.Array) -> jax.Array:
+    """Industry's recruits from the villages so far, millions.
+
+    ``urban_per_steel * max(capacity - steel_1924, 0)``: the town dwellers the plans'
+    industry has drawn from the villages (they leave the peasant blocs, :mod:`.agriculture`).
+    """
+    return urban_per_steel * jnp.maximum(capacity - steel_1924, 0.0)

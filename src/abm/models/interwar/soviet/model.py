@@ -282,6 +282,7 @@ class SovietModel(SovietMonth):
                 pool=agriculture.initial_pool(jnp.float32(grain.URBAN_1924), farm),
                 villages_year=jnp.float32(0.0),
                 exports_due=jnp.float32(0.0),
+                recruited=jnp.float32(0.0),
                 alarm=jnp.float32(0.0),
                 relief=jnp.float32(0.0),
                 ration_phase=jnp.int32(0),

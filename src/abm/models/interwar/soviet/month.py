@@ -134,6 +134,7 @@ class SovietMonth:
                 p("urban_per_steel"),
             ),
             army=state.security.army,
+            recruits=grain.recruits(state.industry.capacity, K.STEEL_1924, p("urban_per_steel")),
         )
         sh = state.shocks
         blocs, grain_state, ledger = agriculture.month(

@@ -121,6 +121,9 @@ class Grain:
     exports_due: jax.Array = leaf(
         (), "float32", doc="export commitment of the crop year still to ship, Mt"
     )
+    recruited: jax.Array = leaf(
+        (), "float32", doc="industry's recruits drawn from the villages so far, millions"
+    )
     alarm: jax.Array = leaf(
         (), "float32", doc="famine deaths reported to the leadership (smoothed rate), per year"
     )
