@@ -381,10 +381,6 @@ def _draw(field: str, i: int, value: float) -> Callable:
     return mutate
 
 
-def _nazi(value: int) -> Callable:
-    return lambda w, theta, d, nazi: (theta, d, value)
-
-
 def _nazi_toggled(label: str) -> Callable:
     """The German seizure of power undone if the run saw one, else brought in at ``label``
     (under the rebuilt Germany slice a run need not have a Nazi government by 1938)."""
