@@ -154,9 +154,11 @@ YEAR0 = 1924
 
 
 def _famine_runs(scenario):
-    """64 runs (priors): ``(model, final Soviet state, monthly ledger deaths)``."""
+    """64 runs (priors): ``(model, final Soviet state, monthly ledger deaths, monthly rural
+    population)``, the last two ``[run, month]`` (millions)."""
     model, _, _, final, states = monthly_traces(scenario, 0, N_FAMINE)
-    return model, final.soviet, np.asarray(states.soviet.ledger.deaths, np.float64)
+    rural = np.asarray(states.soviet.blocs.population, np.float64).sum(-1)
+    return model, final.soviet, np.asarray(states.soviet.ledger.deaths, np.float64), rural
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +193,7 @@ def test_no_famine_in_the_nep_years_or_after_1935(famine):
     on 64 runs before the fix: 1935-40 median 0.38 M, mean 2.5 M, 50 % of runs above 0.3
     M on Stalin's course).
     """
-    _, final, _ = famine
+    _, final, _, _ = famine
     by_year = np.asarray(final.ledger.deaths_by_year, np.float64)  # [run, Y]
     nep = by_year[:, : 1930 - YEAR0].sum(-1)
     late = by_year[:, 1935 - YEAR0 : 1941 - YEAR0].sum(-1)
@@ -203,13 +205,13 @@ def test_no_famine_in_the_nep_years_or_after_1935(famine):
 
 def test_the_famine_of_1930_34_on_stalins_course(stalin_course):
     """On Stalin's course the famine of 1930-34 is of the historical order (5.5-8.7 M)."""
-    _, final, _ = stalin_course
+    _, final, _, _ = stalin_course
     assert 3.0 < _med(final.ledger.famine_deaths[:, 0]) < 10.0
 
 
 def test_famine_falls_where_extraction_and_shortfall_meet(stalin_course):
     """Deficit regions without a historical famine have few deaths; the Volga has some."""
-    _, final, _ = stalin_course
+    _, final, _, _ = stalin_course
     reg = regions()
     deaths = np.asarray(final.ledger.region_deaths, np.float64)  # [run, R]
     total = deaths.sum(-1)
@@ -223,7 +225,7 @@ def test_famine_falls_where_extraction_and_shortfall_meet(stalin_course):
 
 def test_famine_peaks_in_the_crop_year_of_the_1932_harvest(stalin_course):
     """Deaths from August 1932 to July 1933 exceed those of the crop years around them."""
-    model, _, cum = stalin_course
+    model, _, cum, _ = stalin_course
     cal = model.slices["soviet"].model.calendar
     at = lambda label: cum[:, cal.index_of(label)]  # noqa: E731
     crop = {y: at(f"{y + 1}-07") - at(f"{y}-07") for y in (1930, 1931, 1932, 1933)}
@@ -234,7 +236,7 @@ def test_famine_peaks_in_the_crop_year_of_the_1932_harvest(stalin_course):
 
 def test_procurement_and_exports_of_1932_near_history(stalin_course):
     """Procurement 1932/33 about 18.5 Mt, exports 1932 about 1.7 Mt (1930: 4.8, 1931: 5.1)."""
-    _, final, _ = stalin_course
+    _, final, _, _ = stalin_course
     led = final.ledger
     i = 1932 - YEAR0
     assert 15.0 < _med(led.procurement[:, i]) < 22.0
@@ -244,7 +246,7 @@ def test_procurement_and_exports_of_1932_near_history(stalin_course):
 
 def test_quotas_relax_after_the_famine_is_reported(stalin_course):
     """The 1933 quota falls below 1932's once famine deaths have been reported."""
-    _, final, _ = stalin_course
+    _, final, _, _ = stalin_course
     led = final.ledger
     q = np.asarray(led.quota, np.float64)
     reported = np.asarray(led.deaths_by_year, np.float64)[:, 1932 - YEAR0] > 0.1
@@ -397,3 +399,14 @@ def test_industrys_recruits_leave_the_villages():
     np.testing.assert_allclose(float(led1.fled) - float(led0.fled), 1.0, rtol=1e-4)
     np.testing.assert_allclose(float(g1.recruited), 1.0, rtol=1e-6)
     assert float(g0.recruited) == 0.0
+
+
+def test_the_villages_lose_industrys_recruits(stalin_course):
+    """Rural population in January 1939 near the census's 114.4 M (Lorimer 1946, "The
+    Population of the Soviet Union"; 120.7 M in December 1926): the recruits the towns
+    take in leave the villages. Before the fix the villages kept them (about 140 M)."""
+    model, _, _, rural = stalin_course
+    cal = model.slices["soviet"].model.calendar
+    at_1939 = _med(rural[:, cal.index_of("1939-01")])
+    assert 105.0 < at_1939 < 125.0, at_1939
+    assert at_1939 < _med(rural[:, cal.index_of("1929-01")])
