@@ -41,6 +41,18 @@ def fixed_sum(x: jax.Array, axis: int = 0) -> jax.Array:
     return jnp.squeeze(x, axis)
 
 
+def fixed_cumsum(x: jax.Array) -> jax.Array:
+    """Cumulative sum over the last (short) axis, each prefix by :func:`fixed_sum`.
+
+    ``out[..., k] = sum_{j <= k} x[..., j]`` through a lower-triangular mask, so the bits
+    do not depend on the batch (XLA's own ``cumsum`` may scan differently by shape).
+    Costs ``n^2`` additions: meant for a handful of competing options.
+    """
+    n = x.shape[-1]
+    mask = jnp.tril(jnp.ones((n, n), x.dtype))  # [k, j]: j <= k
+    return fixed_sum(mask * jnp.expand_dims(x, -2), axis=-1)
+
+
 def fixed_softmax(logits: jax.Array) -> jax.Array:
     """Softmax over the last axis with :func:`fixed_sum` normalisation.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from abm.engine.exact import fixed_sum
 from abm.models.example.types import EmigreState
 
 #: Share of the people at risk gone that counts as a wave of emigration.
@@ -43,8 +44,8 @@ def advance(
     hazard = hazard_base + jnp.where(nazi, hazard_nazi, jnp.float32(0.0))
     leaving = state.stayed * jnp.clip(2.0 * hazard * u, 0.0, 1.0)
     emigrated = state.emigrated + leaving
-    total = jnp.sum(state.stayed + state.emigrated)
-    wave = (state.wave_month < 0) & (jnp.sum(emigrated) >= WAVE_SHARE * total)
+    total = fixed_sum(state.stayed + state.emigrated)
+    wave = (state.wave_month < 0) & (fixed_sum(emigrated) >= WAVE_SHARE * total)
     return EmigreState(
         month=state.month + 1,
         stayed=state.stayed - leaving,

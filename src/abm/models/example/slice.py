@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from abm.engine.exact import fixed_sum
 from abm.engine.slices import Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
@@ -85,8 +86,8 @@ class ExampleSlice:
 
     def publish(self, state: EmigreState, theta: jax.Array) -> EmigreSignals:
         """The share of the people at risk gone, at the start of the month."""
-        gone = jnp.sum(state.emigrated)
-        return EmigreSignals(emigrated_share=gone / (gone + jnp.sum(state.stayed)))
+        gone = fixed_sum(state.emigrated)
+        return EmigreSignals(emigrated_share=gone / (gone + fixed_sum(state.stayed)))
 
     def nazi_month(self, theta: jax.Array, imports: Mapping[str, Any]) -> jax.Array:
         """First month of a Nazi government: the port's, else the lever's (int32)."""
@@ -109,7 +110,7 @@ class ExampleSlice:
     ) -> dict[str, jax.Array]:
         """Per-run outcomes: the month of the wave (-1 never) and the emigres."""
         del theta, imports
-        return {"emigre_wave": state.wave_month, "emigres": jnp.sum(state.emigrated)}
+        return {"emigre_wave": state.wave_month, "emigres": fixed_sum(state.emigrated)}
 
 
 def _build(calendar: Calendar, params: tuple[Any, ...]) -> ExampleSlice:

@@ -17,6 +17,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from abm.engine.exact import fixed_cumsum, fixed_softmax
+
 #: The elites' options under a presidential cabinet.
 OPTIONS = ("keep", "parliament", "dissolve", "military", "hitler")
 KEEP, PARLIAMENT, DISSOLVE, MILITARY, HITLER = range(5)
@@ -142,7 +144,7 @@ def choose(utilities: jax.Array, u: jax.Array) -> jax.Array:
     A masked option (utility -inf) has probability 0 and is never chosen; where rounding
     leaves the total under ``u``, the choice is :data:`KEEP`.
     """
-    above = jnp.cumsum(jax.nn.softmax(utilities)) > u
+    above = fixed_cumsum(fixed_softmax(utilities)) > u
     return jnp.argmax(above).astype(jnp.int32)
 
 
@@ -163,7 +165,7 @@ def decide(
 
 def p_hitler(o: Observed, g: Any) -> jax.Array:
     """Probability that this month's decision is the Nazi appointment (float32)."""
-    p = jax.nn.softmax(elite_utilities(o, g))[HITLER]
+    p = fixed_softmax(elite_utilities(o, g))[HITLER]
     return (
         p
         * jax.nn.sigmoid(president_logits(o, g)[HITLER])

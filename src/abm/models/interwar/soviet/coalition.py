@@ -22,7 +22,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from abm.engine.exact import fixed_sum
+from abm.engine.exact import fixed_cumsum, fixed_sum
 from abm.models.interwar.soviet import constants as K
 
 #: Resource columns of ``Leadership.resources`` (each a share over active factions).
@@ -54,7 +54,7 @@ def distances(policies: jax.Array) -> jax.Array:
             is taken over :data:`DEBATE_LEVERS`.
     """
     v = policies[:, jnp.asarray(DEBATE_LEVERS)]
-    return jnp.mean(jnp.abs(v[:, None, :] - v[None, :, :]), axis=-1)
+    return fixed_sum(jnp.abs(v[:, None, :] - v[None, :, :]), axis=-1) / v.shape[-1]
 
 
 def strength(
@@ -135,7 +135,7 @@ def pick(hazards: jax.Array, u: jax.Array) -> tuple[jax.Array, jax.Array]:
     Returns:
         ``(happens, which)``: bool and int32.
     """
-    cum = jnp.cumsum(hazards)
+    cum = fixed_cumsum(hazards)
     which = jnp.argmax(u < cum).astype(jnp.int32)
     return u < cum[-1], which
 
