@@ -546,7 +546,7 @@ def test_unknown_names_are_suggested(tmp_path: Path, extra: str, needles: tuple[
 
 def test_unknown_lever_lists_allowed(tmp_path: Path) -> None:
     message = refused(write(tmp_path, BASE + "levers: {foo: 0.1}\n"), "levers.foo", "'foo'")
-    assert "one of 14 levers" in message
+    assert "one of 17 levers" in message
     assert "germany_parameters.yaml, soviet_parameters.yaml" in message
     assert "NAME.MEMBER" in message
 
