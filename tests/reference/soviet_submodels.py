@@ -68,11 +68,12 @@ def peasants(
     W, W_r = sh["weather"][yi], sh["regional"][yi]
     n_r = len(tb.area)
     Q, seed, net, plan, wgt = (np.zeros(n_r, F) for _ in range(5))
+    trends = np.zeros(n_r, F)
     for r in range(n_r):
         c_old, n = b["collectivised"][r], tb.nomad[r]
         dc = p["collectivisation_rate"] * P * (one - c_old) / F(12.0)
         b["collectivised"][r] = c_old + dc
-        U = b["upheaval"][r] + (dc * F(12.0) - b["upheaval"][r]) / F(12.0)
+        U = b["upheaval"][r] + (dc * F(12.0) - b["upheaval"][r]) / F(24.0)  # UPHEAVAL_MONTHS
         b["upheaval"][r] = U
         loss = (
             p["livestock_slaughter"] * P * (one - cK) * (one - c_old)
@@ -93,7 +94,12 @@ def peasants(
         )
         seed[r] = p["seed_share"] * Q[r]
         net[r] = Q[r] - seed[r]
-        plan[r] = (one - cK) * trend * (one + p["plan_optimism"]) + cK * Q[r]
+        trends[r] = trend
+    # The plan is anchored on the best of the last two harvests (national), at least trend.
+    best = max(F(led["harvest"][max(yi - 1, 0)]), F(led["harvest"][max(yi - 2, 0)]))
+    anchor = max(best / max(total(trends), F(1e-9)), one)
+    for r in range(n_r):
+        plan[r] = (one - cK) * trends[r] * anchor * (one + p["plan_optimism"]) + cK * Q[r]
         wgt[r] = plan[r] * (one + p["target_boost"] * tau * D * tb.targeted[r])
     share = p["procurement_nep"] + p["procurement_drive"] * P
     reserve = p["reserve_floor"] + cK * (p["subsistence_reserve"] - p["reserve_floor"])
@@ -101,6 +107,7 @@ def peasants(
     # The plan asks at least for the towns' and the army's year beyond the state's pool.
     towns_year = urban * p["urban_ration"] + army * F(1e-3) * p["army_ration"]
     asked_total = max(share * sum_plan, towns_year + F(g["villages_year"]) - F(g["pool"]))
+    asked_total = asked_total * (one - p["quota_cut"] * relief)  # relief lowers the plan
     quota, due = np.zeros(n_r, F), np.zeros(n_r, F)
     for r in range(n_r):
         quota[r] = asked_total * wgt[r] / sum_wgt
@@ -222,7 +229,7 @@ def peasants(
     phase = int(g["ration_phase"])
     if phase == 0 and drive:
         phase = 1
-    elif phase == 1 and g["pool"] >= p["ration_end_cover"] * towns_year:
+    elif phase == 1 and m_t == 1 and drive and g["pool"] >= p["ration_end_cover"] * towns_year:
         phase = 2
     g["ration_phase"] = np.int32(phase)
 

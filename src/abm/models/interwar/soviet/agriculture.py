@@ -53,6 +53,12 @@ EXPORT_TRADE_REFERENCE = 0.4
 #: Memory of the villages' hunger that weakens the next harvest, months (spring sowing to
 #: the harvest). Assumption.
 HUNGER_MONTHS = 4.0
+#: Memory of the collectivisation's upheaval in the harvest, months: the chaos of the new
+#: kolkhozes (lost skills, unsown and unharvested fields, the 1930 retreat and the second
+#: drive of 1931) weighed on the harvests of 1931 and 1932 more than on the 1930 harvest,
+#: largely sown by individual peasants (Davies 1980, "The Socialist Offensive"; Davies &
+#: Wheatcroft 2004, ch. 1-4). Assumption on the length.
+UPHEAVAL_MONTHS = 24.0
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,7 @@ def month(
     # Collectivisation and its upheaval.
     dc = f.collectivisation_rate * pace * (1.0 - b.collectivised) / 12.0
     coll = b.collectivised + dc
-    upheaval = b.upheaval + (dc * 12.0 - b.upheaval) / 12.0
+    upheaval = b.upheaval + (dc * 12.0 - b.upheaval) / UPHEAVAL_MONTHS
 
     # Herds: slaughter before entering the kolkhoz, forced settlement (ended by relief),
     # regrowth.
@@ -194,13 +200,25 @@ def month(
     )
     seed = f.seed_share * harvest
     net = harvest - seed
-    planned = (1.0 - comp) * trend * (1.0 + f.plan_optimism) + comp * harvest
+    # The plan's expectation is anchored on the best recent harvest (the 1930 record raised
+    # the targets for 1931 and 1932), inflated by ``plan_optimism`` as far as competence
+    # is lacking; a competent plan sets the quota on the harvest actually reaped.
+    recent = jnp.maximum(
+        ledger.harvest[jnp.maximum(c.year_index - 1, 0)],
+        ledger.harvest[jnp.maximum(c.year_index - 2, 0)],
+    )
+    anchor = jnp.maximum(recent / jnp.maximum(fixed_sum(trend), 1e-9), 1.0)
+    planned = (1.0 - comp) * trend * anchor * (1.0 + f.plan_optimism) + comp * harvest
     share = f.procurement_nep + f.procurement_drive * pace
     weights = planned * (1.0 + f.target_boost * pol.targeted * drive * land.targeted)
     # The plan asks at least for the towns', the army's and the fed villages' year beyond
     # the state's stocks.
     towns_year = pol.urban * f.urban_ration + pol.army * 1e-3 * f.army_ration
-    asked = jnp.maximum(share * fixed_sum(planned), towns_year + g.villages_year - g.pool)
+    # Relief lowers the plan itself (the fixed delivery quotas of the law of 19 January 1933
+    # replaced the contracting plans everywhere, Davies & Wheatcroft 2004, ch. 7-8).
+    asked = jnp.maximum(share * fixed_sum(planned), towns_year + g.villages_year - g.pool) * (
+        1.0 - f.quota_cut * relief
+    )
     quota = asked * weights / jnp.maximum(fixed_sum(weights), 1e-9)
     reserve = f.reserve_floor + comp * (f.subsistence_reserve - f.reserve_floor)
     # In the drive the state takes what the cap allows; under the NEP peasants sell at
@@ -291,7 +309,12 @@ def month(
     national = 12.0 * month_deaths / jnp.maximum(fixed_sum(pop), 1e-9)
     alarm, relief = policy_response.respond(g.alarm, relief, national, comp, pol.targeted, r)
     phase = policy_response.ration_phase(
-        g.ration_phase, c.drive, sup.pool, towns_year, r.ration_end_cover
+        g.ration_phase,
+        c.drive & (c.months_to_harvest == 1),
+        sup.pool,
+        towns_year,
+        r.ration_end_cover,
+        c.drive,
     )
 
     yi, cy = c.year_index, c.crop_year_index
