@@ -80,6 +80,53 @@ def test_the_nsdap_has_no_time_trend_and_rises_with_the_crisis():
     assert float(crisis.turnout[k]) > float(flat.turnout[k])
 
 
+def test_the_spd_recovers_as_the_hyperinflations_aftershock_fades():
+    # The finding (part GF): with the party trends gone, the skeleton's SPD stayed flat
+    # through 1924 (26.9 % in May, 26.4 % in December; history 20.5 % and 26.0 %), so May
+    # 1924's SPD fell outside its 90 % interval. The aftershock now estranges the workers
+    # and unemployed from the SPD (to the KPD and to abstention) and fades with it: the
+    # SPD rises and the KPD falls between May and December 1924, and without the
+    # mechanism (its loading at 0) the swing is gone. By 1928 it has no effect left.
+    run = jax.jit(lambda th: calibration.skeleton(MODEL, th).polity)
+    may, dec, y28 = (GK.ELECTION_SLOTS.index(s) for s in ("1924-05", "1924-12", "1928-05"))
+    fitted = run(_theta())
+    off = run(_theta(aftershock_spd_loading=0.0))
+    spd, kpd = np.asarray(fitted.shares[:, GK.SPD]), np.asarray(fitted.shares[:, GK.KPD])
+    assert spd[dec] - spd[may] > 0.03, spd[:3]
+    assert kpd[may] - kpd[dec] > 0.02, kpd[:3]
+    assert abs(spd[may] - 0.205) < 0.025, spd[may]
+    spd_off = np.asarray(off.shares[:, GK.SPD])
+    assert spd_off[dec] - spd_off[may] < 0.01, spd_off[:3]
+    assert abs(spd_off[y28] - spd[y28]) < 1e-3
+
+
+def test_the_aftershock_moves_only_the_labour_milieux_away_from_the_spd():
+    # -zeta a(t) on the SPD's utility of the workers' and unemployed blocs, nothing else.
+    n_b, n_p = voters.DEFAULT.n_blocs, GK.N_PARTIES
+    zero_p, zero = jnp.zeros(n_p), jnp.float32(0.0)
+    params = voters.VoteParams(zero_p, zero_p, zero_p, *([zero] * 10), jnp.float32(10.0))
+    args = (
+        params,
+        jnp.zeros((GK.N_CONSTITUENCIES, n_p)),
+        jnp.zeros(n_b),
+        zero,
+        jnp.float32(0.5),
+        zero,
+        zero,
+        zero,
+        zero,
+        zero_p,
+        jnp.zeros((GK.N_CONSTITUENCIES, n_p)),
+    )
+    calm = np.asarray(voters.bloc_logits(*args, aftershock=0.0))
+    shock = np.asarray(voters.bloc_logits(*args, aftershock=0.1))
+    diff = shock - calm
+    labour = np.isin(voters.BLOC_MILIEU, [GK.WORKERS, GK.UNEMPLOYED])
+    assert np.allclose(diff[labour, GK.SPD], -1.0, atol=1e-5)
+    diff[labour, GK.SPD] = 0.0
+    assert np.abs(diff).max() == 0.0
+
+
 def test_disappointment_follows_a_big_vote_kept_out_of_power():
     # D grows towards (S_N - theta)^+ out of power, fades in power and below the threshold.
     d0, thr, months = jnp.float32(0.0), jnp.float32(0.25), jnp.float32(4.0)

@@ -236,9 +236,10 @@ def reference_month(
         unemployed = 0.05
     # The hyperinflation aftershock decays from January 1924 (whatever the calendar start).
     months_since_1924 = t - _month_index(cal, 1924, 1)
-    crisis = unemployed / par["labour_force"] + par["hyperinflation_aftershock"] * math.exp(
+    aftershock = par["hyperinflation_aftershock"] * math.exp(
         -months_since_1924 / par["aftershock_months"]
     )
+    crisis = unemployed / par["labour_force"] + aftershock
     # A(t) = (1 - exp(-(t - t_agr)^+ / T_agr)) * recovery (the same recovery as above).
     since_agrarian = t - _decimal_year_index(cal, par["agrarian_onset"])
     if since_agrarian > 0:
@@ -353,6 +354,9 @@ def reference_month(
                 u_bp += float(K.AGRARIAN_EXPOSURE[m]) * agrarian_loading * agrarian
             if p in (KPD, SPD) and labour:
                 u_bp += par["front_left_loading"] * front
+            # The workers' estrangement from the SPD in the hyperinflation's aftershock.
+            if p == SPD and labour:
+                u_bp -= max(par["aftershock_spd_loading"], 0.0) * aftershock
             # Under a Nazi-led government: its state power, the left's repression.
             if int(polity["regime"]) == NAZI:
                 if p == NSDAP:

@@ -70,6 +70,7 @@ VOTE_SCALARS = (
     "defection_loading",
     "abstain_intercept",
     "abstain_crisis_loading",
+    "aftershock_spd_loading",
 )
 #: Per-party vote parameters fitted (the SPD's pinned at 0 as the reference).
 VOTE_VECTORS = ("intercept", "crisis_loading", "agrarian_loading")

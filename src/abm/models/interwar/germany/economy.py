@@ -64,15 +64,24 @@ def agrarian_distress(
     return (1.0 - jnp.exp(-since / rise_months)) * rec
 
 
+def aftershock(t: jax.Array, level: jax.Array, months: jax.Array) -> jax.Array:
+    """The hyperinflation's aftershock ``A exp(-t / T_A)`` (crisis index units).
+
+    ``t`` is in months since January 1924 (float32), ``level`` is ``A`` and ``months``
+    ``T_A``.
+    """
+    return level * jnp.exp(-t / months)
+
+
 def crisis_index(
     t: jax.Array,
     unemployed: jax.Array,
     labour_force: jax.Array,
-    aftershock: jax.Array,
+    aftershock_level: jax.Array,
     aftershock_months: jax.Array,
 ) -> jax.Array:
     """Crisis index (dimensionless, about 0..0.6) at month index ``t``."""
-    return unemployed / labour_force + aftershock * jnp.exp(-t / aftershock_months)
+    return unemployed / labour_force + aftershock(t, aftershock_level, aftershock_months)
 
 
 def unemployment_history(

@@ -92,6 +92,7 @@ class MonthPhases:
             front_nsdap_loading=p("front_nsdap_loading"),
             power_loading=p("power_loading"),
             repression_loading=p("repression_loading"),
+            aftershock_spd_loading=p("aftershock_spd_loading"),
         )
 
     def agrarian(self, theta: jax.Array, t: jax.Array) -> jax.Array:
@@ -134,6 +135,11 @@ class MonthPhases:
             drift_n,
             drift_r,
             self.layout,
+            economy.aftershock(
+                jnp.asarray(self.months_since_1924)[po.month],
+                self.p(theta, "hyperinflation_aftershock"),
+                self.p(theta, "aftershock_months"),
+            ),
         )
 
     def before_election(

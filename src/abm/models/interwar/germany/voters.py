@@ -7,6 +7,7 @@ staying at home (``0``) with probability ``softmax(u_b)``, where::
            + [p = NSDAP] (s_m mu log(O_N / O_N0) + d_m delta r_b O_N - kappa D
                           - [m = unemployed] nu_N F)
            + [p in KPD, SPD] [m in workers, unemployed] nu_L F
+           - [p = SPD] [m in workers, unemployed] zeta a(t)
            + G ([p = NSDAP] pi - [p in KPD, SPD] rho)
     u_b0 = log h_m + alpha_0 - s_m eta r_b - [m in workers, unemployed] nu_T F
 
@@ -22,7 +23,12 @@ the Protestant middle class's defection to the NSDAP as the crisis and its organ
 grow, ``D`` the disappointment of a big NSDAP vote kept out of power, ``F`` the united
 front's strength (0..1), ``G`` = 1 under a Nazi-led government (its state power in a
 campaign: propaganda ``pi``, the left's repression ``rho``, as in March 1933),
-``h_m`` the milieu's propensity to abstain. The radicalisation
+``h_m`` the milieu's propensity to abstain. ``a(t)`` is the hyperinflation's aftershock
+(:func:`.economy.aftershock`) and ``zeta >= 0`` the workers' estrangement from the SPD
+in it: the SPD had shared the stabilisation's burdens (its ministers in Stresemann's
+cabinet of 1923, the Reichsexekution against the SPD-KPD government of Saxony, the end
+of the eight-hour day), and its workers and unemployed went to the KPD or stayed at home
+until the stabilisation's aftershock faded. The radicalisation
 follows the crisis the milieu is exposed to, with time constant ``T_r``::
 
     r_b <- r_b + (e_m X - r_b) / T_r
@@ -110,6 +116,7 @@ UNEMPLOYED_NSDAP_CMP = ((_MIL == K.UNEMPLOYED)[None, :, None] * NSDAP_CMP).astyp
 LABOUR_CM = ((_MIL == K.WORKERS) | (_MIL == K.UNEMPLOYED)).astype(np.float32)[None, :]
 LEFT_P = ((_PARTY == K.KPD) | (_PARTY == K.SPD)).astype(np.float32)  # [P]
 LEFT_CMP = (LABOUR_CM[:, :, None] * LEFT_P).astype(np.float32)
+SPD_LABOUR_CMP = (LABOUR_CM[:, :, None] * (_PARTY == K.SPD)).astype(np.float32)
 
 
 class VoteParams(NamedTuple):
@@ -128,6 +135,7 @@ class VoteParams(NamedTuple):
     front_nsdap_loading: jax.Array  # nu_N >= 0
     power_loading: jax.Array  # pi >= 0, the NSDAP in government
     repression_loading: jax.Array  # rho >= 0, the left under a Nazi government
+    aftershock_spd_loading: jax.Array | float = 0.0  # zeta >= 0, per unit aftershock
 
 
 def labour_pool(size: jax.Array, layout: Layout = DEFAULT) -> jax.Array:
@@ -199,6 +207,7 @@ def bloc_logits(
     national_drift: jax.Array,
     regional_drift: jax.Array,
     layout: Layout = DEFAULT,
+    aftershock: jax.Array | float = 0.0,
 ) -> jax.Array:
     """Logits of every bloc's choice, float32 ``[B, P + 1]`` (last column: abstain).
 
@@ -215,6 +224,7 @@ def bloc_logits(
         national_drift: ``[P]``.
         regional_drift: ``[C, P]``.
         layout: the bloc layout.
+        aftershock: scalar, the hyperinflation's aftershock ``a(t)`` (crisis index).
     """
     # Blocs are laid out constituency-major (b = c * M + m): work on [C, M, P] views so
     # that constituency and milieu terms broadcast instead of being gathered.
@@ -234,7 +244,7 @@ def bloc_logits(
     front_t = front * (
         v.front_left_loading * jnp.asarray(LEFT_CMP)
         - v.front_nsdap_loading * jnp.asarray(UNEMPLOYED_NSDAP_CMP)
-    )
+    ) - jnp.asarray(SPD_LABOUR_CMP) * (jnp.maximum(v.aftershock_spd_loading, 0.0) * aftershock)
     national = (
         v.intercept
         + national_drift
