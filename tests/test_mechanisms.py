@@ -266,18 +266,58 @@ def test_targeting_settles_the_nomads_at_the_cost_of_their_herds():
     assert np.array_equal(herd1[~nomads], herd0[~nomads])
 
 
-def test_relief_cuts_the_quota_of_the_singled_out_regions_only():
+def test_relief_lowers_the_plan_and_cuts_the_singled_out_regions_more():
     # catches: cut = quota_cut * relief * (1 - targeted) (relief cutting the other regions'
-    # quotas), and procured = tranche * (1 + cut).
+    # tranches), procured = tranche * (1 + cut), and the plan's own cut (the delivery
+    # quotas of January 1933: asked * (1 - quota_cut * relief)) dropped. Before part G2
+    # relief left the other regions' quotas as they were.
     b = replace(_blocs(stock=100.0), population=jnp.zeros((3,), jnp.float32))
     farm = replace(FARM, stock_loss=f32(0.0), sedentarisation_loss=f32(0.0))
-    stocks = [
-        np.asarray(_farm(b, farm=farm, g=replace(GRAIN, relief=f32(r)))[0].stock, np.float64)
-        for r in (0.0, 0.6)
-    ]
-    kept = stocks[1] - stocks[0]  # grain left in the village by the relief, Mt
-    assert np.all(kept[TARGETED] > 0.0), kept
-    assert np.all(kept[~TARGETED] == 0.0), kept
+    runs = [_farm(b, farm=farm, g=replace(GRAIN, relief=f32(r)))[0] for r in (0.0, 0.6)]
+    stocks = [np.asarray(x.stock, np.float64) for x in runs]
+    tranche0 = np.asarray(runs[0].quota, np.float64) / 5.0  # a sixth of the August due
+    kept = (stocks[1] - stocks[0]) / tranche0  # share of the tranche left by the relief
+    cut = float(FARM.quota_cut) * 0.6
+    np.testing.assert_allclose(kept[~TARGETED], cut, rtol=1e-3)
+    np.testing.assert_allclose(kept[TARGETED], 1.0 - (1.0 - cut) ** 2, rtol=1e-3)
+
+
+def test_the_plan_is_anchored_on_the_best_recent_harvest():
+    # catches: the plan on the trend alone (the record harvest of 1930 did not raise the
+    # plans of 1931-32), or on the worst of the last two harvests. Full village stocks:
+    # the quota is taken in full.
+    rich = _blocs(stock=1000.0)
+    cal = replace(HARVEST, year_index=jnp.int32(1))
+
+    def due(h0: float) -> float:
+        led = replace(_ledger(), harvest=jnp.asarray([h0, 0.0], jnp.float32))
+        b = agriculture.month(
+            rich,
+            GRAIN,
+            led,
+            f32(0.0),
+            jnp.zeros((3,), jnp.float32),
+            cal,
+            LAND,
+            POLICY,
+            FARM,
+            RESPONSE,
+        )[0]
+        return float(jnp.sum(b.quota))
+
+    assert due(0.0) == due(1.0)  # below the trend the trend stands
+    assert due(60.0) > 1.05 * due(0.0)
+    assert due(80.0) > due(60.0)
+
+
+def test_the_upheaval_remembers_two_years():
+    # catches: the upheaval's memory back at 12 months (the 1930 harvest, sown largely by
+    # individual peasants, took the kolkhozes' chaos in full).
+    b = _blocs(upheaval=0.0, collectivised=0.0)
+    new = np.asarray(_farm(b)[0].upheaval, np.float64)
+    dc = float(FARM.collectivisation_rate) * 1.0 / 12.0
+    np.testing.assert_allclose(new, dc * 12.0 / agriculture.UPHEAVAL_MONTHS, rtol=1e-5)
+    assert agriculture.UPHEAVAL_MONTHS == 24.0
 
 
 def test_reports_of_hunger_halt_the_exports():

@@ -229,7 +229,7 @@ def peasants(
     phase = int(g["ration_phase"])
     if phase == 0 and drive:
         phase = 1
-    elif phase == 1 and m_t == 1 and drive and g["pool"] >= p["ration_end_cover"] * towns_year:
+    elif phase == 1 and g["pool"] >= p["ration_end_cover"] * towns_year:
         phase = 2
     g["ration_phase"] = np.int32(phase)
 

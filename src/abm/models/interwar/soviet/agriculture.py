@@ -309,12 +309,7 @@ def month(
     national = 12.0 * month_deaths / jnp.maximum(fixed_sum(pop), 1e-9)
     alarm, relief = policy_response.respond(g.alarm, relief, national, comp, pol.targeted, r)
     phase = policy_response.ration_phase(
-        g.ration_phase,
-        c.drive & (c.months_to_harvest == 1),
-        sup.pool,
-        towns_year,
-        r.ration_end_cover,
-        c.drive,
+        g.ration_phase, c.drive, sup.pool, towns_year, r.ration_end_cover
     )
 
     yi, cy = c.year_index, c.crop_year_index

@@ -68,26 +68,17 @@ def respond(
 
 
 def ration_phase(
-    phase: jax.Array,
-    eve: jax.Array,
-    pool: jax.Array,
-    towns_year: jax.Array,
-    cover: jax.Array,
-    drive: jax.Array,
+    phase: jax.Array, drive: jax.Array, pool: jax.Array, towns_year: jax.Array, cover: jax.Array
 ) -> jax.Array:
     """Bread rationing: begins with the drive, ends when the pool covers the towns.
 
     Args:
         phase: int32 ``NOT_YET``, ``IN_FORCE`` or ``ENDED``.
-        eve: bool, the month before the harvest (the pool holds what the crop year
-            carries over).
+        drive: bool, the collectivisation drive is under way.
         pool: state pool at the end of the month, Mt.
         towns_year: the towns' and the army's need of a year, Mt.
         cover: years of need the pool must hold for rationing to end.
-        drive: bool, the collectivisation drive is under way.
     """
     start = (phase == NOT_YET) & drive
-    # Judged on the carry-over: what the pool still holds on the harvest's eve, after a
-    # whole crop year of supply, not the stocks just after the campaign.
-    end = (phase == IN_FORCE) & eve & (pool >= cover * towns_year)
+    end = (phase == IN_FORCE) & (pool >= cover * towns_year)
     return jnp.where(start, IN_FORCE, jnp.where(end, ENDED, phase)).astype(jnp.int32)
