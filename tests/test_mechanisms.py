@@ -282,10 +282,9 @@ def test_relief_lowers_the_plan_and_cuts_the_singled_out_regions_more():
     np.testing.assert_allclose(kept[TARGETED], 1.0 - (1.0 - cut) ** 2, rtol=1e-3)
 
 
-def test_the_plan_is_anchored_on_the_best_recent_harvest():
+def test_the_plan_is_anchored_on_last_years_harvest():
     # catches: the plan on the trend alone (the record harvest of 1930 did not raise the
-    # plans of 1931-32), or on the worst of the last two harvests. Full village stocks:
-    # the quota is taken in full.
+    # plan of 1931). Full village stocks: the quota is taken in full.
     rich = _blocs(stock=1000.0)
     cal = replace(HARVEST, year_index=jnp.int32(1))
 

@@ -95,8 +95,8 @@ def peasants(
         seed[r] = p["seed_share"] * Q[r]
         net[r] = Q[r] - seed[r]
         trends[r] = trend
-    # The plan is anchored on the best of the last two harvests (national), at least trend.
-    best = max(F(led["harvest"][max(yi - 1, 0)]), F(led["harvest"][max(yi - 2, 0)]))
+    # The plan is anchored on last year's harvest (national), at least the trend.
+    best = F(led["harvest"][max(yi - 1, 0)])
     anchor = max(best / max(total(trends), F(1e-9)), one)
     for r in range(n_r):
         plan[r] = (one - cK) * trends[r] * anchor * (one + p["plan_optimism"]) + cK * Q[r]

@@ -200,13 +200,10 @@ def month(
     )
     seed = f.seed_share * harvest
     net = harvest - seed
-    # The plan's expectation is anchored on the best recent harvest (the 1930 record raised
-    # the targets for 1931 and 1932), inflated by ``plan_optimism`` as far as competence
-    # is lacking; a competent plan sets the quota on the harvest actually reaped.
-    recent = jnp.maximum(
-        ledger.harvest[jnp.maximum(c.year_index - 1, 0)],
-        ledger.harvest[jnp.maximum(c.year_index - 2, 0)],
-    )
+    # The plan's expectation is anchored on last year's harvest where it beat the trend (the
+    # 1930 record raised the targets of 1931), inflated by ``plan_optimism`` as far as
+    # competence is lacking; a competent plan sets the quota on the harvest actually reaped.
+    recent = ledger.harvest[jnp.maximum(c.year_index - 1, 0)]
     anchor = jnp.maximum(recent / jnp.maximum(fixed_sum(trend), 1e-9), 1.0)
     planned = (1.0 - comp) * trend * anchor * (1.0 + f.plan_optimism) + comp * harvest
     share = f.procurement_nep + f.procurement_drive * pace
