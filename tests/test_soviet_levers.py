@@ -63,7 +63,10 @@ def test_untargeted_collectivisation_still_brings_famine_with_fewer_deaths():
     assert ukraine["hi"] < 0, ukraine
     kazakhstan = rows[("famine_deaths_mean", "kazakhstan")]
     assert kazakhstan["hi"] < 0, kazakhstan
-    assert rows[("famine_deaths_mean", "total")]["b"] > 0.5  # million: still a famine
+    # Still a mass famine (million). Since the issue-13 grain pool feeds the deficit
+    # villages that are not singled out, untargeted extraction kills fewer than before
+    # (0.49 M mean on these draws; the floor was 0.5 M under the old regional autarky).
+    assert rows[("famine_deaths_mean", "total")]["b"] > 0.3
 
 
 def test_no_purge_means_no_purge_executions_and_a_better_army():
