@@ -49,9 +49,10 @@ from abm.models.interwar.soviet.model import N_EVENTS, SovietModel
 from abm.models.interwar.soviet.types import SovietDraws, SovietState
 
 #: Target id -> (outcome name, index into the outcome's array, log-scale of a misfit).
-#: The famine, the terror, the officers and the army are left to the whole-model
-#: calibration (``abm calibrate``): since issue 13 they follow the stochastic succession,
-#: the terror's insecurity and the grain pool, which the neutral draws never set off.
+#: The famine, the terror and the officers are left to the whole-model calibration
+#: (``abm calibrate``): since issue 13 they follow the stochastic succession, the
+#: terror's insecurity and the grain pool, which the neutral draws never set off. The
+#: army's peacetime growth (January 1939, before the European war) stays here.
 TARGETS: dict[str, tuple[str, tuple[int, ...], float]] = {
     **{
         f"SUN_grain_{y}": ("grain_harvest", (K.HARVEST_YEARS.index(y),), 0.05)
@@ -62,10 +63,11 @@ TARGETS: dict[str, tuple[str, tuple[int, ...], float]] = {
         for y in (1928, 1932, 1937, 1938, 1940)
     },
     **{f"SUN_gdp_{y}": ("gdp", (K.USSR, y - 1924), 0.05) for y in (1928, 1932, 1938, 1940)},
+    "RKKA_strength_1939-01": ("red_army_strength", (0,), 0.05),
     "CCP_members_1927-04": ("ccp_members", (0,), 0.05),
 }
-#: Units of the targets relative to the outcomes, where they differ (none left).
-TARGET_SCALE: dict[str, float] = {}
+#: Units of the targets relative to the outcomes (the army in persons against thousands).
+TARGET_SCALE = {"RKKA_strength_1939-01": 1e-3}
 #: The parameters fitted (``calibrated: true`` in the catalogue).
 FITTED = (
     "grain_yield",
@@ -76,6 +78,7 @@ FITTED = (
     "purge_output_loss",
     "defence_shift",
     "gdp_industry_elasticity",
+    "army_growth",
     "ccp_growth_inside",
 )
 #: Least standard deviation of a calibrated prior, as a share of the catalogue prior's.
