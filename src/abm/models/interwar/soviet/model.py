@@ -100,9 +100,9 @@ class SovietModel(SovietMonth):
         self.decimal_month = (cal.years + (months - 1) / 12.0).astype(np.float32)
         self.months_to_harvest = ((K.HARVEST_MONTH - months - 1) % 12 + 1).astype(np.int32)
         self.months_since_harvest = ((months - K.HARVEST_MONTH) % 12).astype(np.int32)
-        self.crop_year_index = np.maximum(
-            self.year_index - (months < K.HARVEST_MONTH), 0
-        ).astype(np.int32)
+        self.crop_year_index = np.maximum(self.year_index - (months < K.HARVEST_MONTH), 0).astype(
+            np.int32
+        )
         self.harvest = months == K.HARVEST_MONTH
         self.december = months == 12
         y = cal.years

@@ -162,9 +162,7 @@ class Security:
         (), "float32", doc="intensity of the wave under way (fixed at its start), 0 none"
     )
     wave_start: jax.Array = leaf((), "int32", doc="month the last terror wave began, -1 none")
-    first_wave: jax.Array = leaf(
-        (), "int32", doc="month the first wave from 1934 began, -1 none"
-    )
+    first_wave: jax.Array = leaf((), "int32", doc="month the first wave from 1934 began, -1 none")
     executions: jax.Array = leaf((), "float32", doc="executions in the terror window, persons")
     arrests: jax.Array = leaf((), "float32", doc="arrests in the terror window, persons")
     officers_purged: jax.Array = leaf(
