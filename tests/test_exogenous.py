@@ -374,9 +374,12 @@ def test_history_weather_is_historys_in_every_run(history_pair: Pair) -> None:
         np.testing.assert_array_equal(w[:, at], np.broadcast_to(want, (N, len(at))))
         other = np.delete(w, at, axis=1)
         assert np.unique(other, axis=0).shape[0] == N
-    # The droughts of 1931 and 1932: the two worst years of the eight.
+    # The drought of 1931 the worst year of the eight, 1932 below the mean (since the
+    # issue-13 rebuild the upheaval's 24 months and the hungry spring explain part of
+    # the 1932 shortfall, so less of it is left to the weather than in 1929).
     order = sorted(stored, key=lambda y: stored[y])
-    assert set(order[:2]) == {1931, 1932}
+    assert order[0] == 1931
+    assert stored[1932] < 0.0
 
 
 def test_history_other_powers_follow_their_records(history_pair: Pair) -> None:

@@ -162,9 +162,12 @@ def test_the_purge_lowers_command_quality_where_it_acts(sides):
     model = sides["model"]
     t = _month(model, "1938-12")
     none, full = sides["no_purge"][1]["soviet"].security, sides["full_purge"][1]["soviet"].security
-    assert np.all(none.executions[:, t] == 0.0) and np.all(full.executions[:, t] > 1e5)
-    assert np.all(full.officers_purged[:, t] > 0.0)
-    assert np.all(full.quality[:, t] < none.quality[:, t])
+    # Since issue 13 a wave starts from the ruler's insecurity, so it may not come at all
+    # in a run: the purge's effect is checked in the runs where it acted.
+    acted = full.executions[:, t] > 1e5
+    assert np.all(none.executions[:, t] == 0.0) and acted.sum() >= 2
+    assert np.all(full.officers_purged[:, t][acted] > 0.0)
+    assert np.all(full.quality[:, t][acted] < none.quality[:, t][acted])
 
 
 def test_united_front_uptake_brings_the_united_front_forward(sides):
