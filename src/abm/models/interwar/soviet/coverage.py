@@ -14,6 +14,11 @@ from abm.models.interwar.soviet.calibration import TARGET_SCALE, TARGETS
 
 #: Soviet targets checked but not fitted: id -> (outcome, index, target unit / outcome unit).
 VALIDATION: dict[str, tuple[str, tuple[int, ...], float]] = {
+    # Fitted by the whole-model calibration, no longer by the skeleton (issue 13: the
+    # famine, the terror and the officers follow the stochastic succession and pool).
+    "SUN_famine_deaths_1930_33": ("famine_deaths", (0,), 1.0),
+    "SUN_terror_executed_1937_38": ("terror_executions", (), 1.0),
+    "RKKA_purge_dismissed_1937_38": ("officers_purged", (), 1.0),
     "SUN_terror_arrested_1937_38": ("terror_arrests", (), 1.0),
     "RKKA_purge_arrested_1937_38": ("officers_arrested", (), 1.0),
     "SUN_grain_export_1930": ("grain_exports", (SK.HARVEST_YEARS.index(1930),), 1.0),
