@@ -85,15 +85,6 @@ print(json.dumps({"devices": len(jax.devices()), "n_dev": r.n_devices,
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known regression of the issue-13 rebuild: the Soviet quantities (famine, harvest, "
-        "terror, steel, ...) differ in their last bits between one and two CPU devices "
-        "(the categorical outcomes and the Germany slice agree; chunk sizes on one device "
-        "agree, test_slice_contract); to find and fix in the rebuilt grain economy"
-    ),
-)
 def test_one_and_two_cpu_devices_give_identical_tallies():
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     out = {}

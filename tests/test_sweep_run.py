@@ -202,13 +202,6 @@ def test_cli_sweep(files: Path, full, capsys: pytest.CaptureFixture[str]) -> Non
     assert "config_hash" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known regression of the issue-13 rebuild: the Soviet quantities differ in their "
-        "last bits between one and two CPU devices (see test_engine's twin test)"
-    ),
-)
 def test_two_cpu_devices_shard_each_batch_and_give_the_same_cube(files: Path, full) -> None:
     """``abm --devices 2 sweep``: every batch sharded over both devices (the store says
     2), the cube equal bit for bit to the one-device sweep's."""

@@ -30,15 +30,22 @@ def fixed_sum(x: jax.Array, axis: int = 0) -> jax.Array:
         return jnp.zeros(x.shape[:axis] + x.shape[axis + 1 :], x.dtype)
     width = 1 << (n - 1).bit_length()
     if width != n:
-        pad = [(0, 0)] * x.ndim
-        pad[axis] = (0, width - n)
-        x = jnp.pad(x, pad)
+        # The first level of the tree over ``x`` padded with zeros to ``width``, without
+        # writing the padded copy: ``x[i] + x[i + half]`` where both exist, ``x[i]`` alone
+        # (as ``x[i] + 0``) where the partner is padding.
+        width //= 2
+        paired = jax.lax.slice_in_dim(x, 0, n - width, axis=axis) + jax.lax.slice_in_dim(
+            x, width, n, axis=axis
+        )
+        x = jnp.concatenate([paired, jax.lax.slice_in_dim(x, n - width, width, axis=axis)], axis)
     while width > 1:
         width //= 2
         x = jax.lax.slice_in_dim(x, 0, width, axis=axis) + jax.lax.slice_in_dim(
             x, width, 2 * width, axis=axis
         )
-    return jnp.squeeze(x, axis)
+    # The barrier keeps the simplifier from folding the sum's tail into its readers (a
+    # whole model month 10-25 % faster, abm.engine.fusion).
+    return jax.lax.optimization_barrier(jnp.squeeze(x, axis))
 
 
 def fixed_cumsum(x: jax.Array) -> jax.Array:
