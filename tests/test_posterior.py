@@ -148,3 +148,18 @@ def test_a_stance_applies_on_top_of_the_posterior(tmp_path: Path) -> None:
     assert eff["comintern_export_effect"].kind == "uniform"
     assert eff["apparatus_pull"].kind == "uniform"
     assert eff["grain_yield"].kind == "posterior"
+
+
+def test_the_committed_posterior_belongs_to_the_model_as_it_is() -> None:
+    """``posterior: default`` loads: the committed sample names every parameter it fits in
+    today's catalogue (a catalogue change that makes it stale fails here, before a user
+    meets the refusal; rerun ``abm calibrate``)."""
+    sc = load_scenario(OTL, posterior="default")
+    assert sc.posterior is not None
+    table = jax.tree.map(np.asarray, sc.prior_table())
+    names = [p.name for p in registry.catalogue("interwar")]
+    reads = {names[i] for i in np.flatnonzero(table.kind == PRIOR_KINDS["posterior"])}
+    # The scenario's mechanism parameters read their column of the sample ...
+    assert len(reads) > 100 and reads <= set(sc.posterior.names)
+    # ... and the sample holds numbers (a damaged file is refused on loading).
+    assert np.isfinite(sc.posterior.values).all()
