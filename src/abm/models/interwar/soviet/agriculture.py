@@ -41,7 +41,7 @@ import jax
 import jax.numpy as jnp
 
 from abm.engine.exact import fixed_sum
-from abm.engine.fusion import materialise, opaque_zero
+from abm.engine.fusion import materialise
 from abm.models.interwar.soviet import grain, policy_response
 from abm.models.interwar.soviet.grain import CAMPAIGN_MONTHS
 from abm.models.interwar.soviet.types import Grain, Ledger, PeasantBlocs
@@ -170,9 +170,8 @@ def month(
     """
     # The run's scalars are materialised first: XLA would otherwise recompute the policy
     # in force (a chain over the factions' levers) inside every per-region fusion.
-    zero = opaque_zero(c.year_index)
-    pol, c = materialise(pol, zero), materialise(c, zero)
-    f, r = materialise(f, zero), materialise(r, zero)
+    pol, c = materialise(pol), materialise(c)
+    f, r = materialise(f), materialise(r)
     drive = c.drive.astype(jnp.float32)
     pace, comp = pol.pace * drive, pol.competence
     relief = g.relief
@@ -192,7 +191,7 @@ def month(
     )
     herd = herd * jnp.exp(-loss / 12.0) + f.herd_regrowth * herd * (1.0 - herd) / 12.0
     herd = jnp.clip(herd, 0.01, 1.5)
-    coll, upheaval, herd = materialise((coll, upheaval, herd), zero)
+    coll, upheaval, herd = materialise((coll, upheaval, herd))
 
     # The harvest and the campaign's quota (set in the harvest month).
     sd2 = f.weather_sd**2 + f.regional_weather_sd**2
@@ -205,7 +204,7 @@ def month(
         * (1.0 - f.draught_effect * jnp.clip(1.0 - herd, 0.0, 1.0) * (1.0 - pol.mechanisation))
         * (1.0 - f.hunger_loss * b.hunger)
     )
-    trend, harvest = materialise((trend, harvest), zero)
+    trend, harvest = materialise((trend, harvest))
     seed = f.seed_share * harvest
     net = harvest - seed
     # The plan's expectation is anchored on last year's harvest where it beat the trend (the
@@ -224,7 +223,7 @@ def month(
     asked = jnp.maximum(share * fixed_sum(planned), towns_year + g.villages_year - g.pool) * (
         1.0 - f.quota_cut * relief
     )
-    quota = materialise(asked * weights / jnp.maximum(fixed_sum(weights), 1e-9), zero)
+    quota = materialise(asked * weights / jnp.maximum(fixed_sum(weights), 1e-9))
     reserve = f.reserve_floor + comp * (f.subsistence_reserve - f.reserve_floor)
     # In the drive the state takes what the cap allows; under the NEP peasants sell at
     # most the NEP share of what they actually reaped (the 1927-28 "grain strike").
@@ -232,7 +231,7 @@ def month(
     on_harvest = c.harvest
     hf = on_harvest.astype(jnp.float32)
     stock = b.stock + hf * net
-    due = materialise(jnp.where(on_harvest, jnp.minimum(quota, cap), b.quota), zero)
+    due = materialise(jnp.where(on_harvest, jnp.minimum(quota, cap), b.quota))
     total_quota = fixed_sum(quota)
     shortfall = jnp.where(
         on_harvest,
@@ -255,7 +254,7 @@ def month(
     # Relief cuts the quotas of the singled-out regions (Ukraine's three cuts of autumn 1932).
     cut = f.quota_cut * relief * land.targeted
     procured = jnp.minimum(tranche * (1.0 - cut), stock)
-    procured, stock = materialise((procured, stock - procured), zero)
+    procured, stock = materialise((procured, stock - procured))
     due = due - tranche
     total_procured = fixed_sum(procured)
     ship = jnp.where(campaign, exports_due / left, 0.0)
@@ -272,12 +271,12 @@ def month(
     ) + land.nomad * f.grain_need * jnp.clip(1.0 - herd / f.nomad_herd_need, 0.0, 1.0)
     need = pop * need_head / 12.0
     lost = stock * (1.0 - jnp.exp(-f.stock_loss / 12.0))
-    need, lost, stock = materialise((need, lost, stock - lost), zero)
+    need, lost, stock = materialise((need, lost, stock - lost))
     # Individual peasants sell on the market; the kolkhozes only once it is legalised
     # (by the relief), or everyone once rationing has ended.
     kolkhoz = jnp.where(ended, f.market_nep, f.kolkhoz_market * relief)
     open_ = f.market_nep * (1.0 - coll) + kolkhoz * coll
-    mk = materialise(grain.market(stock, need, c.months_to_harvest, open_), zero)
+    mk = materialise(grain.market(stock, need, c.months_to_harvest, open_))
     stock = stock - mk.own - mk.sold
     # The state meets the villages' gap, except in the singled-out regions as far as the
     # policy targets them and no relief restores their access.
@@ -295,7 +294,7 @@ def month(
     )
     eaten = mk.own + mk.bought + sup.villages
     shortage = jnp.clip(1.0 - eaten / jnp.maximum(need, 1e-9), 0.0, 1.0)
-    eaten, shortage = materialise((eaten, shortage), zero)
+    eaten, shortage = materialise((eaten, shortage))
     # The hunger of the months before the harvest (sowing, weeding) cuts the next one.
     hunger = b.hunger + (shortage - b.hunger) / HUNGER_MONTHS
 
@@ -309,7 +308,7 @@ def month(
     recruited = pop * jnp.minimum(moving / jnp.maximum(fixed_sum(pop), 1e-9), 0.1)
     fled = pop * f.flight_rate * shortage / 12.0 + recruited
     new_pop = pop + births - deaths - fled
-    deaths, births, fled, new_pop = materialise((deaths, births, fled, new_pop), zero)
+    deaths, births, fled, new_pop = materialise((deaths, births, fled, new_pop))
 
     # The leadership hears of the deaths; rationing begins and ends.
     month_deaths = fixed_sum(deaths)
