@@ -16,7 +16,7 @@ import pytest
 from conftest import OTL, ROOT, tallies_equal
 
 from abm.engine import keys
-from abm.engine.priors import Prior, PriorTable, sample
+from abm.engine.priors import Prior, PriorTable, beta_columns_of, sample
 from abm.engine.reducers import (
     EventOutcome,
     QuantityOutcome,
@@ -149,6 +149,28 @@ def test_prior_sampling_matches_analytic_moments(prior, rng, mean, var):
     if var > 0:
         assert abs(x.var() - var) < 0.05 * var
     assert np.all(draws[:, 1] == 0.0)
+
+
+def test_naming_the_beta_columns_changes_which_are_drawn_not_any_value():
+    beta = Prior("beta", {"a": 2.0, "b": 5.0})
+    normal = Prior("normal", {"mean": 1.0, "sd": 0.5})
+    table = PriorTable.build(
+        [normal, beta, Prior.fixed(0.3), beta, normal], [(-10.0, 10.0), (0.0, 2.0)] * 2 + [(-9, 9)]
+    )
+    assert beta_columns_of(table.kind) == (1, 3)
+    assert beta_columns_of(np.stack([table.kind, np.zeros_like(table.kind)])) == (1, 3)
+
+    def draws(n, columns):
+        ks = jax.random.split(jax.random.key(7), n)
+        return np.asarray(jax.jit(jax.vmap(lambda k: sample(k, table, None, columns)))(ks))
+
+    every = draws(64, None)
+    assert np.all((every[:, [1, 3]] > 0.0) & (every[:, [1, 3]] < 2.0))
+    assert len(np.unique(every[:, 1])) == 64  # each run its own beta variate
+    for n, columns in [(64, (1, 3)), (64, (0, 1, 3, 4)), (16, (1, 3)), (48, (1, 3))]:
+        assert np.array_equal(draws(n, columns), every[:n]), (n, columns)
+    # A beta column left out is not drawn (NaN, never a plausible-looking number).
+    assert np.all(np.isnan(draws(16, (1,))[:, 3]))
 
 
 def test_normal_prior_is_clipped_to_range():
@@ -286,3 +308,21 @@ def test_paired_runs_share_random_numbers_and_the_runner_loop(otl_scenario):
         assert np.array_equal(v, head.b.tallies[k] + tail.b.tallies[k]), k
     for k, v in pair.joint.items():
         assert np.array_equal(v, head.joint[k] + tail.joint[k]), k
+
+
+def test_run_groups_follow_the_runner_only_where_every_group_holds_whole_lanes():
+    from abm.engine.lanes import RUN_LANES, grouped_over, run_groups
+
+    assert run_groups(4 * RUN_LANES) == 1  # outside a runner's trace
+    with grouped_over(2):
+        assert run_groups(4 * RUN_LANES) == 2
+        assert run_groups(2 * RUN_LANES) == 2
+        assert run_groups(3 * RUN_LANES) == 1  # a group would split a lane
+        assert run_groups(RUN_LANES) == 1
+        with grouped_over(4):
+            assert run_groups(4 * RUN_LANES) == 4
+        assert run_groups(4 * RUN_LANES) == 2
+    assert run_groups(4 * RUN_LANES) == 1
+    with pytest.raises(ValueError, match="n_groups"):
+        with grouped_over(0):
+            pass

@@ -66,13 +66,15 @@ def model_scan_check(model: Any, tables: Any, chunk_size: int, factor: int = 2) 
     Returns:
         ``n_months``, ``flops`` of both, their ``ratio`` and ``multiplied``.
     """
+    from abm.engine.priors import beta_columns_of
     from abm.engine.runner import Runner
 
     t = int(model.n_months)
     flops = []
     for n in (t, factor * t):
         runner = Runner(model if n == t else _MonthsProxy(model, n), chunk_size=chunk_size)
-        lowered = runner._chunk_fn(1).lower(*chunk_args(runner, tables))
+        fn = runner._chunk_fn(1, beta_columns_of(tables.kind))
+        lowered = fn.lower(*chunk_args(runner, tables))
         flops.append(cost_of(lowered.cost_analysis())["flops"])
     ratio = flops[1] / flops[0] if flops[0] > 0 else math.nan
     return {

@@ -153,6 +153,7 @@ def task_prewarm(spec: dict[str, Any]) -> dict[str, Any]:
     each branch forced but the costliest).
     """
     from abm.bench import roofline
+    from abm.engine.priors import beta_columns_of
     from abm.engine.runner import Runner
 
     ctx = WorkerContext(spec)
@@ -161,7 +162,8 @@ def task_prewarm(spec: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         model, tables = ctx.program(str(prog.get("model", WHOLE)), int(prog.get("replicas", 1)))
         runner = Runner(model, chunk_size=int(prog["chunk"]))
-        runner._chunk_fn(1).lower(*roofline.chunk_args(runner, tables, ctx.seed)).compile()
+        fn = runner._chunk_fn(1, beta_columns_of(tables.kind))
+        fn.lower(*roofline.chunk_args(runner, tables, ctx.seed)).compile()
         done.append({**prog, "seconds": time.perf_counter() - t0})
     for what in spec.get("month", []):
         t0 = time.perf_counter()
@@ -177,11 +179,13 @@ def task_prewarm(spec: dict[str, Any]) -> dict[str, Any]:
 def roofline_costs(ctx: WorkerContext, chunk_size: int) -> dict[str, Any]:
     """XLA's costs of one chunk of the whole model, the scan checks, the month costs."""
     from abm.bench import roofline
+    from abm.engine.priors import beta_columns_of
     from abm.engine.runner import Runner
 
     model = ctx.model(1)
     runner = Runner(model, chunk_size=chunk_size)
-    compiled = runner._chunk_fn(1).lower(*roofline.chunk_args(runner, ctx.tables, ctx.seed))
+    fn = runner._chunk_fn(1, beta_columns_of(ctx.tables.kind))
+    compiled = fn.lower(*roofline.chunk_args(runner, ctx.tables, ctx.seed))
     chunk_cost = roofline.cost_of(compiled.compile().cost_analysis())
     toy = roofline.toy_scan_check()
     scaled = roofline.model_scan_check(model, ctx.tables, runner.chunk_size)

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from abm.calibrate.targets import Target
-from abm.engine.priors import PRIOR_KINDS, PriorTable
+from abm.engine.priors import PRIOR_KINDS, PriorTable, beta_columns_of
 from abm.engine.runner import Progress, Runner, point_slots
 
 #: An event that never happened counts as this many years after the calendar's end.
@@ -93,9 +93,11 @@ class TargetSimulator:
             cols.append(x.astype(jnp.float32))
         return jnp.stack(cols, axis=1)
 
-    def _fn(self, slots: int) -> Any:
+    def _fn(self, slots: int, beta_columns: tuple[int, ...]) -> Any:
         return self.runner.chunk_program(
-            ("targets", slots), lambda outs, slot, valid: (self._values(outs), valid)
+            ("targets", slots),
+            lambda outs, slot, valid: (self._values(outs), valid),
+            beta_columns,
         )
 
     def __call__(
@@ -123,8 +125,9 @@ class TargetSimulator:
         if point_offset + n >= 2**31 or total >= 2**31:
             raise ValueError("too many simulations for int32 run indices")
         slots = point_slots(self.runner.chunk_size, replicates, n)
-        fn = self._fn(slots)
-        rows = self.runner.rows_of(self.tables(theta), slots)
+        tables = self.tables(theta)
+        fn = self._fn(slots, beta_columns_of(tables.kind))
+        rows = self.runner.rows_of(tables, slots)
         out = np.full((total, self.n_targets), np.nan, np.float64)
         seed_arr = jnp.asarray(np.uint32(seed))
         r_arr = jnp.asarray(np.int32(replicates))

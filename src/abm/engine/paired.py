@@ -28,7 +28,7 @@ import numpy as np
 
 from abm.conditions import Condition, holds
 from abm.engine.devices import replicated, runs_sharding
-from abm.engine.priors import PriorTable
+from abm.engine.priors import BetaColumns, PriorTable, beta_columns_of
 from abm.engine.reducers import reduce_chunk
 from abm.engine.runner import Progress, Runner, chunk_runs, run_outcomes
 from abm.outcomes import CategoryOutcome, EventOutcome, QuantityOutcome
@@ -80,20 +80,21 @@ class PairedRunner(Runner):
         given = sum(int(f._cache_size()) for f in self._given_fns.values())
         return super().compiled_count() + given
 
-    def _paired_fn(self, given: Sequence[Condition] = ()) -> Any:
+    def _paired_fn(self, given: Sequence[Condition] = (), beta_columns: BetaColumns = None) -> Any:
         """The jitted paired chunk; with ``given``, one per set of condition structures.
 
         Without conditions: ``fn(seed, ta, tb, g, n_runs, point_offset)`` -> (A's and B's
         tallies, joint tables, per-run quantities). With conditions, the conditions'
         values (:meth:`~abm.conditions.Condition.bounds`) come last, and the result also
         carries int32 ``kept`` and ``total`` (paired runs kept, and valid, in the chunk).
+        ``beta_columns``: both tables' beta columns (see :meth:`Runner.chunk_program`).
         """
-        key = tuple(c.structure for c in given)
+        key = (tuple(c.structure for c in given), beta_columns)
         cache = self._given_fns if given else None
         if cache is not None and key in cache:
             return cache[key]
-        if cache is None and -1 in self._chunk_fns:
-            return self._chunk_fns[-1]
+        if cache is None and (-1, beta_columns) in self._chunk_fns:
+            return self._chunk_fns[(-1, beta_columns)]
         model = self.model
         specs = model.outcome_specs
         conds = tuple(given)
@@ -114,7 +115,9 @@ class PairedRunner(Runner):
             # round differently. Results do not depend on the batch size (whole lanes).
             rows = jax.tree.map(lambda x, y: jnp.concatenate([x[slot], y[slot]]), ta, tb)
             key_points = jnp.tile(point + point_offset, 2)
-            both_outs = run_outcomes(model, seed, rows, key_points, jnp.tile(run, 2), posterior)
+            both_outs = run_outcomes(
+                model, seed, rows, key_points, jnp.tile(run, 2), posterior, beta_columns
+            )
             size = g.shape[0]
             oa = jax.tree.map(lambda v: v[:size], both_outs)
             ob = jax.tree.map(lambda v: v[size:], both_outs)
@@ -154,7 +157,7 @@ class PairedRunner(Runner):
         if cache is not None:
             cache[key] = fn
         else:
-            self._chunk_fns[-1] = fn
+            self._chunk_fns[(-1, beta_columns)] = fn
         return fn
 
     def run_paired(
@@ -187,7 +190,7 @@ class PairedRunner(Runner):
         """
         if n_runs < 1:
             raise ValueError(f"n_runs must be >= 1, got {n_runs}")
-        fn = self._paired_fn(given)
+        fn = self._paired_fn(given, beta_columns_of([table_a.kind, table_b.kind]))
         specs = self.model.outcome_specs
         n_months = self.model.n_months
 

@@ -27,9 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from abm.engine.devices import replicated, run_mesh, runs_sharding
-from abm.engine.lanes import RUN_LANES
+from abm.engine.lanes import RUN_LANES, grouped_over
 from abm.engine.model import Model
-from abm.engine.priors import PriorTable
+from abm.engine.priors import BetaColumns, PriorTable, beta_columns_of
 from abm.engine.reducers import reduce_chunk
 from abm.engine.simulate import (
     batch_step,
@@ -129,30 +129,41 @@ class Runner:
         """Devices the chunk is spread over."""
         return int(self.mesh.devices.size)
 
-    def _chunk_fn(self, slots: int) -> Any:
+    def _chunk_fn(self, slots: int, beta_columns: BetaColumns = None) -> Any:
         """The jitted chunk with ``slots`` point slots (see :func:`point_slots`).
 
         Its arguments are ``(seed, rows, g, n_runs, point_offset)`` as in
         :func:`chunk_outcomes`, with ``rows`` of ``slots`` rows; it returns the int32
         tallies ``[slots, ...]`` of the points ``first, first + 1, ...``.
+        ``beta_columns``: the tables' beta columns (:func:`abm.engine.priors.beta_columns_of`).
         """
         model = self.model
         specs = model.outcome_specs
         return self.chunk_program(
             slots,
             lambda outs, slot, valid: reduce_chunk(specs, outs, slot, valid, slots, model.n_months),
+            beta_columns,
         )
 
-    def chunk_program(self, key: Any, finish: Callable[[Any, jax.Array, jax.Array], Any]) -> Any:
+    def chunk_program(
+        self,
+        key: Any,
+        finish: Callable[[Any, jax.Array, jax.Array], Any],
+        beta_columns: BetaColumns = None,
+    ) -> Any:
         """A jitted chunk: the runs' outcomes, then ``finish(outcomes, slot, valid)``.
 
         Its arguments are ``(seed, rows, g, n_runs, point_offset)`` as in
         :func:`chunk_outcomes` (with this runner's posterior); the runs are sharded over
-        the devices and the result replicated. Built once per ``key``.
+        the devices and the result replicated. Built once per ``key`` and
+        ``beta_columns`` (static: the columns any row of the tables it runs may draw from
+        a beta prior, None for all; the values do not depend on it, the time does).
         """
+        key = (key, beta_columns)
         if key in self._chunk_fns:
             return self._chunk_fns[key]
         model = self.model
+        n_dev = self.n_devices
 
         def chunk(
             seed: jax.Array,
@@ -161,9 +172,10 @@ class Runner:
             n_runs: jax.Array,
             point_offset: jax.Array,
         ) -> Any:
-            outs, slot, valid = chunk_outcomes(
-                model, seed, rows, g, n_runs, point_offset, self.posterior
-            )
+            with grouped_over(n_dev):
+                outs, slot, valid = chunk_outcomes(
+                    model, seed, rows, g, n_runs, point_offset, self.posterior, beta_columns
+                )
             return finish(outs, slot, valid)
 
         rep = replicated(self.mesh)
@@ -259,7 +271,7 @@ class Runner:
         if n_points * n_runs >= 2**31:
             raise ValueError("points x runs must stay below 2**31")
         slots = point_slots(self.chunk_size, n_runs, n_points)
-        fn = self._chunk_fn(slots)
+        fn = self._chunk_fn(slots, beta_columns_of(tables.kind))
         acc = Accumulator(
             tallies=empty_tallies(self.model.outcome_specs, n_points, self.model.n_months),
             n_points=n_points,

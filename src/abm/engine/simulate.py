@@ -16,7 +16,7 @@ import jax.numpy as jnp
 
 from abm.engine import keys
 from abm.engine.model import Model
-from abm.engine.priors import PriorTable, sample
+from abm.engine.priors import BetaColumns, PriorTable, sample
 
 
 def batch_step(model: Model) -> Callable[[jax.Array, Any, jax.Array], Any]:
@@ -31,7 +31,10 @@ def batch_step(model: Model) -> Callable[[jax.Array, Any, jax.Array], Any]:
 
 
 def draw_thetas(
-    run_keys: jax.Array, rows: PriorTable, posterior: jax.Array | None = None
+    run_keys: jax.Array,
+    rows: PriorTable,
+    posterior: jax.Array | None = None,
+    beta_columns: BetaColumns = None,
 ) -> jax.Array:
     """Each run's parameters: its row of the table drawn with its own key.
 
@@ -39,19 +42,22 @@ def draw_thetas(
         run_keys: typed keys ``[N]`` (:func:`abm.engine.keys.run_key`).
         rows: :class:`PriorTable` ``[N, n_params]``.
         posterior: float32 ``[K, n_columns]`` or None (see :func:`simulate_batch`).
+        beta_columns: static, the columns any row may draw from a beta prior
+            (:func:`abm.engine.priors.beta_columns_of`), or None for all; the values
+            do not depend on it (:func:`abm.engine.priors.sample`).
 
     Returns:
         float32 ``[N, n_params]``.
     """
     if posterior is None:
-        return jax.vmap(lambda k, row: sample(keys.stream(k, keys.STREAM_PRIORS), row))(
-            run_keys, rows
-        )
+        return jax.vmap(
+            lambda k, row: sample(keys.stream(k, keys.STREAM_PRIORS), row, None, beta_columns)
+        )(run_keys, rows)
     post = jnp.asarray(posterior, jnp.float32)
 
     def draw(k: jax.Array, row: PriorTable) -> jax.Array:
         pick = jax.random.randint(keys.stream(k, keys.STREAM_POSTERIOR), (), 0, post.shape[0])
-        return sample(keys.stream(k, keys.STREAM_PRIORS), row, post[pick])
+        return sample(keys.stream(k, keys.STREAM_PRIORS), row, post[pick], beta_columns)
 
     return jax.vmap(draw)(run_keys, rows)
 
@@ -64,6 +70,7 @@ def simulate_batch(
     runs: jax.Array,
     trace: bool = False,
     posterior: jax.Array | None = None,
+    beta_columns: BetaColumns = None,
 ) -> tuple[jax.Array, Any, Any, Any]:
     """Runs of a batch to their end: ``scan`` over months of a ``vmap``-ed month.
 
@@ -79,6 +86,8 @@ def simulate_batch(
             from its own key's posterior stream (so both scenarios of a paired run take
             the same row, and the row does not depend on the chunking), and the table's
             parameters of kind ``posterior`` read their column of that row.
+        beta_columns: static, the columns any row may draw from a beta prior, or None
+            (see :func:`draw_thetas`).
 
     Returns:
         ``(thetas, initial_states, final_states, monthly)``: thetas float32
@@ -86,7 +95,7 @@ def simulate_batch(
         state after each month with leading axes ``[n_months, N]``.
     """
     run_keys = jax.vmap(keys.run_key, in_axes=(None, 0, 0))(seed, points, runs)
-    thetas = draw_thetas(run_keys, rows, posterior)
+    thetas = draw_thetas(run_keys, rows, posterior, beta_columns)
     # Opaque to the compiler: with one sweep point every pinned parameter is the same in
     # every run, and XLA would otherwise simplify on that (broadcast constants), which
     # changes the last bits of some results against a program with several points.
@@ -133,6 +142,7 @@ def run_outcomes(
     points: jax.Array,
     runs: jax.Array,
     posterior: jax.Array | None = None,
+    beta_columns: BetaColumns = None,
 ) -> dict[str, jax.Array]:
     """Per-run outcomes of a batch of runs, materialised (see :func:`simulate_batch`).
 
@@ -143,11 +153,14 @@ def run_outcomes(
         points: int32 ``[N]``, each run's point index in the whole sweep (its key).
         runs: int32 ``[N]``, each run's index.
         posterior: the posterior sample or None (see :func:`simulate_batch`).
+        beta_columns: static, see :func:`draw_thetas`.
 
     Returns:
         The outcomes, leading axis ``[N]``.
     """
-    thetas, _, final, _ = simulate_batch(model, seed, rows, points, runs, posterior=posterior)
+    thetas, _, final, _ = simulate_batch(
+        model, seed, rows, points, runs, posterior=posterior, beta_columns=beta_columns
+    )
     # Materialised before the reduction, so that how XLA fuses the tallies (which
     # differs with the number of point slots) cannot change an outcome's last bits.
     return jax.lax.optimization_barrier(jax.vmap(model.outcomes)(final, thetas))
@@ -161,6 +174,7 @@ def chunk_outcomes(
     n_runs: jax.Array,
     point_offset: jax.Array,
     posterior: jax.Array | None = None,
+    beta_columns: BetaColumns = None,
 ) -> tuple[dict[str, jax.Array], jax.Array, jax.Array]:
     """Per-run outcomes of a chunk, with each run's local point slot.
 
@@ -174,6 +188,7 @@ def chunk_outcomes(
         n_runs: int32 scalar, runs per point.
         point_offset: int32 scalar, index in the whole sweep of the table's first point.
         posterior: the posterior sample or None (see :func:`simulate_batch`).
+        beta_columns: static, see :func:`draw_thetas`.
 
     Returns:
         ``(outcomes, slot, valid)``: the outcomes (leading axis ``[chunk]``,
@@ -182,5 +197,5 @@ def chunk_outcomes(
     point, run, slot, valid = chunk_runs(g, n_runs)
     per_run = jax.tree.map(lambda x: x[slot], rows)
     # Keys use the point's index in the whole sweep (offset + index in the table).
-    outs = run_outcomes(model, seed, per_run, point + point_offset, run, posterior)
+    outs = run_outcomes(model, seed, per_run, point + point_offset, run, posterior, beta_columns)
     return outs, slot, valid

@@ -9,12 +9,15 @@ street violence, an election if one is due, then the regime month
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from abm.engine.lanes import run_groups
 from abm.engine.reducers import CategoryOutcome, EventOutcome, OutcomeSpec, QuantityOutcome
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany import constants as K
@@ -282,9 +285,8 @@ class GermanyModel(MonthPhases):
         )
         mid, due, hold = jax.vmap(self.before_election)(states, thetas, idle, kpd_support)
 
-        def count(index: jax.Array | None) -> Election:
-            # Vote counts for the runs at ``index`` (all runs if None).
-            sub = (lambda x: x) if index is None else (lambda x: x[index])
+        def count(sub: Callable[[Any], Any]) -> Election:
+            # Vote counts for the runs ``sub`` picks out of the batch.
             n_c = self.layout.n_constituencies
             national, regional = jax.vmap(lambda k: draw_election(k, n_c))(sub(keys))
             d = MonthDraws(national, regional, sub(unemployment), sub(events))
@@ -299,19 +301,38 @@ class GermanyModel(MonthPhases):
                 pa.regional_drift,
             )
 
+        # The batch's runs in ``groups`` contiguous groups of ``size``, one per device
+        # (abm.engine.lanes): a few voters are gathered within their group, so the count
+        # stays on the device that holds them.
+        groups = run_groups(n)
+        size = n // groups
+        cap = compact_capacity(size)
+
+        def grouped(x: jax.Array) -> jax.Array:
+            return x.reshape((groups, -1, *x.shape[1:]))
+
         def few() -> Election:
             # Only some runs vote (early elections): count for those alone, scatter back.
-            index = jnp.nonzero(hold, size=cap, fill_value=0)[0]
-            return jax.tree.map(
-                lambda full, part: full.at[index].set(part), no_vote(), count(index)
-            )
+            index = jax.vmap(lambda h: jnp.nonzero(h, size=cap, fill_value=0)[0])(
+                grouped(hold)
+            )  # [groups, cap], within each group
+
+            def take(x: jax.Array) -> jax.Array:
+                part = jax.vmap(lambda xs, i: xs[i])(grouped(x), index)
+                return part.reshape((groups * cap, *x.shape[1:]))
+
+            def put(full: jax.Array, part: jax.Array) -> jax.Array:
+                back = jax.vmap(lambda f, i, p: f.at[i].set(p))(grouped(full), index, grouped(part))
+                return back.reshape(full.shape)
+
+            return jax.tree.map(put, no_vote(), count(take))
 
         def everyone() -> Election:
-            return count(None)
+            return count(lambda x: x)
 
-        voters_n = jnp.sum(hold.astype(jnp.int32))
-        cap = compact_capacity(n)
-        branch = jnp.where(voters_n == 0, 0, jnp.where(voters_n <= cap, 1, 2))
+        per_group = jnp.sum(grouped(hold).astype(jnp.int32), axis=1)
+        voters_n, most = jnp.sum(per_group), jnp.max(per_group)
+        branch = jnp.where(voters_n == 0, 0, jnp.where(most <= cap, 1, 2))
         result = jax.lax.switch(branch, [no_vote, few, everyone])
         return jax.vmap(self.after_election)(mid, thetas, idle, due, hold, result, line)
 
