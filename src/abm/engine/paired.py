@@ -28,6 +28,7 @@ import numpy as np
 
 from abm.conditions import Condition, holds
 from abm.engine.devices import replicated, runs_sharding
+from abm.engine.lanes import grouped_over
 from abm.engine.priors import BetaColumns, PriorTable, beta_columns_of
 from abm.engine.reducers import reduce_chunk
 from abm.engine.runner import Progress, Runner, chunk_runs, run_outcomes
@@ -99,6 +100,7 @@ class PairedRunner(Runner):
         specs = model.outcome_specs
         conds = tuple(given)
         posterior: Any = self.posterior  # both scenarios read the same posterior draws
+        n_dev = self.n_devices
 
         def chunk(
             seed: jax.Array,
@@ -115,9 +117,11 @@ class PairedRunner(Runner):
             # round differently. Results do not depend on the batch size (whole lanes).
             rows = jax.tree.map(lambda x, y: jnp.concatenate([x[slot], y[slot]]), ta, tb)
             key_points = jnp.tile(point + point_offset, 2)
-            both_outs = run_outcomes(
-                model, seed, rows, key_points, jnp.tile(run, 2), posterior, beta_columns
-            )
+            # Each scenario's half holds one group of runs per device (abm.engine.lanes).
+            with grouped_over(2 * n_dev):
+                both_outs = run_outcomes(
+                    model, seed, rows, key_points, jnp.tile(run, 2), posterior, beta_columns
+                )
             size = g.shape[0]
             oa = jax.tree.map(lambda v: v[:size], both_outs)
             ob = jax.tree.map(lambda v: v[size:], both_outs)
