@@ -269,7 +269,8 @@ class GermanyModel(MonthPhases):
         The vote count (a softmax over 210 blocs x 8 parties, and the drift draws) is the
         costliest part of a month and is needed only where a run holds an election. A
         ``lax.switch`` skips it when no run of the batch votes, counts only the voting
-        runs (gathered, then scattered back) when a few do (early elections), and counts
+        runs (gathered within each device's group of runs, :func:`abm.engine.lanes.run_groups`,
+        then scattered back) when a few do (early elections), and counts
         every run when many do (the scheduled dates). A run's result does not depend on
         the batch: its count is the same computation in each path, and where it holds no
         election the count is not used. ``line`` and ``kpd_support`` (float32 ``[N]``)
