@@ -2,9 +2,10 @@
 
 A prior is one of the kinds in :data:`PRIOR_KINDS`. Every parameter's prior is stored as
 one row ``(kind, a, b, c, low, high)`` of a :class:`PriorTable`; a pinned parameter is
-the kind ``fixed``. Sampling draws one uniform, one standard normal and one beta variate
-per parameter and selects by kind, so tables that differ only in numbers (not shapes)
-share one compiled program.
+the kind ``fixed``. Sampling draws one uniform and one standard normal per parameter and
+a beta variate per column that may be of kind beta (all columns, or those a runner
+names: :func:`beta_columns_of`), and selects by kind, so tables that differ only in
+numbers (not shapes) share one compiled program.
 
 Kinds and their numbers:
 
