@@ -211,6 +211,7 @@ def beta_columns_of(kind: Any) -> tuple[int, ...]:
     return tuple(int(c) for c in np.flatnonzero((k == PRIOR_KINDS["beta"]).any(axis=0)))
 
 
+@functools.partial(jax.jit, static_argnums=3)
 def _beta_at(
     key: jax.Array, alpha: jax.Array, beta_: jax.Array, columns: tuple[int, ...]
 ) -> jax.Array:
@@ -222,6 +223,8 @@ def _beta_at(
     the CPU and the GPU). An element's value depends only on its key and its numbers,
     not on which other columns are drawn nor on the batch (``tests/test_engine.py``),
     so a program that draws two columns gives the values of one that draws them all.
+    Jitted (inlined in a jitted caller), so that an eager call compiles one program
+    rather than dispatching the rejection loop's operations one by one.
     (It is not bit-identical to ``jax.random.beta`` itself: the compiler fuses the
     element sampler differently there, and about a third of the values differ in their
     last bit.)
