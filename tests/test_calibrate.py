@@ -42,9 +42,12 @@ def test_synthetic_calibration_recovers_known_parameters() -> None:
     assert 0.75 < sample[:, 3].std() < 1.25
 
 
-def test_simulation_based_calibration_ranks_are_uniform() -> None:
+@pytest.mark.parametrize("global_moves", [0, 2])
+def test_simulation_based_calibration_ranks_are_uniform(global_moves: int) -> None:
+    """With random walks alone, and with independence moves from a fitted normal."""
     model = sbc.SyntheticModel.make()
-    ranks = sbc.sbc_ranks(model, 60, SETTINGS, seed=1)
+    settings = dataclasses.replace(SETTINGS, global_moves=global_moves, inflate=1.2)
+    ranks = sbc.sbc_ranks(model, 60, settings, seed=1)
     assert ranks.shape == (60, 4)
     assert np.all(sbc.rank_test(ranks, SETTINGS.particles, bins=5) > 0.001)
 
@@ -55,13 +58,87 @@ def test_sbc_detects_an_overconfident_method() -> None:
     narrow = dataclasses.replace(model, obs_sd=model.obs_sd / 10, noise=model.noise / 10)
     rng = np.random.default_rng(2)
     ranks = []
-    for i in range(40):
+    for i in range(80):
         truth = rng.standard_normal((1, 4))
         run = model.simulate(truth, 1, rng)[0, 0]
         y = run + model.obs_sd * rng.standard_normal(run.shape)
         sample = sbc.calibrate_once(narrow, y, dataclasses.replace(SETTINGS, seed=i), i)
         ranks.append((sample < truth).sum(axis=0))
     assert np.min(sbc.rank_test(np.array(ranks), SETTINGS.particles, bins=5)) < 0.001
+
+
+def _linear_gaussian(d: int, t: int, seed: int) -> tuple[object, np.ndarray]:
+    """An exact likelihood in ``d`` dimensions, the second half of which do nothing;
+    and the exact posterior sds."""
+    from abm.calibrate.likelihood import Fit
+
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0.0, 1.0, (t, d)) * (rng.uniform(size=(t, d)) < 3.0 / d)
+    a[:, d // 2 :] = 0.0
+    sd = 0.3
+    y = a @ rng.standard_normal(d) + sd * rng.standard_normal(t)
+
+    def loglik(z: np.ndarray, points: np.ndarray) -> Fit:
+        mean = z @ a.T
+        per = -0.5 * np.log(2.0 * np.pi * sd**2) - 0.5 * (y - mean) ** 2 / sd**2
+        return Fit(per.sum(axis=1), per, mean, np.abs(y - mean) / sd)
+
+    exact = np.sqrt(np.diag(np.linalg.inv(np.eye(d) + a.T @ a / sd**2)))
+    return loglik, exact
+
+
+def test_independence_moves_keep_the_spread_in_many_dimensions() -> None:
+    """Random walks alone let the particles collapse onto a few ancestors in 60
+    dimensions (parameters the data do not touch keep under half their prior sd); with
+    moves from a normal fitted to the particles the spread is the exact posterior's."""
+    d = 60
+    loglik, exact = _linear_gaussian(d, 30, 0)
+    base = SmcSettings(particles=256, replicates=2, max_steps=60, final_moves=0, inflate=1.2)
+    walks = smc.run(d, loglik, dataclasses.replace(base, moves=4))  # type: ignore[arg-type]
+    both = smc.run(d, loglik, dataclasses.replace(base, moves=2, global_moves=2))  # type: ignore[arg-type]
+    idle, used = slice(d // 2, None), slice(None, d // 2)
+    assert np.median(walks.z[:, idle].std(axis=0)) < 0.6
+    assert 0.75 < np.median(both.z[:, idle].std(axis=0)) < 1.25
+    assert 0.8 < np.median(both.z[:, used].std(axis=0) / exact[used]) < 1.25
+    assert both.done and walks.done
+
+
+def test_a_move_reruns_a_particle_on_its_own_numbers_but_the_refreshed() -> None:
+    """Block pseudo-marginal: the proposal keeps the particle's simulation numbers for
+    all replicates but ``refresh`` fresh ones; an accepted particle carries them."""
+    from abm.calibrate.likelihood import Fit
+
+    seen: list[np.ndarray] = []
+
+    def loglik(z: np.ndarray, points: np.ndarray) -> Fit:
+        seen.append(points.copy())
+        n = z.shape[0]
+        return Fit(np.zeros(n), np.zeros((n, 1)), np.zeros((n, 1)), np.zeros((n, 1)))
+
+    n, r = 8, 5
+    state = smc.SmcState(
+        step=0,
+        beta=0.5,
+        final_moves=0,
+        z=np.random.default_rng(0).standard_normal((n, 2)),
+        points=np.arange(n * r).reshape(n, r),
+        loglik=np.zeros(n),
+        per_target=np.zeros((n, 1)),
+        mean=np.zeros((n, 1)),
+        scale=0.5,
+        offset=n * r,
+        rng={},
+    )
+    before = state.points.copy()
+    smc._move(state, np.random.default_rng(1), loglik, 0.5, 2)  # type: ignore[arg-type]
+    proposed = seen[0]
+    changed = (proposed != before).all(axis=0)
+    assert changed.sum() == 2 and ((proposed == before).all(axis=0) == ~changed).all()
+    assert set(proposed[:, changed].ravel()) == set(range(n * r, n * r + 2 * n))
+    assert state.offset == n * r + 2 * n
+    moved = (state.points != before).any(axis=1)
+    assert ((state.points == proposed).all(axis=1) | (state.points == before).all(axis=1)).all()
+    assert moved.any()
 
 
 def test_likelihood_penalises_a_miss_and_keeps_missing_cells_finite() -> None:
@@ -97,9 +174,8 @@ def _synthetic_run(tmp: Path, crash_at: int | None) -> smc.SmcState:
     y = model.simulate(np.zeros((1, 4)), 1, np.random.default_rng(0))[0, 0]
     event = np.zeros(len(y), bool)
 
-    def loglik(z: np.ndarray, offset: int) -> object:
-        rng = np.random.default_rng([7, offset])
-        return evaluate(model.simulate(z, 4, rng), y, model.obs_sd, event)
+    def loglik(z: np.ndarray, points: np.ndarray) -> object:
+        return evaluate(model.simulate_numbered(z, points, 7), y, model.obs_sd, event)
 
     store = CalibrationStore(tmp, "synthetic")
     resume = store.open(overwrite=False)
@@ -279,9 +355,9 @@ def test_an_independence_jump_keeps_the_posterior() -> None:
         run = model.simulate(truth, 1, rng)[0, 0]
         y = run + model.obs_sd * rng.standard_normal(run.shape)
 
-        def loglik(z: np.ndarray, offset: int, i: int = i, y: np.ndarray = y) -> object:
-            r = np.random.default_rng([i, offset])
-            return evaluate(model.simulate(z, SETTINGS.replicates, r), y, model.obs_sd, event)
+        def loglik(z: np.ndarray, points: np.ndarray, i: int = i, y: np.ndarray = y) -> object:
+            runs = model.simulate_numbered(z, points, i)
+            return evaluate(runs, y, model.obs_sd, event)
 
         state = smc.run(4, loglik, dataclasses.replace(SETTINGS, seed=i), jump=jump)  # type: ignore[arg-type]
         steps = [h for h in state.history if "acceptance" in h and "step" in h]

@@ -415,7 +415,8 @@ def test_calibration_flow_equals_the_local_calibration(
     local = calibrate(config, tmp_path / "local_store", tmp_path / "local.npz")
     path = run_flow(config, tmp_path / "flow_store", tmp_path / "flow.npz", False, 5, None)
     flow = load_posterior(path)
-    assert local.state.step == 1 and local.state.offset == 32  # 16 prior + 16 moved
+    # 16 vectors x 2 replicates at the prior, then one move refreshing one replicate each
+    assert local.state.step == 1 and local.state.offset == 48
     np.testing.assert_array_equal(flow.values, local.posterior.values)
     assert flow.names == local.posterior.names
     # A config changed under a running calibration is refused by its tasks.

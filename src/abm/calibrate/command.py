@@ -21,7 +21,15 @@ from abm.errors import InputError
 log = logging.getLogger(__name__)
 
 #: The SBC's settings: the real calibration's kinds of settings, smaller.
-SBC_SETTINGS = SmcSettings(particles=200, replicates=8, moves=3, max_steps=30, final_moves=2)
+SBC_SETTINGS = SmcSettings(
+    particles=200,
+    replicates=8,
+    global_moves=2,
+    inflate=1.2,
+    moves=2,
+    max_steps=30,
+    final_moves=2,
+)
 
 
 def default_config(model: str = "interwar") -> Path:

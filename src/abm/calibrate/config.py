@@ -47,6 +47,12 @@ class SmcSettings:
         final_moves: moves at the full likelihood after the last step.
         seed: seed of the algorithm's and the simulations' random numbers.
         chunk_size: runs per compiled chunk.
+        refresh: replicates whose random numbers a move refreshes (1 to ``replicates``;
+            the others are the particle's own: block pseudo-marginal; ``replicates``
+            refreshes them all, plain pseudo-marginal).
+        global_moves: independence moves per tempering step from a normal fitted to the
+            particles (:class:`abm.calibrate.smc.GaussianJump`), before the random walks.
+        inflate: that normal's sd over the particles' (>= 1).
     """
 
     particles: int = 512
@@ -57,6 +63,9 @@ class SmcSettings:
     final_moves: int = 2
     seed: int = 0
     chunk_size: int = 1024
+    refresh: int = 1
+    global_moves: int = 0
+    inflate: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -119,8 +128,10 @@ def _smc(path: str, raw: Any) -> SmcSettings:
             raise _fail(path, f"smc.{key}", key, "unknown setting", ", ".join(allowed))
         if key == "ess_fraction":
             out[key] = _number(path, f"smc.{key}", value, 0.05, 0.95)
+        elif key == "inflate":
+            out[key] = _number(path, f"smc.{key}", value, 1.0, 10.0)
         else:
-            low = 0 if key in ("final_moves", "seed") else 1
+            low = 0 if key in ("final_moves", "seed", "global_moves") else 1
             if key == "replicates":
                 low = 2
             high = 2**32 - 1 if key == "seed" else 10**6
@@ -129,7 +140,16 @@ def _smc(path: str, raw: Any) -> SmcSettings:
                     path, f"smc.{key}", value, "not an integer in range", f"[{low}, {high}]"
                 )
             out[key] = value
-    return SmcSettings(**out)
+    settings = SmcSettings(**out)
+    if settings.refresh > settings.replicates:
+        raise _fail(
+            path,
+            "smc.refresh",
+            settings.refresh,
+            "more than the replicates",
+            f"[1, {settings.replicates}]",
+        )
+    return settings
 
 
 def load_config(path: str | Path) -> CalibrationConfig:

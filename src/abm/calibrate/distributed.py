@@ -6,7 +6,7 @@ simulates is split into tasks of ``batch_points`` vectors (:func:`calibration_ba
 which run on one thread here or, given ``dask_address``, on an existing Dask cluster
 through Prefect's Dask task runner. A task builds the calibration's simulator once per
 worker process and checks that the config it reads is the one the flow started with.
-Run keys are ``(seed, offset + i, replicate)`` whatever the batch or worker, so the
+Run keys are ``(seed, points[i, r])`` whatever the batch or worker, so the
 posterior equals the local command's bit for bit. As for sweeps, Prefect's result cache
 is off (results travel in memory, never through stored files).
 """
@@ -45,29 +45,29 @@ def _simulator(config: str, identity: str) -> Any:
 
 @task(
     name="calibration-batch",
-    task_run_name="vectors {offset}..",
+    task_run_name="vectors {first}..",
     cache_policy=NO_CACHE,
     persist_result=False,
     retries=BATCH_RETRIES,
     retry_delay_seconds=BATCH_RETRY_DELAY_S,
 )
 def calibration_batch(
-    config: str, identity: str, theta: np.ndarray, replicates: int, seed: int, offset: int
+    config: str, identity: str, theta: np.ndarray, points: np.ndarray, seed: int, first: int
 ) -> np.ndarray:
-    """Simulate ``replicates`` runs of each parameter vector of a batch.
+    """Simulate the runs of each parameter vector of a batch.
 
     Args:
         config: the calibration config (absolute path; workers read it).
         identity: SHA-256 of the calibration's identity (:meth:`Problem.identity`).
         theta: float ``[n, d]`` parameter vectors.
-        replicates: runs per vector.
+        points: int ``[n, R]``, each run's simulation number (its random numbers).
         seed: the simulations' seed.
-        offset: the first vector's number among all the calibration's simulations.
+        first: the batch's first vector in the whole batch (the task's name).
 
     Returns:
-        float64 ``[n, replicates, n_targets]``.
+        float64 ``[n, R, n_targets]``.
     """
-    return np.asarray(_simulator(config, identity)(theta, replicates, seed, offset))
+    return np.asarray(_simulator(config, identity)(theta, points, seed))
 
 
 def prefect_simulator(config: str, batch_points: int) -> Any:
@@ -77,11 +77,16 @@ def prefect_simulator(config: str, batch_points: int) -> Any:
     def make(prob: Problem) -> Simulate:
         identity = hashlib.sha256(prob.identity().encode("utf-8")).hexdigest()
 
-        def simulate(theta: np.ndarray, replicates: int, seed: int, offset: int) -> np.ndarray:
+        def simulate(theta: np.ndarray, points: np.ndarray, seed: int) -> np.ndarray:
             starts = range(0, theta.shape[0], batch_points)
             futures = [
                 calibration_batch.submit(
-                    config, identity, theta[i : i + batch_points], replicates, seed, offset + i
+                    config,
+                    identity,
+                    theta[i : i + batch_points],
+                    points[i : i + batch_points],
+                    seed,
+                    i,
                 )
                 for i in starts
             ]

@@ -39,6 +39,11 @@ from abm.posterior import Posterior, save_posterior
 log = logging.getLogger(__name__)
 
 
+#: The sampler's name and version (part of a calibration's identity: a store written by
+#: another sampler is another calibration).
+SAMPLER = "tempered SMC, block pseudo-marginal (abm.calibrate.smc), v2"
+
+
 @dataclass(frozen=True)
 class Problem:
     """Everything the calibration's simulations need.
@@ -62,6 +67,7 @@ class Problem:
     def identity(self) -> str:
         """Canonical text of what decides the calibration's result (store identity)."""
         data = {
+            "sampler": SAMPLER,
             "config": Path(self.config.path).read_text(encoding="utf-8"),
             "scenario": self.scenario.resolved_text(),
             "targets": [[t.id, t.public.historical, t.sd, t.public.kind] for t in self.seen],
@@ -110,9 +116,10 @@ def problem(config_path: str | Path) -> Problem:
     return Problem(cfg, sc, Space.build(names, priors, ranges), tuple(cols), targets, seen)
 
 
-#: Simulates parameter vectors: ``(theta [N, d], replicates, seed, offset) -> [N, R, T]``
+#: Simulates parameter vectors: ``(theta [N, d], points [N, R], seed) -> [N, R, T]``, run
+#: ``(i, r)`` on the random numbers of simulation ``points[i, r]``
 #: (:class:`abm.calibrate.simulator.TargetSimulator` here, or Prefect tasks on a cluster).
-Simulate = Callable[[np.ndarray, int, int, int], np.ndarray]
+Simulate = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 
 
 #: The simulators built in this process (the last few), by identity and chunk size.
@@ -144,7 +151,7 @@ def make_loglik(prob: Problem, simulate: Simulate | None = None) -> smc.LogLik:
     Args:
         prob: the problem.
         simulate: where the runs happen (default: :func:`local_simulator`). Results do
-            not depend on it: every run's key is ``(seed, offset + i, replicate)``.
+            not depend on it: every run's key is ``(seed, points[i, r])``.
     """
     s = prob.config.smc
     sim = simulate if simulate is not None else local_simulator(prob)
@@ -158,9 +165,9 @@ def make_loglik(prob: Problem, simulate: Simulate | None = None) -> smc.LogLik:
     sd_fit = np.where(logged, sd / np.where(logged, np.abs(y), 1.0), sd)
     floor = 1e-6 * np.abs(y)
 
-    def loglik(z: np.ndarray, offset: int) -> Fit:
+    def loglik(z: np.ndarray, points: np.ndarray) -> Fit:
         t0 = time.perf_counter()
-        sims = sim(prob.space.to_theta(z), s.replicates, s.seed, offset)
+        sims = sim(prob.space.to_theta(z), points, s.seed)
         log.debug("%d runs in %.1f s", sims.shape[0] * sims.shape[1], time.perf_counter() - t0)
         with np.errstate(invalid="ignore"):
             sims = np.where(logged, np.log(np.maximum(sims, floor)), sims)
@@ -318,7 +325,7 @@ def posterior_of(prob: Problem, state: smc.SmcState) -> Posterior:
     meta: dict[str, Any] = {
         **{k: v for k, v in provenance.collect().items()},
         "model": prob.config.name,
-        "method": "tempered SMC, Gaussian synthetic likelihood (docs/calibration.md)",
+        "method": f"{SAMPLER}; Gaussian synthetic likelihood (docs/calibration.md)",
         "config": prob.config.path,
         "config_sha256": hashlib.sha256(prob.identity().encode()).hexdigest(),
         "scenario": prob.scenario.path,
@@ -328,7 +335,7 @@ def posterior_of(prob: Problem, state: smc.SmcState) -> Posterior:
         "steps": state.step,
         "n_parameters": prob.space.d,
         "wall_s": round(sum(float(h.get("seconds", 0.0)) for h in state.history), 1),
-        "simulations": state.offset * prob.config.smc.replicates,
+        "simulations": state.offset,
         "targets_seen": [t.id for t in prob.seen],
         "targets_held_out": [t.id for t in prob.targets if t.public.split == "held_out"],
         "history": state.history,

@@ -59,10 +59,43 @@ class SyntheticModel:
 
     def simulate(self, theta: np.ndarray, replicates: int, rng: np.random.Generator) -> np.ndarray:
         """Float ``[N, R, T]`` runs at ``theta [N, d]``."""
+        eps = rng.standard_normal((theta.shape[0], replicates, self.a.shape[0]))
+        return self._runs(theta, eps)
+
+    def simulate_numbered(self, theta: np.ndarray, points: np.ndarray, seed: int) -> np.ndarray:
+        """Float ``[N, R, T]`` runs at ``theta [N, d]`` on numbered noise.
+
+        Run ``(i, r)`` uses the noise of simulation ``points[i, r]``: the same number
+        gives the same noise at any theta, as the model's run keys do.
+        """
+        return self._runs(theta, numbered_normals(seed, points, self.a.shape[0]))
+
+    def _runs(self, theta: np.ndarray, eps: np.ndarray) -> np.ndarray:
         mean = theta @ self.a.T + np.tanh(theta) @ self.b.T
         sd = self.noise + np.abs(theta) @ self.hetero.T
-        eps = rng.standard_normal((theta.shape[0], replicates, self.a.shape[0]))
         return mean[:, None, :] + sd[:, None, :] * eps
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser (Steele, Lea and Flood 2014), on uint64 arrays."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def numbered_normals(seed: int, points: np.ndarray, t: int) -> np.ndarray:
+    """Standard normals ``[*points.shape, t]``, a function of ``(seed, point, j)`` alone.
+
+    A counter-based generator (a hash of the three numbers through SplitMix64, then the
+    normal quantile), so simulation ``p`` has the same noise whatever batch it is in.
+    """
+    p = np.asarray(points, np.uint64)[..., None]
+    j = np.arange(t, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        x = _mix(np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + _mix(p + np.uint64(1)))
+        x = _mix(x ^ (j * np.uint64(0xD1B54A32D192ED03)))
+    u = ((x >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    return np.asarray(stats.norm.ppf(u))
 
 
 def calibrate_once(
@@ -71,9 +104,8 @@ def calibrate_once(
     """The calibrated sample ``[N, d]`` for data ``y`` (simulation noise seeded by ``seed``)."""
     event = np.zeros(len(y), bool)
 
-    def loglik(z: np.ndarray, offset: int) -> Fit:
-        rng = np.random.default_rng([seed, offset])
-        return evaluate(model.simulate(z, settings.replicates, rng), y, model.obs_sd, event)
+    def loglik(z: np.ndarray, points: np.ndarray) -> Fit:
+        return evaluate(model.simulate_numbered(z, points, seed), y, model.obs_sd, event)
 
     return smc.run(model.a.shape[1], loglik, settings).z
 
@@ -111,4 +143,4 @@ def rank_test(ranks: np.ndarray, n_sample: int, bins: int = 10) -> np.ndarray:
     return np.asarray(out)
 
 
-__all__ = ["SyntheticModel", "calibrate_once", "rank_test", "sbc_ranks"]
+__all__ = ["SyntheticModel", "calibrate_once", "numbered_normals", "rank_test", "sbc_ranks"]

@@ -9,9 +9,11 @@ outcome's mask says the cell did not happen; an event's first month as a decimal
 :data:`NEVER_AFTER` years past the calendar's end if it never happened). Only those
 values leave the device: memory is set by the chunk.
 
-Run keys are the engine's (``run_key(seed, point, replicate)``) with ``point`` a running
-count of the parameter vectors simulated so far (``point_offset``), so every simulation
-of a calibration has its own random numbers and a resumed calibration repeats them.
+Every run's random numbers are chosen by the caller: replicate ``r`` of vector ``i`` runs
+with the engine's key ``run_key(seed, points[i, r], 0)``. The calibration numbers its
+simulations (every fresh run gets a new number, a resumed calibration repeats them), and
+its block sampler reruns a particle's proposal on the particle's own numbers for all
+replicates but the refreshed ones (:mod:`abm.calibrate.smc`).
 """
 
 from __future__ import annotations
@@ -103,38 +105,41 @@ class TargetSimulator:
     def __call__(
         self,
         theta: np.ndarray,
-        replicates: int,
+        points: np.ndarray,
         seed: int,
-        point_offset: int,
         progress: Progress | None = None,
     ) -> np.ndarray:
-        """The targets' values of ``replicates`` runs of each parameter vector.
+        """The targets' values of the runs of each parameter vector.
 
         Args:
             theta: float ``[N, d]`` parameter values (inside their ranges).
-            replicates: runs per vector (R).
+            points: int ``[N, R]``, each run's simulation number (its random numbers:
+                ``run_key(seed, points[i, r], 0)``), in ``[0, 2**31)``.
             seed: the simulations' seed.
-            point_offset: the first vector's point index in the run keys.
             progress: called after each chunk with (runs done, runs total, seconds).
 
         Returns:
             float64 ``[N, R, n_targets]``.
         """
-        n = int(theta.shape[0])
+        points = np.asarray(points)
+        n, replicates = int(theta.shape[0]), int(points.shape[1])
+        if points.shape[0] != n:
+            raise ValueError(f"points must be [{n}, R], got {points.shape}")
         total = n * replicates
-        if point_offset + n >= 2**31 or total >= 2**31:
-            raise ValueError("too many simulations for int32 run indices")
-        slots = point_slots(self.runner.chunk_size, replicates, n)
-        tables = self.tables(theta)
+        if points.size and (points.min() < 0 or points.max() >= 2**31):
+            raise ValueError("simulation numbers must lie in [0, 2**31)")
+        # One point per run: the vector's row repeated R times, keyed by its number.
+        slots = point_slots(self.runner.chunk_size, 1, total)
+        tables = self.tables(np.repeat(theta, replicates, axis=0))
         fn = self._fn(slots, beta_columns_of(tables.kind))
         rows = self.runner.rows_of(tables, slots)
         out = np.full((total, self.n_targets), np.nan, np.float64)
         seed_arr = jnp.asarray(np.uint32(seed))
-        r_arr = jnp.asarray(np.int32(replicates))
-        off = jnp.asarray(np.int32(point_offset))
+        one = jnp.asarray(np.int32(1))
+        keys = jnp.asarray(points.reshape(-1).astype(np.int32))
 
         def step(g0: int, g: jax.Array) -> None:
-            vals, valid = jax.device_get(fn(seed_arr, rows(g0 // replicates), g, r_arr, off))
+            vals, valid = jax.device_get(fn(seed_arr, rows(g0), g, one, keys))
             idx = np.asarray(jax.device_get(g))
             ok = np.asarray(valid)
             out[idx[ok]] = np.asarray(vals, np.float64)[ok]

@@ -26,7 +26,7 @@ from abm.errors import InputError, OutputExistsError
 
 FORMAT = "abm-calibration-store"
 VERSION = 1
-ARRAYS = ("z", "loglik", "per_target", "mean")
+ARRAYS = ("z", "points", "loglik", "per_target", "mean")
 
 
 def _digest(arrays: dict[str, np.ndarray]) -> str:
@@ -170,6 +170,7 @@ class CalibrationStore:
             beta=float(meta["beta"]),
             final_moves=int(meta["final_moves"]),
             z=arrays["z"],
+            points=arrays["points"].astype(np.int64),
             loglik=arrays["loglik"],
             per_target=arrays["per_target"],
             mean=arrays["mean"],

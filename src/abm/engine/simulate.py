@@ -186,7 +186,10 @@ def chunk_outcomes(
             may hold anything: no valid run reads them).
         g: int32 ``[chunk]`` global run indices, as :func:`chunk_runs`.
         n_runs: int32 scalar, runs per point.
-        point_offset: int32 scalar, index in the whole sweep of the table's first point.
+        point_offset: int32 scalar, index in the whole sweep of the table's first point;
+            or int32 ``[n_points]``, each point's own key number (run keys
+            ``run_key(seed, point_offset[point], run)``: a caller that chooses every
+            run's random numbers, as the calibration's block sampler does).
         posterior: the posterior sample or None (see :func:`simulate_batch`).
         beta_columns: static, see :func:`draw_thetas`.
 
@@ -196,6 +199,8 @@ def chunk_outcomes(
     """
     point, run, slot, valid = chunk_runs(g, n_runs)
     per_run = jax.tree.map(lambda x: x[slot], rows)
-    # Keys use the point's index in the whole sweep (offset + index in the table).
-    outs = run_outcomes(model, seed, per_run, point + point_offset, run, posterior, beta_columns)
+    # Keys use the point's index in the whole sweep (offset + index in the table), or
+    # the point's own key number when the caller gives one per point.
+    key_point = point_offset[point] if point_offset.ndim == 1 else point + point_offset
+    outs = run_outcomes(model, seed, per_run, key_point, run, posterior, beta_columns)
     return outs, slot, valid
