@@ -60,20 +60,41 @@ MODELS: dict[str, ModelEntry] = {
         doc="the Soviet Union and Weimar Germany, 1924-1941",
         posterior="models/interwar/data/posterior.npz",
     ),
+    "interwar_diplomacy": ModelEntry(
+        name="interwar_diplomacy",
+        slices=(
+            "abm.models.interwar.germany.slice",
+            "abm.models.interwar.soviet.slice",
+            "abm.models.interwar.diplomacy.slice",
+        ),
+        wiring=(
+            Wire(reader="germany", port="comintern", source="soviet"),
+            Wire(reader="soviet", port="germany", source="germany"),
+            Wire(reader="diplomacy", port="germany", source="germany"),
+            Wire(reader="diplomacy", port="soviet", source="soviet"),
+        ),
+        calendar=("1924-01", "1941-06"),
+        doc="the interwar model plus diplomacy: sixteen states, Munich, the 1939 choice "
+        "(issue 14, not yet calibrated)",
+    ),
     "interwar_example": ModelEntry(
         name="interwar_example",
         slices=(
             "abm.models.interwar.germany.slice",
             "abm.models.interwar.soviet.slice",
+            "abm.models.interwar.diplomacy.slice",
             "abm.models.example.slice",
         ),
         wiring=(
             Wire(reader="germany", port="comintern", source="soviet"),
             Wire(reader="soviet", port="germany", source="germany"),
+            Wire(reader="diplomacy", port="germany", source="germany"),
+            Wire(reader="diplomacy", port="soviet", source="soviet"),
             Wire(reader="example", port="germany", source="germany"),
         ),
         calendar=("1924-01", "1941-06"),
-        doc="the interwar model plus the example slice (emigres; docs/adding_a_slice.md)",
+        doc="every slice (the contract tests' model): the interwar model, diplomacy and "
+        "the example slice (emigres; docs/adding_a_slice.md)",
     ),
 }
 

@@ -308,6 +308,10 @@ class SovietModel(SovietMonth):
             kpd_support=1.0 + self.p(theta, "comintern_export_effect") * v[K.P_EXPORT],
             army=state.security.army,
             army_quality=state.security.quality,
+            comintern_export=v[K.P_EXPORT],
+            policy_weights=leadership.policy_weights(
+                state.leadership, self.p(theta, "power_concentration")
+            ),
         )
 
     def threat(self, theta: jax.Array, t: jax.Array, nazi_month: jax.Array) -> jax.Array:

@@ -14,8 +14,9 @@ from abm.engine.slices import leaf
 class Influence:
     """What the Soviet slice publishes each month (float32 scalars).
 
-    The line and support the leadership sends the KPD, and the Red Army's size and
-    command quality (for a later war slice).
+    The line and support the leadership sends the KPD, the Red Army's size and command
+    quality (for a later war slice), the Comintern's activism abroad and the factions'
+    weights in the policy (for the diplomacy slice).
     """
 
     comintern_line: jax.Array = leaf(
@@ -29,4 +30,13 @@ class Influence:
     )
     army_quality: jax.Array = leaf(
         (), "float32", doc="Red Army command quality index, 0..1 (for a later war slice)"
+    )
+    comintern_export: jax.Array = leaf(
+        (), "float32", doc="the Comintern's activism abroad in force, 0..1 (diplomacy)"
+    )
+    policy_weights: jax.Array = leaf(
+        ("faction",),
+        "float32",
+        doc="each faction's weight in the policy in force (the ruler's alone under personal"
+        " rule), summing to 1 (diplomacy's per-faction levers)",
     )
