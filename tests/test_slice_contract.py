@@ -296,6 +296,7 @@ REFERENCES = {
     "germany": "tests/test_reference.py (tests/reference/germany_numpy.py)",
     "example": "tests/test_example_slice.py::test_month_matches_the_numpy_reference",
     "soviet": "tests/test_reference_soviet.py (tests/reference/soviet_numpy.py)",
+    "diplomacy": "tests/test_diplomacy.py (tests/reference/diplomacy_numpy.py)",
 }
 
 

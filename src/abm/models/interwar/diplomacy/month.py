@@ -1,6 +1,8 @@
-"""One month of the diplomacy slice: pure functions of the state, the parameters and the
-other slices' signals (no draws: the slice's chance is drawn once at ``init`` and kept
-in the state, so a NumPy reference replays a month exactly).
+"""One month of the diplomacy slice.
+
+Pure functions of the state, the parameters and the other slices' signals (no draws:
+the slice's chance is drawn once at ``init`` and kept in the state, so a NumPy
+reference replays a month exactly).
 
 Each month: capabilities from the COW index (Germany's without its rearmament where no
 Nazi government holds power; the USSR's with the Red Army the Soviet slice reports);
@@ -110,6 +112,7 @@ PARAMS = (
     "west_offer_anticommunism",
     "intervention_intercept",
     "intervention_threat",
+    "intervention_activism",
     "neutrality_value",
     "guarantee_pull",
     "alignment_noise",
@@ -190,11 +193,13 @@ def choose_sides(
     noise: jax.Array,
     p: dict[str, jax.Array],
 ) -> jax.Array:
-    """Every state's side, int32 ``[S]``: the poles' and fixed states' as given, the
-    others by :data:`ROUNDS` rounds of simultaneous best responses to the coalitions'
-    pull ``sum_j felt_ij prop_ij [side_j = k]`` (``felt``: each member's capability as
+    """Every state's side, int32 ``[S]``.
+
+    The poles' and fixed states' as given, the others by :data:`ROUNDS` rounds of
+    simultaneous best responses to the coalitions' pull ``sum_j felt_ij prop_ij [side_j = k]`` (``felt``: each member's capability as
     felt at the chooser's capital, ``cap_j exp(-d_ij / scale)``), the guarantee's
-    (allied side), the value of neutrality, and their Gumbel noise."""
+    (allied side), the value of neutrality, and their Gumbel noise.
+    """
     side = poles
     k = jnp.arange(len(S.SIDES), dtype=jnp.int32)
     for _ in range(ROUNDS):
@@ -240,7 +245,11 @@ def advance(
     from_ussr = jnp.mean(threat[west, S.USSR])
     from_germany = jnp.mean(threat[west, S.GERMANY])
     balance = (from_ussr - from_germany) / jnp.maximum(from_ussr + from_germany, 1e-9)
-    p_turn = _sigmoid(p["intervention_intercept"] + p["intervention_threat"] * balance)
+    p_turn = _sigmoid(
+        p["intervention_intercept"]
+        + p["intervention_threat"] * balance
+        + p["intervention_activism"] * wac * inp.comintern_export
+    )
     turn = crisis & (state.chance[2] < p_turn)
     p_offer = _sigmoid(
         p["west_offer_intercept"]
@@ -257,7 +266,7 @@ def advance(
     fixed = jnp.zeros(S.N_STATES, bool).at[jnp.array(S.POLES)].set(True)
     # If the West turns against the USSR, Poland has no guarantor and chooses.
     fixed = fixed.at[S.POLAND].set(~turn).at[S.CZECHOSLOVAKIA].set(occupied)
-    guarantee = p["guarantee_pull"] * jnp.asarray(tab.dispute)[:, S.GERMANY] * (~turn)
+    guarantee = jnp.where(turn, 0.0, p["guarantee_pull"] * jnp.asarray(tab.dispute)[:, S.GERMANY])
     felt = cap[None, :] * proximity(tab, p)
     sides = choose_sides(poles, fixed, prop, felt, guarantee, state.side_noise, p)
     no_war = jnp.full(S.N_STATES, S.NEUTRAL, jnp.int32)

@@ -156,8 +156,11 @@ def state_data() -> StateData:
             milper[int(r["year"])] = float(r["milper"])
 
     def path(code: str) -> np.ndarray:
-        """A COW state's index by year; a year without a row (a state occupied in the
-        war) repeats the nearest earlier year's (the first year's before any)."""
+        """A COW state's index by year.
+
+        A year without a row (a state occupied in the war) repeats the nearest earlier
+        year's (the first year's before any).
+        """
         got = [cinc.get((code, y), np.nan) for y in years]
         out = np.array(got, np.float64)
         seen = np.flatnonzero(np.isfinite(out))
@@ -174,9 +177,11 @@ def state_data() -> StateData:
         else:  # Poland's capability per head times the state's census population
             cap[i] = path(PROXY) * float(r["population_m"]) / PROXY_POPULATION_M
     army = np.array([milper.get(y, np.nan) for y in years], np.float64)
-    army = np.interp(np.arange(len(army)), np.flatnonzero(np.isfinite(army)), army[np.isfinite(army)])
-    army = army.astype(np.float32)
-    return StateData(regime, dist, mats["dispute"], mats["war"], mats["treaty"], cap, army, alignment)
+    known = np.isfinite(army)
+    army = np.interp(np.arange(len(army)), np.flatnonzero(known), army[known]).astype(np.float32)
+    return StateData(
+        regime, dist, mats["dispute"], mats["war"], mats["treaty"], cap, army, alignment
+    )
 
 
 __all__ = [
