@@ -75,13 +75,15 @@ def _case(rng: np.random.Generator, kind: str) -> tuple[DiplomacyState, M.Inputs
     return state, inp, p
 
 
-@pytest.mark.parametrize("kind", ["plain", "munich", "crisis", "crisis_no_nazi",
-                                  "crisis_after_prague"])
+@pytest.mark.parametrize(
+    "kind", ["plain", "munich", "crisis", "crisis_no_nazi", "crisis_after_prague"]
+)
 def test_the_month_matches_its_numpy_reference(kind: str) -> None:
     tab = M.tables()
     step = jax.jit(lambda s, i, p: M.advance(s, tab, i, p))
-    rng = np.random.default_rng(["plain", "munich", "crisis", "crisis_no_nazi",
-                                 "crisis_after_prague"].index(kind))
+    rng = np.random.default_rng(
+        ["plain", "munich", "crisis", "crisis_no_nazi", "crisis_after_prague"].index(kind)
+    )
     decided = 0
     for _ in range(12):
         state, inp, p = _case(rng, kind)
@@ -94,8 +96,14 @@ def test_the_month_matches_its_numpy_reference(kind: str) -> None:
         )
         np.testing.assert_allclose(got.capability, want["capability"], rtol=1e-5)
         np.testing.assert_allclose(got.threat, want["threat"], rtol=1e-4, atol=1e-7)
-        for k in ("month", "munich_month", "prague_month", "pact_month", "alliance_month",
-                  "intervention_month"):
+        for k in (
+            "month",
+            "munich_month",
+            "prague_month",
+            "pact_month",
+            "alliance_month",
+            "intervention_month",
+        ):
             assert int(getattr(got, k)) == want[k], k
         np.testing.assert_array_equal(got.side, want["side"])
         decided += int(got.side[0] >= 0)
@@ -117,8 +125,7 @@ def _run(alone, points: list[dict[str, float]], seed: int = 11) -> object:
     model, runner = alone
     tables = []
     for pins in points:
-        priors = [Prior.fixed(pins[p.name]) if p.name in pins else p.prior
-                  for p in model.params]
+        priors = [Prior.fixed(pins[p.name]) if p.name in pins else p.prior for p in model.params]
         tables.append(PriorTable.build(priors, [(p.low, p.high) for p in model.params]))
     acc = runner.run(seed, PriorTable.stack(tables), RUNS)
     return build_cube(acc, model.outcome_specs, model.calendar, {"model": model.name})
@@ -128,35 +135,62 @@ def test_comintern_export_raises_the_wests_threat_and_its_turn_against_the_ussr(
     """More activism abroad: the democracies perceive the USSR as more hostile, and the
     West turns against it more often (at high anticommunism)."""
     tab = M.tables()
-    p = {n: jnp.float32(v) for n, v in
-         {"western_anticommunism": 0.9, "weight_ideology": 1.0, "weight_dispute": 1.0,
-          "weight_war": 0.5, "weight_treaty": 0.75, "comintern_hostility": 1.2,
-          "distance_scale": 1600.0}.items()}
+    p = {
+        n: jnp.float32(v)
+        for n, v in {
+            "western_anticommunism": 0.9,
+            "weight_ideology": 1.0,
+            "weight_dispute": 1.0,
+            "weight_war": 0.5,
+            "weight_treaty": 0.75,
+            "comintern_hostility": 1.2,
+            "distance_scale": 1600.0,
+        }.items()
+    }
 
     def west_threat(export: float) -> float:
-        inp = M.Inputs(jnp.asarray(True), jnp.float32(1.0), jnp.float32(export),
-                       jnp.float32(0.5), jnp.float32(0.5), jnp.int32(19), jnp.int32(0),
-                       jnp.int32(0))
+        inp = M.Inputs(
+            jnp.asarray(True),
+            jnp.float32(1.0),
+            jnp.float32(export),
+            jnp.float32(0.5),
+            jnp.float32(0.5),
+            jnp.int32(19),
+            jnp.int32(0),
+            jnp.int32(0),
+        )
         cap = M.capabilities(tab, inp, jnp.float32(0.7))
         target = M.threat_target(tab, cap, M.propensity(tab, inp, p), p)
         return float(target[S.UK, S.USSR] + target[S.FRANCE, S.USSR])
 
     assert west_threat(1.0) > 1.5 * west_threat(0.0) > 0.0
-    cube = _run(alone, [
-        {"western_anticommunism": 0.9, "diplomacy_comintern_export": 0.0},
-        {"western_anticommunism": 0.9, "diplomacy_comintern_export": 1.0},
-    ])
+    cube = _run(
+        alone,
+        [
+            {"western_anticommunism": 0.9, "diplomacy_comintern_export": 0.0},
+            {"western_anticommunism": 0.9, "diplomacy_comintern_export": 1.0},
+        ],
+    )
     turn = cube["western_intervention_vs_ussr_prob"].values
     assert turn[1] > turn[0] + 0.05, turn
 
 
 def test_collective_security_and_less_pact_willingness_lower_the_pact(alone):
-    cube = _run(alone, [
-        {"collective_security.stalin": 0.2, "pact_willingness.stalin": 0.9,
-         "western_anticommunism": 0.2},
-        {"collective_security.stalin": 0.9, "pact_willingness.stalin": 0.1,
-         "western_anticommunism": 0.2},
-    ])
+    cube = _run(
+        alone,
+        [
+            {
+                "collective_security.stalin": 0.2,
+                "pact_willingness.stalin": 0.9,
+                "western_anticommunism": 0.2,
+            },
+            {
+                "collective_security.stalin": 0.9,
+                "pact_willingness.stalin": 0.1,
+                "western_anticommunism": 0.2,
+            },
+        ],
+    )
     pact = cube["soviet_german_pact_prob"].values
     alliance = cube["anti_fascist_alliance_prob"].values
     assert pact[1] < pact[0] - 0.3, pact

@@ -72,8 +72,9 @@ def advance(state: dict[str, Any], tab: Any, inp: dict[str, Any], p: dict[str, f
             munich, prague = t, t + S.PRAGUE_DELAY_MONTHS
 
     side = np.array(state["side"], np.int64)
-    pact, alliance, turned = (int(state[k]) for k in ("pact_month", "alliance_month",
-                                                      "intervention_month"))
+    pact, alliance, turned = (
+        int(state[k]) for k in ("pact_month", "alliance_month", "intervention_month")
+    )
     if t == inp["crisis_month"] and side[0] < 0:
         if not nazi:
             side[:] = S.NEUTRAL
@@ -93,8 +94,7 @@ def advance(state: dict[str, Any], tab: Any, inp: dict[str, Any], p: dict[str, f
             )
             u = [
                 p["pact_weight"] * inp["pact_willingness"] + p["pact_gain"],
-                p["alliance_weight"] * inp["collective_security"]
-                - p["alliance_distrust"] * wac
+                p["alliance_weight"] * inp["collective_security"] - p["alliance_distrust"] * wac
                 if offer
                 else -1e9,
                 0.0,
@@ -108,8 +108,12 @@ def advance(state: dict[str, Any], tab: Any, inp: dict[str, Any], p: dict[str, f
             if turn:
                 turned = t
             occupied = prague >= 0 and t >= prague
-            fixed = {S.USSR: S.ALLIED if choice == 1 else S.SOVIET, S.GERMANY: S.AXIS,
-                     S.UK: S.ALLIED, S.FRANCE: S.ALLIED}
+            fixed = {
+                S.USSR: S.ALLIED if choice == 1 else S.SOVIET,
+                S.GERMANY: S.AXIS,
+                S.UK: S.ALLIED,
+                S.FRANCE: S.ALLIED,
+            }
             if not turn:
                 fixed[S.POLAND] = S.ALLIED
             if occupied:

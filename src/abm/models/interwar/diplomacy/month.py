@@ -196,9 +196,10 @@ def choose_sides(
     """Every state's side, int32 ``[S]``.
 
     The poles' and fixed states' as given, the others by :data:`ROUNDS` rounds of
-    simultaneous best responses to the coalitions' pull ``sum_j felt_ij prop_ij [side_j = k]`` (``felt``: each member's capability as
-    felt at the chooser's capital, ``cap_j exp(-d_ij / scale)``), the guarantee's
-    (allied side), the value of neutrality, and their Gumbel noise.
+    simultaneous best responses to the coalitions' pull
+    ``sum_j felt_ij prop_ij [side_j = k]`` (``felt``: each member's capability as felt
+    at the chooser's capital, ``cap_j exp(-d_ij / scale)``), the guarantee's (allied
+    side), the value of neutrality, and their Gumbel noise.
     """
     side = poles
     k = jnp.arange(len(S.SIDES), dtype=jnp.int32)

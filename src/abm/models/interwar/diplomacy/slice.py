@@ -165,9 +165,7 @@ class DiplomacySlice:
         if germany is not None:
             nazi_month = germany.nazi_month
         else:
-            nazi_month = jnp.ceil(self._month_index(theta, "diplomacy_nazi_year")).astype(
-                jnp.int32
-            )
+            nazi_month = jnp.ceil(self._month_index(theta, "diplomacy_nazi_year")).astype(jnp.int32)
         cal = self.calendar
         year = cal.start_year + (cal.start_month - 1 + t) // 12
         year_index = jnp.clip(year - S.FIRST_YEAR, 0, S.LAST_YEAR - S.FIRST_YEAR)

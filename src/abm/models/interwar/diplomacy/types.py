@@ -26,8 +26,7 @@ class DiplomacyState:
         ("country", "other_country"),
         "float32",
         "COW index",
-        "threat each state perceives from each other: capability x proximity x hostility,"
-        " smoothed",
+        "threat each state perceives from each other: capability x proximity x hostility, smoothed",
     )
     side: jax.Array = leaf(
         ("country",), "int32", doc="side taken at the 1939 crisis (SIDES), -1 not yet"
