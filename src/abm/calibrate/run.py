@@ -316,6 +316,16 @@ def calibrate(
     return Result(post, target, state, time.perf_counter() - t0)
 
 
+def simulations(settings: Any, state: smc.SmcState) -> int:
+    """Runs of the model a calibration made: its particles' replicates, at the prior and
+    at every move (each move reruns every replicate at the proposals)."""
+    moves = 0
+    for h in state.history:
+        acc = h.get("acceptance")
+        moves += len(acc) if isinstance(acc, list) else int(acc is not None)
+    return int(settings.particles * settings.replicates * (1 + moves))
+
+
 def posterior_of(prob: Problem, state: smc.SmcState) -> Posterior:
     """The posterior sample of a final state, with its provenance."""
     theta = prob.space.to_theta(state.z).astype(np.float32)
@@ -335,7 +345,7 @@ def posterior_of(prob: Problem, state: smc.SmcState) -> Posterior:
         "steps": state.step,
         "n_parameters": prob.space.d,
         "wall_s": round(sum(float(h.get("seconds", 0.0)) for h in state.history), 1),
-        "simulations": state.offset,
+        "simulations": simulations(prob.config.smc, state),
         "targets_seen": [t.id for t in prob.seen],
         "targets_held_out": [t.id for t in prob.targets if t.public.split == "held_out"],
         "history": state.history,
