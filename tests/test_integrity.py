@@ -333,8 +333,9 @@ def _check_left(d: Path, ref_cube: xr.Dataset, ref_sweep: xr.Dataset) -> list[st
 @pytest.mark.slow
 def test_killed_writers_leave_stores_complete_or_refused(tmp_path: Path) -> None:
     """SIGKILL ``abm run``, ``abm compare``, ``abm sweep`` and a bare ``write_cube`` at
-    uniformly random moments of their writes (9 kills, new moments every run): whatever each leaves behind is
-    either complete and verified or refused by ``abm.open_cube``, never silently partial.
+    uniformly random moments of their writes (9 kills, new moments every run): whatever
+    each leaves behind is either complete and verified or refused by ``abm.open_cube``,
+    never silently partial.
     The seed is printed on failure (``ABM_FAULT_SEED`` replays it)."""
     seed = int(os.environ.get("ABM_FAULT_SEED") or time.time_ns() % 2**32)
     rng = random.Random(seed)

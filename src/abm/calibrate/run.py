@@ -317,8 +317,11 @@ def calibrate(
 
 
 def simulations(settings: Any, state: smc.SmcState) -> int:
-    """Runs of the model a calibration made: its particles' replicates, at the prior and
-    at every move (each move reruns every replicate at the proposals)."""
+    """Runs of the model a calibration made.
+
+    Its particles' replicates, at the prior and at every move (each move reruns every
+    replicate at the proposals).
+    """
     moves = 0
     for h in state.history:
         acc = h.get("acceptance")
