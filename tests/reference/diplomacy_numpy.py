@@ -42,14 +42,14 @@ def advance(state: dict[str, Any], tab: Any, inp: dict[str, Any], p: dict[str, f
             if i == j:
                 continue
             v = (
-                p["weight_ideology"] * float(tab.affinity[regime[i], regime[j]])
+                p["weight_ideology"] * float(S.AFFINITY[regime[i], regime[j]])
                 - p["weight_dispute"] * float(tab.dispute[i, j])
                 - p["weight_war"] * float(tab.war[i, j])
                 + p["weight_treaty"] * float(tab.treaty[i, j])
             )
             for a, b in ((i, j), (j, i)):
                 if b == S.USSR and regime[a] != S.COMMUNIST:
-                    from_lever = float(tab.from_lever[regime[a]])
+                    from_lever = float(S.ANTICOMMUNISM_FROM_LEVER[regime[a]])
                     fear = from_lever * p["western_anticommunism"] + (1.0 - from_lever)
                     v -= p["comintern_hostility"] * inp["comintern_export"] * fear
             prop[i, j] = v

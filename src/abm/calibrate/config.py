@@ -65,7 +65,7 @@ class SmcSettings:
     chunk_size: int = 1024
     refresh: int = 1
     global_moves: int = 0
-    inflate: float = 1.5
+    inflate: float = 1.2
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,7 @@ class GaussianJump:
             than the target's).
     """
 
-    def __init__(self, z: np.ndarray, inflate: float = 1.5) -> None:
+    def __init__(self, z: np.ndarray, inflate: float = 1.2) -> None:
         d = z.shape[1]
         self.cols = np.arange(d)
         self.mean = z.mean(axis=0)

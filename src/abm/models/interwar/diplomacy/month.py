@@ -23,7 +23,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from abm.engine.exact import fixed_sum
 from abm.models.interwar.diplomacy import states as S
@@ -36,34 +35,13 @@ ROUNDS = 3
 CLOSED = -1e9
 
 
-class Tables(NamedTuple):
-    """The slice's fixed arrays (NumPy, float32/int32), :class:`~states.StateData`'s."""
-
-    regime: np.ndarray
-    distance: np.ndarray
-    dispute: np.ndarray
-    war: np.ndarray
-    treaty: np.ndarray
-    capability: np.ndarray
-    army: np.ndarray
-    affinity: np.ndarray
-    from_lever: np.ndarray
+#: The slice's fixed arrays (NumPy): the states' data as read.
+Tables = S.StateData
 
 
 def tables() -> Tables:
     """The tables from the package data."""
-    d = S.state_data()
-    return Tables(
-        d.regime,
-        d.distance,
-        d.dispute,
-        d.war,
-        d.treaty,
-        d.capability,
-        d.army,
-        S.AFFINITY,
-        S.ANTICOMMUNISM_FROM_LEVER,
-    )
+    return S.state_data()
 
 
 class Inputs(NamedTuple):
@@ -138,14 +116,14 @@ def propensity(tab: Tables, inp: Inputs, p: dict[str, jax.Array]) -> jax.Array:
     """
     regime = jnp.asarray(tab.regime)
     regime = regime.at[S.GERMANY].set(jnp.where(inp.nazi, S.FASCIST, S.DEMOCRACY))
-    aff = jnp.asarray(tab.affinity)[regime[:, None], regime[None, :]]
+    aff = jnp.asarray(S.AFFINITY)[regime[:, None], regime[None, :]]
     prop = (
         p["weight_ideology"] * aff
         - p["weight_dispute"] * jnp.asarray(tab.dispute)
         - p["weight_war"] * jnp.asarray(tab.war)
         + p["weight_treaty"] * jnp.asarray(tab.treaty)
     )
-    lever = jnp.asarray(tab.from_lever)[regime]
+    lever = jnp.asarray(S.ANTICOMMUNISM_FROM_LEVER)[regime]
     fear = lever * p["western_anticommunism"] + (1.0 - lever)
     hostile = p["comintern_hostility"] * inp.comintern_export * fear
     hostile = jnp.where(regime == S.COMMUNIST, 0.0, hostile)
