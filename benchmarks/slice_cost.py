@@ -1,7 +1,7 @@
 """The run-time cost of a model's extra slices: runs/s of two registered models, alternated.
 
 Usage: ``python benchmarks/slice_cost.py [MODEL_A MODEL_B]`` (default ``interwar`` against
-``interwar_diplomacy``): compiles each (1,024 runs), then three rounds of 4,096 runs of
+``interwar_international``): compiles each (1,024 runs), then three rounds of 4,096 runs of
 each in turn, chunks of 1,024, one CPU device unless XLA_FLAGS says otherwise.
 """
 
@@ -12,7 +12,7 @@ from abm.engine.priors import PriorTable
 from abm.engine.runner import Runner
 from abm.models.registry import build_model
 
-MODELS = tuple(sys.argv[1:3]) or ("interwar", "interwar_diplomacy")
+MODELS = tuple(sys.argv[1:3]) or ("interwar", "interwar_international")
 res: dict[str, list[float]] = {}
 runners = {}
 for name in MODELS:

@@ -297,6 +297,7 @@ REFERENCES = {
     "example": "tests/test_example_slice.py::test_month_matches_the_numpy_reference",
     "soviet": "tests/test_reference_soviet.py (tests/reference/soviet_numpy.py)",
     "diplomacy": "tests/test_diplomacy.py (tests/reference/diplomacy_numpy.py)",
+    "frontiers": "tests/test_frontiers.py (tests/reference/frontiers_numpy.py)",
 }
 
 

@@ -75,10 +75,12 @@ def advance(state: dict[str, Any], tab: Any, inp: dict[str, Any], p: dict[str, f
     pact, alliance, turned = (
         int(state[k]) for k in ("pact_month", "alliance_month", "intervention_month")
     )
+    war = int(state["war_month"])
     if t == inp["crisis_month"] and side[0] < 0:
         if not nazi:
             side[:] = S.NEUTRAL
         else:
+            war = t
             west = (S.UK, S.FRANCE)
             f_u = sum(threat[w, S.USSR] for w in west) / 2
             f_g = sum(threat[w, S.GERMANY] for w in west) / 2
@@ -145,6 +147,7 @@ def advance(state: dict[str, Any], tab: Any, inp: dict[str, Any], p: dict[str, f
         "side": side,
         "munich_month": munich,
         "prague_month": prague,
+        "war_month": war,
         "pact_month": pact,
         "alliance_month": alliance,
         "intervention_month": turned,

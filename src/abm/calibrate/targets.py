@@ -36,6 +36,14 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("RKKA_purge", "terror"),
     ("RKKA_", "army"),
     ("CCP_", "china"),
+    ("SUN_winter_war", "frontiers"),
+    ("EV_khasan", "frontiers"),
+    ("EV_khalkhin_gol", "frontiers"),
+    ("FIN_winter_war", "frontiers"),
+    ("SUN_khasan", "frontiers"),
+    ("JPN_khasan", "frontiers"),
+    ("SUN_khalkhin_gol", "frontiers"),
+    ("JPN_khalkhin_gol", "frontiers"),
     ("EV_", "events"),
 )
 

@@ -60,22 +60,26 @@ MODELS: dict[str, ModelEntry] = {
         doc="the Soviet Union and Weimar Germany, 1924-1941",
         posterior="models/interwar/data/posterior.npz",
     ),
-    "interwar_diplomacy": ModelEntry(
-        name="interwar_diplomacy",
+    "interwar_international": ModelEntry(
+        name="interwar_international",
         slices=(
             "abm.models.interwar.germany.slice",
             "abm.models.interwar.soviet.slice",
             "abm.models.interwar.diplomacy.slice",
+            "abm.models.interwar.frontiers.slice",
         ),
         wiring=(
             Wire(reader="germany", port="comintern", source="soviet"),
             Wire(reader="soviet", port="germany", source="germany"),
             Wire(reader="diplomacy", port="germany", source="germany"),
             Wire(reader="diplomacy", port="soviet", source="soviet"),
+            Wire(reader="frontiers", port="soviet", source="soviet"),
+            Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
         ),
         calendar=("1924-01", "1941-06"),
-        doc="the interwar model plus diplomacy: sixteen states, Munich, the 1939 choice "
-        "(issue 14, not yet calibrated)",
+        doc="the interwar model plus the international slices: diplomacy (sixteen states, "
+        "Munich, the 1939 choice) and the frontier wars (Japan, Poland, Finland); issue 14, "
+        "not yet calibrated",
     ),
     "interwar_example": ModelEntry(
         name="interwar_example",
@@ -83,6 +87,7 @@ MODELS: dict[str, ModelEntry] = {
             "abm.models.interwar.germany.slice",
             "abm.models.interwar.soviet.slice",
             "abm.models.interwar.diplomacy.slice",
+            "abm.models.interwar.frontiers.slice",
             "abm.models.example.slice",
         ),
         wiring=(
@@ -90,11 +95,13 @@ MODELS: dict[str, ModelEntry] = {
             Wire(reader="soviet", port="germany", source="germany"),
             Wire(reader="diplomacy", port="germany", source="germany"),
             Wire(reader="diplomacy", port="soviet", source="soviet"),
+            Wire(reader="frontiers", port="soviet", source="soviet"),
+            Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
             Wire(reader="example", port="germany", source="germany"),
         ),
         calendar=("1924-01", "1941-06"),
-        doc="every slice (the contract tests' model): the interwar model, diplomacy and "
-        "the example slice (emigres; docs/adding_a_slice.md)",
+        doc="every slice (the contract tests' model): the interwar model, diplomacy, the "
+        "frontier wars and the example slice (emigres; docs/adding_a_slice.md)",
     ),
 }
 

@@ -257,6 +257,7 @@ def advance(
         side=side,
         munich_month=munich_month,
         prague_month=prague_month,
+        war_month=jnp.where(crisis, t, state.war_month),
         pact_month=jnp.where(crisis & (choice == 0), t, state.pact_month),
         alliance_month=jnp.where(crisis & (choice == 1), t, state.alliance_month),
         intervention_month=jnp.where(turn, t, state.intervention_month),

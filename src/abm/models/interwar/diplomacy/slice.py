@@ -134,6 +134,7 @@ class DiplomacySlice:
             side=jnp.full(S.N_STATES, -1, jnp.int32),
             munich_month=never,
             prague_month=never,
+            war_month=never,
             pact_month=never,
             alliance_month=never,
             intervention_month=never,
@@ -147,6 +148,7 @@ class DiplomacySlice:
         del theta
         return DiplomacySignals(
             ussr_threat=jnp.max(state.threat[S.USSR]),
+            war_month=state.war_month,
             pact_month=state.pact_month,
             alliance_month=state.alliance_month,
             intervention_month=state.intervention_month,

@@ -37,6 +37,9 @@ class DiplomacyState:
     prague_month: jax.Array = leaf(
         (), "int32", doc="month Germany occupied what was left of Czechoslovakia, -1 never"
     )
+    war_month: jax.Array = leaf(
+        (), "int32", doc="month the European war began (the crisis under a Nazi Germany), -1 never"
+    )
     pact_month: jax.Array = leaf((), "int32", doc="month of a German-Soviet pact, -1 never")
     alliance_month: jax.Array = leaf(
         (), "int32", doc="month of an Anglo-French-Soviet alliance, -1 never"
@@ -62,6 +65,9 @@ class DiplomacySignals:
 
     ussr_threat: jax.Array = leaf(
         (), "float32", "COW index", "the largest threat the USSR perceives"
+    )
+    war_month: jax.Array = leaf(
+        (), "int32", doc="month the European war began (the 1939 crisis), -1 none"
     )
     pact_month: jax.Array = leaf((), "int32", doc="month of a German-Soviet pact, -1 none")
     alliance_month: jax.Array = leaf(

@@ -1,0 +1,201 @@
+"""The frontiers slice: its month against a NumPy reference, the combat kernel's fit,
+and what the Red Army's command quality and the 1939 crisis do to the frontier wars."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from abm.cube import build_cube
+from abm.engine.compose import compose
+from abm.engine.priors import Prior, PriorTable
+from abm.engine.runner import Runner
+from abm.models import registry
+from abm.models.interwar.frontiers import combat_fit
+from abm.models.interwar.frontiers import month as M
+from abm.models.interwar.frontiers import theatres as T
+from abm.models.interwar.frontiers.slice import SLICE
+from abm.models.interwar.frontiers.types import FrontierDraws, FrontierState
+
+try:
+    from reference import frontiers_numpy as ref
+except ImportError:  # pragma: no cover - run from the repository root
+    from tests.reference import frontiers_numpy as ref
+
+RUNS = 600
+#: The calendar's month index of a date (January 1924 = 0).
+NOV_1939 = (1939 - 1924) * 12 + 10
+
+
+# ---------------------------------------------------------------- the month
+def _params(rng: np.random.Generator) -> dict[str, float]:
+    params = {p.name: p for p in SLICE.catalogue()}
+    out = {}
+    for name in M.PARAMS:
+        pr = params[name].prior
+        a, b = pr.support(params[name].low, params[name].high)
+        out[name] = float(np.float32(rng.uniform(a, b)))
+    return out
+
+
+def _case(rng: np.random.Generator, kind: str) -> tuple[FrontierState, M.Inputs, FrontierDraws]:
+    n = len(T.THEATRES)
+    t = int(rng.integers(160, 200))
+    status = rng.integers(0, 3, n).astype(np.int32) if kind == "mixed" else np.zeros(n, np.int32)
+    start = np.where(status > 0, t - rng.integers(0, 6, n), -1).astype(np.int32)
+    force = rng.uniform(5, 600, (n, 2)).astype(np.float32)
+    dead = rng.uniform(0, 3e4, (n, 2)).astype(np.float32) * (status > 0)[:, None]
+    demand = t - 1 if kind == "refusal" else (-1 if kind != "mixed" else int(rng.integers(-1, 1)))
+    state = FrontierState(
+        month=jnp.int32(t),
+        status=jnp.asarray(status),
+        start=jnp.asarray(start),
+        end=jnp.asarray(np.where(status == 2, t - 1, -1).astype(np.int32)),
+        force=jnp.asarray(force),
+        dead=jnp.asarray(dead),
+        casualties=jnp.asarray(dead * 2.5),
+        wins=jnp.asarray(rng.integers(0, 3, n).astype(np.int32)),
+        demand_month=jnp.int32(demand),
+        poland_month=jnp.int32(-1),
+        japan_war_month=jnp.int32(-1 if rng.uniform() < 0.7 else t - 3),
+    )
+    war = t - DEMAND if kind == "demand" else int(rng.integers(-1, t))
+    pact_month = war - 1 if rng.uniform() < 0.5 else -1
+    inp = M.Inputs(
+        quality=jnp.float32(rng.uniform(0.2, 0.9)),
+        war_month=jnp.int32(war),
+        pact=jnp.asarray(pact_month >= 0),
+        pact_month=jnp.int32(pact_month if kind != "poland" else t - 1),
+        alliance=jnp.asarray(pact_month < 0 and rng.uniform() < 0.5),
+        china_war_month=jnp.int32(t - int(rng.integers(-2, 30))),
+    )
+    draws = FrontierDraws(
+        probe=jnp.asarray(rng.uniform(0, 0.1, n), jnp.float32),
+        battle=jnp.asarray(rng.uniform(size=n), jnp.float32),
+        attrition=jnp.asarray(rng.normal(size=(n, 2)), jnp.float32),
+        decision=jnp.asarray(rng.uniform(size=3), jnp.float32),
+    )
+    return state, inp, draws
+
+
+DEMAND = M.DEMAND_DELAY
+
+
+@pytest.mark.parametrize("kind", ["quiet", "mixed", "demand", "refusal", "poland"])
+def test_the_month_matches_its_numpy_reference(kind: str) -> None:
+    tab, kern = T.theatres(), T.kernel()
+    step = jax.jit(lambda s, i, p, d: M.advance(s, tab, kern, i, p, d))
+    rng = np.random.default_rng(["quiet", "mixed", "demand", "refusal", "poland"].index(kind))
+    changed = 0
+    for _ in range(16):
+        state, inp, draws = _case(rng, kind)
+        p = _params(rng)
+        got = jax.device_get(step(state, inp, {k: jnp.float32(v) for k, v in p.items()}, draws))
+        want = ref.advance(
+            jax.tree.map(np.asarray, state.__dict__),
+            {k: np.asarray(v).item() for k, v in inp._asdict().items()},
+            p,
+            jax.tree.map(np.asarray, draws.__dict__),
+        )
+        for k in ("month", "demand_month", "poland_month", "japan_war_month"):
+            assert int(getattr(got, k)) == want[k], k
+        for k in ("status", "start", "end", "wins"):
+            np.testing.assert_array_equal(getattr(got, k), want[k], err_msg=k)
+        for k in ("force", "dead", "casualties"):
+            np.testing.assert_allclose(getattr(got, k), want[k], rtol=2e-4, atol=1e-2, err_msg=k)
+        changed += int(np.any(got.status != np.asarray(state.status)))
+    assert changed > 0  # the cases exercise starts and endings, not only quiet months
+
+
+# ---------------------------------------------------------------- the combat kernel
+def test_the_stored_kernel_is_the_fit_of_the_shipped_data_without_the_held_out_battles() -> None:
+    """The package's frontiers_combat.yaml equals a fresh fit on data/cdb90, which leaves
+    out the Red Army's engagements (they score the kernel instead)."""
+    fitted, held = combat_fit.split(combat_fit.load())
+    assert not set(fitted.ids) & set(combat_fit.HELD_OUT)
+    assert sorted(held.ids) == sorted(combat_fit.HELD_OUT)
+    fresh = combat_fit.fit(fitted).as_dict()
+    stored = combat_fit.stored()
+    assert fresh["n"] == stored["n"] and fresh["n_win"] == stored["n_win"]
+    for key in ("attacker", "defender", "win", "residual_sd"):
+        np.testing.assert_allclose(fresh[key], stored[key], atol=1e-4, err_msg=key)
+    # What the data say: a more effective attacker loses less and inflicts more; more
+    # attackers per defender lose fewer each and inflict more each; more win.
+    k = T.kernel()
+    assert k.attacker[3] < 0 < k.defender[3] and k.win[3] > 0
+    assert k.attacker[1] < 0 < k.defender[1] and k.win[1] > 0
+
+
+# ---------------------------------------------------------------- the slice alone
+@pytest.fixture(scope="module")
+def alone():
+    """The frontiers slice composed alone, and a runner for it (compiled once)."""
+    model = compose("frontiers_alone", (SLICE,), (), registry.default_calendar("interwar"))
+    return model, Runner(model, chunk_size=RUNS)
+
+
+def _run(alone, points: list[dict[str, float]], seed: int = 5) -> object:
+    model, runner = alone
+    tables = []
+    for pins in points:
+        priors = [Prior.fixed(pins[p.name]) if p.name in pins else p.prior for p in model.params]
+        tables.append(PriorTable.build(priors, [(p.low, p.high) for p in model.params]))
+    acc = runner.run(seed, PriorTable.stack(tables), RUNS)
+    return build_cube(acc, model.outcome_specs, model.calendar, {"model": model.name})
+
+
+def test_a_purged_red_army_loses_more_men_for_each_enemy_and_invites_the_clashes(alone):
+    """The battlefield anchor: the same Winter War fought by a Red Army of command
+    quality 0.3 and 0.75 (everything else the same and Finland sure to fight): the loss
+    ratio and the clashes with Japan follow quality, as the kernel fitted on CDB90 and
+    the probes' hazard say."""
+    sure = {"finland_demand_pact": 1.0, "finland_refuses": 1.0}
+    cube = _run(
+        alone,
+        [{"frontiers_soviet_quality": 0.3, **sure}, {"frontiers_soviet_quality": 0.75, **sure}],
+    )
+    assert np.all(cube["winter_war_prob"].values == 1.0)
+    deaths = cube["winter_war_deaths_mean"].values  # [point, side]
+    ratio = deaths[:, 0] / deaths[:, 1]
+    assert ratio[0] > 1.5 * ratio[1], ratio
+    clash = cube["khasan_clash_prob"].values
+    assert clash[0] > clash[1] + 0.1, clash
+    assert cube["japan_ussr_war_prob"].values[0] > cube["japan_ussr_war_prob"].values[1]
+
+
+def test_the_winter_war_and_poland_follow_the_pact(alone):
+    """With the pact the USSR enters eastern Poland the month after it and demands of
+    Finland two months after the war begins; without it, neither Poland nor, when the
+    demand without a sphere is ruled out, Finland."""
+    cube = _run(
+        alone,
+        [
+            {"frontiers_pact": 1.0, "finland_demand_pact": 1.0, "finland_refuses": 1.0},
+            {"frontiers_pact": 0.0, "finland_demand_alone": 0.0},
+        ],
+    )
+    assert list(cube["soviet_invasion_poland_prob"].values) == [1.0, 0.0]
+    assert list(cube["winter_war_prob"].values) == [1.0, 0.0]
+    year = cube["winter_war_by_year"].sel(year=1939).values[0]
+    assert year == 1.0  # the war begins in November 1939 (the demand in October)
+    months = cube["winter_war_months_mean"].values
+    assert 1.0 <= months[0] <= M.WAR_MONTHS and months[1] == 0.0
+
+
+def test_the_war_begins_in_november_1939_on_the_default_dates() -> None:
+    model = compose("frontiers_alone", (SLICE,), (), registry.default_calendar("interwar"))
+    sl = model.slices["frontiers"]
+    theta = jnp.asarray(
+        [p.prior.args.get("value", 0.5) if p.prior.kind == "fixed" else 0.5 for p in model.params],
+        jnp.float32,
+    )
+    names = [p.name for p in model.params]
+    for name, value in (("finland_demand_pact", 1.0), ("finland_refuses", 1.0)):
+        theta = theta.at[names.index(name)].set(value)
+    state = sl.init(jax.random.key(0), theta)
+    for t in range(NOV_1939 + 1):
+        state = sl.advance(jax.random.key(t), state, theta, {})
+    assert int(state.start[T.FINLAND]) == NOV_1939
+    assert int(state.poland_month) == NOV_1939 - 2  # September 1939
