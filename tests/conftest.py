@@ -47,9 +47,28 @@ def jax_cache_env() -> dict[str, str]:
     }
 
 
+#: Where to log the seconds each test spends tracing, lowering and compiling (a CSV
+#: line per JAX compile event: test id, event, seconds), when set: how the suite's
+#: time was found and is kept in check (``docs/testing.md``).
+COMPILE_LOG = os.environ.get("ABM_TEST_COMPILE_LOG")
+_current_test = ["(collection)"]
+
+
+def _log_compile_event(event: str, duration: float, **_: object) -> None:
+    if COMPILE_LOG and event.startswith(("/jax/core/compile/", "/jax/compilation_cache/")):
+        with open(COMPILE_LOG, "a", encoding="utf-8") as fh:
+            fh.write(f"{_current_test[0]},{event},{duration:.3f}\n")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     jax.config.update("jax_compilation_cache_dir", JAX_CACHE)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    if COMPILE_LOG:
+        jax.monitoring.register_event_duration_secs_listener(_log_compile_event)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _current_test[0] = item.nodeid
 
 
 @pytest.fixture(scope="session")

@@ -185,8 +185,11 @@ def _finite_positive(x: object) -> bool:
 
 def test_tiny_bench_end_to_end(tmp_path, monkeypatch, capsys):
     pytest.importorskip("mesa")
-    # The workers share the tests' compilation cache folder; a tiny plan instead of quick.
-    monkeypatch.setenv("ABM_JAX_CACHE", str(ROOT / ".pytest_cache" / "jax-bench"))
+    # The workers share the tests' compilation cache folder (programs other tests
+    # compiled load from it); a tiny plan instead of quick.
+    from conftest import JAX_CACHE
+
+    monkeypatch.setenv("ABM_JAX_CACHE", JAX_CACHE)
     monkeypatch.setattr(abm.bench, "quick_plan", abm.bench.tiny_plan)
     out = tmp_path / "bench" / "tiny.json"
     args = argparse.Namespace(

@@ -333,7 +333,7 @@ def _check_left(d: Path, ref_cube: xr.Dataset, ref_sweep: xr.Dataset) -> list[st
 @pytest.mark.slow
 def test_killed_writers_leave_stores_complete_or_refused(tmp_path: Path) -> None:
     """SIGKILL ``abm run``, ``abm compare``, ``abm sweep`` and a bare ``write_cube`` at
-    uniformly random moments of their writes (9 kills, new moments every run): whatever
+    uniformly random moments of their writes (6 kills, new moments every run): whatever
     each leaves behind is either complete and verified or refused by ``abm.open_cube``,
     never silently partial.
     The seed is printed on failure (``ABM_FAULT_SEED`` replays it)."""
@@ -350,7 +350,7 @@ def test_killed_writers_leave_stores_complete_or_refused(tmp_path: Path) -> None
     ref_cube = open_cube(tmp_path / "ref_run" / "c.zarr", lazy=False)
     ref_sweep = open_cube(tmp_path / "ref_sweep" / "s.zarr", lazy=False, grid=False)
     assert ref_sweep.attrs["points_done_count"] == 4
-    plan = [(kind, "start") for kind in ("run", "compare", "cube") for _ in range(2)]
+    plan = [(kind, "start") for kind in ("run", "compare", "cube")]
     # The sweep: once from its store's creation (template, compiling, every batch), twice
     # from its first batch done (the other batches).
     plan += [("sweep", "start"), ("sweep", "batch"), ("sweep", "batch")]
