@@ -298,6 +298,7 @@ REFERENCES = {
     "soviet": "tests/test_reference_soviet.py (tests/reference/soviet_numpy.py)",
     "diplomacy": "tests/test_diplomacy.py (tests/reference/diplomacy_numpy.py)",
     "frontiers": "tests/test_frontiers.py (tests/reference/frontiers_numpy.py)",
+    "spain": "tests/test_spain.py (tests/reference/spain_numpy.py)",
 }
 
 

@@ -39,6 +39,8 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("SUN_winter_war", "frontiers"),
     ("EV_khasan", "frontiers"),
     ("EV_khalkhin_gol", "frontiers"),
+    ("ESP_", "spain"),
+    ("EV_ESP_", "spain"),
     ("FIN_winter_war", "frontiers"),
     ("SUN_khasan", "frontiers"),
     ("JPN_khasan", "frontiers"),

@@ -67,6 +67,7 @@ MODELS: dict[str, ModelEntry] = {
             "abm.models.interwar.soviet.slice",
             "abm.models.interwar.diplomacy.slice",
             "abm.models.interwar.frontiers.slice",
+            "abm.models.interwar.spain.slice",
         ),
         wiring=(
             Wire(reader="germany", port="comintern", source="soviet"),
@@ -75,11 +76,13 @@ MODELS: dict[str, ModelEntry] = {
             Wire(reader="diplomacy", port="soviet", source="soviet"),
             Wire(reader="frontiers", port="soviet", source="soviet"),
             Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
+            Wire(reader="spain", port="soviet", source="soviet"),
+            Wire(reader="spain", port="germany", source="germany"),
         ),
         calendar=("1924-01", "1941-06"),
         doc="the interwar model plus the international slices: diplomacy (sixteen states, "
-        "Munich, the 1939 choice) and the frontier wars (Japan, Poland, Finland); issue 14, "
-        "not yet calibrated",
+        "Munich, the 1939 choice), the frontier wars (Japan, Poland, Finland) and Spain "
+        "(the 1936 election, the rising, the civil war); issue 14, not yet calibrated",
     ),
     "interwar_example": ModelEntry(
         name="interwar_example",
@@ -88,6 +91,7 @@ MODELS: dict[str, ModelEntry] = {
             "abm.models.interwar.soviet.slice",
             "abm.models.interwar.diplomacy.slice",
             "abm.models.interwar.frontiers.slice",
+            "abm.models.interwar.spain.slice",
             "abm.models.example.slice",
         ),
         wiring=(
@@ -97,11 +101,13 @@ MODELS: dict[str, ModelEntry] = {
             Wire(reader="diplomacy", port="soviet", source="soviet"),
             Wire(reader="frontiers", port="soviet", source="soviet"),
             Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
+            Wire(reader="spain", port="soviet", source="soviet"),
+            Wire(reader="spain", port="germany", source="germany"),
             Wire(reader="example", port="germany", source="germany"),
         ),
         calendar=("1924-01", "1941-06"),
         doc="every slice (the contract tests' model): the interwar model, diplomacy, the "
-        "frontier wars and the example slice (emigres; docs/adding_a_slice.md)",
+        "frontier wars, Spain and the example slice (emigres; docs/adding_a_slice.md)",
     ),
 }
 

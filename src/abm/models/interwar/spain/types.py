@@ -1,0 +1,83 @@
+"""State and signals of the Spain slice, struct-of-arrays, one run (vmap adds runs).
+
+Shapes: ``F`` = 8 factions (:data:`~abm.models.interwar.spain.factions.FACTIONS`: the
+Republic's PSOE-UGT, PCE, POUM, CNT-FAI and Republicans; the rising's Army, Falange and
+Carlists), ``D`` = 4 foreign donors (Italy, Germany, the USSR, the International
+Brigades). The factions are the slice's agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+
+from abm.engine.slices import leaf
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class SpainState:
+    """The Spain slice's state."""
+
+    month: jax.Array = leaf((), "int32", doc="index of the month about to be simulated")
+    popular_front_month: jax.Array = leaf(
+        (), "int32", doc="month a Popular Front contested the election, -1 never"
+    )
+    left_vote: jax.Array = leaf(
+        (), "float32", "share of votes", "the left's national vote at the 1936 election, 0 before"
+    )
+    left_seats: jax.Array = leaf(
+        (), "float32", "seats of 473", "the left's seats at the 1936 election, 0 before"
+    )
+    rising_month: jax.Array = leaf((), "int32", doc="month the army rose, -1 never")
+    war_month: jax.Array = leaf((), "int32", doc="month the civil war began, -1 never")
+    end_month: jax.Array = leaf((), "int32", doc="month the civil war ended, -1 not over")
+    winner: jax.Array = leaf(
+        (), "int32", doc="0 none yet, 1 the Republic, 2 the Nationalists (WINNERS)"
+    )
+    held: jax.Array = leaf(
+        (), "float32", "share of population", "share of Spain's people the Nationalists hold"
+    )
+    strength: jax.Array = leaf(
+        ("spain_faction",), "float32", "thousand persons", "each faction's armed strength"
+    )
+    cohesion: jax.Array = leaf(
+        (), "float32", "1", "the Republic's cohesion under one command, 0..1"
+    )
+    may_days_month: jax.Array = leaf(
+        (), "int32", doc="month the Republic's factions fought each other, -1 never"
+    )
+    foreign: jax.Array = leaf(
+        ("donor",), "float32", "thousand persons", "foreign troops sent so far, per donor"
+    )
+    battle_dead: jax.Array = leaf(
+        ("war_side",), "float32", "persons", "each side's dead in battle so far"
+    )
+    repression: jax.Array = leaf(
+        ("war_side",), "float32", "persons", "killed in each side's rearguard so far"
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class SpainDraws:
+    """One month's draws (float32)."""
+
+    vote: jax.Array = leaf((), "float32", "1", "standard normal of the left's vote")
+    decision: jax.Array = leaf(
+        ("spain_decision",), "float32", "1", "uniforms: front, rising, clash, battle"
+    )
+    attrition: jax.Array = leaf(
+        ("war_side",), "float32", "1", "standard normals of the month's casualty rates"
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class SpainSignals:
+    """What the Spain slice lets other slices read (one run)."""
+
+    at_war: jax.Array = leaf((), "float32", "1", "1 while the civil war lasts")
+    winner: jax.Array = leaf((), "int32", doc="0 none yet, 1 the Republic, 2 the Nationalists")
+    soviet_aid: jax.Array = leaf((), "float32", "thousand persons", "Soviet personnel sent so far")
