@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import OTL, ROOT, tallies_equal
+from conftest import OTL, ROOT, jax_cache_env, tallies_equal
 
 from abm.engine import keys
 from abm.engine.priors import Prior, PriorTable, beta_columns_of, sample
@@ -86,7 +86,9 @@ print(json.dumps({"devices": len(jax.devices()), "n_dev": r.n_devices,
 
 
 def test_one_and_two_cpu_devices_give_identical_tallies():
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    # The tests' compilation cache: the one-device program is the chunk of 32 compiled
+    # in this module before (loaded, not compiled again).
+    env = {**os.environ, **jax_cache_env(), "JAX_PLATFORMS": "cpu"}
     out = {}
     for n in (1, 2):
         proc = subprocess.run(
