@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
@@ -118,3 +119,28 @@ def differing_vars(a: xr.Dataset, b: xr.Dataset) -> list[str]:
         for v in a.data_vars
         if not np.array_equal(a[v].values, b[v].values, equal_nan=a[v].dtype.kind == "f")
     ]
+
+
+def slice_alone(sdef: Any, chunk_size: int) -> tuple[Any, Any]:
+    """A slice composed alone over the interwar calendar, and a runner for it."""
+    from abm.engine.compose import compose
+    from abm.engine.runner import Runner
+    from abm.models import registry
+
+    model = compose(f"{sdef.name}_alone", (sdef,), (), registry.default_calendar("interwar"))
+    return model, Runner(model, chunk_size=chunk_size)
+
+
+def run_pinned(alone: tuple[Any, Any], points: list[dict[str, float]], runs: int, seed: int) -> Any:
+    """The cube of ``runs`` runs per point of a slice alone, each point pinning some
+    parameters (name -> value) and drawing the others from their priors."""
+    from abm.cube import build_cube
+    from abm.engine.priors import Prior, PriorTable
+
+    model, runner = alone
+    tables = []
+    for pins in points:
+        priors = [Prior.fixed(pins[p.name]) if p.name in pins else p.prior for p in model.params]
+        tables.append(PriorTable.build(priors, [(p.low, p.high) for p in model.params]))
+    acc = runner.run(seed, PriorTable.stack(tables), runs)
+    return build_cube(acc, model.outcome_specs, model.calendar, {"model": model.name})

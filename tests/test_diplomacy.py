@@ -12,12 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import run_pinned, slice_alone
 
-from abm.cube import build_cube
-from abm.engine.compose import compose
-from abm.engine.priors import Prior, PriorTable
-from abm.engine.runner import Runner
-from abm.models import registry
 from abm.models.interwar.diplomacy import month as M
 from abm.models.interwar.diplomacy import states as S
 from abm.models.interwar.diplomacy.slice import SLICE
@@ -119,18 +115,11 @@ def test_the_month_matches_its_numpy_reference(kind: str) -> None:
 @pytest.fixture(scope="module")
 def alone():
     """The diplomacy slice composed alone, and a runner for it (compiled once)."""
-    model = compose("diplomacy_alone", (SLICE,), (), registry.default_calendar("interwar"))
-    return model, Runner(model, chunk_size=200)
+    return slice_alone(SLICE, 200)
 
 
 def _run(alone, points: list[dict[str, float]], seed: int = 11) -> object:
-    model, runner = alone
-    tables = []
-    for pins in points:
-        priors = [Prior.fixed(pins[p.name]) if p.name in pins else p.prior for p in model.params]
-        tables.append(PriorTable.build(priors, [(p.low, p.high) for p in model.params]))
-    acc = runner.run(seed, PriorTable.stack(tables), RUNS)
-    return build_cube(acc, model.outcome_specs, model.calendar, {"model": model.name})
+    return run_pinned(alone, points, RUNS, seed)
 
 
 def test_comintern_export_raises_the_wests_threat_and_its_turn_against_the_ussr(alone):

@@ -7,11 +7,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import run_pinned, slice_alone
 
-from abm.cube import build_cube
 from abm.engine.compose import compose
-from abm.engine.priors import Prior, PriorTable
-from abm.engine.runner import Runner
 from abm.models import registry
 from abm.models.interwar.frontiers import combat_fit
 from abm.models.interwar.frontiers import month as M
@@ -132,18 +130,11 @@ def test_the_stored_kernel_is_the_fit_of_the_shipped_data_without_the_held_out_b
 @pytest.fixture(scope="module")
 def alone():
     """The frontiers slice composed alone, and a runner for it (compiled once)."""
-    model = compose("frontiers_alone", (SLICE,), (), registry.default_calendar("interwar"))
-    return model, Runner(model, chunk_size=RUNS)
+    return slice_alone(SLICE, RUNS)
 
 
 def _run(alone, points: list[dict[str, float]], seed: int = 5) -> object:
-    model, runner = alone
-    tables = []
-    for pins in points:
-        priors = [Prior.fixed(pins[p.name]) if p.name in pins else p.prior for p in model.params]
-        tables.append(PriorTable.build(priors, [(p.low, p.high) for p in model.params]))
-    acc = runner.run(seed, PriorTable.stack(tables), RUNS)
-    return build_cube(acc, model.outcome_specs, model.calendar, {"model": model.name})
+    return run_pinned(alone, points, RUNS, seed)
 
 
 def test_a_purged_red_army_loses_more_men_for_each_enemy_and_invites_the_clashes(alone):

@@ -7,12 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import run_pinned, slice_alone
 
-from abm.cube import build_cube
-from abm.engine.compose import compose
-from abm.engine.priors import Prior, PriorTable
-from abm.engine.runner import Runner
-from abm.models import registry
 from abm.models.interwar.frontiers.theatres import kernel
 from abm.models.interwar.spain import factions as F
 from abm.models.interwar.spain import month as M
@@ -137,19 +133,12 @@ def _mid() -> dict[str, float]:
 # ---------------------------------------------------------------- the slice alone
 @pytest.fixture(scope="module")
 def alone():
-    """The Spain slice composed alone, and a runner for it (compiled once)."""
-    model = compose("spain_alone", (SLICE,), (), registry.default_calendar("interwar"))
-    return model, Runner(model, chunk_size=RUNS)
+    """The spain slice composed alone, and a runner for it (compiled once)."""
+    return slice_alone(SLICE, RUNS)
 
 
 def _run(alone, points: list[dict[str, float]], seed: int = 3) -> object:
-    model, runner = alone
-    tables = []
-    for pins in points:
-        priors = [Prior.fixed(pins[p.name]) if p.name in pins else p.prior for p in model.params]
-        tables.append(PriorTable.build(priors, [(p.low, p.high) for p in model.params]))
-    acc = runner.run(seed, PriorTable.stack(tables), RUNS)
-    return build_cube(acc, model.outcome_specs, model.calendar, {"model": model.name})
+    return run_pinned(alone, points, RUNS, seed)
 
 
 def test_the_soviet_line_sets_the_front_the_clash_and_the_aid(alone):

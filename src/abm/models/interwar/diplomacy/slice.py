@@ -21,13 +21,14 @@ import jax.numpy as jnp
 
 from abm.engine.slices import Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
-from abm.models.catalogue import ParamDef, load_catalogue, member_key
+from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.diplomacy import month as M
 from abm.models.interwar.diplomacy import states as S
 from abm.models.interwar.diplomacy.types import DiplomacySignals, DiplomacyState
 from abm.models.interwar.germany.signals import GermanySignals
-from abm.models.interwar.soviet.constants import FACTIONS, STALIN
+from abm.models.interwar.soviet.constants import FACTIONS
 from abm.models.interwar.soviet.signals import Influence
+from abm.models.interwar.theta import ThetaReader, stalin_alone
 from abm.outcomes import EventOutcome, OutcomeSpec, QuantityOutcome
 
 NAME = "diplomacy"
@@ -82,7 +83,7 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
 )
 
 
-class DiplomacySlice:
+class DiplomacySlice(ThetaReader):
     """The diplomacy slice over a calendar, indexing ``theta`` in the composed order.
 
     Args:
@@ -95,8 +96,7 @@ class DiplomacySlice:
     n_agents = S.N_STATES
 
     def __init__(self, calendar: Calendar, params: tuple[Any, ...]) -> None:
-        self.calendar = calendar
-        self.index = {p.name: i for i, p in enumerate(params)}
+        super().__init__(calendar, params, ("pact_willingness", "collective_security"))
         self.outcome_specs = mark_headline(OUTCOMES, HEADLINE)
         self.tables = M.tables()
         self.dim_sizes: dict[str, int] = {
@@ -113,14 +113,6 @@ class DiplomacySlice:
             "soviet_option": SOVIET_OPTIONS,
             "decision": DECISIONS,
         }
-        self._levers = {
-            name: jnp.array([self.index[f"{name}.{member_key(f)}"] for f in FACTIONS])
-            for name in ("pact_willingness", "collective_security")
-        }
-
-    def p(self, theta: jax.Array, name: str) -> jax.Array:
-        """Parameter ``name`` of this run (float32 scalar)."""
-        return theta[self.index[name]]
 
     def init(self, key: jax.Array, theta: jax.Array) -> DiplomacyState:
         """State at the calendar's first month, with the run's chance drawn once."""
@@ -154,10 +146,6 @@ class DiplomacySlice:
             intervention_month=state.intervention_month,
         )
 
-    def _month_index(self, theta: jax.Array, name: str) -> jax.Array:
-        at = self.calendar.index_of_decimal_year(self.p(theta, name))
-        return jnp.floor(at).astype(jnp.int32)
-
     def inputs(
         self, state: DiplomacyState, theta: jax.Array, imports: Mapping[str, Any]
     ) -> M.Inputs:
@@ -167,7 +155,7 @@ class DiplomacySlice:
         if germany is not None:
             nazi_month = germany.nazi_month
         else:
-            nazi_month = jnp.ceil(self._month_index(theta, "diplomacy_nazi_year")).astype(jnp.int32)
+            nazi_month = jnp.ceil(self.month_index(theta, "diplomacy_nazi_year")).astype(jnp.int32)
         cal = self.calendar
         year = cal.start_year + (cal.start_month - 1 + t) // 12
         year_index = jnp.clip(year - S.FIRST_YEAR, 0, S.LAST_YEAR - S.FIRST_YEAR)
@@ -180,8 +168,8 @@ class DiplomacySlice:
         else:
             army_ratio = jnp.float32(1.0)
             export = self.p(theta, "diplomacy_comintern_export")
-            weights = (jnp.arange(len(FACTIONS)) == STALIN).astype(jnp.float32)
-        lever = lambda n: jnp.sum(weights * theta[self._levers[n]])  # noqa: E731
+            weights = stalin_alone()
+        lever = lambda n: self.lever(theta, weights, n)  # noqa: E731
         return M.Inputs(
             nazi=(nazi_month >= 0) & (t >= nazi_month),
             army_ratio=army_ratio,
@@ -189,8 +177,8 @@ class DiplomacySlice:
             pact_willingness=lever("pact_willingness"),
             collective_security=lever("collective_security"),
             year_index=year_index.astype(jnp.int32),
-            munich_month=self._month_index(theta, "munich_year"),
-            crisis_month=self._month_index(theta, "crisis_year"),
+            munich_month=self.month_index(theta, "munich_year"),
+            crisis_month=self.month_index(theta, "crisis_year"),
         )
 
     def advance(

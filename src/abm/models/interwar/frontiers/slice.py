@@ -28,6 +28,7 @@ from abm.models.interwar.frontiers import month as M
 from abm.models.interwar.frontiers import theatres as T
 from abm.models.interwar.frontiers.types import FrontierSignals, FrontierState
 from abm.models.interwar.soviet.signals import Influence
+from abm.models.interwar.theta import ThetaReader
 from abm.outcomes import EventOutcome, OutcomeSpec, QuantityOutcome
 
 NAME = "frontiers"
@@ -123,7 +124,7 @@ def targets(calendar: Any) -> list[CoverageTarget]:
     return out
 
 
-class FrontierSlice:
+class FrontierSlice(ThetaReader):
     """The frontiers slice over a calendar, indexing ``theta`` in the composed order.
 
     Args:
@@ -136,8 +137,7 @@ class FrontierSlice:
     n_agents = 2 * len(T.THEATRES)
 
     def __init__(self, calendar: Calendar, params: tuple[Any, ...]) -> None:
-        self.calendar = calendar
-        self.index = {p.name: i for i, p in enumerate(params)}
+        super().__init__(calendar, params)
         self.outcome_specs = mark_headline(OUTCOMES, HEADLINE)
         self.tables = T.theatres()
         self.kernel = T.kernel()
@@ -151,14 +151,6 @@ class FrontierSlice:
             "side": T.SIDES,
             "decision": T.DECISIONS,
         }
-
-    def p(self, theta: jax.Array, name: str) -> jax.Array:
-        """Parameter ``name`` of this run (float32 scalar)."""
-        return theta[self.index[name]]
-
-    def _month_index(self, theta: jax.Array, name: str) -> jax.Array:
-        at = self.calendar.index_of_decimal_year(self.p(theta, name))
-        return jnp.floor(at).astype(jnp.int32)
 
     def init(self, key: jax.Array, theta: jax.Array) -> FrontierState:
         """Peace on every frontier at the calendar's first month."""
@@ -203,7 +195,7 @@ class FrontierSlice:
             pact_month = dip.pact_month
             alliance = dip.alliance_month >= 0
         else:
-            war_month = self._month_index(theta, "frontiers_war_year")
+            war_month = self.month_index(theta, "frontiers_war_year")
             pact_month = jnp.where(self.p(theta, "frontiers_pact") > 0.5, war_month, -1)
             alliance = jnp.bool_(False)
         t = state.month
@@ -213,7 +205,7 @@ class FrontierSlice:
             pact=(pact_month >= 0) & (t >= pact_month),
             pact_month=pact_month,
             alliance=alliance & (t >= war_month),
-            china_war_month=self._month_index(theta, "frontiers_china_war_year"),
+            china_war_month=self.month_index(theta, "frontiers_china_war_year"),
         )
 
     def advance(

@@ -18,15 +18,15 @@ import jax.numpy as jnp
 
 from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline, month_decimal_year
 from abm.models.calendar import Calendar
-from abm.models.catalogue import ParamDef, load_catalogue, member_key
+from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.frontiers.theatres import kernel
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.soviet.constants import FACTIONS as SOVIET_FACTIONS
-from abm.models.interwar.soviet.constants import STALIN
 from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.spain import factions as F
 from abm.models.interwar.spain import month as M
 from abm.models.interwar.spain.types import SpainSignals, SpainState
+from abm.models.interwar.theta import ThetaReader, stalin_alone
 from abm.outcomes import EventOutcome, OutcomeSpec, QuantityOutcome
 
 NAME = "spain"
@@ -158,7 +158,7 @@ def targets(calendar: Any) -> list[CoverageTarget]:
     return out
 
 
-class SpainSlice:
+class SpainSlice(ThetaReader):
     """The Spain slice over a calendar, indexing ``theta`` in the composed order.
 
     Args:
@@ -171,8 +171,7 @@ class SpainSlice:
     n_agents = len(F.FACTIONS)
 
     def __init__(self, calendar: Calendar, params: tuple[Any, ...]) -> None:
-        self.calendar = calendar
-        self.index = {p.name: i for i, p in enumerate(params)}
+        super().__init__(calendar, params, LEVERS)
         self.outcome_specs = mark_headline(OUTCOMES, HEADLINE)
         self.tables = F.faction_data()
         self.kernel = kernel()
@@ -188,18 +187,6 @@ class SpainSlice:
             "war_side": F.WAR_SIDES,
             "spain_decision": F.DECISIONS,
         }
-        self._levers = {
-            name: jnp.array([self.index[f"{name}.{member_key(f)}"] for f in SOVIET_FACTIONS])
-            for name in LEVERS
-        }
-
-    def p(self, theta: jax.Array, name: str) -> jax.Array:
-        """Parameter ``name`` of this run (float32 scalar)."""
-        return theta[self.index[name]]
-
-    def _month_index(self, theta: jax.Array, name: str) -> jax.Array:
-        at = self.calendar.index_of_decimal_year(self.p(theta, name))
-        return jnp.floor(at).astype(jnp.int32)
 
     def init(self, key: jax.Array, theta: jax.Array) -> SpainState:
         """Spain before the 1936 election."""
@@ -238,21 +225,21 @@ class SpainSlice:
         if soviet is not None:
             weights = soviet.policy_weights
         else:
-            weights = (jnp.arange(len(SOVIET_FACTIONS)) == STALIN).astype(jnp.float32)
-        lever = lambda n: jnp.sum(weights * theta[self._levers[n]])  # noqa: E731
+            weights = stalin_alone()
+        lever = lambda n: self.lever(theta, weights, n)  # noqa: E731
         germany = imports.get("germany")
         if germany is not None:
             nazi_month = germany.nazi_month
         else:
-            nazi_month = jnp.ceil(self._month_index(theta, "spain_nazi_year")).astype(jnp.int32)
+            nazi_month = jnp.ceil(self.month_index(theta, "spain_nazi_year")).astype(jnp.int32)
         t = state.month
         return M.Inputs(
             front_line=lever("popular_front_line"),
             repression=lever("left_repression"),
             aid=lever("spain_aid"),
             nazi=(nazi_month >= 0) & (t >= nazi_month),
-            election_month=self._month_index(theta, "spain_election_year"),
-            rising_month=self._month_index(theta, "spain_rising_year"),
+            election_month=self.month_index(theta, "spain_election_year"),
+            rising_month=self.month_index(theta, "spain_rising_year"),
         )
 
     def advance(
