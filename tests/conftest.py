@@ -144,3 +144,15 @@ def run_pinned(alone: tuple[Any, Any], points: list[dict[str, float]], runs: int
         tables.append(PriorTable.build(priors, [(p.low, p.high) for p in model.params]))
     acc = runner.run(seed, PriorTable.stack(tables), runs)
     return build_cube(acc, model.outcome_specs, model.calendar, {"model": model.name})
+
+
+def draw_params(sdef: Any, names: tuple[str, ...], rng: np.random.Generator) -> dict[str, float]:
+    """Uniform draws (float32 values) of a slice's parameters ``names`` over their priors'
+    supports (a fixed prior gives its value): the inputs of a reference-month test."""
+    params = {p.name: p for p in sdef.catalogue()}
+    out = {}
+    for name in names:
+        pr, lo, hi = params[name].prior, params[name].low, params[name].high
+        a, b = pr.support(lo, hi) if pr.kind != "fixed" else (pr.args["value"],) * 2
+        out[name] = float(np.float32(rng.uniform(a, b)))
+    return out

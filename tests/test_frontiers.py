@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import run_pinned, slice_alone
+from conftest import draw_params, run_pinned, slice_alone
 
 from abm.engine.compose import compose
 from abm.models import registry
@@ -29,13 +29,7 @@ NOV_1939 = (1939 - 1924) * 12 + 10
 
 # ---------------------------------------------------------------- the month
 def _params(rng: np.random.Generator) -> dict[str, float]:
-    params = {p.name: p for p in SLICE.catalogue()}
-    out = {}
-    for name in M.PARAMS:
-        pr = params[name].prior
-        a, b = pr.support(params[name].low, params[name].high)
-        out[name] = float(np.float32(rng.uniform(a, b)))
-    return out
+    return draw_params(SLICE, M.PARAMS, rng)
 
 
 def _case(rng: np.random.Generator, kind: str) -> tuple[FrontierState, M.Inputs, FrontierDraws]:

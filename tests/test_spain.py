@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import run_pinned, slice_alone
+from conftest import draw_params, run_pinned, slice_alone
 
 from abm.models.interwar.frontiers.theatres import kernel
 from abm.models.interwar.spain import factions as F
@@ -25,13 +25,7 @@ KINDS = ("election", "rising", "war", "war_clash")
 
 
 def _params(rng: np.random.Generator) -> dict[str, float]:
-    params = {p.name: p for p in SLICE.catalogue()}
-    out = {}
-    for name in M.PARAMS:
-        pr, lo, hi = params[name].prior, params[name].low, params[name].high
-        a, b = pr.support(lo, hi) if pr.kind != "fixed" else (pr.args["value"],) * 2
-        out[name] = float(np.float32(rng.uniform(a, b)))
-    return out
+    return draw_params(SLICE, M.PARAMS, rng)
 
 
 def _case(rng: np.random.Generator, kind: str) -> tuple[SpainState, M.Inputs, SpainDraws]:
