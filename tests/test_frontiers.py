@@ -179,8 +179,16 @@ def test_the_war_begins_in_november_1939_on_the_default_dates() -> None:
     names = [p.name for p in model.params]
     for name, value in (("finland_demand_pact", 1.0), ("finland_refuses", 1.0)):
         theta = theta.at[names.index(name)].set(value)
-    state = sl.init(jax.random.key(0), theta)
+    state = initial = sl.init(jax.random.key(0), theta)
+    states = []
     for t in range(NOV_1939 + 1):
         state = sl.advance(jax.random.key(t), state, theta, {})
+        states.append(state)
     assert int(state.start[T.FINLAND]) == NOV_1939
     assert int(state.poland_month) == NOV_1939 - 2  # September 1939
+    # The chronicle tells it (abm trace): the demands, Poland, the war's start.
+    stacked = jax.tree.map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *states)
+    told = sl.chronicle(stacked, jax.device_get(initial))
+    assert ("1939-09", "the Red Army enters eastern Poland") in told
+    assert ("1939-10", "the USSR demands bases and territory of Finland") in told
+    assert any(m == "1939-11" and e.startswith("fighting begins in Finland") for m, e in told)

@@ -171,3 +171,30 @@ def test_a_rising_against_the_right_is_rare_and_the_war_ends_with_a_winner(alone
     hist = cube["spanish_civil_war_winner_hist"].values[1]
     assert hist[1] + hist[2] > 0.7 * hist.sum(), hist
     assert float(cube["spanish_civil_war_by_year"].sel(year=1936).values[1]) == war[1]
+
+
+def test_the_chronicle_tells_the_election_the_rising_and_the_end():
+    """Step one run of the slice alone (the left sure to win, the rising sure) and read
+    its chronicle, as ``abm trace`` prints it."""
+    model = slice_alone(SLICE, 8)[0]
+    sl = model.slices["spain"]
+    names = [p.name for p in model.params]
+    pins = {"spain_front_intercept": 6.0, "spain_left_vote": 0.5, "spain_vote_sd": 0.0,
+            "spain_rising_left": 1.0, "spain_hold_sd": 0.0}  # fmt: skip
+    theta = jnp.asarray(
+        [pins.get(p.name, 0.5 * sum(p.prior.support(p.low, p.high))) for p in model.params],
+        jnp.float32,
+    )
+    del names
+    step = jax.jit(sl.advance)
+    state = initial = sl.init(jax.random.key(0), theta)
+    states = []
+    for t in range(model.n_months):
+        state = step(jax.random.key(t), state, theta, {})
+        states.append(jax.device_get(state))
+    stacked = jax.tree.map(lambda *xs: np.stack(xs), *states)
+    told = sl.chronicle(stacked, jax.device_get(initial))
+    text = " | ".join(f"{m} {e}" for m, e in told)
+    assert "1936-02 Spain votes: a Popular Front polls 50.0%" in text, text
+    assert "1936-07 the army rises: civil war" in text, text
+    assert ("the civil war ends" in text) == (int(state.end_month) >= 0), text

@@ -24,6 +24,7 @@ from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.diplomacy import month as M
 from abm.models.interwar.diplomacy import states as S
+from abm.models.interwar.diplomacy.chronicle import chronicle
 from abm.models.interwar.diplomacy.types import DiplomacySignals, DiplomacyState
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.soviet.constants import FACTIONS
@@ -192,6 +193,10 @@ class DiplomacySlice(ThetaReader):
         del key
         params = {n: self.p(theta, n) for n in M.PARAMS}
         return M.advance(state, self.tables, self.inputs(state, theta, imports), params)
+
+    def chronicle(self, states: Any, initial: Any) -> list[tuple[str, str]]:
+        """Events of one run, ``(YYYY-MM, text)``, from its monthly states (NumPy)."""
+        return chronicle(states, initial, self.calendar)
 
     def outcomes(
         self, state: DiplomacyState, theta: jax.Array, imports: Mapping[str, Any]

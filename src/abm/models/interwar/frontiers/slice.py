@@ -26,6 +26,7 @@ from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.diplomacy.types import DiplomacySignals
 from abm.models.interwar.frontiers import month as M
 from abm.models.interwar.frontiers import theatres as T
+from abm.models.interwar.frontiers.chronicle import chronicle
 from abm.models.interwar.frontiers.types import FrontierSignals, FrontierState
 from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.theta import ThetaReader
@@ -217,6 +218,10 @@ class FrontierSlice(ThetaReader):
         return M.advance(
             state, self.tables, self.kernel, self.inputs(state, theta, imports), params, draws
         )
+
+    def chronicle(self, states: Any, initial: Any) -> list[tuple[str, str]]:
+        """Events of one run, ``(YYYY-MM, text)``, from its monthly states (NumPy)."""
+        return chronicle(states, initial, self.calendar)
 
     def outcomes(
         self, state: FrontierState, theta: jax.Array, imports: Mapping[str, Any]

@@ -25,6 +25,7 @@ from abm.models.interwar.soviet.constants import FACTIONS as SOVIET_FACTIONS
 from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.spain import factions as F
 from abm.models.interwar.spain import month as M
+from abm.models.interwar.spain.chronicle import chronicle
 from abm.models.interwar.spain.types import SpainSignals, SpainState
 from abm.models.interwar.theta import ThetaReader, stalin_alone
 from abm.outcomes import EventOutcome, OutcomeSpec, QuantityOutcome
@@ -251,6 +252,10 @@ class SpainSlice(ThetaReader):
         return M.advance(
             state, self.tables, self.kernel, self.inputs(state, theta, imports), params, draws
         )
+
+    def chronicle(self, states: Any, initial: Any) -> list[tuple[str, str]]:
+        """Events of one run, ``(YYYY-MM, text)``, from its monthly states (NumPy)."""
+        return chronicle(states, initial, self.calendar)
 
     def outcomes(
         self, state: SpainState, theta: jax.Array, imports: Mapping[str, Any]

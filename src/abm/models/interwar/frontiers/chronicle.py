@@ -1,0 +1,59 @@
+"""The frontiers slice's chronicle of one run: the clashes, Poland, the Winter War."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from abm.models.calendar import Calendar
+from abm.models.interwar.frontiers import theatres as T
+
+#: How the chronicle names each theatre and its opponent.
+PLACES = {
+    T.KHASAN: ("at Lake Khasan", "Japan's", "Japanese"),
+    T.KHALKHIN_GOL: ("at Khalkhin Gol", "Japan's", "Japanese"),
+    T.FINLAND: ("in Finland (the Winter War)", "Finland's", "Finnish"),
+}
+
+
+def chronicle(states: Any, initial: Any, calendar: Calendar) -> list[tuple[str, str]]:
+    """Events of one run, ``(YYYY-MM, text)``, from its monthly states (leading month axis).
+
+    ``states`` holds the state after each month (NumPy), ``initial`` the one before the
+    first; the wars' months are read from the last state.
+    """
+    del initial
+    last = {k: v[-1] for k, v in states.__dict__.items()}
+    out: list[tuple[str, str]] = []
+    tab = T.theatres()
+    lab = calendar.label
+    if last["demand_month"] >= 0:
+        out.append(
+            (lab(int(last["demand_month"])), "the USSR demands bases and territory of Finland")
+        )
+    if last["poland_month"] >= 0:
+        out.append((lab(int(last["poland_month"])), "the Red Army enters eastern Poland"))
+    for i, (where, whose, adjective) in PLACES.items():
+        start, end = int(last["start"][i]), int(last["end"][i])
+        if start < 0:
+            continue
+        out.append(
+            (
+                lab(start),
+                f"fighting begins {where}: {tab.soviet_force[i]:,.0f} thousand of the Red Army "
+                f"against {whose} {tab.opponent_force[i]:,.0f} thousand",
+            )
+        )
+        if end >= 0:
+            dead = states.dead[end][i]
+            wins = int(states.wins[end][i])
+            out.append(
+                (
+                    lab(end),
+                    f"fighting ends {where} after {end - start + 1} month(s): {dead[0]:,.0f} "
+                    f"Soviet and {dead[1]:,.0f} {adjective} dead and missing; the Red Army "
+                    f"won {wins} of the months' battles",
+                )
+            )
+    if last["japan_war_month"] >= 0:
+        out.append((lab(int(last["japan_war_month"])), "Japan turns a clash into war on the USSR"))
+    return out
