@@ -115,6 +115,21 @@ def test_every_declared_dim_has_a_size(model, name):
         assert len(labels) == sl.dim_sizes[dim], f"{name}.{dim}: coords and size differ"
 
 
+def test_a_dimension_two_slices_share_has_one_size_and_one_set_of_labels(model):
+    """Replay (``abm trace``) and cubes put every slice's arrays in one dataset, so a
+    dimension name means one axis everywhere: two slices with ``side`` of 2 and 4 labels
+    could not be traced together. Name a slice's own axes after it (``frontier_side``)."""
+    seen: dict[str, tuple[str, int, tuple[Any, ...]]] = {}
+    clashes = []
+    for name, sl in model.slices.items():
+        for dim, size in sl.dim_sizes.items():
+            labels = tuple(sl.dim_coords.get(dim, ()))
+            if dim in seen and seen[dim][1:] != (size, labels):
+                clashes.append(f"{dim!r}: {seen[dim][0]} {seen[dim][1:]} vs {name} {size, labels}")
+            seen.setdefault(dim, (name, size, labels))
+    assert clashes == []
+
+
 @pytest.mark.parametrize("name", SLICES)
 def test_every_state_field_keeps_its_dtype_and_shape(model, stepped, name):
     sl = model.slices[name]

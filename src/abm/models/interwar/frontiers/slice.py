@@ -144,13 +144,13 @@ class FrontierSlice(ThetaReader):
         self.kernel = T.kernel()
         self.dim_sizes: dict[str, int] = {
             "theatre": len(T.THEATRES),
-            "side": len(T.SIDES),
-            "decision": len(T.DECISIONS),
+            "frontier_side": len(T.SIDES),
+            "frontier_decision": len(T.DECISIONS),
         }
         self.dim_coords: dict[str, tuple[Any, ...]] = {
             "theatre": T.THEATRES,
-            "side": T.SIDES,
-            "decision": T.DECISIONS,
+            "frontier_side": T.SIDES,
+            "frontier_decision": T.DECISIONS,
         }
 
     def init(self, key: jax.Array, theta: jax.Array) -> FrontierState:

@@ -1,8 +1,8 @@
 """State and signals of the frontiers slice, struct-of-arrays, one run (vmap adds runs).
 
 Shapes: ``T`` = 3 theatres (:data:`~abm.models.interwar.frontiers.theatres.THEATRES`:
-Khasan, Khalkhin Gol, Finland), ``2`` sides per theatre (the USSR, its opponent): the
-slice's agents are the six forces.
+Khasan, Khalkhin Gol, Finland), ``2`` sides per theatre (``frontier_side``: the USSR,
+its opponent): the slice's agents are the six forces.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ class FrontierState:
     start: jax.Array = leaf(("theatre",), "int32", doc="first month of fighting, -1 none")
     end: jax.Array = leaf(("theatre",), "int32", doc="last month of fighting, -1 not over")
     force: jax.Array = leaf(
-        ("theatre", "side"), "float32", "thousand persons", "each side's strength engaged"
+        ("theatre", "frontier_side"), "float32", "thousand persons", "each side's strength engaged"
     )
     dead: jax.Array = leaf(
-        ("theatre", "side"), "float32", "persons", "each side's dead and missing so far"
+        ("theatre", "frontier_side"), "float32", "persons", "each side's dead and missing so far"
     )
     casualties: jax.Array = leaf(
-        ("theatre", "side"),
+        ("theatre", "frontier_side"),
         "float32",
         "persons",
         "each side's casualties so far (dead, missing and wounded)",
@@ -59,13 +59,13 @@ class FrontierDraws:
         ("theatre",), "float32", "1", "uniforms: the Red Army wins the month's battle"
     )
     attrition: jax.Array = leaf(
-        ("theatre", "side"),
+        ("theatre", "frontier_side"),
         "float32",
         "1",
         "standard normals of the month's casualty rates (correlated by the kernel)",
     )
     decision: jax.Array = leaf(
-        ("decision",), "float32", "1", "uniforms: demand, refusal, escalation"
+        ("frontier_decision",), "float32", "1", "uniforms: demand, refusal, escalation"
     )
 
 
