@@ -19,7 +19,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from abm.engine.slices import Port, SliceDef, mark_headline
+from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.diplomacy import month as M
@@ -82,6 +82,26 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
         dim_labels=("country",),
     ),
 )
+
+
+def targets(calendar: Any) -> list[CoverageTarget]:
+    """The dated events the slice answers (checked, not fitted: not yet calibrated).
+
+    The pact's and Munich's months; the alignments of September 1939 need a category
+    target kind (``docs/plan_international_and_war.md``).
+    """
+    del calendar
+    from abm.models.interwar.germany.coverage import event_dates
+
+    when = event_dates()
+    return [
+        CoverageTarget(tid, when[tid], outcome, (), kind="event_date", fitted=False)
+        for tid, outcome in (
+            ("EV_MRP", "soviet_german_pact"),
+            ("EV_munich", "munich_appeasement"),
+        )
+        if tid in when
+    ]
 
 
 class DiplomacySlice(ThetaReader):
@@ -235,7 +255,8 @@ SLICE = SliceDef(
     },
     build=_build,
     catalogue_file=FILE,
+    targets=targets,
     doc="diplomacy: sixteen states, threat perception, Munich, the 1939 choice and sides",
 )
 
-__all__ = ["HEADLINE", "SLICE", "DiplomacySlice"]
+__all__ = ["HEADLINE", "SLICE", "DiplomacySlice", "targets"]

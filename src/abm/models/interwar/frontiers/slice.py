@@ -20,7 +20,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline, month_decimal_year
+from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.diplomacy.types import DiplomacySignals
@@ -39,7 +39,7 @@ HEADLINE = ("winter_war", "winter_war_deaths", "japan_ussr_war")
 #: Edges of the deaths histograms, persons (log-spaced, 100 to 1 million).
 DEATH_EDGES = (0.0, 100.0, 300.0, 1e3, 3e3, 1e4, 3e4, 1e5, 2e5, 4e5, 1e6, 1e7)
 #: Edges of the duration histograms, months.
-MONTH_EDGES = tuple(float(x) - 0.5 for x in range(0, M.WAR_MONTHS + 2))
+MONTH_EDGES = (0.0, *(float(x) + 0.5 for x in range(0, M.WAR_MONTHS + 1)))
 
 
 def catalogue() -> tuple[ParamDef, ...]:
@@ -96,6 +96,7 @@ def targets(calendar: Any) -> list[CoverageTarget]:
     """Historical figures the slice answers (checked, not fitted: not yet calibrated)."""
     del calendar
     from abm.models.interwar.germany.calibration import load_targets
+    from abm.models.interwar.germany.coverage import event_dates
 
     data = load_targets()
     out = [
@@ -111,17 +112,15 @@ def targets(calendar: Any) -> list[CoverageTarget]:
         )
         if tid in data
     ]
-    for tid, outcome, month in (
-        ("EV_winter_war", "winter_war", "1939-11"),
-        ("EV_poland_SUN", "soviet_invasion_poland", "1939-09"),
-        ("EV_khasan", "khasan_clash", "1938-07"),
-        ("EV_khalkhin_gol", "khalkhin_gol_clash", "1939-05"),
+    when = event_dates()
+    for tid, outcome in (
+        ("EV_winter_war", "winter_war"),
+        ("EV_poland_SUN", "soviet_invasion_poland"),
+        ("EV_khasan", "khasan_clash"),
+        ("EV_khalkhin_gol", "khalkhin_gol_clash"),
     ):
-        out.append(
-            CoverageTarget(
-                tid, month_decimal_year(month), outcome, (), kind="event_date", fitted=False
-            )
-        )
+        if tid in when:
+            out.append(CoverageTarget(tid, when[tid], outcome, (), kind="event_date", fitted=False))
     return out
 
 

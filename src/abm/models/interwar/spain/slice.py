@@ -16,7 +16,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline, month_decimal_year
+from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.frontiers.theatres import kernel
@@ -127,6 +127,7 @@ def targets(calendar: Any) -> list[CoverageTarget]:
     """Historical figures the slice answers (checked, not fitted: not yet calibrated)."""
     del calendar
     from abm.models.interwar.germany.calibration import load_targets
+    from abm.models.interwar.germany.coverage import event_dates
 
     data = load_targets()
     rows = (
@@ -145,17 +146,14 @@ def targets(calendar: Any) -> list[CoverageTarget]:
         for tid, outcome, idx, scale in rows
         if tid in data
     ]
-    for tid, outcome, when in (
-        ("ESP_CW_start", "spanish_civil_war", "1936-07"),
-        ("ESP_CW_end", "spanish_civil_war_end", "1939-04"),
-        ("EV_ESP_may_days", "spain_may_days", "1937-05"),
+    when = event_dates()
+    for tid, outcome in (
+        ("ESP_CW_start", "spanish_civil_war"),
+        ("ESP_CW_end", "spanish_civil_war_end"),
+        ("EV_ESP_may_days", "spain_may_days"),
     ):
-        if tid in data:
-            out.append(
-                CoverageTarget(
-                    tid, month_decimal_year(when), outcome, (), kind="event_date", fitted=False
-                )
-            )
+        if tid in when:
+            out.append(CoverageTarget(tid, when[tid], outcome, (), kind="event_date", fitted=False))
     return out
 
 
