@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
+from abm.models.interwar.checked_targets import checked_targets
 from abm.models.interwar.diplomacy import month as M
 from abm.models.interwar.diplomacy import states as S
 from abm.models.interwar.diplomacy.chronicle import chronicle
@@ -91,17 +92,9 @@ def targets(calendar: Any) -> list[CoverageTarget]:
     target kind (``docs/plan_international_and_war.md``).
     """
     del calendar
-    from abm.models.interwar.germany.coverage import event_dates
-
-    when = event_dates()
-    return [
-        CoverageTarget(tid, when[tid], outcome, (), kind="event_date", fitted=False)
-        for tid, outcome in (
-            ("EV_MRP", "soviet_german_pact"),
-            ("EV_munich", "munich_appeasement"),
-        )
-        if tid in when
-    ]
+    return checked_targets(
+        events=[("EV_MRP", "soviet_german_pact"), ("EV_munich", "munich_appeasement")]
+    )
 
 
 class DiplomacySlice(ThetaReader):

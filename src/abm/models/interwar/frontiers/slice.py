@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
+from abm.models.interwar.checked_targets import checked_targets
 from abm.models.interwar.diplomacy.types import DiplomacySignals
 from abm.models.interwar.frontiers import month as M
 from abm.models.interwar.frontiers import theatres as T
@@ -95,33 +96,23 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
 def targets(calendar: Any) -> list[CoverageTarget]:
     """Historical figures the slice answers (checked, not fitted: not yet calibrated)."""
     del calendar
-    from abm.models.interwar.germany.calibration import load_targets
-    from abm.models.interwar.germany.coverage import event_dates
-
-    data = load_targets()
-    out = [
-        CoverageTarget(tid, data[tid].central, outcome, idx, fitted=False)
-        for tid, outcome, idx in (
-            ("SUN_winter_war_dead", "winter_war_deaths", (0,)),
-            ("FIN_winter_war_dead", "winter_war_deaths", (1,)),
-            ("SUN_khasan_dead", "border_clash_deaths", (0, 0)),
-            ("JPN_khasan_dead", "border_clash_deaths", (0, 1)),
-            ("SUN_khalkhin_gol_dead", "border_clash_deaths", (1, 0)),
-            ("JPN_khalkhin_gol_dead", "border_clash_deaths", (1, 1)),
-            ("SUN_winter_war_months", "winter_war_months", ()),
-        )
-        if tid in data
-    ]
-    when = event_dates()
-    for tid, outcome in (
-        ("EV_winter_war", "winter_war"),
-        ("EV_poland_SUN", "soviet_invasion_poland"),
-        ("EV_khasan", "khasan_clash"),
-        ("EV_khalkhin_gol", "khalkhin_gol_clash"),
-    ):
-        if tid in when:
-            out.append(CoverageTarget(tid, when[tid], outcome, (), kind="event_date", fitted=False))
-    return out
+    return checked_targets(
+        [
+            ("SUN_winter_war_dead", "winter_war_deaths", (0,), 1.0),
+            ("FIN_winter_war_dead", "winter_war_deaths", (1,), 1.0),
+            ("SUN_khasan_dead", "border_clash_deaths", (0, 0), 1.0),
+            ("JPN_khasan_dead", "border_clash_deaths", (0, 1), 1.0),
+            ("SUN_khalkhin_gol_dead", "border_clash_deaths", (1, 0), 1.0),
+            ("JPN_khalkhin_gol_dead", "border_clash_deaths", (1, 1), 1.0),
+            ("SUN_winter_war_months", "winter_war_months", (), 1.0),
+        ],
+        [
+            ("EV_winter_war", "winter_war"),
+            ("EV_poland_SUN", "soviet_invasion_poland"),
+            ("EV_khasan", "khasan_clash"),
+            ("EV_khalkhin_gol", "khalkhin_gol_clash"),
+        ],
+    )
 
 
 class FrontierSlice(ThetaReader):

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
+from abm.models.interwar.checked_targets import checked_targets
 from abm.models.interwar.frontiers.theatres import kernel
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.soviet.constants import FACTIONS as SOVIET_FACTIONS
@@ -126,35 +127,24 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
 def targets(calendar: Any) -> list[CoverageTarget]:
     """Historical figures the slice answers (checked, not fitted: not yet calibrated)."""
     del calendar
-    from abm.models.interwar.germany.calibration import load_targets
-    from abm.models.interwar.germany.coverage import event_dates
-
-    data = load_targets()
-    rows = (
-        ("ESP_1936_PF_share", "spain_left_vote_share", (), 0.01),
-        ("ESP_1936_PF_seats", "spain_left_seats", (), 1.0),
-        ("ESP_CW_deaths_total", "spanish_civil_war_deaths", (0,), 1.0),
-        ("ESP_CW_repression_nationalist", "spanish_civil_war_deaths", (1,), 1.0),
-        ("ESP_CW_repression_republican", "spanish_civil_war_deaths", (2,), 1.0),
-        ("ESP_CW_troops_italy", "spain_foreign_troops", (F.ITALY,), 1e-3),
-        ("ESP_CW_troops_germany", "spain_foreign_troops", (F.GERMANY,), 1e-3),
-        ("ESP_CW_troops_ussr", "spain_foreign_troops", (F.USSR,), 1e-3),
-        ("ESP_CW_international_brigades", "spain_foreign_troops", (F.BRIGADES,), 1e-3),
+    return checked_targets(
+        [
+            ("ESP_1936_PF_share", "spain_left_vote_share", (), 0.01),
+            ("ESP_1936_PF_seats", "spain_left_seats", (), 1.0),
+            ("ESP_CW_deaths_total", "spanish_civil_war_deaths", (0,), 1.0),
+            ("ESP_CW_repression_nationalist", "spanish_civil_war_deaths", (1,), 1.0),
+            ("ESP_CW_repression_republican", "spanish_civil_war_deaths", (2,), 1.0),
+            ("ESP_CW_troops_italy", "spain_foreign_troops", (F.ITALY,), 1e-3),
+            ("ESP_CW_troops_germany", "spain_foreign_troops", (F.GERMANY,), 1e-3),
+            ("ESP_CW_troops_ussr", "spain_foreign_troops", (F.USSR,), 1e-3),
+            ("ESP_CW_international_brigades", "spain_foreign_troops", (F.BRIGADES,), 1e-3),
+        ],
+        [
+            ("ESP_CW_start", "spanish_civil_war"),
+            ("ESP_CW_end", "spanish_civil_war_end"),
+            ("EV_ESP_may_days", "spain_may_days"),
+        ],
     )
-    out = [
-        CoverageTarget(tid, data[tid].central, outcome, idx, scale, fitted=False)
-        for tid, outcome, idx, scale in rows
-        if tid in data
-    ]
-    when = event_dates()
-    for tid, outcome in (
-        ("ESP_CW_start", "spanish_civil_war"),
-        ("ESP_CW_end", "spanish_civil_war_end"),
-        ("EV_ESP_may_days", "spain_may_days"),
-    ):
-        if tid in when:
-            out.append(CoverageTarget(tid, when[tid], outcome, (), kind="event_date", fitted=False))
-    return out
 
 
 class SpainSlice(ThetaReader):
