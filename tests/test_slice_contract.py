@@ -314,6 +314,7 @@ REFERENCES = {
     "diplomacy": "tests/test_diplomacy.py (tests/reference/diplomacy_numpy.py)",
     "frontiers": "tests/test_frontiers.py (tests/reference/frontiers_numpy.py)",
     "spain": "tests/test_spain.py (tests/reference/spain_numpy.py)",
+    "china": "tests/test_china.py (tests/reference/china_numpy.py)",
 }
 
 

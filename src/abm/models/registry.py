@@ -68,6 +68,7 @@ MODELS: dict[str, ModelEntry] = {
             "abm.models.interwar.diplomacy.slice",
             "abm.models.interwar.frontiers.slice",
             "abm.models.interwar.spain.slice",
+            "abm.models.interwar.china.slice",
         ),
         wiring=(
             Wire(reader="germany", port="comintern", source="soviet"),
@@ -78,6 +79,9 @@ MODELS: dict[str, ModelEntry] = {
             Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
             Wire(reader="spain", port="soviet", source="soviet"),
             Wire(reader="spain", port="germany", source="germany"),
+            Wire(reader="china", port="soviet", source="soviet"),
+            Wire(reader="soviet", port="china", source="china"),
+            Wire(reader="frontiers", port="china", source="china"),
         ),
         calendar=("1924-01", "1941-06"),
         doc="the interwar model plus the international slices: diplomacy (sixteen states, "
@@ -92,6 +96,7 @@ MODELS: dict[str, ModelEntry] = {
             "abm.models.interwar.diplomacy.slice",
             "abm.models.interwar.frontiers.slice",
             "abm.models.interwar.spain.slice",
+            "abm.models.interwar.china.slice",
             "abm.models.example.slice",
         ),
         wiring=(
@@ -103,11 +108,14 @@ MODELS: dict[str, ModelEntry] = {
             Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
             Wire(reader="spain", port="soviet", source="soviet"),
             Wire(reader="spain", port="germany", source="germany"),
+            Wire(reader="china", port="soviet", source="soviet"),
+            Wire(reader="soviet", port="china", source="china"),
+            Wire(reader="frontiers", port="china", source="china"),
             Wire(reader="example", port="germany", source="germany"),
         ),
         calendar=("1924-01", "1941-06"),
         doc="every slice (the contract tests' model): the interwar model, diplomacy, the "
-        "frontier wars, Spain and the example slice (emigres; docs/adding_a_slice.md)",
+        "frontier wars, Spain, China and the example slice (emigres; docs/adding_a_slice.md)",
     ),
 }
 

@@ -9,7 +9,9 @@ anchor for ``red_army_quality_1941``.
 
 Imports, through the port ``soviet``, the Red Army's command quality (superseding
 ``frontiers_soviet_quality``) and, through ``diplomacy``, the European war's month, the
-pact and the alliance (superseding ``frontiers_war_year`` and ``frontiers_pact``).
+pact and the alliance (superseding ``frontiers_war_year`` and ``frontiers_pact``) and,
+through ``china``, the month Japan's full-scale war on China began (superseding
+``frontiers_china_war_year``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.checked_targets import checked_targets
+from abm.models.interwar.china.types import ChinaSignals
 from abm.models.interwar.diplomacy.types import DiplomacySignals
 from abm.models.interwar.frontiers import month as M
 from abm.models.interwar.frontiers import theatres as T
@@ -189,6 +192,7 @@ class FrontierSlice(ThetaReader):
             war_month = self.month_index(theta, "frontiers_war_year")
             pact_month = jnp.where(self.p(theta, "frontiers_pact") > 0.5, war_month, -1)
             alliance = jnp.bool_(False)
+        china = imports.get("china")
         t = state.month
         return M.Inputs(
             quality=quality,
@@ -196,7 +200,9 @@ class FrontierSlice(ThetaReader):
             pact=(pact_month >= 0) & (t >= pact_month),
             pact_month=pact_month,
             alliance=alliance & (t >= war_month),
-            china_war_month=self.month_index(theta, "frontiers_china_war_year"),
+            china_war_month=china.war_month
+            if china is not None
+            else self.month_index(theta, "frontiers_china_war_year"),
         )
 
     def advance(
@@ -253,6 +259,11 @@ SLICE = SliceDef(
             DiplomacySignals,
             supersedes=("frontiers_war_year", "frontiers_pact"),
             doc="the European war's month, the pact and the alliance of the 1939 crisis",
+        ),
+        "china": Port(
+            ChinaSignals,
+            supersedes=("frontiers_china_war_year",),
+            doc="the month Japan's full-scale war on China began",
         ),
     },
     build=_build,

@@ -6,7 +6,8 @@ comintern_export_effect * comintern_export``, until the purge; at the purge (mon
 ``kmt_purge_date``, happening with probability ``kmt_purge_prob``; otherwise the front
 lasts to the same date and then ends without the killing) the party keeps
 ``ccp_survival_inside`` of its members inside the KMT, ``ccp_survival_apart`` apart (mixed
-by independence); afterwards it grows at ``ccp_growth_after`` a month.
+by independence); afterwards it grows at ``ccp_growth_after`` a month, or by the growth
+factor the China slice publishes where it is composed.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def month(
     record: jax.Array,
     p: ChinaParams,
     t: jax.Array | int = 0,
+    after: jax.Array | None = None,
 ) -> China:
     """One month of the CCP.
 
@@ -54,11 +56,15 @@ def month(
             membership just before the purge) this month's end fills.
         p: parameters.
         t: int32, the month's index (recorded as the massacre's month).
+        after: the growth factor after the purge (the China slice's), replacing
+            ``exp(ccp_growth_after)``; None keeps it.
     """
     boost = 1.0 + p.comintern_export_effect * export
     inside = p.ccp_growth_inside * (1.0 - independence + independence * p.ccp_growth_apart)
     rate = jnp.where(ch.purged, p.ccp_growth_after, inside * boost)
     members = ch.members * jnp.exp(rate)
+    if after is not None:
+        members = jnp.where(ch.purged, ch.members * after, members)
     survival = (1.0 - independence) * p.ccp_survival_inside + independence * p.ccp_survival_apart
     massacre = purge_month & (u_purge < p.kmt_purge_prob)
     before = jnp.where(purge_month, members, ch.record[0])

@@ -90,7 +90,7 @@ REQUIRED_END = "1941-06"
 #: ``ccp_members`` is read just before the KMT's purge (the membership the Fifth
 #: Congress reported in April-May 1927 was counted before it) and at the end of these
 #: months: 1927 (after the purge) and 1937.
-CCP_MONTHS = ("1927-12", "1937-12")
+CCP_MONTHS = ("1927-12", "1937-12", "1940-12", "1941-06")
 CCP_LABELS = ("before_purge", *CCP_MONTHS)
 
 #: USSR crude steel 1924 and 1928, million tonnes (COW NMC v6.0 ``irst``, RUS).

@@ -309,6 +309,8 @@ class SovietModel(SovietMonth):
             army=state.security.army,
             army_quality=state.security.quality,
             comintern_export=v[K.P_EXPORT],
+            ccp_members=state.china.members,
+            ccp_purged=state.china.purged.astype(jnp.float32),
             policy_weights=leadership.policy_weights(
                 state.leadership, self.p(theta, "power_concentration")
             ),

@@ -90,7 +90,12 @@ class SovietMonth:
             ...
 
     def advance(
-        self, state: SovietState, theta: jax.Array, d: SovietDraws, nazi_month: jax.Array
+        self,
+        state: SovietState,
+        theta: jax.Array,
+        d: SovietDraws,
+        nazi_month: jax.Array,
+        ccp_growth: jax.Array | None = None,
     ) -> SovietState:
         """One month of one run given its draws (deterministic).
 
@@ -99,6 +104,8 @@ class SovietMonth:
             theta: parameters, float32 ``[n_params]``.
             d: the month's draws.
             nazi_month: int32, month the NSDAP took power in Germany (-1 not yet).
+            ccp_growth: the CCP's membership growth factor of the month after the purge,
+                from the China slice (None: ``exp(ccp_growth_after)``).
         """
         p = lambda n: self.p(theta, n)  # noqa: E731
         t = state.month
@@ -214,8 +221,14 @@ class SovietMonth:
             v[K.P_EXPORT],
             d.events[EV_KMT],
             t == jnp.asarray(self.ccp_months),
-            params_of(china.ChinaParams, p),
+            params_of(
+                china.ChinaParams,
+                lambda n: (
+                    jnp.float32(0.0) if ccp_growth is not None and n == "ccp_growth_after" else p(n)
+                ),
+            ),
             t,
+            ccp_growth,
         )
 
         # The succession struggle.

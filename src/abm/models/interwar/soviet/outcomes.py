@@ -164,8 +164,11 @@ def outcome_specs(
             dim_labels=("date of record",),
             coords=(K.CCP_LABELS,),
             unit="members",
-            edges=_edges(5e5, 250.0),
+            # 250-member bins to 500,000, then 20,000-member bins to 3 million (the war's
+            # growth: 800,000 in 1940).
+            edges=(*_edges(5e5, 250.0), *(float(x) for x in np.arange(5.2e5, 3.0e6 + 1, 2e4))),
             scale=1.0,
-            description="CCP membership just before the KMT purge, at the end of 1927 and of 1937",
+            description="CCP membership just before the KMT purge, at the end of 1927, 1937 "
+            "and 1940, and in June 1941",
         ),
     )

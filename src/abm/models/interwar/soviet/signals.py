@@ -34,6 +34,10 @@ class Influence:
     comintern_export: jax.Array = leaf(
         (), "float32", doc="the Comintern's activism abroad in force, 0..1 (diplomacy)"
     )
+    ccp_members: jax.Array = leaf((), "float32", doc="the CCP's members (the China slice)")
+    ccp_purged: jax.Array = leaf(
+        (), "float32", doc="1 once the KMT has purged the CCP (the China slice's soviets)"
+    )
     policy_weights: jax.Array = leaf(
         ("faction",),
         "float32",

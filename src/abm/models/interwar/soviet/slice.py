@@ -4,7 +4,9 @@ Publishes :class:`~abm.models.interwar.soviet.signals.Influence` (the line and s
 the leadership in power sends the KPD, and the Red Army's size and command quality for a
 later war slice); imports, through the port ``germany``, when the
 NSDAP took power (the threat of a Nazi Germany, and German rearmament's steel). Without
-that port the slice runs as if no Nazi regime ever came.
+that port the slice runs as if no Nazi regime ever came. Through the port ``china`` the
+China slice sets the CCP's membership change after the KMT's purge (superseding
+``ccp_growth_after``); the slice publishes the CCP's members and the purge to it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import jax.numpy as jnp
 from abm.engine.slices import PolicyPresets, Port, SliceDef, mark_headline
 from abm.models.catalogue import data_path
 from abm.models.interwar.calendar import Calendar
+from abm.models.interwar.china.types import ChinaSignals
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.parameters import (
     SOVIET_CALIBRATION,
@@ -96,7 +99,14 @@ class SovietSlice:
         self, key: jax.Array, state: SovietState, theta: jax.Array, imports: Mapping[str, Any]
     ) -> SovietState:
         """One month of one run (draws from ``key``, the slice's month key)."""
-        return self.model.advance(state, theta, draw_month(key), self._nazi_month(imports))
+        china = imports.get("china")
+        return self.model.advance(
+            state,
+            theta,
+            draw_month(key),
+            self._nazi_month(imports),
+            None if china is None else china.ccp_growth,
+        )
 
     def chronicle(self, states: Any, initial: Any) -> list[tuple[str, str]]:
         """Events of one run, ``(YYYY-MM, text)``, from its monthly states (NumPy)."""
@@ -120,7 +130,12 @@ SLICE = SliceDef(
     ports={
         "germany": Port(
             GermanySignals, doc="when the NSDAP took power: the threat, German rearmament"
-        )
+        ),
+        "china": Port(
+            ChinaSignals,
+            supersedes=("ccp_growth_after",),
+            doc="the CCP's membership change after the purge (its army's fortunes in China)",
+        ),
     },
     build=_build,
     calibrate=coverage.calibrate,

@@ -52,6 +52,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from abm.models.interwar.combat import kernel_battle
 from abm.models.interwar.frontiers.theatres import Kernel
 from abm.models.interwar.spain import factions as F
 from abm.models.interwar.spain.types import SpainDraws, SpainState
@@ -150,42 +151,6 @@ def election(
     margin = left - loss - right
     seats = F.SEATS * _sigmoid(p["spain_seat_bonus"] * margin + p["spain_seat_bias"])
     return front, left, seats
-
-
-def kernel_battle(
-    attacker: jax.Array,
-    defender: jax.Array,
-    effectiveness: jax.Array,
-    noise: jax.Array,
-    u: jax.Array,
-    kern: Kernel,
-    days: jax.Array,
-) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """A month's battle on the CDB90 kernel (hasty defence): casualties and the win.
-
-    Args:
-        attacker: float32, thousand persons engaged by the attacker.
-        defender: float32, thousand persons engaged by the defender.
-        effectiveness: float32, the attacker's advantage in CDB90 steps.
-        noise: float32 ``[2]`` standard normals.
-        u: float32 uniform.
-        kern: the fitted kernel.
-        days: float32, days of combat.
-
-    Returns:
-        (attacker's casualties, defender's casualties, both in thousand; attacker won).
-    """
-    ratio = jnp.log(jnp.maximum(attacker, 1e-3) / jnp.maximum(defender, 1e-3))
-    x = jnp.stack([jnp.float32(1.0), ratio, jnp.float32(0.0), effectiveness])
-    att, dfn, win = (jnp.asarray(v, jnp.float32) for v in (kern.attacker, kern.defender, kern.win))
-    sd = jnp.asarray(kern.residual_sd, jnp.float32)
-    rho = jnp.float32(kern.residual_corr)
-    e_def = sd[1] * (rho * noise[0] + jnp.sqrt(1.0 - rho * rho) * noise[1])
-    r_att = jnp.exp(x @ att + sd[0] * noise[0])
-    r_def = jnp.exp(x @ dfn + e_def)
-    cas_att = attacker * (1.0 - jnp.exp(-r_att * days))
-    cas_def = defender * (1.0 - jnp.exp(-r_def * days))
-    return cas_att, cas_def, u < _sigmoid(x @ win)
 
 
 def advance(
