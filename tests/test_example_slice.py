@@ -150,7 +150,15 @@ def test_the_guide_snippets_are_copied_from_the_files():
 # ---------------------------------------------------------------- end to end
 def test_interwar_example_runs_into_a_cube_with_the_example_outcomes():
     model = registry.build_model("interwar_example")
-    assert list(model.slices) == ["germany", "soviet", "diplomacy", "frontiers", "spain", "example"]
+    assert list(model.slices) == [
+        "germany",
+        "soviet",
+        "diplomacy",
+        "frontiers",
+        "spain",
+        "china",
+        "example",
+    ]
     base = PriorTable.build(
         [p.prior for p in model.params], [(p.low, p.high) for p in model.params]
     )
