@@ -202,6 +202,21 @@ def test_the_baseline_puts_the_states_on_their_1939_sides(alone):
     assert modal_right >= 15, (modal_right, np.round(share, 2))
     assert expected_right >= 11.0, expected_right
     assert float(cube["soviet_german_pact_prob"].values) > 0.6
+    # The same count through the slice's category targets and `abm validate`.
+    from abm.analysis import ValidationTarget, validate
+    from abm.models.interwar.diplomacy.slice import targets
+
+    sides = [
+        ValidationTarget(t.target, t.historical, t.outcome, (("country", S.STATES[t.index[0]]),),
+                         group="alignment", kind="category")
+        for t in targets(None) if t.kind == "category"
+    ]  # fmt: skip
+    assert len(sides) == S.N_STATES
+    v = validate(cube, sides)
+    assert v.per_group.set_index(["group", "split"]).loc[("alignment", "all"), "modal_hits"] == (
+        modal_right
+    )
+    assert v.per_target["p_hist"].sum() == pytest.approx(expected_right)
 
 
 def test_the_chronicle_tells_the_crisis_and_the_sides():

@@ -378,3 +378,64 @@ def test_report_skips_validation_without_targets_or_for_a_sweep(
     assert "Validation against history" not in report_html(other)
     assert "Validation against history" not in report_html(_cube(n_points=3))
     assert "Validation against history" in report_html(_cube())
+
+
+# ---------------------------------------------------------------- category targets
+SIDE = QuantityOutcome(
+    "side", ("country",), (("A", "B"),), "code", (-0.5, 0.5, 1.5, 2.5, 3.5), 1.0, "side taken"
+)
+
+
+def _side_cube() -> xr.Dataset:
+    """100 runs: country A takes side 0/1/2/3 in 10/60/20/10 runs, country B all side 2."""
+    hist = np.array([[[10, 60, 20, 10], [0, 0, 100, 0]]], np.int64)
+    tallies = {
+        "n_runs": np.full(1, 100, np.int64),
+        "side/n": np.full((1, 2), 100, np.int64),
+        "side/sum_hi": np.zeros((1, 2), np.int64),
+        "side/sum_lo": np.zeros((1, 2), np.int64),
+        "side/hist": hist,
+    }
+    return build_cube(Accumulator(tallies, 1, 100), (SIDE,), CAL, {"model": "synthetic"})
+
+
+def _side(target: str, code: float, country: str = "A") -> ValidationTarget:
+    return ValidationTarget(
+        target, code, "side", cell=(("country", country),), group="alignment", kind="category"
+    )
+
+
+def test_a_category_target_scores_the_probability_brier_and_prediction_sets() -> None:
+    """Side 1 (60 runs): modal, in the 50 % set; Brier (0.1^2 + 0.4^2 + 0.2^2 + 0.1^2).
+    Side 3 (10 runs, tied with side 0 and after it): outside the 90 % set {1, 2, 0}.
+    Country B never took side 0: the log score is floored at half a run."""
+    v = validate(_side_cube(), [_side("a1", 1), _side("a3", 3), _side("b0", 0, "B")])
+    a1, a3, b0 = (v.per_target.iloc[i] for i in range(3))
+    assert a1["p_hist"] == pytest.approx(0.6) and a1["modal"] == 1.0
+    assert a1["inside50"] and a1["inside90"]
+    assert a1["brier"] == pytest.approx(0.22)
+    assert a1["log_score"] == pytest.approx(-math.log(0.6))
+    assert a3["modal"] == 0.0 and not a3["inside50"] and not a3["inside90"]
+    assert b0["p_hist"] == 0.0 and b0["log_score"] == pytest.approx(-math.log(0.005))
+    assert math.isnan(a1["crps"]) and math.isnan(a1["q50"])
+    g = v.per_group.set_index(["group", "split"]).loc[("alignment", "all")]
+    assert g["count"] == 3 and g["modal_hits"] == 1.0
+    assert g["brier"] == pytest.approx((0.22 + a3["brier"] + 2.0) / 3)
+    assert g["coverage90"] == pytest.approx(1 / 3)
+
+
+def test_a_category_code_outside_the_bins_names_the_codes() -> None:
+    with pytest.raises(InputError, match=r"category code 7 is not one bin of 'side'.*0, 1, 2, 3"):
+        validate(_side_cube(), [_side("bad", 7)])
+
+
+def test_category_targets_round_trip_and_stay_out_of_the_likelihood(tmp_path: Path) -> None:
+    from abm.calibrate.targets import Target, fitted
+
+    t = _side("a1", 1)
+    path = tmp_path / "t.csv"
+    write_targets([t], path)
+    assert read_targets(path) == [t]
+    q = _t("q", 40.0)
+    kept = fitted([Target(t, (0,), 0.0), Target(q, (1, 1), 0.0)])
+    assert [k.id for k in kept] == ["q"]

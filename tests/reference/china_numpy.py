@@ -114,7 +114,8 @@ def advance(
         kmt, ccp = kmt - a, ccp - b
         civil_cas += np.array([a, b])
         learning += q["kmt_learning"]
-        breakout = won and phase == SOVIETS and u[4] < q["breakout_prob"]
+        noose = min(learning / max(q["ccp_edge"], 0.1), 1.0)
+        breakout = won and phase == SOVIETS and u[4] < q["breakout_prob"] * noose
     march = t if breakout else int(state["march_month"])
 
     manchuria_cas = np.array(state["manchuria_cas"], np.float64)
@@ -146,7 +147,11 @@ def advance(
     if phase == NORTHWEST:
         rate += q["northwest_growth"]
     if at_war and phase != BEFORE:
-        rate += q["war_ccp_growth"] * min(occupied / q["occupation_limit"], 1.0)
+        rate += (
+            q["war_ccp_growth"]
+            * min(occupied / q["occupation_limit"], 1.0)
+            * (1 - ccp / q["war_ceiling"])
+        )
     if phase == MARCH:
         civil_cas[1] += ccp * q["march_loss"]
         ccp *= 1 - q["march_loss"]

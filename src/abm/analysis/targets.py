@@ -39,7 +39,7 @@ REQUIRED: tuple[str, ...] = ("target", "historical", "outcome")
 #: Allowed values of ``split``.
 SPLITS: tuple[str, ...] = ("calibration", "held_out")
 #: Allowed values of ``kind``.
-KINDS: tuple[str, ...] = ("quantity", "event_date")
+KINDS: tuple[str, ...] = ("quantity", "event_date", "category")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class ValidationTarget:
         target: the target's id, e.g. ``DEU_RT_1932J_NSDAP``.
         historical: the historical figure, in the target's unit. For ``kind ==
             "event_date"`` a decimal year, ``year + (month - 0.5) / 12`` of the month the
-            event first happened (mid-month).
+            event first happened (mid-month); for ``kind == "category"`` the code of the
+            historical category (the value whose histogram bin holds it).
         outcome: the outcome's name in the cube (a quantity ``Q`` with ``Q_hist``, or an
             event ``E`` with ``E_by_year_count``).
         cell: the outcome's own dimensions -> coordinate label (as a string), e.g.
@@ -62,7 +63,9 @@ class ValidationTarget:
         group: the target's group for the summaries (reichstag, unemployment, grain,
             steel, gdp, famine, terror, army, china, events, world, other).
         split: ``calibration`` (seen by the calibration) or ``held_out`` (never).
-        kind: ``quantity`` or ``event_date``.
+        kind: ``quantity``, ``event_date`` or ``category`` (a quantity outcome whose
+            values are category codes, one histogram bin each, scored as a forecast of
+            categories).
         obs_sd: observation error sd in the target's unit (used by the calibration; the
             scores here ignore it).
         source: where the figure comes from.

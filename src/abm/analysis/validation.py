@@ -14,6 +14,16 @@ distribution (:class:`~abm.analysis.scores.Mixture`):
   ``calendar.end``, else the end of the last year). A historical date is the middle of
   the event's month, ``year + (month - 0.5) / 12``.
 
+* ``kind == "category"``: the histogram of the target's cell as probabilities of
+  categories, one bin per category (the bin whose centre, over ``scale``, is the
+  category's code); ``historical`` is the code of what happened. Scores: the probability
+  given to it (``p_hist``), the Brier score ``sum_k (p_k - [k = h])^2``, the log score
+  ``-ln p_h`` (``p_h`` floored at half a run, ``1 / (2 n)``, so that a category no run
+  took scores finitely), whether it is the most likely category (``modal``: the
+  landscape-theory count of states put on their side), and whether it lies inside the
+  smallest set of the most likely categories that holds 50 % and 90 % of the runs
+  (``inside50``, ``inside90``). Quantiles, interval score, CRPS and PIT are NaN.
+
 Per target: the 5/25/50/75/95 % quantiles, whether the historical value lies inside the
 central 50 % and 90 % intervals, the interval score at alpha = 0.1, the exact CRPS, the
 PIT (randomised on a point mass with a seeded generator) and the sharpness ``rel_width90
@@ -23,8 +33,9 @@ in years over a year such as 1933 says nothing) and left out of the relative sum
 its CRPS and interval score stay in years in the per-target table.
 
 Per group and split (and over all groups, and both splits): coverage at 50 % and 90 %,
-the mean relative interval score, the mean relative CRPS, the median relative width, and
-the count. Nothing here imports JAX.
+the mean relative interval score, the mean relative CRPS, the median relative width, the
+count, and over category targets the mean Brier score and the number of modal hits (NaN
+without category targets). Nothing here imports JAX.
 """
 
 from __future__ import annotations
@@ -63,11 +74,13 @@ class Validation:
     Attributes:
         per_target: one row per target: ``target, group, split, kind, historical, n,
             q05, q25, q50, q75, q95, inside50, inside90, interval_score, is_rel, crps,
-            crps_rel, pit, rel_width90`` (scores in the target's unit).
+            crps_rel, pit, rel_width90, p_hist, brier, log_score, modal`` (scores in the
+            target's unit; the last four of category targets only, else NaN).
         per_group: one row per group and split (``all`` for every group, every split):
             ``group, split, count, coverage50, coverage90, is_rel, crps_rel,
-            rel_width90`` (fractions; the mean relative interval score and CRPS, the
-            median relative width).
+            rel_width90, brier, modal_hits`` (fractions; the mean relative interval score
+            and CRPS, the median relative width; the mean Brier score and the number of
+            modal hits of category targets).
         pit: the PIT value of each scored target, indexed by target id.
         point: the sweep point scored, or None for a single-scenario cube.
     """
@@ -161,7 +174,8 @@ def _cube_has(ds: xr.Dataset, t: ValidationTarget) -> str:
     return f"the cube's {'quantities' if t.kind == 'quantity' else 'events'}: {shown or 'none'}"
 
 
-def _quantity(ds: xr.Dataset, t: ValidationTarget) -> tuple[Mixture | None, int]:
+def _cell_counts(ds: xr.Dataset, t: ValidationTarget) -> tuple[np.ndarray, np.ndarray]:
+    """The histogram counts of ``t``'s cell and the bin edges (in the cube's unit)."""
     name = f"{t.outcome}_hist"
     if name not in ds.data_vars:
         raise InputError(
@@ -187,11 +201,78 @@ def _quantity(ds: xr.Dataset, t: ValidationTarget) -> tuple[Mixture | None, int]
                 f"target {t.target}: {t.outcome!r} has no {dim}={label!r}; the cube has {shown}"
             )
         sel[dim] = labels.index(label)
-    counts = np.asarray(hist.isel(sel).values, np.float64)
+    return np.asarray(hist.isel(sel).values, np.float64), np.asarray(edges, np.float64)
+
+
+def _quantity(ds: xr.Dataset, t: ValidationTarget) -> tuple[Mixture | None, int]:
+    counts, edges = _cell_counts(ds, t)
     n = int(counts.sum())
     if n == 0:
         return None, 0
-    return Mixture.histogram(counts, np.asarray(edges, np.float64) / t.scale), n
+    return Mixture.histogram(counts, edges / t.scale), n
+
+
+def _category(ds: xr.Dataset, t: ValidationTarget) -> tuple[np.ndarray | None, int, int]:
+    """A category target's forecast.
+
+    Returns:
+        (the categories' probabilities, None without runs; the historical one's index;
+        the number of runs).
+    """
+    counts, edges = _cell_counts(ds, t)
+    codes = 0.5 * (edges[:-1] + edges[1:]) / t.scale
+    at = np.flatnonzero(np.isclose(codes, t.historical))
+    if at.size != 1:
+        shown = ", ".join(f"{c:g}" for c in codes)
+        raise InputError(
+            f"target {t.target}: category code {t.historical:g} is not one bin of "
+            f"{t.outcome!r}; its bins' codes are {shown}"
+        )
+    n = int(counts.sum())
+    return (counts / n if n else None), int(at[0]), n
+
+
+def _inside(probs: np.ndarray, k: int, level: float) -> bool:
+    """Whether category ``k`` is among the fewest most likely ones holding ``level``."""
+    order = np.argsort(-probs, kind="stable")
+    held = np.cumsum(probs[order])
+    m = int(np.searchsorted(held, level - 1e-12)) + 1
+    return bool(k in order[:m])
+
+
+def _score_category(ds: xr.Dataset, t: ValidationTarget) -> dict[str, Any]:
+    probs, k, n = _category(ds, t)
+    nan = math.nan
+    row: dict[str, Any] = {
+        "target": t.target,
+        "group": t.group,
+        "split": t.split,
+        "kind": t.kind,
+        "historical": float(t.historical),
+        "n": n,
+        **{f"q{round(p * 100):02d}": nan for p in LEVELS},
+        "interval_score": nan,
+        "crps": nan,
+        "pit": nan,
+        "is_rel": nan,
+        "crps_rel": nan,
+        "rel_width90": nan,
+    }
+    if probs is None:
+        row.update(inside50=False, inside90=False, p_hist=nan, brier=nan, log_score=nan)
+        row["modal"] = nan
+        return row
+    hit = np.zeros_like(probs)
+    hit[k] = 1.0
+    row.update(
+        inside50=_inside(probs, k, 0.5),
+        inside90=_inside(probs, k, 0.9),
+        p_hist=float(probs[k]),
+        brier=float(np.sum((probs - hit) ** 2)),
+        log_score=float(-math.log(max(probs[k], 0.5 / n))),
+        modal=float(int(np.argmax(probs)) == k),
+    )
+    return row
 
 
 def _event(ds: xr.Dataset, t: ValidationTarget) -> tuple[Mixture | None, int]:
@@ -213,8 +294,12 @@ def _event(ds: xr.Dataset, t: ValidationTarget) -> tuple[Mixture | None, int]:
 
 
 def _score(ds: xr.Dataset, t: ValidationTarget, u: float) -> dict[str, Any]:
+    if t.kind == "category":
+        return _score_category(ds, t)
     if t.kind not in ("quantity", "event_date"):
-        raise InputError(f"target {t.target}: kind {t.kind!r}; allowed: quantity, event_date")
+        raise InputError(
+            f"target {t.target}: kind {t.kind!r}; allowed: quantity, event_date, category"
+        )
     dist, n = _quantity(ds, t) if t.kind == "quantity" else _event(ds, t)
     row: dict[str, Any] = {
         "target": t.target,
@@ -243,11 +328,13 @@ def _score(ds: xr.Dataset, t: ValidationTarget, u: float) -> dict[str, Any]:
     row["is_rel"] = row["interval_score"] / ref
     row["crps_rel"] = row["crps"] / ref
     row["rel_width90"] = (row["q95"] - row["q05"]) / ref
+    row.update(p_hist=nan, brier=nan, log_score=nan, modal=nan)
     return row
 
 
 def _summary(df: pd.DataFrame, group: str, split: str) -> dict[str, Any]:
     ok = df[df["n"] > 0]
+    cats = ok[ok["kind"] == "category"]
     return {
         "group": group,
         "split": split,
@@ -257,6 +344,8 @@ def _summary(df: pd.DataFrame, group: str, split: str) -> dict[str, Any]:
         "is_rel": float(ok["is_rel"].mean()),
         "crps_rel": float(ok["crps_rel"].mean()),
         "rel_width90": float(ok["rel_width90"].median()),
+        "brier": float(cats["brier"].mean()) if len(cats) else math.nan,
+        "modal_hits": float(cats["modal"].sum()) if len(cats) else math.nan,
     }
 
 

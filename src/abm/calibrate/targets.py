@@ -55,6 +55,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("JPN_khasan", "frontiers"),
     ("SUN_khalkhin_gol", "frontiers"),
     ("JPN_khalkhin_gol", "frontiers"),
+    ("ALIGN_", "alignment"),
     ("EV_", "events"),
 )
 
@@ -117,7 +118,7 @@ def _obs_sd(row: dict[str, str] | None, t: CoverageTarget, relative: float) -> f
                 return (hi - lo) / (2 * Z90)
         except (ValueError, ZeroDivisionError):
             pass
-    return 0.0 if t.kind == "event_date" else relative * abs(t.historical)
+    return 0.0 if t.kind != "quantity" else relative * abs(t.historical)
 
 
 def _cell(spec: Any, index: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
@@ -161,13 +162,13 @@ def model_targets(model_name: str, config: CalibrationConfig | None = None) -> l
                 target=t.target,
                 historical=float(t.historical),
                 outcome=t.outcome,
-                cell=_cell(specs[t.outcome], t.index) if t.kind == "quantity" else (),
+                cell=_cell(specs[t.outcome], t.index) if t.kind != "event_date" else (),
                 scale=float(t.scale),
                 group=group,
                 split="held_out" if t.target in held else "calibration",
                 kind=t.kind,
                 obs_sd=_obs_sd(row, t, relative),
-                source=(row or {}).get("source", ""),
+                source=(row or {}).get("source", "") or t.source,
             )
             disc = config.discrepancy_sd(group, t.historical) if config else 0.0
             out.append(Target(public, tuple(t.index), disc))
@@ -215,8 +216,12 @@ def write_targets_file(model_name: str) -> Path:
 
 
 def fitted(targets: list[Target]) -> list[Target]:
-    """The targets the calibration may see (never a held-out one)."""
-    return [t for t in targets if t.public.split != "held_out"]
+    """The targets the calibration may see: never a held-out one, and not a category.
+
+    The likelihood is Gaussian in a quantity or a date; categories are scored by ``abm
+    validate`` only.
+    """
+    return [t for t in targets if t.public.split != "held_out" and t.public.kind != "category"]
 
 
 __all__ = [

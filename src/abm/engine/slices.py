@@ -185,9 +185,12 @@ class CoverageTarget:
         index: the cell of the outcome (indices into its own dims).
         scale: outcome value / target value (unit conversion).
         fitted: whether the calibration fits it (else an out-of-sample check).
-        kind: ``quantity`` (a quantity outcome's cell), or ``event_date`` (an event
+        kind: ``quantity`` (a quantity outcome's cell), ``event_date`` (an event
             outcome's first month; ``historical`` is the decimal year ``year + (month -
-            0.5) / 12`` of the month it happened, and ``index`` is empty).
+            0.5) / 12`` of the month it happened, and ``index`` is empty), or
+            ``category`` (a quantity outcome's cell whose value is a category's code, one
+            histogram bin per category; ``historical`` is the code).
+        source: where the figure comes from, for a target the calibration file lacks.
     """
 
     target: str
@@ -197,6 +200,7 @@ class CoverageTarget:
     scale: float = 1.0
     fitted: bool = True
     kind: str = "quantity"
+    source: str = ""
 
 
 def month_decimal_year(label: str) -> float:

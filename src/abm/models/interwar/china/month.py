@@ -20,7 +20,8 @@ differently fused programs, and a run's bits must not).
   column at a time) with all its men, at an effectiveness
   advantage ``learning - ccp_edge`` (``learning`` grows ``kmt_learning`` per month of
   campaign), on the CDB90 kernel over ``combat_days``. A KMT win drives the Red Army
-  out of its soviets with chance ``breakout_prob``: the Long March, ``march_months``
+  out of its soviets with chance ``breakout_prob min(learning / ccp_edge, 1)`` (the
+  noose tightens as the KMT learns): the Long March, ``march_months``
   long, loses ``march_loss`` of the men a month (counted among the civil war's
   casualties); then the northwest, where the army
   grows ``northwest_growth`` a month. The campaigns go on there until a united front.
@@ -41,9 +42,9 @@ differently fused programs, and a run's bits must not).
   leadership's ``china_front_line`` and ``pressure`` the share of China Japan holds
   over Manchuria's (at most 3). It ends the campaigns.
 * **The CCP in the war**: its armies grow ``war_ccp_growth`` times the share occupied
-  over the limit (behind Japan's lines); the party's membership moves with its armies
-  (the month's growth factor, published to the Soviet slice, which owns
-  ``ccp_members``), times ``1 + party_drift`` in the war.
+  over the limit (behind Japan's lines), logistically towards ``war_ceiling``; the
+  party's membership moves with its armies (the month's growth factor, published to the
+  Soviet slice, which owns ``ccp_members``), times ``1 + party_drift`` in the war.
 * **Casualties** (thousand) accumulate per war and side; ``dead_share`` of them are the
   dead (applied in the outcomes: a sum of products would let the compiler contract it
   differently in differently fused programs, and a run's bits must not depend on that).
@@ -96,6 +97,7 @@ PARAMS = (
     "china_front_effect",
     "china_aid_effect",
     "china_war_ccp_growth",
+    "china_war_ceiling",
     "china_party_drift",
 )
 
@@ -213,7 +215,10 @@ def advance(
     ccp = ccp * ccp_kept
     civil_cas = state.civil_cas + jnp.stack([c_att, c_def])
     learning = state.kmt_learning + jnp.where(campaign, p["china_kmt_learning"], 0.0)
-    breakout = campaign & c_won & (phase == A.SOVIETS) & (u[4] < p["china_breakout_prob"])
+    # The noose tightens as the KMT learns: the chance of a breakout after a lost month
+    # grows with its learning over the Red Army's edge.
+    noose = jnp.minimum(learning / jnp.maximum(p["china_ccp_edge"], 0.1), 1.0)
+    breakout = campaign & c_won & (phase == A.SOVIETS) & (u[4] < p["china_breakout_prob"] * noose)
     march_month = jnp.where(breakout, t, state.march_month)
 
     # The war over Manchuria.
@@ -261,6 +266,7 @@ def advance(
     # The CCP's growth: the soviets, the march, the northwest, behind Japan's lines.
     soviets = p["china_soviet_growth"] * (1.0 - ccp / p["china_soviet_ceiling"])
     behind = p["china_war_ccp_growth"] * jnp.minimum(occupied / limit, 1.0)
+    behind = behind * (1.0 - ccp / p["china_war_ceiling"])
     rate = jnp.where(phase == A.SOVIETS, soviets, 0.0)
     rate = rate + jnp.where(phase == A.NORTHWEST, p["china_northwest_growth"], 0.0)
     rate = rate + jnp.where(at_war & (phase != A.BEFORE_PURGE), behind, 0.0)

@@ -86,15 +86,31 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
 
 
 def targets(calendar: Any) -> list[CoverageTarget]:
-    """The dated events the slice answers (checked, not fitted: not yet calibrated).
+    """What the slice answers (checked, not fitted: not yet calibrated).
 
-    The pact's and Munich's months; the alignments of September 1939 need a category
-    target kind (``docs/plan_international_and_war.md``).
+    The pact's and Munich's months, and each state's side of September 1939 as a
+    category target (``ALIGN_1939_<state>``, group ``alignment``: the landscape-theory
+    test of Axelrod and Bennett, who put 15 of 17 European states on their side). The
+    prior of ``neutrality_value`` and Poland's place as the crisis's object were chosen
+    looking at these sides, so they are in-sample checks.
     """
     del calendar
-    return checked_targets(
+    dated = checked_targets(
         events=[("EV_MRP", "soviet_german_pact"), ("EV_munich", "munich_appeasement")]
     )
+    sides = [
+        CoverageTarget(
+            tid,
+            float(code),
+            "alignment_1939",
+            (S.STATES.index(state),),
+            fitted=False,
+            kind="category",
+            source=f"{state}: {source} (diplomacy_states.csv)",
+        )
+        for tid, state, code, source in S.alignment_targets()
+    ]
+    return dated + sides
 
 
 class DiplomacySlice(ThetaReader):

@@ -184,6 +184,23 @@ def state_data() -> StateData:
     )
 
 
+def alignment_targets() -> list[tuple[str, str, int, str]]:
+    """Each state's side of September 1939: ``(target id, state, side code, source)``.
+
+    The target ids are ``ALIGN_1939_<state>`` (spaces as underscores); the sides and
+    their sources are the states table's ``alignment_1939`` and ``alignment_source``.
+    """
+    return [
+        (
+            "ALIGN_1939_" + r["state"].replace(" ", "_"),
+            r["state"],
+            SIDES.index(r["alignment_1939"]),
+            r["alignment_source"],
+        )
+        for r in _rows(STATES_FILE)
+    ]
+
+
 __all__ = [
     "AFFINITY",
     "ALLIED",
@@ -193,5 +210,6 @@ __all__ = [
     "SOVIET",
     "STATES",
     "StateData",
+    "alignment_targets",
     "state_data",
 ]
