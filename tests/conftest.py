@@ -146,6 +146,38 @@ def run_pinned(alone: tuple[Any, Any], points: list[dict[str, float]], runs: int
     return build_cube(acc, model.outcome_specs, model.calendar, {"model": model.name})
 
 
+def chronicle_alone(sdef: Any, pins: dict[str, float]) -> tuple[list[tuple[str, str]], Any]:
+    """One run of a slice alone, stepped month by month over the interwar calendar on the
+    priors' middle values (a fixed prior's value; ``pins`` name -> value override), and
+    its chronicle as ``abm trace`` prints it.
+
+    Returns:
+        ``(events, final state)``: ``(YYYY-MM, text)`` pairs, and the last month's state.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    model = slice_alone(sdef, 8)[0]
+    sl = model.slices[sdef.name]
+
+    def middle(p: Any) -> float:
+        if p.name in pins:
+            return pins[p.name]
+        if p.prior.kind == "fixed":
+            return float(p.prior.args["value"])
+        return 0.5 * sum(p.prior.support(p.low, p.high))
+
+    theta = jnp.asarray([middle(p) for p in model.params], jnp.float32)
+    step = jax.jit(sl.advance)
+    state = initial = sl.init(jax.random.key(0), theta)
+    states = []
+    for t in range(model.n_months):
+        state = step(jax.random.key(t), state, theta, {})
+        states.append(jax.device_get(state))
+    stacked = jax.tree.map(lambda *xs: np.stack(xs), *states)
+    return sl.chronicle(stacked, jax.device_get(initial)), state
+
+
 def draw_params(sdef: Any, names: tuple[str, ...], rng: np.random.Generator) -> dict[str, float]:
     """Uniform draws (float32 values) of a slice's parameters ``names`` over their priors'
     supports (a fixed prior gives its value): the inputs of a reference-month test."""

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import ROOT, draw_params, run_pinned, slice_alone
+from conftest import ROOT, chronicle_alone, draw_params, run_pinned, slice_alone
 
 from abm.models.interwar.china import actors as A
 from abm.models.interwar.china import month as M
@@ -208,21 +208,9 @@ def test_the_ccp_grows_in_the_war_and_shrinks_on_the_march(alone):
 def test_the_chronicle_tells_the_soviets_manchuria_and_the_war():
     """Step one run of the slice alone (Japan's decisions sure) and read its chronicle,
     as ``abm trace`` prints it."""
-    model = slice_alone(SLICE, 8)[0]
-    sl = model.slices["china"]
     pins = {"china_manchuria_hazard": 0.5, "china_war_hazard": 0.5}
-    theta = jnp.asarray(
-        [pins.get(p.name, 0.5 * sum(p.prior.support(p.low, p.high))) for p in model.params],
-        jnp.float32,
-    )
-    step = jax.jit(sl.advance)
-    state = initial = sl.init(jax.random.key(0), theta)
-    states = []
-    for t in range(model.n_months):
-        state = step(jax.random.key(t), state, theta, {})
-        states.append(jax.device_get(state))
-    stacked = jax.tree.map(lambda *xs: np.stack(xs), *states)
-    text = " | ".join(f"{m} {e}" for m, e in sl.chronicle(stacked, jax.device_get(initial)))
+    told, _ = chronicle_alone(SLICE, pins)
+    text = " | ".join(f"{m} {e}" for m, e in told)
     assert "1927-05 China: the CCP's Red Army takes to the countryside" in text, text
     assert "Japan's army strikes in Manchuria" in text, text
     assert "Japan's full-scale war on China begins" in text, text

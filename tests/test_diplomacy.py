@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import run_pinned, slice_alone
+from conftest import chronicle_alone, run_pinned, slice_alone
 
 from abm.models.interwar.diplomacy import month as M
 from abm.models.interwar.diplomacy import states as S
@@ -222,25 +222,7 @@ def test_the_baseline_puts_the_states_on_their_1939_sides(alone):
 def test_the_chronicle_tells_the_crisis_and_the_sides():
     """One run of the slice alone, stepped month by month on its defaults and the priors'
     middle values, read as ``abm trace`` prints it: the war's month and every state's side."""
-    model = slice_alone(SLICE, 8)[0]
-    sl = model.slices["diplomacy"]
-    theta = jnp.asarray(
-        [
-            p.prior.args["value"]
-            if p.prior.kind == "fixed"
-            else np.mean(p.prior.support(p.low, p.high))
-            for p in model.params
-        ],
-        jnp.float32,
-    )
-    step = jax.jit(sl.advance)
-    state = initial = sl.init(jax.random.key(0), theta)
-    states = []
-    for t in range(model.n_months):
-        state = step(jax.random.key(t), state, theta, {})
-        states.append(jax.device_get(state))
-    stacked = jax.tree.map(lambda *xs: np.stack(xs), *states)
-    told = sl.chronicle(stacked, jax.device_get(initial))
+    told, _ = chronicle_alone(SLICE, {})
     war = [e for m, e in told if e.startswith("the European war begins")]
     assert len(war) == 1 and all(name in war[0] for name in S.STATES), told
     assert [m for m, e in told if e == war[0]] == ["1939-08"]

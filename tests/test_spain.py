@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import draw_params, run_pinned, slice_alone
+from conftest import chronicle_alone, draw_params, run_pinned, slice_alone
 
 from abm.models.interwar.frontiers.theatres import kernel
 from abm.models.interwar.spain import factions as F
@@ -176,24 +176,9 @@ def test_a_rising_against_the_right_is_rare_and_the_war_ends_with_a_winner(alone
 def test_the_chronicle_tells_the_election_the_rising_and_the_end():
     """Step one run of the slice alone (the left sure to win, the rising sure) and read
     its chronicle, as ``abm trace`` prints it."""
-    model = slice_alone(SLICE, 8)[0]
-    sl = model.slices["spain"]
-    names = [p.name for p in model.params]
     pins = {"spain_front_intercept": 6.0, "spain_left_vote": 0.5, "spain_vote_sd": 0.0,
             "spain_rising_left": 1.0, "spain_hold_sd": 0.0}  # fmt: skip
-    theta = jnp.asarray(
-        [pins.get(p.name, 0.5 * sum(p.prior.support(p.low, p.high))) for p in model.params],
-        jnp.float32,
-    )
-    del names
-    step = jax.jit(sl.advance)
-    state = initial = sl.init(jax.random.key(0), theta)
-    states = []
-    for t in range(model.n_months):
-        state = step(jax.random.key(t), state, theta, {})
-        states.append(jax.device_get(state))
-    stacked = jax.tree.map(lambda *xs: np.stack(xs), *states)
-    told = sl.chronicle(stacked, jax.device_get(initial))
+    told, state = chronicle_alone(SLICE, pins)
     text = " | ".join(f"{m} {e}" for m, e in told)
     assert "1936-02 Spain votes: a Popular Front polls 50.0%" in text, text
     assert "1936-07 the army rises: civil war" in text, text
