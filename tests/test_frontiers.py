@@ -52,6 +52,7 @@ def _case(rng: np.random.Generator, kind: str) -> tuple[FrontierState, M.Inputs,
         demand_month=jnp.int32(demand),
         poland_month=jnp.int32(-1),
         japan_war_month=jnp.int32(-1 if rng.uniform() < 0.7 else t - 3),
+        annex_month=jnp.asarray(np.where(rng.uniform(size=2) < 0.8, -1, t - 2).astype(np.int32)),
     )
     war = t - DEMAND if kind == "demand" else int(rng.integers(-1, t))
     pact_month = war - 1 if rng.uniform() < 0.5 else -1
@@ -62,12 +63,14 @@ def _case(rng: np.random.Generator, kind: str) -> tuple[FrontierState, M.Inputs,
         pact_month=jnp.int32(pact_month if kind != "poland" else t - 1),
         alliance=jnp.asarray(pact_month < 0 and rng.uniform() < 0.5),
         china_war_month=jnp.int32(t - int(rng.integers(-2, 30))),
+        west_busy_month=jnp.int32(t if kind == "annex" else t + int(rng.integers(-5, 5))),
     )
     draws = FrontierDraws(
         probe=jnp.asarray(rng.uniform(0, 0.1, n), jnp.float32),
         battle=jnp.asarray(rng.uniform(size=n), jnp.float32),
         attrition=jnp.asarray(rng.normal(size=(n, 2)), jnp.float32),
         decision=jnp.asarray(rng.uniform(size=3), jnp.float32),
+        annex=jnp.asarray(rng.uniform(size=2), jnp.float32),
     )
     return state, inp, draws
 
@@ -75,11 +78,14 @@ def _case(rng: np.random.Generator, kind: str) -> tuple[FrontierState, M.Inputs,
 DEMAND = M.DEMAND_DELAY
 
 
-@pytest.mark.parametrize("kind", ["quiet", "mixed", "demand", "refusal", "poland"])
+KINDS = ("quiet", "mixed", "demand", "refusal", "poland", "annex")
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_the_month_matches_its_numpy_reference(kind: str) -> None:
     tab, kern = T.theatres(), T.kernel()
     step = jax.jit(lambda s, i, p, d: M.advance(s, tab, kern, i, p, d))
-    rng = np.random.default_rng(["quiet", "mixed", "demand", "refusal", "poland"].index(kind))
+    rng = np.random.default_rng(KINDS.index(kind))
     changed = 0
     for _ in range(16):
         state, inp, draws = _case(rng, kind)
@@ -93,11 +99,12 @@ def test_the_month_matches_its_numpy_reference(kind: str) -> None:
         )
         for k in ("month", "demand_month", "poland_month", "japan_war_month"):
             assert int(getattr(got, k)) == want[k], k
-        for k in ("status", "start", "end", "wins"):
+        for k in ("status", "start", "end", "wins", "annex_month"):
             np.testing.assert_array_equal(getattr(got, k), want[k], err_msg=k)
         for k in ("force", "dead", "casualties"):
             np.testing.assert_allclose(getattr(got, k), want[k], rtol=2e-4, atol=1e-2, err_msg=k)
         changed += int(np.any(got.status != np.asarray(state.status)))
+        changed += int(np.any(got.annex_month != np.asarray(state.annex_month)))
     assert changed > 0  # the cases exercise starts and endings, not only quiet months
 
 
@@ -151,18 +158,23 @@ def test_a_purged_red_army_loses_more_men_for_each_enemy_and_invites_the_clashes
 
 
 def test_the_winter_war_and_poland_follow_the_pact(alone):
-    """With the pact the USSR enters eastern Poland the month after it and demands of
-    Finland two months after the war begins; without it, neither Poland nor, when the
-    demand without a sphere is ruled out, Finland."""
+    """With the pact the USSR enters eastern Poland the month after it, demands of
+    Finland two months after the war begins and, sure to, annexes the Baltic states and
+    Bessarabia in June 1940, when France falls; without it, neither Poland nor, when the
+    demand and annexations without a sphere are ruled out, Finland or the annexations."""
     cube = _run(
         alone,
         [
-            {"frontiers_pact": 1.0, "finland_demand_pact": 1.0, "finland_refuses": 1.0},
-            {"frontiers_pact": 0.0, "finland_demand_alone": 0.0},
+            {"frontiers_pact": 1.0, "finland_demand_pact": 1.0, "finland_refuses": 1.0,
+             "annex_pact": 1.0},
+            {"frontiers_pact": 0.0, "finland_demand_alone": 0.0, "annex_alone": 0.0},
         ],
-    )
+    )  # fmt: skip
     assert list(cube["soviet_invasion_poland_prob"].values) == [1.0, 0.0]
     assert list(cube["winter_war_prob"].values) == [1.0, 0.0]
+    for name in ("baltic_annexation", "bessarabia_annexation"):
+        assert list(cube[f"{name}_prob"].values) == [1.0, 0.0], name
+        assert float(cube[f"{name}_by_year"].sel(year=1940).values[0]) == 1.0
     year = cube["winter_war_by_year"].sel(year=1939).values[0]
     assert year == 1.0  # the war begins in November 1939 (the demand in October)
     months = cube["winter_war_months_mean"].values

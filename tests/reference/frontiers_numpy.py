@@ -134,6 +134,16 @@ def advance(
     poland = int(state["poland_month"])
     if inp["pact_month"] >= 0 and t == inp["pact_month"] + 1:
         poland = t
+    annex = np.array(state["annex_month"]).copy()
+    busy = inp["west_busy_month"]
+    if inp["war_month"] >= 0 and busy >= inp["war_month"] and t == busy:
+        if inp["pact"]:
+            chance = p["annex_pact"]
+        else:
+            chance = 0.0 if inp["alliance"] else p["annex_alone"]
+        for k in range(len(annex)):
+            if annex[k] < 0 and float(draws["annex"][k]) < chance:
+                annex[k] = t
     return {
         "month": t + 1,
         "status": np.array(status),
@@ -146,4 +156,5 @@ def advance(
         "demand_month": demand_month,
         "poland_month": poland,
         "japan_war_month": japan_war,
+        "annex_month": annex,
     }

@@ -45,6 +45,8 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("EV_khasan", "frontiers"),
     ("EV_winter_war", "frontiers"),
     ("EV_poland_SUN", "frontiers"),
+    ("EV_baltic_annexation", "frontiers"),
+    ("EV_bessarabia_annexation", "frontiers"),
     ("EV_khalkhin_gol", "frontiers"),
     ("EV_MRP", "diplomacy"),
     ("EV_munich", "diplomacy"),

@@ -56,4 +56,7 @@ def chronicle(states: Any, initial: Any, calendar: Calendar) -> list[tuple[str, 
             )
     if last["japan_war_month"] >= 0:
         out.append((lab(int(last["japan_war_month"])), "Japan turns a clash into war on the USSR"))
+    for k, what in enumerate(("the Baltic states", "Bessarabia")):
+        if last["annex_month"][k] >= 0:
+            out.append((lab(int(last["annex_month"][k])), f"the USSR annexes {what}"))
     return out

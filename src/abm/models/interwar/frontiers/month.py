@@ -30,6 +30,10 @@ Finland. Each month:
   ``finland_peace_wins`` lost battles or when its casualties reach
   ``finland_loss_tolerance`` of its army; the USSR settles when its dead reach
   ``soviet_loss_tolerance``; at most :data:`WAR_MONTHS`.
+* **The annexations of 1940.** In the month the West is tied down by Germany's offensive
+  (France's fall; after the European war began), the USSR takes the Baltic states and
+  Bessarabia, each with probability ``annex_pact`` after a pact (the secret protocol's
+  sphere), ``annex_alone`` without a pact or an alliance, and never with an alliance.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ PARAMS = (
     "probe_weakness",
     "escalation_intercept",
     "escalation_weakness",
+    "annex_pact",
+    "annex_alone",
 )
 
 
@@ -83,6 +89,7 @@ class Inputs(NamedTuple):
         pact_month: int32, its month, -1 none.
         alliance: bool, an Anglo-French-Soviet alliance has been made.
         china_war_month: int32, the month the Sino-Japanese war began, -1 none.
+        west_busy_month: int32, the month France falls (the West tied down), -1 never.
     """
 
     quality: jax.Array
@@ -91,6 +98,7 @@ class Inputs(NamedTuple):
     pact_month: jax.Array
     alliance: jax.Array
     china_war_month: jax.Array
+    west_busy_month: jax.Array
 
 
 def draw_month(key: jax.Array) -> FrontierDraws:
@@ -102,6 +110,8 @@ def draw_month(key: jax.Array) -> FrontierDraws:
         battle=jax.random.uniform(k_battle, (n,), jnp.float32),
         attrition=jax.random.normal(k_attr, (n, len(T.SIDES)), jnp.float32),
         decision=jax.random.uniform(k_dec, (len(T.DECISIONS),), jnp.float32),
+        # Folded in, so that the other draws stay as they were before the annexations.
+        annex=jax.random.uniform(jax.random.fold_in(key, 1), (len(T.ANNEXATIONS),), jnp.float32),
     )
 
 
@@ -227,6 +237,16 @@ def advance(
     status = jnp.where(ends, T.OVER, status)
     end = jnp.where(ends, t, state.end)
 
+    # The annexations of 1940, while the West is tied down.
+    busy = (
+        (inp.war_month >= 0)
+        & (inp.west_busy_month >= inp.war_month)
+        & (t == inp.west_busy_month)
+        & (state.annex_month < 0)
+    )
+    p_annex = jnp.where(inp.pact, p["annex_pact"], jnp.where(inp.alliance, 0.0, p["annex_alone"]))
+    annex_month = jnp.where(busy & (d.annex < p_annex), t, state.annex_month)
+
     return FrontierState(
         month=t + 1,
         status=status,
@@ -241,6 +261,7 @@ def advance(
             (inp.pact_month >= 0) & (t == inp.pact_month + 1), t, state.poland_month
         ),
         japan_war_month=jnp.where(escalated, t, state.japan_war_month),
+        annex_month=annex_month.astype(jnp.int32),
     )
 
 

@@ -93,6 +93,14 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
         "soviet_invasion_poland",
         "the Red Army enters eastern Poland (our timeline: 17 September 1939)",
     ),
+    EventOutcome(
+        "baltic_annexation",
+        "the USSR occupies the Baltic states (our timeline: 15-17 June 1940)",
+    ),
+    EventOutcome(
+        "bessarabia_annexation",
+        "the USSR takes Bessarabia from Romania (our timeline: 28 June 1940)",
+    ),
 )
 
 
@@ -112,6 +120,8 @@ def targets(calendar: Any) -> list[CoverageTarget]:
         [
             ("EV_winter_war", "winter_war"),
             ("EV_poland_SUN", "soviet_invasion_poland"),
+            ("EV_baltic_annexation", "baltic_annexation"),
+            ("EV_bessarabia_annexation", "bessarabia_annexation"),
             ("EV_khasan", "khasan_clash"),
             ("EV_khalkhin_gol", "khalkhin_gol_clash"),
         ],
@@ -139,11 +149,13 @@ class FrontierSlice(ThetaReader):
             "theatre": len(T.THEATRES),
             "frontier_side": len(T.SIDES),
             "frontier_decision": len(T.DECISIONS),
+            "annexation": len(T.ANNEXATIONS),
         }
         self.dim_coords: dict[str, tuple[Any, ...]] = {
             "theatre": T.THEATRES,
             "frontier_side": T.SIDES,
             "frontier_decision": T.DECISIONS,
+            "annexation": T.ANNEXATIONS,
         }
 
     def init(self, key: jax.Array, theta: jax.Array) -> FrontierState:
@@ -163,6 +175,7 @@ class FrontierSlice(ThetaReader):
             demand_month=never,
             poland_month=never,
             japan_war_month=never,
+            annex_month=jnp.full(len(T.ANNEXATIONS), -1, jnp.int32),
         )
 
     def publish(self, state: FrontierState, theta: jax.Array) -> FrontierSignals:
@@ -200,6 +213,7 @@ class FrontierSlice(ThetaReader):
             pact=(pact_month >= 0) & (t >= pact_month),
             pact_month=pact_month,
             alliance=alliance & (t >= war_month),
+            west_busy_month=self.month_index(theta, "frontiers_france_fall_year"),
             china_war_month=china.war_month
             if china is not None
             else self.month_index(theta, "frontiers_china_war_year"),
@@ -238,6 +252,8 @@ class FrontierSlice(ThetaReader):
             "khalkhin_gol_clash": state.start[T.KHALKHIN_GOL],
             "border_clash_deaths": state.dead[jnp.array(T.CLASHES)],
             "soviet_invasion_poland": state.poland_month,
+            "baltic_annexation": state.annex_month[0],
+            "bessarabia_annexation": state.annex_month[1],
         }
 
 

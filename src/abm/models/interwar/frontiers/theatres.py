@@ -32,6 +32,8 @@ STATUS = ("quiet", "fighting", "over")
 QUIET, FIGHTING, OVER = range(3)
 #: The month's decisions drawn as uniforms.
 DECISIONS = ("demand", "refusal", "escalation")
+#: The annexations of 1940 (``annexation``): the secret protocol's remaining sphere.
+ANNEXATIONS = ("baltic_states", "bessarabia")
 
 
 class Theatres(NamedTuple):

@@ -47,6 +47,9 @@ class FrontierState:
     japan_war_month: jax.Array = leaf(
         (), "int32", doc="month a clash escalated into a Soviet-Japanese war, -1 never"
     )
+    annex_month: jax.Array = leaf(
+        ("annexation",), "int32", doc="month the USSR annexed the Baltic states, Bessarabia; -1"
+    )
 
 
 @jax.tree_util.register_dataclass
@@ -67,6 +70,7 @@ class FrontierDraws:
     decision: jax.Array = leaf(
         ("frontier_decision",), "float32", "1", "uniforms: demand, refusal, escalation"
     )
+    annex: jax.Array = leaf(("annexation",), "float32", "1", "uniforms: each annexation")
 
 
 @jax.tree_util.register_dataclass
