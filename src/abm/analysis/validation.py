@@ -240,16 +240,23 @@ def _inside(probs: np.ndarray, k: int, level: float) -> bool:
     return bool(k in order[:m])
 
 
-def _score_category(ds: xr.Dataset, t: ValidationTarget) -> dict[str, Any]:
-    probs, k, n = _category(ds, t)
-    nan = math.nan
-    row: dict[str, Any] = {
+def _head(t: ValidationTarget, n: int) -> dict[str, Any]:
+    """The identifying columns of a target's row."""
+    return {
         "target": t.target,
         "group": t.group,
         "split": t.split,
         "kind": t.kind,
         "historical": float(t.historical),
         "n": n,
+    }
+
+
+def _score_category(ds: xr.Dataset, t: ValidationTarget) -> dict[str, Any]:
+    probs, k, n = _category(ds, t)
+    nan = math.nan
+    row: dict[str, Any] = {
+        **_head(t, n),
         **{f"q{round(p * 100):02d}": nan for p in LEVELS},
         "interval_score": nan,
         "crps": nan,
@@ -301,14 +308,7 @@ def _score(ds: xr.Dataset, t: ValidationTarget, u: float) -> dict[str, Any]:
             f"target {t.target}: kind {t.kind!r}; allowed: quantity, event_date, category"
         )
     dist, n = _quantity(ds, t) if t.kind == "quantity" else _event(ds, t)
-    row: dict[str, Any] = {
-        "target": t.target,
-        "group": t.group,
-        "split": t.split,
-        "kind": t.kind,
-        "historical": float(t.historical),
-        "n": n,
-    }
+    row = _head(t, n)
     nan = math.nan
     if dist is None:
         row.update({f"q{round(p * 100):02d}": nan for p in LEVELS})
