@@ -159,7 +159,12 @@ def make_loglik(prob: Problem, simulate: Simulate | None = None) -> smc.LogLik:
     sd = np.array([t.sd for t in prob.seen])
     event = np.array([t.public.kind == "event_date" for t in prob.seen])
     logged = np.array(
-        [t.public.group in prob.config.log_scale and t.public.historical > 0 for t in prob.seen]
+        [
+            t.public.group in prob.config.log_scale
+            and t.public.kind != "event_date"
+            and t.public.historical > 0
+            for t in prob.seen
+        ]
     )
     y_fit = np.where(logged, np.log(np.where(logged, y, 1.0)), y)
     sd_fit = np.where(logged, sd / np.where(logged, np.abs(y), 1.0), sd)

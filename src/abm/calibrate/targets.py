@@ -4,7 +4,8 @@ Each slice declares the figures its outcomes answer (:attr:`SliceDef.targets
 <abm.engine.slices.SliceDef.targets>`: quantities and dated events). Here they get a
 group, a split (``calibration`` or ``held_out``, from the calibration config), an
 observation error (the calibration file's ``low``..``high`` read as a 90 % interval, else
-the config's relative error) and a model discrepancy (the config's, by group).
+the config's relative error) and a model discrepancy (the config's, by group; a dated
+event's is the ``events`` group's, in years, whichever group reports it).
 """
 
 from __future__ import annotations
@@ -172,7 +173,10 @@ def model_targets(model_name: str, config: CalibrationConfig | None = None) -> l
                 obs_sd=_obs_sd(row, t, relative),
                 source=(row or {}).get("source", "") or t.source,
             )
-            disc = config.discrepancy_sd(group, t.historical) if config else 0.0
+            # A date's discrepancy is the ``events`` group's, in years, whatever the
+            # slice's group: a relative sd of a decimal year would be centuries.
+            disc_group = "events" if t.kind == "event_date" else group
+            disc = config.discrepancy_sd(disc_group, t.historical) if config else 0.0
             out.append(Target(public, tuple(t.index), disc))
     unknown = held - {t.id for t in out}
     if unknown:

@@ -86,7 +86,9 @@ MODELS: dict[str, ModelEntry] = {
         calendar=("1924-01", "1941-06"),
         doc="the interwar model plus the international slices: diplomacy (sixteen states, "
         "Munich, the 1939 choice), the frontier wars (Japan, Poland, Finland) and Spain "
-        "(the 1936 election, the rising, the civil war); issue 14, not yet calibrated",
+        "(the 1936 election, the rising, the civil war) and China (the CCP after 1927, "
+        "the KMT's campaigns, Manchuria, the united front, Japan's war); issue 14",
+        posterior="models/interwar/data/posterior_international.npz",
     ),
     "interwar_example": ModelEntry(
         name="interwar_example",
