@@ -20,6 +20,7 @@ from abm.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "calibration" / "interwar.yaml"
+INTERNATIONAL = ROOT / "configs" / "calibration" / "interwar_international.yaml"
 SETTINGS = SmcSettings(particles=200, replicates=8, moves=3, max_steps=30, final_moves=2)
 
 
@@ -237,6 +238,38 @@ def test_no_held_out_row_enters_the_calibration() -> None:
     assert all(p.kind != "fixed" for p in prob.space.priors)
 
 
+def test_the_international_split_and_its_dated_events() -> None:
+    """``interwar_international`` keeps the interwar model's split, holds out one side of
+    each paired figure of the international slices, fits no category, and gives every
+    dated event a discrepancy in years whichever slice's group reports it."""
+    from abm.calibrate.run import make_loglik, problem
+
+    prob = problem(INTERNATIONAL)
+    held = set(load_config(INTERNATIONAL).held_out)
+    assert set(load_config(CONFIG).held_out) <= held
+    seen = {t.id for t in prob.seen}
+    assert not seen & held
+    assert not [t for t in prob.seen if t.public.kind == "category"]
+    assert {"FIN_winter_war_dead", "CHN_JPN_1937_deaths_japan", "EV_munich"} <= held
+    assert {"SUN_winter_war_dead", "EV_MRP", "EV_mukden", "ESP_CW_end"} <= seen
+    dates = [t for t in prob.seen if t.public.kind == "event_date"]
+    assert {t.public.group for t in dates} >= {"china", "spain", "frontiers", "diplomacy"}
+    for t in dates:
+        assert 0.2 < t.sd < 0.5, (t.id, t.sd)
+    assert prob.space.d > 300
+    # A date is never compared on the log scale, even in a log-scale group: a run whose
+    # Mukden falls on the day scores the date's own kernel height.
+    j = next(i for i, t in enumerate(prob.seen) if t.id == "EV_mukden")
+    y = np.array([t.public.historical for t in prob.seen])
+
+    def fake(theta: np.ndarray, points: np.ndarray, seed: int) -> np.ndarray:
+        return np.broadcast_to(y, (theta.shape[0], points.shape[1], y.size)).copy()
+
+    fit = make_loglik(prob, fake)(np.zeros((1, prob.space.d)), np.zeros((1, 4), np.int64))
+    sd = prob.seen[j].sd
+    assert fit.per_target[0, j] == pytest.approx(-0.5 * np.log(2 * np.pi) - np.log(sd))
+
+
 def test_a_held_out_id_that_is_no_target_is_refused(tmp_path: Path) -> None:
     from abm.calibrate.targets import model_targets
 
@@ -249,15 +282,16 @@ def test_a_held_out_id_that_is_no_target_is_refused(tmp_path: Path) -> None:
         model_targets("interwar", load_config(bad))
 
 
-def test_committed_targets_file_matches_the_slices() -> None:
-    """``configs/calibration/interwar_targets.csv`` is what the slices declare (rewrite it
-    with ``abm.calibrate.targets.write_targets_file('interwar')``)."""
+@pytest.mark.parametrize("model", ["interwar", "interwar_international"])
+def test_committed_targets_file_matches_the_slices(model: str) -> None:
+    """``configs/calibration/<model>_targets.csv`` is what the slices declare (rewrite it
+    with ``abm.calibrate.targets.write_targets_file(model)``)."""
     from abm.analysis.targets import read_targets
     from abm.calibrate.targets import model_targets, targets_file
 
-    path = targets_file("interwar")
+    path = targets_file(model)
     assert path is not None and path.is_file()
-    assert read_targets(path) == [t.public for t in model_targets("interwar")]
+    assert read_targets(path) == [t.public for t in model_targets(model)]
 
 
 def test_default_targets_need_no_jax() -> None:

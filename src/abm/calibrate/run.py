@@ -298,11 +298,12 @@ def calibrate(
             )
         s = prob.config.smc
         log.info(
-            "calibrating %d parameters on %d targets (%d held out): %d particles x %d "
-            "replicates a move",
+            "calibrating %d parameters on %d targets (%d held out, %d categories scored "
+            "only by abm validate): %d particles x %d replicates a move",
             prob.space.d,
             len(prob.seen),
-            len(prob.targets) - len(prob.seen),
+            sum(t.public.split == "held_out" for t in prob.targets),
+            sum(t.public.kind == "category" and t.public.split != "held_out" for t in prob.targets),
             s.particles,
             s.replicates,
         )
