@@ -1,0 +1,1 @@
+"""The war slice (issue 15); so far its combat kernel, fitted on CDB90."""
