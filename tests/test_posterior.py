@@ -150,14 +150,19 @@ def test_a_stance_applies_on_top_of_the_posterior(tmp_path: Path) -> None:
     assert eff["grain_yield"].kind == "posterior"
 
 
-def test_the_committed_posterior_belongs_to_the_model_as_it_is() -> None:
+@pytest.mark.parametrize(
+    ("scenario", "model"),
+    [(OTL, "interwar"), (OTL.with_name("otl_international.yaml"), "interwar_international")],
+)
+def test_the_committed_posterior_belongs_to_the_model_as_it_is(scenario: Path, model: str) -> None:
     """``posterior: default`` loads: the committed sample names every parameter it fits in
     today's catalogue (a catalogue change that makes it stale fails here, before a user
     meets the refusal; rerun ``abm calibrate``)."""
-    sc = load_scenario(OTL, posterior="default")
-    assert sc.posterior is not None
+    sc = load_scenario(scenario, posterior="default")
+    assert sc.posterior is not None and sc.model_name == model
+    assert sc.posterior.meta["model"] == model
     table = jax.tree.map(np.asarray, sc.prior_table())
-    names = [p.name for p in registry.catalogue("interwar")]
+    names = [p.name for p in registry.catalogue(model)]
     reads = {names[i] for i in np.flatnonzero(table.kind == PRIOR_KINDS["posterior"])}
     # The scenario's mechanism parameters read their column of the sample ...
     assert len(reads) > 100 and reads <= set(sc.posterior.names)

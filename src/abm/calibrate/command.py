@@ -143,6 +143,7 @@ def run_command(
         posterior_meta=dict(post.meta),
         sbc=sbc,
         skeleton=rep.skeleton_fitted(prob.config.name),
+        scenario=base.name,
     )
     say(text.split("## Per group")[0])
     if report is not None:

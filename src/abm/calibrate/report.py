@@ -106,7 +106,10 @@ def group_comparison(prior: Validation, post: Validation) -> pd.DataFrame:
     b = post.per_group.set_index(["group", "split"])
     out = pd.DataFrame(index=a.index)
     out["count"] = a["count"]
-    for col in ("coverage90", "rel_width90", "crps_rel"):
+    # Category targets (the alignments) have no interval: their Brier score and the
+    # count of most-likely-side hits say how they fare.
+    cols = ("coverage90", "rel_width90", "crps_rel", "brier", "modal_hits")
+    for col in (c for c in cols if c in a.columns and c in b.columns):
         out[f"{col} prior"] = a[col]
         out[f"{col} calibrated"] = b[col]
     return out.reset_index()
@@ -122,8 +125,13 @@ def markdown(
     posterior_meta: dict[str, Any],
     sbc: dict[str, Any] | None = None,
     skeleton: Sequence[str] = (),
+    scenario: str = "otl",
 ) -> str:
-    """The report (Markdown); ``skeleton``: the patterns the prior's own fit used."""
+    """The report (Markdown).
+
+    ``skeleton``: the patterns the prior's own fit used; ``scenario``: the base
+    scenario's name.
+    """
     ratio_in = crps_ratio(prior, post, "calibration")
     ratio_out = crps_ratio(prior, post, "held_out")
     both = unseen_by_both(post, skeleton)
@@ -131,7 +139,7 @@ def markdown(
     lines = [
         "# Calibration scores: prior ensemble against calibrated ensemble",
         "",
-        f"Written by `{command}`. Both ensembles: the `otl` scenario, {runs} runs, seed "
+        f"Written by `{command}`. Both ensembles: the `{scenario}` scenario, {runs} runs, seed "
         f"{seed}; the prior ensemble on the scenario's priors alone (`--posterior none`), "
         "the calibrated one on the posterior. Scores: `abm validate` (docs/validation.md); "
         "`rel_width90` is the median relative width of the 90 % intervals, `is_rel` the "

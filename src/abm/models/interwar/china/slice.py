@@ -130,7 +130,7 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
 
 
 def targets(calendar: Any) -> list[CoverageTarget]:
-    """Historical figures the slice answers (checked, not fitted: not yet calibrated).
+    """The figures the slice answers (fitted on ``interwar_international``, bar held-out rows).
 
     The CCP's membership is the Soviet slice's ``ccp_members``, whose course after the
     purge this slice sets.

@@ -86,7 +86,7 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
 
 
 def targets(calendar: Any) -> list[CoverageTarget]:
-    """What the slice answers (checked, not fitted: not yet calibrated).
+    """What the slice answers (fitted on ``interwar_international``, bar held-out rows).
 
     The pact's and Munich's months, and each state's side of September 1939 as a
     category target (``ALIGN_1939_<state>``, group ``alignment``: the landscape-theory

@@ -125,7 +125,7 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
 
 
 def targets(calendar: Any) -> list[CoverageTarget]:
-    """Historical figures the slice answers (checked, not fitted: not yet calibrated)."""
+    """The figures the slice answers (fitted on ``interwar_international``, bar held-out rows)."""
     del calendar
     return checked_targets(
         [
