@@ -309,12 +309,34 @@ def test_default_targets_need_no_jax() -> None:
 
 
 # ------------------------------------------------------------------ the report
-def _validation(crps: list[float], inside: list[bool]) -> object:
+def _validation(crps: list[float], inside: list[bool], p_hist: float | None = None) -> object:
+    import math
+
     import pandas as pd
 
     from abm.analysis.validation import Validation, per_group
 
     rows = []
+    if p_hist is not None:  # one category target (an alignment), scored by Brier
+        nan = math.nan
+        rows.append(
+            {
+                **dict.fromkeys(("q05", "q25", "q50", "q75", "q95", "interval_score"), nan),
+                **dict.fromkeys(("is_rel", "crps", "crps_rel", "pit", "rel_width90"), nan),
+                "target": "ALIGN",
+                "group": "alignment",
+                "split": "calibration",
+                "kind": "category",
+                "historical": 1.0,
+                "n": 100,
+                "inside50": True,
+                "inside90": True,
+                "p_hist": p_hist,
+                "brier": (1.0 - p_hist) ** 2,
+                "log_score": -math.log(p_hist),
+                "modal": float(p_hist > 0.5),
+            }
+        )
     for i, (c, ok) in enumerate(zip(crps, inside, strict=True)):
         rows.append(
             {
@@ -357,6 +379,19 @@ def test_report_compares_the_ensembles_per_split() -> None:
         prior, post, runs=10, seed=0, command="abm calibrate", posterior_meta={"history": []}
     )  # type: ignore[arg-type]
     assert "0.750 in sample, 0.250 out of sample" in text
+    # Category targets: their Brier score and hits beside the ensembles' (no interval).
+    prior = _validation([2.0, 4.0, 1.0, 8.0], [True, True, False, True], p_hist=0.4)
+    post = _validation([1.0, 1.0, 1.0, 2.0], [True, False, True, True], p_hist=0.8)
+    table = report.group_comparison(prior, post)
+    row = table[(table["group"] == "alignment") & (table["split"] == "all")].iloc[0]
+    assert row["brier prior"] == pytest.approx(0.36) and row["brier calibrated"] == pytest.approx(
+        0.04
+    )
+    assert row["modal_hits prior"] == 0 and row["modal_hits calibrated"] == 1
+    text = report.markdown(
+        prior, post, runs=10, seed=0, command="c", posterior_meta={"history": []}, scenario="x_y"
+    )  # type: ignore[arg-type]
+    assert "the `x_y` scenario" in text and "brier calibrated" in text
 
 
 class _NormalJump:
