@@ -1,87 +1,13 @@
 """Fit the war's combat kernel on CDB90 and score it against the classical laws (NumPy).
 
-What is fitted. For each engagement of 1939-1945 in ``data/cdb90`` with both strengths
-and both casualty counts known (read by :func:`abm.models.interwar.frontiers.combat_fit.load`,
-extended here with more CDB90 columns keyed by the same ``ISQNO``), the outcome is
-
-* ``y_a = ln(C_a / (A * T))`` and ``y_d = ln(C_d / (D * T))``: the attacker's and the
-  defender's casualties per day as shares of their own strength (``A``, ``D``: strengths,
-  persons; ``C_a``, ``C_d``: killed, wounded and missing, persons; ``T``: days);
-* whether the attacker won (CDB90's ``WINA``; draws are left out of the win scores).
-
-Every casualty model below predicts the pair ``(y_a, y_d)`` with a bivariate normal
-residual (sd per side and a correlation, fitted), so all are scored alike: the mean log
-predictive density (LPD, nats per engagement) and the RMSE of the log rates. The RMSE of
-the log rates is also the RMSE of the log casualties, since strengths and duration are
-given. Win models are logistic and scored with the Brier score and the mean log score.
-
-The split (:func:`theatre_of`, the rule read from CDB90's own columns). ``WAR`` alone will
-not do: CDB90 files the Red Army's 1945 engagements in East Prussia, Poland (the winter
-offensive) and at Berlin, and in Manchuria, under ``WORLD WAR II (OKINAWA)``. So the
-rule goes by the belligerents (the nationality prefix of ``NAMA``/``NAMD``), then the location
-(``LOCN``): Japanese on one side -> ``pacific`` (``soviet_other`` if the other side is
-Soviet); Soviet against German -> ``eastern_front``; Soviet against anyone else ->
-``soviet_other``; then ``LOCN`` Egypt, Libya or Tunisia -> ``north_africa``; Italy ->
-``italy``; France, Belgium, Luxembourg, the Netherlands, Germany or "Northwest Europe"
--> ``western_europe``. Counts (:data:`THEATRE_COUNTS`): western Europe 43, Italy 69,
-North Africa 11 (fitted on: 123), Eastern Front 28 (held out, the test), Pacific 33
-(held out, scored as a second test), Soviet-Finnish and Soviet-Japanese 4 (unused).
-North Africa is fitted on: the same armies (British, American, German, Italian) and
-doctrines as Italy and the West, and 11 engagements too few to test on alone.
-
-The candidates, all fitted on the 123 fit-set engagements:
-
-* constant rates (``y_a = c_a``, ``y_d = c_d``): the null (sometimes called the
-  "logarithmic law": each side's losses proportional to its own strength, whatever the enemy's);
-* Lanchester's square law (Lanchester 1916, aimed fire): ``dA/dt = -b D``, ``dD/dt =
-  -a A``, so ``y_a = ln b + ln D - ln A`` and ``y_d = ln a + ln A - ln D``. With
-  ``r = ln(A/D)`` (log force ratio) and ``s = (ln A + ln D)/2 - ln 10^4`` (log geometric
-  mean strength, in units of 10,000 men): ``y_a = c_a - r``, ``y_d = c_d + r`` (slope -1
-  and +1 on ``r``, 0 on ``s``);
-* Lanchester's linear law (unaimed, area fire): ``dA/dt = -b A D``, ``dD/dt = -a A D``,
-  so ``y_a = ln b + ln D`` and ``y_d = ln a + ln A``: ``y_a = c_a + s - r/2``, ``y_d =
-  c_d + s + r/2`` (slope -1/2 and +1/2 on ``r``, +1 on ``s``: rates grow with the
-  size of the battle). In ``ln A``, ``ln D``: attacker (0, 1), defender (1, 0);
-  square: attacker (-1, 1), defender (1, -1); constant: (0, 0) both;
-* constant rates and duration (``y = c + g ln T`` per side): the null plus the fall of
-  the daily rate with the length of the engagement;
-* free exponents (the generalised power law ``rate = exp(c) A^p D^q`` per side, which
-  nests the three laws above; Helmbold 1993 relates rates to force size and duration
-  on the CAA data), fitted as free slopes on ``r`` and ``s`` (``p = b_r + b_s/2``,
-  ``q = -b_r + b_s/2``);
-* a QJM-style model after Dupuy (Numbers, Predictions and War, 1979; Understanding War,
-  1987): a combat power ratio ``P = (A/D) * CEV / PF(posture)``, the quality multiplier
-  ``CEV = exp(c * CEA)`` and the defender's posture factor ``PF`` for a hasty, prepared
-  or fortified defence relative to a delaying one, and both sides' rates a base rate
-  scaled by ``P`` to one common power ``k`` with opposite signs, and by the force size
-  (Dupuy's attrition verity that larger forces suffer lower rates): ``y_a = c_a - k ln P
-  - e s``, ``y_d = c_d + k ln P - e s``. This is a simplified form: Dupuy builds strength
-  from weapon lethalities and has many more factors, none of which CDB90 carries. No
-  constant is taken from Dupuy; ``c_a, c_d, k, c, PF, e`` are fitted (maximum
-  likelihood, iterated GLS, since the two equations share parameters);
-* the regression kernel: each side's ``y`` linear in :data:`COVARIATES` (force ratio,
-  size, duration, posture, quality, surprise, air, armour, terrain, weather, supply);
-  by least squares and by ridge (penalised least squares on standardised covariates)
-  with the penalty chosen by leave-one-campaign-out cross-validation on the fit set
-  (:func:`choose_lambda`), never on the test sets.
-
-Win models: the base rate; force ratio alone (the Lanchester prediction: under either law
-the winner is the side ahead in ``a A^m`` against ``b D^m``, m = 2 or 1, a logit linear in
-``r``); the QJM's ``ln P``; and the kernel's covariates (ridge logit, penalty by the same
-cross-validation).
-
-Covariates are used where CDB90 covers them: at least 15 of the 123 fit-set engagements
-away from the reference value, and known on the Eastern Front. Left out for coverage:
-leadership (``LEADA``, 10 away from 0), morale (``MORALA``, 8), technology (``TECHA``,
-0), heavily wooded terrain (9), desert (7, all North Africa); front width is not in
-the patched table.
-
-Data problems (``data/cdb90/README.md``), handled by the frontiers loader reused here:
-the winner is the patched table's ``WINA`` (not the tidy ``battles.csv`` code), the
-duration is recomputed from ``datetime_min``/``datetime_max`` (at least half a day), not
-the tidy ``duration1``; ``CEA`` -9 (unknown) drops the engagement. Here also: the
-mislabelled ``WAR`` (above); unknown codes (-9; ``AEROA`` 9) drop an engagement (none of
-the 1939-1945 ones with ``CEA`` known).
+The data (the 1939-1945 engagements, their covariates, the split: fit on western Europe,
+Italy and North Africa, test on the Eastern Front and the Pacific) are in :mod:`.cdb90`;
+the candidate casualty and win models, their fitting and their scores in
+:mod:`.combat_models`. Here: the comparison (:func:`compare`: every candidate fitted on
+the fit set and scored in sample, by leave-one-campaign-out cross-validation, on the
+Eastern Front and on the Pacific; the chosen kernel is the ridge regression kernel), the
+time step, the stored fit and the command line. The names the rest of the code and the
+tests use from this module (the data's and the models' among them) are re-exported here.
 
 The time step (:func:`time_step`): the war slice runs combat in weekly sub-steps
 (:data:`STEP_DAYS`, the kernel evaluated with ``T`` = 7 days), because 96% of the
@@ -93,551 +19,93 @@ hold fixed in one monthly step; daily steps would be finer than CDB90 resolves
 
 ``python -m abm.models.interwar.war.combat_fit`` prints the comparison and the time
 step; ``--write`` stores the chosen kernel (the ridge regression kernel) in the package
-data (``war_combat.yaml``); a test checks the stored fit equals a fresh one.
+data (``war_combat.yaml``, :data:`FIT_FILE`); a test checks the stored fit equals a
+fresh one.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from abm.models.interwar.frontiers import combat_fit as frontiers
+from abm.models.interwar.war.cdb90 import (
+    COLUMNS,
+    EXTRA,
+    FIT_THEATRES,
+    SECOND_THEATRE,
+    SIZE_UNIT,
+    TEST_THEATRE,
+    THEATRE_COUNTS,
+    WarEngagements,
+    load,
+    split,
+)
+from abm.models.interwar.war.combat_models import (
+    BASE_RATE,
+    CONSTANT,
+    DAYS,
+    FORCE_RATIO,
+    FREE,
+    KERNEL,
+    LAMBDAS,
+    LINEAR,
+    QJM,
+    SQUARE,
+    WIN_KERNEL,
+    WIN_LAMBDAS,
+    CasualtyFit,
+    WinFit,
+    choose_lambda,
+    cv_casualties,
+    cv_wins,
+    fit_casualties,
+    fit_wins,
+    free_exponents,
+    qjm_terms,
+    qjm_wins,
+)
 
-#: Years (of the engagement's start) of the engagements used.
-YEARS = (1939, 1945)
-#: Theatres fitted on.
-FIT_THEATRES = ("western_europe", "italy", "north_africa")
-#: The held-out theatre that scores the models (the test set).
-TEST_THEATRE = "eastern_front"
-#: A second held-out theatre, scored for information.
-SECOND_THEATRE = "pacific"
-#: Engagements per theatre after loading (asserted by the tests).
-THEATRE_COUNTS = {
-    "western_europe": 43,
-    "italy": 69,
-    "north_africa": 11,
-    "eastern_front": 28,
-    "pacific": 33,
-    "soviet_other": 4,
-}
-#: CDB90's extra columns read here (beyond the frontiers loader's), as covariates.
-EXTRA = (
-    "training",
-    "surprise",
-    "air_superiority",
-    "armour",
-    "rugged_terrain",
-    "wet_weather",
-    "winter",
-    "supply",
-)
-#: The regression kernel's covariates (the attacker's view: positive favours it):
-#: ln(A/D); ln of the geometric mean strength over 10,000; ln days; prepared or
-#: fortified defence (0/1); CEA (-2..2); TRNGA (-1..1); SURPA (-3..3); AEROA (-1..1);
-#: ln of the attacker's over the defender's tanks per man (tanks + 1); rugged terrain
-#: (TERRA1 "G", 0/1); wet weather (WX1 "W", 0/1); winter (WX1 season "W", 0/1); LOGSA.
-COVARIATES: tuple[str, ...] = (
-    "log_force_ratio",
-    "log_size",
-    "log_days",
-    "prepared_defence",
-    "effectiveness",
-    *EXTRA,
-)
-#: The kernel's columns: intercept and the covariates.
-COLUMNS = ("intercept", *COVARIATES)
-#: Strength unit of the size covariate and of the linear law, persons.
-SIZE_UNIT = 1e4
-#: Ridge penalties tried for the casualty kernel and for the win logit.
-LAMBDAS = (0.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0)
-WIN_LAMBDAS = (0.0, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
+__all__ = [
+    "COLUMNS",
+    "CONSTANT",
+    "EXTRA",
+    "FIT_FILE",
+    "FIT_THEATRES",
+    "FREE",
+    "LINEAR",
+    "MONTH_DAYS",
+    "SIZE_UNIT",
+    "SQUARE",
+    "STEP_DAYS",
+    "TEST_THEATRE",
+    "THEATRE_COUNTS",
+    "Comparison",
+    "Row",
+    "TimeStep",
+    "WarEngagements",
+    "as_dict",
+    "compare",
+    "fit_casualties",
+    "free_exponents",
+    "load",
+    "main",
+    "split",
+    "stored",
+    "table",
+    "time_step",
+]
+
 #: The combat sub-step the war slice uses, days (justified by :func:`time_step`).
 STEP_DAYS = 7.0
 #: Days in a month step of the model (for the one-step-a-month comparison).
 MONTH_DAYS = 30.0
 #: The stored fit, in the package data.
 FIT_FILE = Path(__file__).resolve().parents[1] / "data" / "war_combat.yaml"
-
-_LOG_2PI = math.log(2.0 * math.pi)
-_WEST = ("FRANCE", "BELGIUM", "LUXEMBOURG", "NETHERLANDS", "GERMANY", "NORTHWEST EUROPE")
-
-
-# ---------------------------------------------------------------- the engagements
-def theatre_of(locn: str, attacker: str, defender: str) -> str:
-    """The theatre of an engagement from CDB90's ``LOCN``, ``NAMA`` and ``NAMD``.
-
-    The nationality is the first word of the unit's name (``SOV``/``USSR``, ``GER``,
-    ``JAP``, ``US``, ``BR``...). See the module docstring for the rule.
-    """
-    sides = {(name.split() or [""])[0] for name in (attacker, defender)}
-    soviet = bool(sides & {"SOV", "USSR"})
-    if "JAP" in sides:
-        return "soviet_other" if soviet else "pacific"
-    if soviet:
-        return "eastern_front" if "GER" in sides else "soviet_other"
-    if locn in ("EGYPT", "LIBYA", "TUNISIA"):
-        return "north_africa"
-    if locn == "ITALY":
-        return "italy"
-    return "western_europe" if locn in _WEST else "other"
-
-
-def _code(value: str, unknown: tuple[float, ...] = (-9.0,)) -> float:
-    """A CDB90 integer code as float; NaN where unknown."""
-    x = float(value)
-    return math.nan if x in unknown else x
-
-
-def _extras(row: dict[str, str]) -> list[float]:
-    """The :data:`EXTRA` covariates of one CDB90 row (NaN where unknown)."""
-    tanks_a, tanks_d = _code(row["TANKA"], (-1.0, -9.0)), _code(row["TANKD"], (-1.0, -9.0))
-    armour = math.log((tanks_a + 1.0) / float(row["STRA"])) - math.log(
-        (tanks_d + 1.0) / float(row["STRD"])
-    )
-    terrain, weather = row["TERRA1"], row["WX1"]
-    return [
-        _code(row["TRNGA"]),
-        _code(row["SURPA"]),
-        _code(row["AEROA"], (9.0, -9.0)),
-        armour,
-        float(terrain[:1] == "G"),
-        float(weather[:1] == "W"),
-        float(weather[3:4] == "W"),
-        _code(row["LOGSA"]),
-    ]
-
-
-@dataclass(frozen=True)
-class WarEngagements:
-    """The 1939-1945 engagements (one entry each), the frontiers loader's and more.
-
-    Attributes:
-        base: the frontiers loader's arrays (ids, strengths, casualties, days, prepared
-            defence, CEA, attacker won), restricted to these engagements.
-        theatre: :func:`theatre_of` (str ``[n]``).
-        campaign: CDB90 ``CAMPGN`` (str ``[n]``), the cross-validation's groups.
-        year: the year the engagement began (int ``[n]``).
-        posture: the defender's primary posture (``POST1``; ``WD`` counted as ``DL``):
-            ``DL`` delay, ``HD`` hasty, ``PD`` prepared, ``FD`` fortified (str ``[n]``).
-        extra: float ``[n, len(EXTRA)]``, the :data:`EXTRA` covariates.
-    """
-
-    base: frontiers.Engagements
-    theatre: np.ndarray
-    campaign: np.ndarray
-    year: np.ndarray
-    posture: np.ndarray
-    extra: np.ndarray
-
-    @property
-    def n(self) -> int:
-        """Number of engagements."""
-        return len(self.base.ids)
-
-    def log_force_ratio(self) -> np.ndarray:
-        """``r = ln(A/D)``, float ``[n]``."""
-        return np.log(self.base.attacker / self.base.defender)
-
-    def log_size(self) -> np.ndarray:
-        """``s = ln(sqrt(A D) / 10^4)``, float ``[n]``."""
-        return 0.5 * np.log(self.base.attacker * self.base.defender) - math.log(SIZE_UNIT)
-
-    def covariates(self) -> np.ndarray:
-        """Float ``[n, len(COVARIATES)]``."""
-        b = self.base
-        core = [self.log_force_ratio(), self.log_size(), np.log(b.days), b.prepared]
-        return np.column_stack([*core, b.effectiveness, self.extra])
-
-    def design(self) -> np.ndarray:
-        """Float ``[n, len(COLUMNS)]``: an intercept and the covariates."""
-        return np.column_stack([np.ones(self.n), self.covariates()])
-
-    def rates(self) -> np.ndarray:
-        """Float ``[n, 2]``: ln daily casualty rates (attacker, defender), ln(1/day)."""
-        return np.column_stack(frontiers.rates(self.base))
-
-    def decided(self) -> np.ndarray:
-        """Bool ``[n]``: the engagements with a winner (no draw)."""
-        return ~np.isnan(self.base.attacker_won)
-
-    def subset(self, keep: np.ndarray) -> WarEngagements:
-        """The engagements where ``keep`` (bool ``[n]``) holds."""
-        arrays = ("theatre", "campaign", "year", "posture", "extra")
-        return WarEngagements(
-            base=self.base.subset(keep), **{k: getattr(self, k)[keep] for k in arrays}
-        )
-
-
-def load(path: Path | None = None) -> WarEngagements:
-    """The usable engagements of :data:`YEARS`, with the extra covariates.
-
-    Usable: the frontiers loader's rule (both strengths and both casualty counts
-    positive, ``CEA`` known, both dates) and every :data:`EXTRA` code known.
-    """
-    root = path or frontiers.data_dir()
-    base = frontiers.load(root)
-    with open(root / "CDB90-patched.csv", newline="", encoding="utf-8") as fh:
-        rows = {r["ISQNO"]: r for r in csv.DictReader(fh)}
-    with open(root / "battle_durations.csv", newline="", encoding="utf-8") as fh:
-        start = {r["isqno"]: int(r["datetime_min"][:4] or 0) for r in csv.DictReader(fh)}
-    keep = np.zeros(len(base.ids), bool)
-    theatre, campaign, year, posture, extra = [], [], [], [], []
-    for i, eid in enumerate(base.ids):
-        row, extras = rows[eid], _extras(rows[eid])
-        if not YEARS[0] <= start[eid] <= YEARS[1] or any(math.isnan(x) for x in extras):
-            continue
-        keep[i] = True
-        theatre.append(theatre_of(row["LOCN"], row["NAMA"], row["NAMD"]))
-        campaign.append(row["CAMPGN"])
-        year.append(start[eid])
-        posture.append("DL" if row["POST1"] == "WD" else row["POST1"])
-        extra.append(extras)
-    return WarEngagements(
-        base=base.subset(keep),
-        theatre=np.array(theatre),
-        campaign=np.array(campaign),
-        year=np.array(year),
-        posture=np.array(posture),
-        extra=np.array(extra, dtype=float).reshape(-1, len(EXTRA)),
-    )
-
-
-def split(w: WarEngagements) -> tuple[WarEngagements, WarEngagements, WarEngagements]:
-    """(fit set, test set: the Eastern Front, second test: the Pacific)."""
-    return (
-        w.subset(np.isin(w.theatre, FIT_THEATRES)),
-        w.subset(w.theatre == TEST_THEATRE),
-        w.subset(w.theatre == SECOND_THEATRE),
-    )
-
-
-# ---------------------------------------------------------------- casualty models
-#: A design: engagements -> (Z_a [n, p], Z_d [n, p], offset [n, 2]) with
-#: ``y_a = Z_a theta + offset_a`` and ``y_d = Z_d theta + offset_d``.
-Design = Callable[[WarEngagements], tuple[np.ndarray, np.ndarray, np.ndarray]]
-
-
-@dataclass(frozen=True)
-class Casualties:
-    """A candidate casualty model.
-
-    Attributes:
-        name: as printed.
-        params: names of ``theta`` (``p`` of them).
-        design: the :data:`Design`.
-        penalised: which parameters a ridge penalty shrinks (none: not a ridge model).
-    """
-
-    name: str
-    params: tuple[str, ...]
-    design: Design
-    penalised: tuple[bool, ...] = ()
-
-
-def _blocks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Separate equations with the same regressors ``x [n, q]``: Z_a, Z_d ``[n, 2q]``."""
-    zero = np.zeros_like(x)
-    return np.hstack([x, zero]), np.hstack([zero, x])
-
-
-def _offset_design(offset: Callable[[WarEngagements], np.ndarray]) -> Design:
-    """Intercepts only, plus a fixed offset ``[n, 2]`` (the Lanchester laws)."""
-
-    def design(w: WarEngagements) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        za, zd = _blocks(np.ones((w.n, 1)))
-        return za, zd, offset(w)
-
-    return design
-
-
-def _days_design(w: WarEngagements) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    za, zd = _blocks(np.column_stack([np.ones(w.n), np.log(w.base.days)]))
-    return za, zd, np.zeros((w.n, 2))
-
-
-def _free_design(w: WarEngagements) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    za, zd = _blocks(np.column_stack([np.ones(w.n), w.log_force_ratio(), w.log_size()]))
-    return za, zd, np.zeros((w.n, 2))
-
-
-def free_exponents(f: CasualtyFit) -> tuple[tuple[float, float], tuple[float, float]]:
-    """A :data:`FREE` fit's exponents of ``A`` and ``D``: ((p_a, q_a), (p_d, q_d)).
-
-    ``rate = exp(c) * A^p * D^q``; from the slopes on ``r`` and ``s``: ``p = b_r + b_s/2``,
-    ``q = -b_r + b_s/2``. Square law: (-1, 1), (1, -1); linear law: (0, 1), (1, 0).
-    """
-    _, ar, as_, _, dr, ds = (float(v) for v in f.theta)
-    return (ar + as_ / 2, -ar + as_ / 2), (dr + ds / 2, -dr + ds / 2)
-
-
-def _posture_dummies(w: WarEngagements) -> np.ndarray:
-    """Float ``[n, 3]``: hasty, prepared, fortified (delay is the reference)."""
-    return np.column_stack([(w.posture == p).astype(float) for p in ("HD", "PD", "FD")])
-
-
-def _qjm_design(w: WarEngagements) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    # theta = (c_a, c_d, k, k ln PF_HD, k ln PF_PD, k ln PF_FD, k c, e): ln P enters the
-    # attacker's rate with -k and the defender's with +k; size with -e in both.
-    r, s, cea, post = w.log_force_ratio(), w.log_size(), w.base.effectiveness, _posture_dummies(w)
-    one, zero = np.ones(w.n), np.zeros(w.n)
-    za = np.column_stack([one, zero, -r, post, -cea, -s])
-    zd = np.column_stack([zero, one, r, -post, cea, -s])
-    return za, zd, np.zeros((w.n, 2))
-
-
-def _kernel_design(w: WarEngagements) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    za, zd = _blocks(w.design())
-    return za, zd, np.zeros((w.n, 2))
-
-
-def _sides(names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(f"attacker_{c}" for c in names) + tuple(f"defender_{c}" for c in names)
-
-
-CONSTANT = Casualties(
-    "constant rates", _sides(("intercept",)), _offset_design(lambda w: np.zeros((w.n, 2)))
-)
-SQUARE = Casualties(
-    "Lanchester square",
-    _sides(("intercept",)),
-    _offset_design(lambda w: np.outer(w.log_force_ratio(), [-1.0, 1.0])),
-)
-LINEAR = Casualties(
-    "Lanchester linear",
-    _sides(("intercept",)),
-    _offset_design(
-        lambda w: np.log(np.column_stack([w.base.defender, w.base.attacker]) / SIZE_UNIT)
-    ),
-)
-FREE = Casualties(
-    "free exponents", _sides(("intercept", "log_force_ratio", "log_size")), _free_design
-)
-DAYS = Casualties("constant + duration", _sides(("intercept", "log_days")), _days_design)
-QJM = Casualties(
-    "QJM-style",
-    ("c_a", "c_d", "k", "k_ln_pf_hasty", "k_ln_pf_prepared", "k_ln_pf_fortified", "k_c", "e"),
-    _qjm_design,
-)
-KERNEL = Casualties(
-    "regression kernel",
-    _sides(COLUMNS),
-    _kernel_design,
-    penalised=tuple(c != "intercept" for c in COLUMNS) * 2,
-)
-
-
-@dataclass(frozen=True)
-class CasualtyFit:
-    """A fitted casualty model.
-
-    Attributes:
-        model: the :class:`Casualties`.
-        theta: float ``[p]``, the parameters (``model.params``).
-        cov: float ``[2, 2]``, the residual covariance of (y_a, y_d) (ML, divisor n).
-        lam: the ridge penalty (0: none).
-        n: engagements fitted on.
-    """
-
-    model: Casualties
-    theta: np.ndarray
-    cov: np.ndarray
-    lam: float
-    n: int
-
-    def predict(self, w: WarEngagements) -> np.ndarray:
-        """Float ``[n, 2]``: predicted ln daily rates (attacker, defender)."""
-        za, zd, off = self.model.design(w)
-        return np.column_stack([za @ self.theta, zd @ self.theta]) + off
-
-    def log_density(self, w: WarEngagements) -> np.ndarray:
-        """Float ``[n]``: the bivariate normal log density of the observed log rates."""
-        res = w.rates() - self.predict(w)
-        prec = np.linalg.inv(self.cov)
-        quad = np.einsum("ni,ij,nj->n", res, prec, res)
-        return -0.5 * quad - 0.5 * math.log(np.linalg.det(self.cov)) - _LOG_2PI
-
-    def rmse(self, w: WarEngagements) -> np.ndarray:
-        """Float ``[2]``: RMSE of the log rates (= of the log casualties), per side."""
-        res = w.rates() - self.predict(w)
-        return np.sqrt(np.mean(res**2, axis=0))
-
-    def bias(self, w: WarEngagements) -> np.ndarray:
-        """Float ``[2]``: mean residual (observed - predicted ln rate), per side."""
-        return np.mean(w.rates() - self.predict(w), axis=0)
-
-    @property
-    def sd(self) -> tuple[float, float]:
-        """Residual sd (attacker, defender)."""
-        return float(np.sqrt(self.cov[0, 0])), float(np.sqrt(self.cov[1, 1]))
-
-    @property
-    def corr(self) -> float:
-        """Residual correlation."""
-        return float(self.cov[0, 1] / math.sqrt(self.cov[0, 0] * self.cov[1, 1]))
-
-
-def _solve(
-    za: np.ndarray, zd: np.ndarray, y: np.ndarray, wt: np.ndarray, pen: np.ndarray
-) -> np.ndarray:
-    """``argmin sum_i res_i' wt res_i + theta' diag(pen) theta`` (normal equations)."""
-    lhs = wt[0, 0] * za.T @ za + wt[1, 1] * zd.T @ zd + wt[0, 1] * (za.T @ zd + zd.T @ za)
-    rhs = za.T @ (y @ wt[:, 0]) + zd.T @ (y @ wt[:, 1])
-    return np.linalg.solve(lhs + np.diag(pen), rhs)
-
-
-def fit_casualties(
-    model: Casualties, w: WarEngagements, lam: float = 0.0, iters: int = 200
-) -> CasualtyFit:
-    """Fit ``model`` on ``w``.
-
-    Unpenalised (``lam`` 0): maximum likelihood by iterated GLS (the weight is the
-    inverse residual covariance); for the models whose two equations share no parameter
-    this is each equation's least squares. Penalised (ridge, ``lam`` > 0, only where
-    ``model.penalised``): each equation's penalised least squares, the penalty
-    ``lam * var(column)`` per penalised coefficient (ridge on standardised columns).
-    """
-    za, zd, off = model.design(w)
-    y = w.rates() - off
-    pen = np.zeros(za.shape[1])
-    if lam > 0.0:
-        flags = np.array(model.penalised, bool)
-        spread = np.maximum(za.var(axis=0), zd.var(axis=0))
-        pen = np.where(flags, lam * spread, 0.0)
-    wt = np.eye(2)
-    for _ in range(iters):
-        theta = _solve(za, zd, y, wt, pen)
-        res = y - np.column_stack([za @ theta, zd @ theta])
-        cov = res.T @ res / len(y)
-        new = np.linalg.inv(cov)
-        if lam > 0.0 or np.allclose(new, wt, rtol=1e-10, atol=1e-12):
-            break
-        wt = new
-    return CasualtyFit(model=model, theta=theta, cov=cov, lam=lam, n=w.n)
-
-
-def qjm_terms(f: CasualtyFit) -> dict[str, float]:
-    """The QJM-style fit in Dupuy's terms: power ``k``, posture factors, CEV, size."""
-    c_a, c_d, k, g_h, g_p, g_f, kc, e = (float(v) for v in f.theta)
-    return {
-        "base_rate_attacker": math.exp(c_a),
-        "base_rate_defender": math.exp(c_d),
-        "power": k,
-        "posture_hasty": math.exp(g_h / k),
-        "posture_prepared": math.exp(g_p / k),
-        "posture_fortified": math.exp(g_f / k),
-        "cev_per_cea_step": math.exp(kc / k),
-        "size_exponent": e,
-    }
-
-
-def qjm_log_power(f: CasualtyFit, w: WarEngagements) -> np.ndarray:
-    """Float ``[n]``: ln of the QJM combat power ratio (attacker over defender)."""
-    k, kc = float(f.theta[2]), float(f.theta[6])
-    lnpf = _posture_dummies(w) @ (f.theta[3:6] / k)
-    return w.log_force_ratio() + kc / k * w.base.effectiveness - lnpf
-
-
-# ---------------------------------------------------------------- win models
-@dataclass(frozen=True)
-class Wins:
-    """A candidate win model: a logit on ``design(w)`` (float ``[n, q]``, intercept first)."""
-
-    name: str
-    design: Callable[[WarEngagements], np.ndarray]
-
-
-@dataclass(frozen=True)
-class WinFit:
-    """A fitted win model: ``beta`` (float ``[q]``), the ridge penalty, engagements."""
-
-    model: Wins
-    beta: np.ndarray
-    lam: float
-    n: int
-
-    def prob(self, w: WarEngagements) -> np.ndarray:
-        """Float ``[n]``: P(attacker wins)."""
-        return 1.0 / (1.0 + np.exp(-(self.model.design(w) @ self.beta)))
-
-    def scores(self, w: WarEngagements) -> tuple[float, float]:
-        """(Brier score, mean log score) over the decided engagements of ``w``."""
-        ok = w.decided()
-        p, y = self.prob(w)[ok], w.base.attacker_won[ok]
-        return float(np.mean((p - y) ** 2)), float(np.mean(_log_score(p, y)))
-
-
-def _log_score(p: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return y * np.log(p) + (1.0 - y) * np.log1p(-p)
-
-
-def fit_wins(model: Wins, w: WarEngagements, lam: float = 0.0, iters: int = 100) -> WinFit:
-    """Penalised maximum-likelihood logit (Newton) on the decided engagements of ``w``.
-
-    The penalty is ``lam * var(column)`` on every coefficient but the intercept.
-    """
-    ok = w.decided()
-    x, y = model.design(w)[ok], w.base.attacker_won[ok]
-    pen = lam * x.var(axis=0)
-    pen[0] = 0.0
-    beta = np.zeros(x.shape[1])
-    for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        info = (x * (p * (1.0 - p))[:, None]).T @ x + np.diag(pen)
-        step = np.linalg.solve(info, x.T @ (y - p) - pen * beta)
-        beta = beta + step
-        if float(np.max(np.abs(step))) < 1e-10:
-            break
-    return WinFit(model=model, beta=beta, lam=lam, n=int(ok.sum()))
-
-
-BASE_RATE = Wins("base rate", lambda w: np.ones((w.n, 1)))
-FORCE_RATIO = Wins(
-    "force ratio (Lanchester)", lambda w: np.column_stack([np.ones(w.n), w.log_force_ratio()])
-)
-WIN_KERNEL = Wins("regression kernel", lambda w: w.design())
-
-
-def qjm_wins(f: CasualtyFit) -> Wins:
-    """The QJM win model: a logit on ln P of the fitted QJM-style casualty model ``f``."""
-    return Wins("QJM power ratio", lambda w: np.column_stack([np.ones(w.n), qjm_log_power(f, w)]))
-
-
-# ---------------------------------------------------------------- cross-validation
-def folds(w: WarEngagements) -> list[np.ndarray]:
-    """Bool masks ``[n]``, one per campaign (``CAMPGN``): the held-out fold."""
-    return [w.campaign == c for c in np.unique(w.campaign)]
-
-
-def cv_casualties(model: Casualties, w: WarEngagements, lam: float = 0.0) -> float:
-    """Leave-one-campaign-out mean log predictive density (nats per engagement)."""
-    out = [fit_casualties(model, w.subset(~k), lam).log_density(w.subset(k)) for k in folds(w)]
-    return float(np.mean(np.concatenate(out)))
-
-
-def cv_wins(model: Wins, w: WarEngagements, lam: float = 0.0) -> float:
-    """Leave-one-campaign-out mean log score of a win model (decided engagements)."""
-    out = []
-    for k in folds(w):
-        held = w.subset(k & w.decided())
-        if held.n:
-            f = fit_wins(model, w.subset(~k), lam)
-            out.append(_log_score(f.prob(held), held.base.attacker_won))
-    return float(np.mean(np.concatenate(out)))
-
-
-def choose_lambda(score: Callable[[float], float], grid: tuple[float, ...]) -> tuple[float, float]:
-    """(penalty, its cross-validated score): the best of ``grid`` (first of ties)."""
-    scored = [(score(lam), lam) for lam in grid]
-    best = max(s for s, _ in scored)
-    lam = next(lam for s, lam in scored if s == best)
-    return lam, best
 
 
 # ---------------------------------------------------------------- the comparison
@@ -698,7 +166,7 @@ def _win_row(name: str, f: WinFit, cv: float, sets: tuple) -> Row:
 
 
 def compare(w: WarEngagements | None = None) -> Comparison:
-    """Fit every candidate on the fit set and score it (see the module docstring)."""
+    """Fit every candidate (:mod:`.combat_models`) on the fit set and score it."""
     sets = split(w or load())
     fit_set = sets[0]
     rows, fits = [], {}
