@@ -1,7 +1,18 @@
 """A slow NumPy reference of one month of the Spain slice (plain floats and loops).
 
-Written from the mechanism's description in ``docs/ODD.md`` section 7.22, not from the
-JAX code: it replays a month on the same draws and the tests compare the two.
+Written from the mechanism's description in ``docs/ODD.md`` section 7.22 (the front of
+brigade-sized units on ten sectors), not from the JAX code: it replays a month on the
+same draws, one unit and one sector at a time, and the tests compare the two. It reads
+only the data (the sectors, the July 1936 units, the owners' sides, the factions), the
+front's constants and the combat kernel's stored coefficients; the kernel's weekly
+arithmetic (``war/combat.py``'s ``engagement_week``, four weeks a month on the sectors'
+totals) is written out here again.
+
+Besides the state, :func:`advance` returns ``near_edge``: the smallest distance (relative
+where the operands are large) of any of the month's decisions from its threshold (a
+draw against a probability, an argmax's runner-up, a unit's rank against a share, a
+control share against a front's cut-off...). Float32 against float64 may decide such a
+knife edge either way; the tests draw another case there.
 """
 
 from __future__ import annotations
@@ -11,32 +22,455 @@ from typing import Any
 
 import numpy as np
 
-from abm.models.interwar.frontiers.theatres import kernel
 from abm.models.interwar.spain import factions as F
+from abm.models.interwar.spain import front as FR
+from abm.models.interwar.war import combat as C
+from abm.models.interwar.war import combat_fit
 
+#: Weight of the effectiveness advantage in an attack's score (ODD 7.22: ``0.5 E_own``).
 ATTACK_WEIGHT = 0.5
+#: Weekly engagements a month (ODD 7.22: four of ``combat_days / 4`` days).
+WEEKS = 4
+N_FAC = len(F.FACTIONS)
+#: A unit's sector when it is on no front.
+NOWHERE = FR.N_SECTORS
+#: The side of an empty slot's owner.
+NO_SIDE = 2
 
 
 def _sig(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+class _Edges:
+    """The month's distances from its knife edges."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = [math.inf]
+
+    def __call__(self, a: float, b: float) -> None:
+        self.gaps.append(abs(a - b) / max(1.0, abs(a), abs(b)))
+
+    def add(self, gap: float) -> None:
+        self.gaps.append(gap)
+
+
+def control_at_rising(h: float) -> list[float]:
+    """The July 1936 map scaled so that the people held add up to ``h``.
+
+    The islands keep their share and are never fought over, so the mainland's share is
+    what makes the total ``h``; below the mainland map's own share every sector's share
+    is scaled by the ratio, above it every Republican share.
+    """
+    sec = FR.sector_data()
+    pop = [float(x) for x in sec.population]
+    c0 = [float(x) for x in sec.control_1936]
+    can = [bool(x) for x in sec.contestable]
+    k_all = range(len(pop))
+    p_front = sum(pop[k] for k in k_all if can[k])
+    islands = sum(c0[k] * pop[k] for k in k_all if not can[k])
+    h_map = sum(c0[k] * pop[k] for k in k_all if can[k]) / p_front
+    want = min(max((h * sum(pop) - islands) / p_front, 0.0), 1.0)
+    out = []
+    for k in k_all:
+        if not can[k]:
+            out.append(c0[k])
+        elif want <= h_map:
+            out.append(c0[k] * want / h_map)
+        else:
+            out.append(1.0 - (1.0 - c0[k]) * (1.0 - want) / (1.0 - h_map))
+    return out
+
+
+def _week(
+    att: float,
+    dfn: float,
+    cond: dict[str, float],
+    z0: float,
+    z1: float,
+    u: float,
+    days: float,
+    edge: _Edges,
+) -> tuple[float, float, bool]:
+    """One weekly engagement on the CDB90 kernel: (attacker's and defender's surviving
+    shares, the attacker won)."""
+    kern = C.kernel()
+    a, d = max(att, 1e-3), max(dfn, 1e-3)
+    x = {
+        "intercept": 1.0,
+        "log_force_ratio": math.log(a) - math.log(d),
+        "log_size": 0.5 * (math.log(a) + math.log(d)) + math.log(1000.0 / kern.size_unit),
+        "log_days": math.log(days),
+        **cond,
+    }
+    cols = combat_fit.COLUMNS
+
+    def linear(coef: tuple[float, ...]) -> float:
+        return sum(c * x[name] for c, name in zip(coef, cols, strict=True))
+
+    rho = kern.residual_corr
+    e_a = kern.residual_sd[0] * z0
+    e_d = kern.residual_sd[1] * (rho * z0 + math.sqrt(1.0 - rho * rho) * z1)
+    keep_a = math.exp(-math.exp(linear(kern.attacker) + e_a) * days)
+    keep_d = math.exp(-math.exp(linear(kern.defender) + e_d) * days)
+    p_win = _sig(linear(kern.win))
+    edge(u, p_win)
+    return keep_a, keep_d, u < p_win
+
+
+def _open_fronts(control: list[float], attacker: list[int], edge: _Edges) -> list[float]:
+    """A side under SNAP of a sector loses it; a sector one side holds entirely opens to
+    a foothold of the other where the other attacked this month in a neighbouring sector
+    and now holds OPEN_AT of it (one pass: a foothold opens nothing further)."""
+    sec = FR.sector_data()
+    can = [bool(x) for x in sec.contestable]
+    c = list(control)
+    for k in range(len(c)):
+        if can[k] and 0.0 < c[k] < 1.0:
+            edge(c[k], FR.SNAP)
+            edge(c[k], 1.0 - FR.SNAP)
+            if c[k] < FR.SNAP:
+                c[k] = 0.0
+            elif c[k] > 1.0 - FR.SNAP:
+                c[k] = 1.0
+    # The sectors where a side's attack has reached the far edge (the other side's at most
+    # 1 - OPEN_AT left there).
+    reached: list[list[int]] = [[], []]
+    for j in range(len(c)):
+        if can[j] and attacker[j] < NO_SIDE:
+            share = control[j] if attacker[j] == 1 else 1.0 - control[j]
+            edge(share, FR.OPEN_AT)
+            if share >= FR.OPEN_AT:
+                reached[attacker[j]].append(j)
+    out = list(c)
+    for k in range(len(c)):
+        if not can[k]:
+            continue
+        if c[k] == 0.0 and any(sec.adjacency[k, j] for j in reached[1]):
+            out[k] = FR.FOOTHOLD
+        elif c[k] == 1.0 and any(sec.adjacency[k, j] for j in reached[0]):
+            out[k] = 1.0 - FR.FOOTHOLD
+    return out
+
+
+def _held(control: list[float]) -> float:
+    pop = [float(x) for x in FR.sector_data().population]
+    return sum(c * n for c, n in zip(control, pop, strict=True)) / sum(pop)
+
+
+def _faction_men(men: list[float], owner: list[int], alive: list[bool]) -> list[float]:
+    out = [0.0] * N_FAC
+    for m, o, a in zip(men, owner, alive, strict=True):
+        if a and o < N_FAC:
+            out[o] += m
+    return out
+
+
+def _war_month(
+    t: int,
+    state: dict[str, Any],
+    inp: dict[str, Any],
+    p: dict[str, float],
+    d: dict[str, Any],
+    edge: _Edges,
+) -> dict[str, Any]:
+    """The war's month (ODD 7.22, steps 1-7, the cohesion, the clash, the repression and
+    the end), the war on before it."""
+    sec = FR.sector_data()
+    n_sec = len(sec.names)
+    pop = [float(x) for x in sec.population]
+    can = [bool(x) for x in sec.contestable]
+    rugged = [float(x) for x in sec.rugged]
+    owner_side = [int(x) for x in FR.owner_side()]
+    fac_side = [int(x) for x in F.faction_data().side]
+    members = [[f for f in range(N_FAC) if fac_side[f] == s] for s in (0, 1)]
+
+    held, cohesion = float(state["held"]), float(state["cohesion"])
+    control = [float(x) for x in state["control"]]
+    men = [float(x) for x in state["unit_men"]]
+    owner = [int(x) for x in state["unit_owner"]]
+    alive = [bool(x) for x in state["unit_alive"]]
+    last_sector = [int(x) for x in state["unit_sector"]]
+    n_units = len(men)
+    months = float(t - int(state["war_month"]))
+
+    # 1. Foreign troops arrive into their contingents (slots 0..3, one per donor).
+    will = [
+        p["spain_italy_rate"],
+        p["spain_germany_rate"] * float(inp["nazi"]),
+        p["spain_ussr_rate"] * inp["aid"],
+        p["spain_brigades_rate"] * inp["aid"],
+    ]
+    foreign = [float(x) + w for x, w in zip(state["foreign"], will, strict=True)]
+    for i, w in enumerate(will):
+        men[i] += w
+        alive[i] = alive[i] or men[i] > 0.0
+
+    # 2. Mobilisation: each side's own men grow a 1/months share of the gap to the
+    # target; whole brigades in free slots, the rest to the side's brigades by men.
+    fac_men = _faction_men(men, owner, alive)
+    free = [i for i in range(FR.N_DONOR_SLOTS, n_units) if not alive[i]]
+    base = [i for i in range(n_units) if alive[i] and owner[i] < N_FAC]
+    new_slots: list[list[int]] = []
+    rest = [0.0, 0.0]
+    for s in (0, 1):
+        own = sum(fac_men[f] for f in members[s])
+        target = p["spain_mobilisation"] * (held if s == 1 else 1.0 - held) * F.POPULATION
+        growth = max(target - own, 0.0) / p["spain_mobilisation_months"]
+        q = growth / FR.BRIGADE
+        if target > own:
+            edge.add(
+                abs(q - round(q))
+                * FR.BRIGADE
+                * p["spain_mobilisation_months"]
+                / max(1.0, target, own)
+            )
+        n_new = min(math.floor(q), len(free) - sum(len(x) for x in new_slots))
+        start = sum(len(x) for x in new_slots)
+        new_slots.append(free[start : start + n_new])
+        rest[s] = growth - n_new * FR.BRIGADE
+    side_total = [0.0, 0.0]
+    for i in base:
+        side_total[owner_side[owner[i]]] += men[i]
+    for i in base:
+        s = owner_side[owner[i]]
+        if side_total[s] > 0.0:
+            men[i] += rest[s] * men[i] / side_total[s]
+    for s in (0, 1):
+        total = sum(fac_men[f] for f in members[s])
+        for r, i in enumerate(new_slots[s]):
+            x = (r + 0.5) / len(new_slots[s])
+            pick = members[s][0]
+            if total > 0.0:
+                cum = 0.0
+                for f in members[s]:
+                    cum += fac_men[f] / total
+                    if fac_men[f] > 0.0:
+                        edge(x, cum)
+                    if x < cum:
+                        pick = f
+                        break
+                else:
+                    pick = members[s][-1]
+            owner[i], men[i], alive[i] = pick, FR.BRIGADE, True
+
+    side = [owner_side[o] for o in owner]
+    front = [k for k in range(n_sec) if can[k] and 0.0 < control[k] < 1.0]
+
+    # 3. The offensives: the most people to take per defender there last month (thousand
+    # men; the units in the sectors they held last month, with the men they have now,
+    # after this month's arrivals and call-ups: the new brigades were nowhere).
+    last = [[0.0] * n_sec for _ in (0, 1)]
+    for i in range(n_units):
+        if alive[i] and side[i] < NO_SIDE and last_sector[i] < n_sec:
+            last[side[i]][last_sector[i]] += men[i]
+    offensive = [NOWHERE, NOWHERE]
+    gumbel = np.asarray(d["gumbel"], np.float64)
+    for s in (0, 1):
+        score = {}
+        for k in front:
+            take = control[k] * pop[k] if s == 0 else (1.0 - control[k]) * pop[k]
+            score[k] = math.log(take) - math.log(1.0 + last[1 - s][k]) + float(gumbel[s, k])
+        if score:
+            ranked = sorted(score, key=lambda k: -score[k])
+            offensive[s] = ranked[0]
+            if len(ranked) > 1:
+                edge(score[ranked[0]], score[ranked[1]])
+
+    # 4. The allocation, each side's alive units in slot order.
+    conc, resp = p["spain_concentration"], p["spain_response"]
+    sector = [NOWHERE] * n_units
+    if front:
+        for s in (0, 1):
+            mine = [i for i in range(n_units) if alive[i] and side[i] == s]
+            for r, i in enumerate(mine):
+                x = (r + 0.5) / len(mine)
+                edge(x, conc)
+                edge(x, conc + resp)
+                if x < conc:
+                    sector[i] = offensive[s]
+                elif x < conc + resp:
+                    sector[i] = offensive[1 - s]
+                else:
+                    q = (x - conc - resp) / (1.0 - conc - resp) * len(front)
+                    if q > 0.5:
+                        edge(q, round(q))
+                    sector[i] = front[min(int(q), len(front) - 1)]
+
+    # 5. The effectiveness advantage and who attacks where.
+    gap = (foreign[0] + foreign[1] - foreign[2] - foreign[3]) / 10.0
+    eff = (
+        p["spain_effectiveness_start"] * math.exp(-months / p["spain_army_months"])
+        + p["spain_aid_effect"] * gap
+        + p["spain_cohesion_effect"] * (1.0 - cohesion)
+    )
+    at = [[0.0] * n_sec for _ in (0, 1)]
+    for i in range(n_units):
+        if alive[i] and side[i] < NO_SIDE and sector[i] < n_sec:
+            at[side[i]][sector[i]] += men[i]
+    attacker = [NO_SIDE] * n_sec
+    threshold = p["spain_attack_threshold"]
+    for k in range(n_sec):
+        if not (at[0][k] > 0.0 and at[1][k] > 0.0):
+            continue
+        nat = math.log(at[1][k] / at[0][k]) + ATTACK_WEIGHT * eff
+        side_score = [-nat, nat]
+        wants = []
+        for s in (0, 1):
+            if offensive[s] == k:
+                edge(side_score[s], threshold)
+                wants.append(side_score[s] >= threshold)
+            else:
+                wants.append(False)
+        if wants[0] and wants[1]:
+            edge(side_score[1], side_score[0])
+            attacker[k] = 1 if side_score[1] >= side_score[0] else 0
+        elif wants[1]:
+            attacker[k] = 1
+        elif wants[0]:
+            attacker[k] = 0
+
+    # 6. The battles: engaged of every unit's men there, four weeks on the kernel.
+    days = float(np.float32(p["spain_combat_days"]) / np.float32(WEEKS))
+    noise = np.asarray(d["combat_noise"], np.float64)
+    u_win = np.asarray(d["combat_u"], np.float64)
+    casualties = [0.0, 0.0]
+    weeks_won = [0] * n_sec
+    for k in range(n_sec):
+        a = attacker[k]
+        if a == NO_SIDE:
+            continue
+        first = [p["spain_engaged"] * at[a][k], p["spain_engaged"] * at[1 - a][k]]
+        cond = {name: 0.0 for name in C.CONDITIONS}
+        cond["effectiveness"] = eff if a == 1 else -eff
+        cond["rugged_terrain"] = rugged[k]
+        cond["winter"] = float(inp["winter"])
+        kept = [1.0, 1.0]
+        for w in range(WEEKS):
+            ka, kd, won = _week(
+                first[0] * kept[0],
+                first[1] * kept[1],
+                cond,
+                float(noise[w, 0, k]),
+                float(noise[w, 1, k]),
+                float(u_win[w, k]),
+                days,
+                edge,
+            )
+            kept = [kept[0] * ka, kept[1] * kd]
+            weeks_won[k] += int(won)
+        for i in range(n_units):
+            if alive[i] and side[i] < NO_SIDE and sector[i] == k:
+                share = kept[0] if side[i] == a else kept[1]
+                lost = p["spain_engaged"] * men[i] * (1.0 - share)
+                men[i] -= lost
+                casualties[side[i]] += lost
+
+    # 7. Ground: each week won takes sector_advance of the defender's people there.
+    keep = 1.0 - p["spain_sector_advance"]
+    for k in range(n_sec):
+        if attacker[k] == 1:
+            control[k] = 1.0 - (1.0 - control[k]) * keep ** weeks_won[k]
+        elif attacker[k] == 0:
+            control[k] = control[k] * keep ** weeks_won[k]
+    control = _open_fronts(control, attacker, edge)
+    new_held = _held(control)
+    died = [1000.0 * p["spain_dead_share"] * c for c in casualties]
+    for i in range(n_units):
+        if alive[i] and i >= FR.N_DONOR_SLOTS:
+            edge(men[i], FR.MIN_MEN)
+            if men[i] < FR.MIN_MEN:
+                alive[i] = False
+        if not alive[i]:
+            men[i] = 0.0
+
+    # The Republic's cohesion, and the clash inside it (once).
+    fac_men = _faction_men(men, owner, alive)
+    republic = sum(fac_men[f] for f in members[0])
+    dissidents = (fac_men[F.POUM] + fac_men[F.CNT]) / max(republic, 1e-6)
+    r = inp["repression"]
+    target = p["spain_cohesion_start"] + p["spain_centralisation"] * r
+    target = min(max(target - p["spain_resentment"] * r * dissidents, 0.0), 1.0)
+    cohesion += (target - cohesion) / 12.0
+    killed = [0.0, 0.0]
+    out: dict[str, Any] = {}
+    if int(state["may_days_month"]) < 0:
+        u_clash = float(d["decision"][2])
+        edge(u_clash, p["spain_clash_rate"] * r)
+        if u_clash < p["spain_clash_rate"] * r:
+            out["may_days_month"] = t
+            for i in range(n_units):
+                if owner[i] == F.POUM:
+                    alive[i], men[i] = False, 0.0
+                elif owner[i] == F.CNT and alive[i]:
+                    men[i] *= 1.0 - p["spain_clash_cnt_loss"]
+            cohesion *= 1.0 - p["spain_clash_cohesion_loss"]
+            killed[0] += p["spain_clash_deaths"]
+
+    # Repression in both rearguards.
+    killed[1] += 1000.0 * p["spain_nationalist_terror"] * max(new_held - held, 0.0) * F.POPULATION
+    killed[0] += (
+        1000.0
+        * p["spain_republican_terror"]
+        * (1.0 - cohesion)
+        * (1.0 - new_held)
+        * F.POPULATION
+        * math.exp(-months / p["spain_terror_months"])
+    )
+
+    # The end.
+    end = p["spain_end_share"]
+    edge(new_held, 1.0 - end)
+    edge(new_held, end)
+    if new_held > 0.5:
+        edge(cohesion, p["spain_collapse_cohesion"])
+    if new_held >= 1.0 - end or (cohesion < p["spain_collapse_cohesion"] and new_held > 0.5):
+        out["winner"], out["end_month"] = F.NATIONALISTS_WON, t
+    elif new_held <= end:
+        out["winner"], out["end_month"] = F.REPUBLIC_WON, t
+
+    out.update(
+        held=new_held,
+        cohesion=cohesion,
+        foreign=np.array(foreign),
+        died=died,
+        killed=killed,
+        control=np.array(control),
+        unit_men=np.array(men),
+        unit_owner=np.array(owner, np.int64),
+        unit_alive=np.array(alive),
+        unit_sector=np.array([s if a else NOWHERE for s, a in zip(sector, alive, strict=True)]),
+        attacker=np.array(attacker, np.int64),
+        casualties=np.array(casualties),
+        weeks_won=np.array(weeks_won),
+        offensive=np.array(offensive),
+    )
+    return out
+
+
 def advance(
     state: dict[str, Any], inp: dict[str, Any], p: dict[str, float], d: dict[str, Any]
 ) -> dict[str, Any]:
-    """One month; ``state`` and the result map field names to NumPy values."""
-    tab, kern = F.faction_data(), kernel()
+    """One month; ``state`` and the result map field names to NumPy values.
+
+    The result adds ``near_edge`` (see the module's docstring) and, in a war's month,
+    ``casualties`` (thousand per side), ``weeks_won`` (per sector) and ``offensive``
+    (each side's sector).
+    """
+    edge = _Edges()
     t = int(state["month"])
-    out = {k: (np.array(v, np.float64) if np.ndim(v) else v) for k, v in state.items()}
-    out = {
-        k: (v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v) for k, v in out.items()
+    out: dict[str, Any] = {
+        k: (np.array(v).item() if np.ndim(v) == 0 else np.array(v)) for k, v in state.items()
     }
     u, z = [float(x) for x in d["decision"]], float(d["vote"])
 
+    # The election.
     if t == inp["election_month"]:
-        front = u[0] < _sig(
+        p_front = _sig(
             p["spain_front_intercept"] + p["spain_front_line"] * (inp["front_line"] - 0.5)
         )
+        edge(u[0], p_front)
+        front = u[0] < p_front
         loss = 0.0 if front else p["spain_split_vote_loss"]
         left = min(max(p["spain_left_vote"] + p["spain_vote_sd"] * z - loss, 0.0), 1.0)
         right = min(max(1.0 - left - p["spain_centre_vote"], 0.0), 1.0)
@@ -45,8 +479,7 @@ def advance(
             out["popular_front_month"] = t
         out["left_vote"], out["left_seats"] = left, seats
 
-    strength = np.array(state["strength"], np.float64)
-    held, cohesion = float(state["held"]), float(state["cohesion"])
+    # The rising: the war's units and map if it neither fails nor wins outright.
     killed = [0.0, 0.0]
     if (
         t == inp["rising_month"]
@@ -55,105 +488,52 @@ def advance(
         and int(state["winner"]) == 0
     ):
         left_gov = float(state["left_seats"]) > F.SEATS / 2
-        if u[1] < (p["spain_rising_left"] if left_gov else p["spain_rising_right"]):
+        edge(float(state["left_seats"]), F.SEATS / 2)
+        p_rising = p["spain_rising_left"] if left_gov else p["spain_rising_right"]
+        edge(u[1], p_rising)
+        if u[1] < p_rising:
             out["rising_month"] = t
             hold0 = min(max(p["spain_hold_mean"] + p["spain_hold_sd"] * z, 0.0), 1.0)
-            if p["spain_rising_fails"] <= hold0 <= 1.0 - p["spain_rising_fails"]:
-                out["war_month"] = t
-                held, cohesion = hold0, p["spain_cohesion_start"]
-                strength = np.array(tab.strength, np.float64)
+            fails = p["spain_rising_fails"]
+            edge(hold0, fails)
+            edge(hold0, 1.0 - fails)
+            if fails <= hold0 <= 1.0 - fails:
+                units = FR.unit_data()
+                out.update(
+                    war_month=t,
+                    held=hold0,
+                    cohesion=p["spain_cohesion_start"],
+                    control=np.array(control_at_rising(hold0)),
+                    unit_men=np.array(units.men, np.float64),
+                    unit_owner=np.array(units.owner, np.int64),
+                    unit_alive=np.array(units.alive),
+                )
                 killed[1] += 1000.0 * p["spain_nationalist_terror"] * hold0 * F.POPULATION
 
     fighting = int(state["war_month"]) >= 0 and int(state["winner"]) == 0
-    foreign = np.array(state["foreign"], np.float64)
-    battle_dead = np.array(state["battle_dead"], np.float64)
-    new_held, clash = held, False
+    died = [0.0, 0.0]
     if fighting:
-        months = float(t - int(state["war_month"]))
-        will = [
-            p["spain_italy_rate"],
-            p["spain_germany_rate"] * float(inp["nazi"]),
-            p["spain_ussr_rate"] * inp["aid"],
-            p["spain_brigades_rate"] * inp["aid"],
-        ]
-        foreign = foreign + np.array(will)
-        sides = [list(F.REPUBLIC), list(F.NATIONALIST)]
-        totals = [strength[s].sum() for s in sides]
-        for k, members in enumerate(sides):
-            held_k = held if k == 1 else 1.0 - held
-            grow = max(p["spain_mobilisation"] * held_k * F.POPULATION - totals[k], 0.0)
-            grow = grow / p["spain_mobilisation_months"]
-            grow += (will[2] + will[3]) if k == 0 else (will[0] + will[1])
-            for f in members:
-                strength[f] += grow * strength[f] / max(totals[k], 1e-6)
-        totals = [strength[s].sum() for s in sides]
-        gap = (foreign[0] + foreign[1] - foreign[2] - foreign[3]) / 10.0
-        eff = (
-            p["spain_effectiveness_start"] * math.exp(-months / p["spain_army_months"])
-            + p["spain_aid_effect"] * gap
-            + p["spain_cohesion_effect"] * (1.0 - cohesion)
-        )
-        eng = [p["spain_engaged"] * x for x in totals]
-        ratio = math.log(max(eng[1], 1e-3) / max(eng[0], 1e-3))
-        nat = ratio + ATTACK_WEIGHT * eff >= 0.0
-        a, b, e = (eng[1], eng[0], eff) if nat else (eng[0], eng[1], -eff)
-        x = [1.0, math.log(max(a, 1e-3) / max(b, 1e-3)), 0.0, e]
-        z0, z1 = (float(v) for v in d["attrition"])
-        rho = kern.residual_corr
-        la = float(np.dot(kern.attacker, x)) + kern.residual_sd[0] * z0
-        ld = float(np.dot(kern.defender, x)) + kern.residual_sd[1] * (
-            rho * z0 + math.sqrt(1 - rho * rho) * z1
-        )
-        cas_a = a * (1 - math.exp(-math.exp(la) * p["spain_combat_days"]))
-        cas_b = b * (1 - math.exp(-math.exp(ld) * p["spain_combat_days"]))
-        won = u[3] < _sig(float(np.dot(kern.win, x)))
-        cas = [cas_b, cas_a] if nat else [cas_a, cas_b]  # republic, nationalist
-        if won:
-            new_held = (
-                held + p["spain_advance"] * (1 - held) if nat else held - p["spain_advance"] * held
-            )
-            new_held = min(max(new_held, 0.0), 1.0)
-        for k, members in enumerate(sides):
-            for f in members:
-                strength[f] *= 1.0 - cas[k] / max(totals[k], 1e-6)
-            battle_dead[k] += 1000.0 * p["spain_dead_share"] * cas[k]
-        dissidents = (strength[F.POUM] + strength[F.CNT]) / max(totals[0], 1e-6)
-        r = inp["repression"]
-        target = p["spain_cohesion_start"] + p["spain_centralisation"] * r
-        target = min(max(target - p["spain_resentment"] * r * dissidents, 0.0), 1.0)
-        cohesion += (target - cohesion) / 12.0
-        if int(state["may_days_month"]) < 0 and u[2] < p["spain_clash_rate"] * r:
-            clash = True
-            out["may_days_month"] = t
-            strength[F.POUM] = 0.0
-            strength[F.CNT] *= 1.0 - p["spain_clash_cnt_loss"]
-            cohesion *= 1.0 - p["spain_clash_cohesion_loss"]
-            killed[0] += p["spain_clash_deaths"]
-        killed[1] += (
-            1000.0 * p["spain_nationalist_terror"] * max(new_held - held, 0.0) * F.POPULATION
-        )
-        killed[0] += (
-            1000.0
-            * p["spain_republican_terror"]
-            * (1.0 - cohesion)
-            * (1.0 - new_held)
-            * F.POPULATION
-            * math.exp(-months / p["spain_terror_months"])
-        )
-        end = p["spain_end_share"]
-        if new_held >= 1.0 - end or (cohesion < p["spain_collapse_cohesion"] and new_held > 0.5):
-            out["winner"], out["end_month"] = F.NATIONALISTS_WON, t
-        elif new_held <= end:
-            out["winner"], out["end_month"] = F.REPUBLIC_WON, t
-        held = new_held
-    del clash
+        war = _war_month(t, state, inp, p, d, edge)
+        killed = [a + b for a, b in zip(killed, war.pop("killed"), strict=True)]
+        died = war.pop("died")
+        out.update(war)
+    else:
+        # No front this month: nobody is anywhere, nobody attacks.
+        out["unit_sector"] = np.full(len(out["unit_men"]), NOWHERE)
+        out["attacker"] = np.full(len(out["control"]), NO_SIDE)
     out.update(
         month=t + 1,
-        held=held,
-        strength=strength,
-        cohesion=cohesion,
-        foreign=foreign,
-        battle_dead=battle_dead,
-        repression=np.array(state["repression"], np.float64) + np.array(killed),
+        strength=np.array(
+            _faction_men(
+                [float(x) for x in out["unit_men"]],
+                [int(x) for x in out["unit_owner"]],
+                [bool(x) for x in out["unit_alive"]],
+            )
+        ),
+        # The month's dead join the totals next month (ODD 7.22, "the tallies").
+        battle_dead=np.array(state["battle_dead"], np.float64) + state["month_dead"][0],
+        repression=np.array(state["repression"], np.float64) + state["month_dead"][1],
+        month_dead=np.array([died, killed]),
+        near_edge=min(edge.gaps),
     )
     return out

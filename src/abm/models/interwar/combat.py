@@ -14,11 +14,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from abm.engine import exact
 from abm.models.interwar.frontiers.theatres import Kernel
 
 
 def _sigmoid(x: jax.Array) -> jax.Array:
-    return 1.0 / (1.0 + jnp.exp(-x))
+    return 1.0 / (1.0 + exact.exp(-x))
 
 
 def kernel_survival(
@@ -45,7 +46,7 @@ def kernel_survival(
         (the attacker's and the defender's surviving shares of the men engaged, each
         ``exp(-rate days)``; the attacker won).
     """
-    ratio = jnp.log(jnp.maximum(attacker, 1e-3) / jnp.maximum(defender, 1e-3))
+    ratio = exact.log(jnp.maximum(attacker, 1e-3) / jnp.maximum(defender, 1e-3))
 
     def linear(c: Any) -> jax.Array:
         # Element-wise in a fixed order (hasty defence: the prepared term is 0), not a
@@ -56,9 +57,9 @@ def kernel_survival(
     sd = [np.float32(v) for v in kern.residual_sd]
     rho = np.float32(kern.residual_corr)
     e_def = sd[1] * (rho * noise[0] + np.float32(np.sqrt(1.0 - rho * rho)) * noise[1])
-    r_att = jnp.exp(linear(kern.attacker) + sd[0] * noise[0])
-    r_def = jnp.exp(linear(kern.defender) + e_def)
-    return jnp.exp(-r_att * days), jnp.exp(-r_def * days), u < _sigmoid(linear(kern.win))
+    r_att = exact.exp(linear(kern.attacker) + sd[0] * noise[0])
+    r_def = exact.exp(linear(kern.defender) + e_def)
+    return exact.exp(-r_att * days), exact.exp(-r_def * days), u < _sigmoid(linear(kern.win))
 
 
 def kernel_battle(

@@ -14,6 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from abm.engine.exact import fixed_sum
 from abm.models.calendar import Calendar
 from abm.models.catalogue import member_key
 from abm.models.interwar.soviet.constants import FACTIONS, STALIN
@@ -48,8 +49,13 @@ class ThetaReader:
         return jnp.floor(at).astype(jnp.int32)
 
     def lever(self, theta: jax.Array, weights: jax.Array, name: str) -> jax.Array:
-        """Per-faction lever ``name`` weighed by ``weights`` (float32 ``[faction]``)."""
-        return jnp.sum(weights * theta[self._levers[name]])
+        """Per-faction lever ``name`` weighed by ``weights`` (float32 ``[faction]``).
+
+        Summed by a fixed tree (:func:`abm.engine.exact.fixed_sum`): XLA's own reduction
+        may add in another order in another batch size, and a run's bits must not depend
+        on its batch.
+        """
+        return fixed_sum(weights * theta[self._levers[name]])
 
 
 def stalin_alone() -> jax.Array:

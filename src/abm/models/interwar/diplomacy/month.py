@@ -24,6 +24,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from abm.engine import exact
 from abm.engine.exact import fixed_sum
 from abm.models.interwar.diplomacy import states as S
 from abm.models.interwar.diplomacy.types import DiplomacyState
@@ -133,7 +134,7 @@ def propensity(tab: Tables, inp: Inputs, p: dict[str, jax.Array]) -> jax.Array:
 
 def proximity(tab: Tables, p: dict[str, jax.Array]) -> jax.Array:
     """``exp(-distance / scale)`` between capitals, float32 ``[S, S]``."""
-    return jnp.exp(-jnp.asarray(tab.distance) / p["distance_scale"])
+    return exact.exp(-jnp.asarray(tab.distance) / p["distance_scale"])
 
 
 def threat_target(
@@ -192,7 +193,7 @@ def choose_sides(
 
 
 def _sigmoid(x: jax.Array) -> jax.Array:
-    return 1.0 / (1.0 + jnp.exp(-x))
+    return 1.0 / (1.0 + exact.exp(-x))
 
 
 def advance(

@@ -43,6 +43,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from abm.engine import exact
 from abm.models.interwar.frontiers import theatres as T
 from abm.models.interwar.frontiers.types import FrontierDraws, FrontierState
 
@@ -116,7 +117,7 @@ def draw_month(key: jax.Array) -> FrontierDraws:
 
 
 def _sigmoid(x: jax.Array) -> jax.Array:
-    return 1.0 / (1.0 + jnp.exp(-x))
+    return 1.0 / (1.0 + exact.exp(-x))
 
 
 def battle(
@@ -142,15 +143,15 @@ def battle(
     Returns:
         (casualties float32 ``[T, 2]`` in thousand persons, Red Army won bool ``[T]``).
     """
-    ratio = jnp.log(jnp.maximum(force[:, 0], 1e-3) / jnp.maximum(force[:, 1], 1e-3))
+    ratio = exact.log(jnp.maximum(force[:, 0], 1e-3) / jnp.maximum(force[:, 1], 1e-3))
     x = jnp.stack([jnp.ones_like(ratio), ratio, prepared, effectiveness], axis=1)
     att, dfn, win = (jnp.asarray(v, jnp.float32) for v in (kern.attacker, kern.defender, kern.win))
     sd = jnp.asarray(kern.residual_sd, jnp.float32)
     rho = jnp.float32(kern.residual_corr)
     e_att = sd[0] * noise[:, 0]
     e_def = sd[1] * (rho * noise[:, 0] + jnp.sqrt(1.0 - rho * rho) * noise[:, 1])
-    rate = jnp.stack([jnp.exp(x @ att + e_att), jnp.exp(x @ dfn + e_def)], axis=1)
-    cas = force * (1.0 - jnp.exp(-rate * days))
+    rate = jnp.stack([exact.exp(x @ att + e_att), exact.exp(x @ dfn + e_def)], axis=1)
+    cas = force * (1.0 - exact.exp(-rate * days))
     won = u < _sigmoid(x @ win)
     return cas, won
 
@@ -173,7 +174,7 @@ def advance(
 
     # Japanese probes on the quiet borders.
     china = (inp.china_war_month >= 0) & (t >= inp.china_war_month)
-    hazard = p["probe_rate"] * jnp.exp(p["probe_weakness"] * (q_opp - q))
+    hazard = p["probe_rate"] * exact.exp(p["probe_weakness"] * (q_opp - q))
     probe = clash & china & (state.status == T.QUIET) & (d.probe < hazard)
 
     # Finland: the demand, the refusal, the war.
@@ -219,7 +220,7 @@ def advance(
     wins = state.wins + won.astype(jnp.int32)
     left = force - cas
     grow = jnp.where(jnp.arange(len(T.THEATRES)) == T.FINLAND, p["winter_war_reinforcement"], 0.0)
-    force = jnp.where(fighting[:, None], left.at[:, 0].multiply(jnp.exp(grow)), force)
+    force = jnp.where(fighting[:, None], left.at[:, 0].multiply(exact.exp(grow)), force)
 
     # How each war ends this month.
     months = t - start + 1

@@ -8,6 +8,7 @@ import numpy as np
 
 from abm.models.calendar import Calendar
 from abm.models.interwar.spain import factions as F
+from abm.models.interwar.spain import front as FR
 
 
 def chronicle(states: Any, initial: Any, calendar: Calendar) -> list[tuple[str, str]]:
@@ -40,17 +41,21 @@ def chronicle(states: Any, initial: Any, calendar: Calendar) -> list[tuple[str, 
             )
         )
         stop = end if end >= 0 else len(s.held) - 1
+        # The totals so far: those before the month and the month's own dead.
+        battle = s.battle_dead + s.month_dead[:, 0]
+        rear = s.repression + s.month_dead[:, 1]
         for t in range(war + 1, stop + 1):
             if calendar.months[t] == 12:
                 out.append(
                     (
                         lab(t),
                         f"Spain: the Nationalists hold {100 * s.held[t]:.0f}% of the people; "
-                        f"{s.battle_dead[t].sum():,.0f} dead in battle, "
-                        f"{s.repression[t][1]:,.0f} and {s.repression[t][0]:,.0f} killed in "
+                        f"{battle[t].sum():,.0f} dead in battle, "
+                        f"{rear[t][1]:,.0f} and {rear[t][0]:,.0f} killed in "
                         "the Nationalist and Republican rearguards so far",
                     )
                 )
+        out.extend(_sectors(s.control, war, stop, lab))
     if last["may_days_month"] >= 0:
         out.append((lab(int(last["may_days_month"])), "the Republic's factions fight each other"))
     if end >= 0:
@@ -63,4 +68,18 @@ def chronicle(states: Any, initial: Any, calendar: Calendar) -> list[tuple[str, 
                 f"{foreign})",
             )
         )
+    return out
+
+
+def _sectors(control: np.ndarray, war: int, stop: int, lab: Any) -> list[tuple[str, str]]:
+    """The months a sector of the front fell entirely to one side (control ``[T, K]``)."""
+    names = FR.sector_data().names
+    out: list[tuple[str, str]] = []
+    for t in range(war + 1, stop + 1):
+        for k, name in enumerate(names):
+            before, now = control[t - 1][k], control[t][k]
+            if now >= 1.0 > before:
+                out.append((lab(t), f"Spain: the Nationalists take the last of {name}"))
+            elif now <= 0.0 < before:
+                out.append((lab(t), f"Spain: the Republic retakes all of {name}"))
     return out

@@ -1,8 +1,7 @@
 """The Spain slice's factions, donors and fixed figures (package data ``spain_factions.csv``).
 
 Each faction row: its side, its armed strength in the first weeks of the war (thousand
-persons) and its source. The kernel of the battles is the one fitted on CDB90 for the
-frontier wars (:mod:`abm.models.interwar.frontiers.theatres`).
+persons) and its source. The front's sectors and units are in :mod:`.front`.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ NO_WINNER, REPUBLIC_WON, NATIONALISTS_WON = range(3)
 DONORS = ("italy", "germany", "ussr", "international_brigades")
 ITALY, GERMANY, USSR, BRIGADES = range(4)
 #: The month's decisions drawn as uniforms (``spain_decision``).
-DECISIONS = ("front", "rising", "clash", "battle")
+DECISIONS = ("front", "rising", "clash")
 #: Spain's population, 1936, thousand persons (24.7 million: the 1930 census's 23.6
 #: million grown at the 1920s' rate; Instituto Nacional de Estadistica, Censo 1930).
 POPULATION = 24_700.0

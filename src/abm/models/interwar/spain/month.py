@@ -15,19 +15,21 @@
   ``rising_right`` otherwise. It holds ``hold_mean + hold_sd z`` of the people; below
   ``rising_fails`` it is crushed, above ``1 - rising_fails`` it wins outright, between
   the civil war begins, the factions at their strengths of July 1936
-  (``spain_factions.csv``).
-* **The war**, monthly: foreign troops arrive (Italy ``italy_rate`` a month, Germany
-  ``germany_rate`` with a Nazi government, the USSR ``ussr_rate`` and the International
-  Brigades ``brigades_rate`` times the Soviet leadership's ``spain_aid``); each side
-  mobilises towards ``mobilisation`` of the people it holds over
-  ``mobilisation_months``; the side ahead (``ln(N/R) + 0.5 E``, ``N`` and ``R`` the
-  strengths engaged, ``engaged`` of each side's) attacks, at the Nationalists'
-  effectiveness advantage
+  (``spain_factions.csv``) cut into brigades, the July 1936 map scaled to the people held.
+* **The war**, monthly, on a front of brigade-sized units on ten sectors
+  (:mod:`.front`): foreign troops arrive into their contingents (Italy ``italy_rate`` a
+  month, Germany ``germany_rate`` with a Nazi government, the USSR ``ussr_rate`` and the
+  International Brigades ``brigades_rate`` times the Soviet leadership's
+  ``spain_aid``); each side's brigades grow towards ``mobilisation`` of the people it
+  holds over ``mobilisation_months``; each side picks an offensive sector, sends
+  ``concentration`` of its units there and ``response`` to meet the other's, and attacks
+  where its log force ratio plus half its effectiveness advantage
   ``E = effectiveness_start exp(-months / army_months) + aid_effect (F_it + F_de -
-  F_su - F_ib) / 10 + cohesion_effect (1 - cohesion)`` (CDB90 steps; ``F`` the foreign
-  troops sent, thousand; the Republic attacks with ``-E``), through the combat kernel
-  fitted on CDB90 over ``combat_days`` days; a won attack takes ``advance`` of the
-  defender's people.
+  F_su - F_ib) / 10 + cohesion_effect (1 - cohesion)`` (CDB90 steps, the Nationalists'
+  view; ``F`` the foreign troops sent, thousand) reaches ``attack_threshold``; the
+  attacked sectors fight four weeks on the war's kernel fitted on CDB90 (``engaged`` of
+  the men, ``combat_days`` a month); each week won takes ``sector_advance`` of the
+  defender's people in the sector.
 * **The Republic's cohesion** moves towards ``cohesion_start + centralisation r -
   resentment r d`` over a year, ``r`` the Soviet line's repression of the revolutionary
   left (``left_repression``), ``d`` the anarchists' and the POUM's share of the
@@ -52,10 +54,12 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from abm.models.interwar.combat import kernel_battle
-from abm.models.interwar.frontiers.theatres import Kernel
+from abm.engine import exact
+from abm.engine.exact import fixed_sum
 from abm.models.interwar.spain import factions as F
+from abm.models.interwar.spain import front as FR
 from abm.models.interwar.spain.types import SpainDraws, SpainState
+from abm.models.interwar.war.combat import WarKernel
 
 #: Weight of the effectiveness advantage (CDB90 steps) against the log force ratio in
 #: the choice of who attacks: a step counts as much as a force ratio of e^0.5.
@@ -85,7 +89,10 @@ PARAMS = (
     "spain_army_months",
     "spain_aid_effect",
     "spain_cohesion_effect",
-    "spain_advance",
+    "spain_concentration",
+    "spain_response",
+    "spain_attack_threshold",
+    "spain_sector_advance",
     "spain_italy_rate",
     "spain_germany_rate",
     "spain_ussr_rate",
@@ -114,6 +121,7 @@ class Inputs(NamedTuple):
         aid: its will to aid the Republic, 0..1.
         nazi: bool, a Nazi government holds power in Germany.
         election_month, rising_month: int32 month indices.
+        winter: float32, 1 in December, January and February (the kernel's covariate).
     """
 
     front_line: jax.Array
@@ -122,20 +130,24 @@ class Inputs(NamedTuple):
     nazi: jax.Array
     election_month: jax.Array
     rising_month: jax.Array
+    winter: jax.Array
 
 
 def draw_month(key: jax.Array) -> SpainDraws:
     """The month's draws from the slice's month key."""
-    k_vote, k_dec, k_attr = jax.random.split(key, 3)
+    k_vote, k_dec, k_pick, k_noise, k_win = jax.random.split(key, 5)
+    k = FR.N_SECTORS
     return SpainDraws(
         vote=jax.random.normal(k_vote, (), jnp.float32),
         decision=jax.random.uniform(k_dec, (len(F.DECISIONS),), jnp.float32),
-        attrition=jax.random.normal(k_attr, (len(F.WAR_SIDES),), jnp.float32),
+        gumbel=jax.random.gumbel(k_pick, (2, k), jnp.float32),
+        combat_noise=jax.random.normal(k_noise, (FR.WEEKS, 2, k), jnp.float32),
+        combat_u=jax.random.uniform(k_win, (FR.WEEKS, k), jnp.float32),
     )
 
 
 def _sigmoid(x: jax.Array) -> jax.Array:
-    return 1.0 / (1.0 + jnp.exp(-x))
+    return 1.0 / (1.0 + exact.exp(-x))
 
 
 def election(
@@ -156,7 +168,7 @@ def election(
 def advance(
     state: SpainState,
     tab: F.FactionData,
-    kern: Kernel,
+    kern: WarKernel,
     inp: Inputs,
     p: dict[str, jax.Array],
     d: SpainDraws,
@@ -165,6 +177,7 @@ def advance(
     t = state.month
     side = jnp.asarray(tab.side)
     rep = side == 0
+    sec = FR.sector_data()
 
     # The election.
     at_election = t == inp.election_month
@@ -186,11 +199,10 @@ def advance(
     rising_month = jnp.where(rises, t, state.rising_month)
     war_month = jnp.where(war_now, t, state.war_month)
     held = jnp.where(war_now, hold0, state.held)
-    strength = jnp.where(war_now, jnp.asarray(tab.strength), state.strength)
     cohesion = jnp.where(war_now, p["spain_cohesion_start"], state.cohesion)
     # Killed (persons) per person: the population is in thousands.
     first_terror = jnp.where(
-        war_now, 1000.0 * p["spain_nationalist_terror"] * hold0 * F.POPULATION, 0.0
+        war_now, ((1000.0 * F.POPULATION) * p["spain_nationalist_terror"]) * hold0, 0.0
     )
 
     # The war's month (from the month after the rising).
@@ -204,52 +216,76 @@ def advance(
             p["spain_brigades_rate"] * inp.aid,
         ]
     )
-    foreign = state.foreign + jnp.where(fighting, will, 0.0)
     sent = jnp.where(fighting, will, 0.0)
-    # Mobilisation towards a share of the people each side holds; foreign troops join.
-    side_total = jnp.stack(
-        [jnp.sum(jnp.where(rep, strength, 0.0)), jnp.sum(jnp.where(rep, 0.0, strength))]
+    foreign = state.foreign + sent
+    # The units: July 1936's at the rising, then the contingents and the call-ups.
+    units = FR.unit_data()
+    men = jnp.where(war_now, jnp.asarray(units.men), state.unit_men)
+    owner = jnp.where(war_now, jnp.asarray(units.owner), state.unit_owner)
+    alive = jnp.where(war_now, jnp.asarray(units.alive), state.unit_alive)
+    slot = jnp.arange(FR.N_UNITS)
+    men = men + jnp.where(slot < FR.N_DONOR_SLOTS, jnp.pad(sent, (0, FR.N_UNITS - len(sent))), 0.0)
+    alive = alive | ((slot < FR.N_DONOR_SLOTS) & (men > 0.0))
+    control = jnp.where(war_now, FR.control_at_rising(hold0, sec), state.control)
+    # Mobilisation towards a share of the people each side holds (its own men only).
+    n_fac = len(F.FACTIONS)
+    fac = FR.faction_strength(men, owner, alive)
+    own_total = jnp.stack(
+        [fixed_sum(jnp.where(rep, fac[:n_fac], 0.0)), fixed_sum(jnp.where(rep, 0.0, fac[:n_fac]))]
     )
     target = p["spain_mobilisation"] * jnp.stack([1.0 - held, held]) * F.POPULATION
-    growth = jnp.maximum(target - side_total, 0.0) / p["spain_mobilisation_months"]
-    growth = growth + jnp.stack([sent[F.USSR] + sent[F.BRIGADES], sent[F.ITALY] + sent[F.GERMANY]])
-    share_in_side = strength / jnp.maximum(side_total[side], 1e-6)
-    strength = jnp.where(fighting, strength + growth[side] * share_in_side, strength)
-    side_total = jnp.stack(
-        [jnp.sum(jnp.where(rep, strength, 0.0)), jnp.sum(jnp.where(rep, 0.0, strength))]
+    growth = jnp.maximum(target - own_total, 0.0) / p["spain_mobilisation_months"]
+    men, owner, alive = FR.mobilise(
+        men, owner, alive, jnp.where(fighting, growth, 0.0), fac[:n_fac]
     )
-    # The battle: the side ahead in numbers and effectiveness attacks.
+    side_of = jnp.asarray(FR.owner_side())[owner]
+    # The front: offensives, the units' sectors, the battles on the CDB90 kernel.
     aid_gap = (foreign[F.ITALY] + foreign[F.GERMANY] - foreign[F.USSR] - foreign[F.BRIGADES]) / 10.0
     eff = (
-        p["spain_effectiveness_start"] * jnp.exp(-months / p["spain_army_months"])
+        p["spain_effectiveness_start"] * exact.exp(-months / p["spain_army_months"])
         + p["spain_aid_effect"] * aid_gap
         + p["spain_cohesion_effect"] * (1.0 - cohesion)
     )
-    engaged = p["spain_engaged"] * side_total
-    ratio = jnp.log(jnp.maximum(engaged[1], 1e-3) / jnp.maximum(engaged[0], 1e-3))
-    nat_attacks = ratio + ATTACK_WEIGHT * eff >= 0.0
-    cas_att, cas_def, won = kernel_battle(
-        jnp.where(nat_attacks, engaged[1], engaged[0]),
-        jnp.where(nat_attacks, engaged[0], engaged[1]),
-        jnp.where(nat_attacks, eff, -eff),
-        d.attrition,
-        d.decision[3],
-        kern,
-        p["spain_combat_days"],
+    fronts = FR.contested(control, sec)
+    last = FR.side_men(men, side_of, state.unit_sector, alive)
+    offensive = FR.choose_offensives(control, fronts, last, d.gumbel, sec)
+    sector = FR.allocate(
+        side_of, alive, fronts, offensive, p["spain_concentration"], p["spain_response"]
     )
-    cas_nat = jnp.where(nat_attacks, cas_att, cas_def)
-    cas_rep = jnp.where(nat_attacks, cas_def, cas_att)
-    cas = jnp.where(fighting, jnp.stack([cas_rep, cas_nat]), 0.0)
-    won = fighting & won
-    gained = jnp.where(won & nat_attacks, p["spain_advance"] * (1.0 - held), 0.0)
-    given = jnp.where(won & ~nat_attacks, p["spain_advance"] * held, 0.0)
-    new_held = jnp.clip(held + gained - given, 0.0, 1.0)
-    loss_share = cas / jnp.maximum(side_total, 1e-6)
-    strength = strength * (1.0 - loss_share[side])
-    battle_dead = state.battle_dead + 1000.0 * p["spain_dead_share"] * cas
+    battle = FR.fight(
+        men,
+        side_of,
+        sector,
+        alive,
+        offensive,
+        eff,
+        inp.winter,
+        d.combat_noise,
+        d.combat_u,
+        kern,
+        p,
+        sec,
+    )
+    men = jnp.where(fighting, battle.men, men)
+    cas = jnp.where(fighting, battle.casualties, 0.0)
+    attacker = jnp.where(fighting, battle.attacker, 2)
+    moved = FR.advance_control(control, attacker, battle.weeks_won, p["spain_sector_advance"])
+    control = jnp.where(fighting, FR.open_fronts(moved, attacker, sec), control)
+    new_held = jnp.where(fighting, FR.held_share(control, sec), held)
+    # The month's dead join the totals next month (``month_dead``): an accumulation fed
+    # straight by a product could be contracted differently in differently fused
+    # programs, and a run's bits must not depend on its batch.
+    battle_dead = state.battle_dead + state.month_dead[0]
+    died = (1000.0 * p["spain_dead_share"]) * cas
+    # Brigades under MIN_MEN are gone; a contingent stays while it has anyone.
+    alive = alive & ((men >= FR.MIN_MEN) | ((slot < FR.N_DONOR_SLOTS) & (men > 0.0)))
+    men = jnp.where(alive, men, 0.0)
 
     # The Republic's cohesion and the clash within it.
-    dissidents = (strength[F.POUM] + strength[F.CNT]) / jnp.maximum(side_total[0], 1e-6)
+    fac = FR.faction_strength(men, owner, alive)
+    dissidents = (fac[F.POUM] + fac[F.CNT]) / jnp.maximum(
+        fixed_sum(jnp.where(rep, fac[:n_fac], 0.0)), 1e-6
+    )
     r = inp.repression
     target_c = jnp.clip(
         p["spain_cohesion_start"]
@@ -261,26 +297,26 @@ def advance(
     cohesion = jnp.where(fighting, cohesion + (target_c - cohesion) / 12.0, cohesion)
     clash = fighting & (state.may_days_month < 0) & (d.decision[2] < p["spain_clash_rate"] * r)
     may_days_month = jnp.where(clash, t, state.may_days_month)
-    strength = jnp.where(clash & (jnp.arange(len(F.FACTIONS)) == F.POUM), 0.0, strength)
-    strength = jnp.where(
-        clash & (jnp.arange(len(F.FACTIONS)) == F.CNT),
-        strength * (1.0 - p["spain_clash_cnt_loss"]),
-        strength,
-    )
+    alive = alive & ~(clash & (owner == F.POUM))
+    men = jnp.where(alive, men, 0.0)
+    men = jnp.where(clash & (owner == F.CNT), men * (1.0 - p["spain_clash_cnt_loss"]), men)
     cohesion = jnp.where(clash, cohesion * (1.0 - p["spain_clash_cohesion_loss"]), cohesion)
 
     # Repression in both rearguards.
     taken = jnp.maximum(new_held - held, 0.0)
-    nat_terror = 1000.0 * p["spain_nationalist_terror"] * taken * F.POPULATION
-    rep_terror = 1000.0 * p["spain_republican_terror"] * (1.0 - cohesion) * (1.0 - new_held)
-    rep_terror = rep_terror * F.POPULATION * jnp.exp(-months / p["spain_terror_months"])
+    nat_terror = ((1000.0 * F.POPULATION) * p["spain_nationalist_terror"]) * taken
+    # Killed (persons) a month: per thousand people held, the Republic's share of them,
+    # times its disorder and the state's lost grip; a product of factors only.
+    per_person = (1000.0 * F.POPULATION) * p["spain_republican_terror"]
+    grip = exact.exp(-months / p["spain_terror_months"])
+    rep_terror = per_person * grip * (1.0 - cohesion) * (1.0 - new_held)
     killed = jnp.stack(
         [
             jnp.where(fighting, rep_terror, 0.0) + jnp.where(clash, p["spain_clash_deaths"], 0.0),
             jnp.where(fighting, nat_terror, 0.0) + first_terror,
         ]
     )
-    repression = state.repression + killed
+    repression = state.repression + state.month_dead[1]
 
     # The end.
     end_share = p["spain_end_share"]
@@ -303,13 +339,20 @@ def advance(
         end_month=jnp.where(over, t, state.end_month),
         winner=winner.astype(jnp.int32),
         held=jnp.where(fighting, new_held, held),
-        strength=strength,
+        strength=FR.faction_strength(men, owner, alive)[:n_fac],
         cohesion=cohesion,
         may_days_month=may_days_month,
         foreign=foreign,
         battle_dead=battle_dead,
         repression=repression,
+        month_dead=jnp.stack([died, killed]),
+        control=control,
+        unit_men=men,
+        unit_owner=owner,
+        unit_sector=jnp.where(fighting & alive, sector, FR.N_SECTORS).astype(jnp.int32),
+        unit_alive=alive,
+        attacker=attacker.astype(jnp.int32),
     )
 
 
-__all__ = ["PARAMS", "Inputs", "advance", "draw_month", "election", "kernel_battle"]
+__all__ = ["PARAMS", "Inputs", "advance", "draw_month", "election"]

@@ -15,20 +15,22 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from abm.engine.slices import CoverageTarget, Port, SliceDef, mark_headline
 from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.checked_targets import checked_targets
-from abm.models.interwar.frontiers.theatres import kernel
 from abm.models.interwar.germany.signals import GermanySignals
 from abm.models.interwar.soviet.constants import FACTIONS as SOVIET_FACTIONS
 from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.spain import factions as F
+from abm.models.interwar.spain import front as FR
 from abm.models.interwar.spain import month as M
 from abm.models.interwar.spain.chronicle import chronicle
 from abm.models.interwar.spain.types import SpainSignals, SpainState
 from abm.models.interwar.theta import ThetaReader, stalin_alone
+from abm.models.interwar.war.combat import kernel
 from abm.outcomes import EventOutcome, OutcomeSpec, QuantityOutcome
 
 NAME = "spain"
@@ -157,24 +159,35 @@ class SpainSlice(ThetaReader):
 
     name = NAME
     state_type = SpainState
-    n_agents = len(F.FACTIONS)
+    #: The factions and the unit slots (brigades and the donors' contingents).
+    n_agents = len(F.FACTIONS) + FR.N_UNITS
 
     def __init__(self, calendar: Calendar, params: tuple[Any, ...]) -> None:
         super().__init__(calendar, params, LEVERS)
         self.outcome_specs = mark_headline(OUTCOMES, HEADLINE)
         self.tables = F.faction_data()
         self.kernel = kernel()
+        #: float32 ``[T]``: 1 in the calendar's Decembers, Januaries and Februaries.
+        self.winter = np.array([m in (12, 1, 2) for m in calendar.months], np.float32)
         self.dim_sizes: dict[str, int] = {
             "spain_faction": len(F.FACTIONS),
             "donor": len(F.DONORS),
             "war_side": len(F.WAR_SIDES),
             "spain_decision": len(F.DECISIONS),
+            "spain_toll": 2,
+            "spain_sector": FR.N_SECTORS,
+            "spain_unit": FR.N_UNITS,
+            "spain_week": FR.WEEKS,
         }
         self.dim_coords: dict[str, tuple[Any, ...]] = {
             "spain_faction": F.FACTIONS,
             "donor": F.DONORS,
             "war_side": F.WAR_SIDES,
             "spain_decision": F.DECISIONS,
+            "spain_toll": ("battle", "rearguard"),
+            "spain_sector": FR.sector_data().names,
+            "spain_unit": tuple(range(FR.N_UNITS)),
+            "spain_week": tuple(range(1, FR.WEEKS + 1)),
         }
 
     def init(self, key: jax.Array, theta: jax.Array) -> SpainState:
@@ -197,6 +210,13 @@ class SpainSlice(ThetaReader):
             foreign=jnp.zeros(len(F.DONORS), jnp.float32),
             battle_dead=jnp.zeros(len(F.WAR_SIDES), jnp.float32),
             repression=jnp.zeros(len(F.WAR_SIDES), jnp.float32),
+            month_dead=jnp.zeros((2, len(F.WAR_SIDES)), jnp.float32),
+            control=jnp.zeros(FR.N_SECTORS, jnp.float32),
+            unit_men=jnp.zeros(FR.N_UNITS, jnp.float32),
+            unit_owner=jnp.asarray(FR.unit_data().owner),
+            unit_sector=jnp.full(FR.N_UNITS, FR.N_SECTORS, jnp.int32),
+            unit_alive=jnp.zeros(FR.N_UNITS, bool),
+            attacker=jnp.full(FR.N_SECTORS, 2, jnp.int32),
         )
 
     def publish(self, state: SpainState, theta: jax.Array) -> SpainSignals:
@@ -229,6 +249,7 @@ class SpainSlice(ThetaReader):
             nazi=(nazi_month >= 0) & (t >= nazi_month),
             election_month=self.month_index(theta, "spain_election_year"),
             rising_month=self.month_index(theta, "spain_rising_year"),
+            winter=jnp.asarray(self.winter)[jnp.minimum(t, len(self.winter) - 1)],
         )
 
     def advance(
@@ -250,8 +271,10 @@ class SpainSlice(ThetaReader):
     ) -> dict[str, jax.Array]:
         """Per-run outcomes."""
         del theta, imports
-        repression = state.repression
-        total = jnp.sum(state.battle_dead) + jnp.sum(repression)
+        # The totals and the last month's dead (state.month_dead), added here once.
+        repression = state.repression + state.month_dead[1]
+        battle = state.battle_dead + state.month_dead[0]
+        total = (battle[0] + battle[1]) + (repression[0] + repression[1])
         return {
             "spanish_civil_war": state.war_month,
             "spanish_civil_war_winner": state.winner.astype(jnp.float32),

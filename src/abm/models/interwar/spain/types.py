@@ -3,7 +3,9 @@
 Shapes: ``F`` = 8 factions (:data:`~abm.models.interwar.spain.factions.FACTIONS`: the
 Republic's PSOE-UGT, PCE, POUM, CNT-FAI and Republicans; the rising's Army, Falange and
 Carlists), ``D`` = 4 foreign donors (Italy, Germany, the USSR, the International
-Brigades). The factions are the slice's agents.
+Brigades), ``U`` = 384 unit slots (brigade-sized units and the donors' contingents), ``K``
+= 10 sectors (:mod:`~abm.models.interwar.spain.front`), ``W`` = 4 weeks. The factions
+and the units are the slice's agents.
 """
 
 from __future__ import annotations
@@ -52,10 +54,35 @@ class SpainState:
         ("donor",), "float32", "thousand persons", "foreign troops sent so far, per donor"
     )
     battle_dead: jax.Array = leaf(
-        ("war_side",), "float32", "persons", "each side's dead in battle so far"
+        ("war_side",), "float32", "persons", "each side's dead in battle before this month"
     )
     repression: jax.Array = leaf(
-        ("war_side",), "float32", "persons", "killed in each side's rearguard so far"
+        ("war_side",), "float32", "persons", "killed in each side's rearguard before this month"
+    )
+    month_dead: jax.Array = leaf(
+        ("spain_toll", "war_side"),
+        "float32",
+        "persons",
+        "this month's dead in battle and in each side's rearguard (added to the totals next month)",
+    )
+    control: jax.Array = leaf(
+        ("spain_sector",),
+        "float32",
+        "share of the people",
+        "the Nationalists' share of each sector",
+    )
+    unit_men: jax.Array = leaf(("spain_unit",), "float32", "thousand persons", "each unit's men")
+    unit_owner: jax.Array = leaf(
+        ("spain_unit",),
+        "int32",
+        doc="the faction (0..7) or donor (8 + donor) owning a unit; 12 free",
+    )
+    unit_sector: jax.Array = leaf(
+        ("spain_unit",), "int32", doc="the sector a unit fought in this month, 10 none"
+    )
+    unit_alive: jax.Array = leaf(("spain_unit",), "bool", doc="the unit slot is in use")
+    attacker: jax.Array = leaf(
+        ("spain_sector",), "int32", doc="the side that attacked in a sector this month, 2 none"
     )
 
 
@@ -66,10 +93,19 @@ class SpainDraws:
 
     vote: jax.Array = leaf((), "float32", "1", "standard normal of the left's vote")
     decision: jax.Array = leaf(
-        ("spain_decision",), "float32", "1", "uniforms: front, rising, clash, battle"
+        ("spain_decision",), "float32", "1", "uniforms: front, rising, clash"
     )
-    attrition: jax.Array = leaf(
-        ("war_side",), "float32", "1", "standard normals of the month's casualty rates"
+    gumbel: jax.Array = leaf(
+        ("war_side", "spain_sector"), "float32", "1", "Gumbel draws of each side's offensive"
+    )
+    combat_noise: jax.Array = leaf(
+        ("spain_week", "war_side", "spain_sector"),
+        "float32",
+        "1",
+        "standard normals of the weeks' casualty rates (attacker's row first)",
+    )
+    combat_u: jax.Array = leaf(
+        ("spain_week", "spain_sector"), "float32", "1", "uniforms of the weeks' wins"
     )
 
 

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 import yaml
 
+from abm.engine import exact
 from abm.models.interwar.war import combat_fit
 
 #: Sides of an engagement: the sector's attacker and its defender.
@@ -135,7 +136,7 @@ def engagement_week(
     noise: jax.Array,
     u: jax.Array,
     kern: WarKernel,
-    days: float = combat_fit.STEP_DAYS,
+    days: float | jax.Array = combat_fit.STEP_DAYS,
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     """A week of battle in every sector on the CDB90 kernel.
 
@@ -146,7 +147,8 @@ def engagement_week(
         noise: float32 ``[2, K]`` standard normals (the residuals' draws).
         u: float32 ``[K]`` uniforms (the win's draw).
         kern: :func:`kernel`.
-        days: days of combat in the step (the kernel's duration covariate too).
+        days: days of combat in the step (the kernel's duration covariate too): a
+            Python float, or a float32 scalar array (a parameter).
 
     Returns:
         (attacker's and defender's surviving shares of the men engaged, ``exp(-rate
@@ -157,10 +159,15 @@ def engagement_week(
     engaged = (attacker > 0.0) & (defender > 0.0)
     a = jnp.maximum(attacker, 1e-3)
     d = jnp.maximum(defender, 1e-3)
-    ratio = jnp.log(a) - jnp.log(d)
+    ratio = exact.log(a) - exact.log(d)
     thousand_over_unit = np.float32(math.log(1000.0 / kern.size_unit))
-    size = np.float32(0.5) * (jnp.log(a) + jnp.log(d)) + thousand_over_unit
-    log_days = np.float32(math.log(days))
+    size = np.float32(0.5) * (exact.log(a) + exact.log(d)) + thousand_over_unit
+    if isinstance(days, (int, float)):
+        log_days: jax.Array | np.float32 = np.float32(math.log(days))
+        step: jax.Array | np.float32 = np.float32(days)
+    else:
+        log_days = exact.log(jnp.asarray(days, jnp.float32))
+        step = jnp.asarray(days, jnp.float32)
     extra = [jnp.asarray(getattr(cond, name), jnp.float32) for name in CONDITIONS]
 
     def linear(coef: tuple[float, ...]) -> jax.Array:
@@ -175,12 +182,11 @@ def engagement_week(
     rho = np.float32(kern.residual_corr)
     e_a = sd_a * noise[0]
     e_d = sd_d * (rho * noise[0] + np.float32(math.sqrt(1.0 - kern.residual_corr**2)) * noise[1])
-    rate_a = jnp.exp(linear(kern.attacker) + e_a)
-    rate_d = jnp.exp(linear(kern.defender) + e_d)
-    p_win = 1.0 / (1.0 + jnp.exp(-linear(kern.win)))
-    step = np.float32(days)
-    keep_a = jnp.where(engaged, jnp.exp(-rate_a * step), 1.0)
-    keep_d = jnp.where(engaged, jnp.exp(-rate_d * step), 1.0)
+    rate_a = exact.exp(linear(kern.attacker) + e_a)
+    rate_d = exact.exp(linear(kern.defender) + e_d)
+    p_win = 1.0 / (1.0 + exact.exp(-linear(kern.win)))
+    keep_a = jnp.where(engaged, exact.exp(-rate_a * step), 1.0)
+    keep_d = jnp.where(engaged, exact.exp(-rate_d * step), 1.0)
     return keep_a, keep_d, engaged & (u < p_win), engaged
 
 
@@ -212,6 +218,7 @@ def combat_month(
     noise: jax.Array,
     u: jax.Array,
     kern: WarKernel,
+    days: float | jax.Array = combat_fit.STEP_DAYS,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """A month of weekly battles, the weeks fought on the sectors' totals alone.
 
@@ -231,6 +238,7 @@ def combat_month(
         noise: float32 ``[W, 2, K]`` standard normals, a week each.
         u: float32 ``[W, K]`` uniforms, a week each.
         kern: :func:`kernel`.
+        days: days of combat in each week (as :func:`engagement_week`'s).
 
     Returns:
         (float32 ``[U]`` men after the month; bool ``[W, K]`` the attacker won that week;
@@ -241,7 +249,7 @@ def combat_month(
 
     def week(kept: jax.Array, draws: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, tuple]:
         now = first * kept
-        keep_a, keep_d, won, engaged = engagement_week(now[0], now[1], cond, *draws, kern)
+        keep_a, keep_d, won, engaged = engagement_week(now[0], now[1], cond, *draws, kern, days)
         return kept * jnp.stack([keep_a, keep_d]), (won, engaged)
 
     kept, (won, engaged) = jax.lax.scan(week, jnp.ones_like(first), (noise, u))

@@ -1,0 +1,201 @@
+"""The Spanish front's pieces (``spain/front.py``): the July 1936 map scaled to the people
+the rising holds, fronts closing and opening, the units' allocation, men conserved by
+mobilisation, and battles only where a side attacks."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from abm.models.interwar.spain import factions as F
+from abm.models.interwar.spain import front as FR
+from abm.models.interwar.war.combat import kernel
+
+SEC = FR.sector_data()
+K = FR.N_SECTORS
+
+
+def test_the_sector_table_is_spain_in_1930():
+    """Ten sectors, 23.5 million people (the 1930 census: 23.68 million with Ceuta and
+    Melilla), the rising's map holding about 39 % (El Nacional: 30 % after 18 July; a
+    textbook: 10 of 24 million), Madrid and the Nationalist heartland neighbours."""
+    assert K == 10 and SEC.names[0] == "north"
+    assert 23_000 < SEC.population.sum() < 23_700
+    share = float((SEC.population * SEC.control_1936).sum() / SEC.population.sum())
+    assert 0.3 < share < 0.45, share
+    i, j = SEC.names.index("madrid"), SEC.names.index("old_castile")
+    assert SEC.adjacency[i, j] and SEC.adjacency[j, i]
+    assert not SEC.contestable[SEC.names.index("islands")]
+
+
+@pytest.mark.parametrize("held", [0.1, 0.25, 0.386, 0.5, 0.8])
+def test_the_july_map_is_scaled_to_the_people_held(held):
+    c = np.asarray(FR.control_at_rising(jnp.float32(held), SEC))
+    assert np.all((c >= 0) & (c <= 1))
+    np.testing.assert_allclose(float(FR.held_share(jnp.asarray(c), SEC)), held, atol=2e-3)
+    # The map's order is kept: a sector more Nationalist in July stays so.
+    front = SEC.contestable
+    order = np.argsort(SEC.control_1936[front], kind="stable")
+    assert np.all(np.diff(c[front][order]) >= -1e-6)
+
+
+def test_fronts_close_on_lost_sectors_and_open_behind_them():
+    names = SEC.names
+    c = np.zeros(K, np.float32)
+    c[names.index("islands")] = 0.9
+    c[names.index("aragon")] = 0.995  # the Republic's last 0.5 % of Aragon: lost
+    c[names.index("old_castile")] = 0.5
+    c[names.index("north")] = 1.0  # the Nationalists' since an earlier month
+    att = np.full(K, 2, np.int32)
+    att[names.index("aragon")] = 1  # the Nationalists' offensive took it
+    att[names.index("old_castile")] = 1
+    out = np.asarray(FR.open_fronts(jnp.asarray(c), jnp.asarray(att), SEC))
+    assert out[names.index("aragon")] == 1.0
+    # The front reached Aragon's edge: Catalonia and the Levante, behind it, open.
+    assert out[names.index("catalonia")] == pytest.approx(FR.FOOTHOLD)
+    assert out[names.index("levante")] == pytest.approx(FR.FOOTHOLD)
+    # And New Castile, Aragon's neighbour too; Old Castile is only half the
+    # Nationalists': no front into Madrid.
+    assert out[names.index("new_castile")] == pytest.approx(FR.FOOTHOLD)
+    assert out[names.index("madrid")] == 0.0
+    assert out[names.index("north")] == 1.0 and out[names.index("islands")] == pytest.approx(0.9)
+    # Next month, without an advance, nothing opens: not Aragon from Catalonia's foothold.
+    quiet = jnp.full(K, 2, jnp.int32)
+    out2 = np.asarray(FR.open_fronts(jnp.asarray(out), quiet, SEC))
+    np.testing.assert_array_equal(out2, out)
+    contested = np.asarray(FR.contested(jnp.asarray(out2), SEC))
+    assert contested[names.index("catalonia")] and not contested[names.index("aragon")]
+    # The Republic throws the Nationalists out of Catalonia: the front goes back into Aragon.
+    back = out2.copy()
+    back[names.index("catalonia")] = 0.005
+    att = np.full(K, 2, np.int32)
+    att[names.index("catalonia")] = 0
+    out3 = np.asarray(FR.open_fronts(jnp.asarray(back), jnp.asarray(att), SEC))
+    assert out3[names.index("catalonia")] == 0.0
+    assert out3[names.index("aragon")] == pytest.approx(1.0 - FR.FOOTHOLD)
+
+
+def test_units_go_to_the_offensives_and_spread_over_the_fronts():
+    n = 200
+    side = np.where(np.arange(FR.N_UNITS) < n, np.arange(FR.N_UNITS) % 2, 2).astype(np.int32)
+    alive = side < 2
+    front = np.zeros(K, bool)
+    front[[0, 2, 5, 6]] = True
+    offensive = np.array([2, 5], np.int32)  # the Republic's, the Nationalists'
+    sector = np.asarray(
+        FR.allocate(
+            jnp.asarray(side),
+            jnp.asarray(alive),
+            jnp.asarray(front),
+            jnp.asarray(offensive),
+            jnp.float32(0.3),
+            jnp.float32(0.2),
+        )
+    )
+    assert np.all(sector[~alive] == K)
+    for s, own, other in ((0, 2, 5), (1, 5, 2)):
+        mine = sector[side == s]
+        assert np.all(front[mine])
+        # 30 % to its offensive, 20 % to meet the other's, 50 % spread over four fronts.
+        assert np.mean(mine == own) == pytest.approx(0.3 + 0.5 / 4, abs=0.02)
+        assert np.mean(mine == other) == pytest.approx(0.2 + 0.5 / 4, abs=0.02)
+        assert np.mean(mine == 0) == pytest.approx(0.5 / 4, abs=0.02)
+
+
+def test_mobilisation_conserves_men_and_forms_brigades():
+    units = FR.unit_data()
+    owner, men, alive = (jnp.asarray(x) for x in units)
+    fac = FR.faction_strength(men, owner, alive)[: len(F.FACTIONS)]
+    growth = jnp.asarray([20.0, 9.0], jnp.float32)
+    men2, owner2, alive2 = FR.mobilise(men, owner, alive, growth, fac)
+    assert float(jnp.sum(men2)) == pytest.approx(float(jnp.sum(men) + jnp.sum(growth)), rel=1e-5)
+    new = np.asarray(alive2 & ~alive)
+    assert new.sum() == 5 + 2  # floor(20 / 3.5) and floor(9 / 3.5) brigades
+    side = FR.owner_side()[np.asarray(owner2)]
+    assert (side[new] == 0).sum() == 5 and (side[new] == 1).sum() == 2
+    # Per side, too: the Republic's men grew by 20 thousand, the Nationalists' by 9.
+    before = FR.owner_side()[np.asarray(owner)]
+    for s, g in ((0, 20.0), (1, 9.0)):
+        got = float(np.asarray(men2)[side == s].sum() - np.asarray(men)[before == s].sum())
+        assert got == pytest.approx(g, rel=1e-4)
+    # The contingents' slots are never taken by the factions' brigades.
+    assert np.all(np.asarray(owner2)[: FR.N_DONOR_SLOTS] >= len(F.FACTIONS))
+
+
+def _battle(threshold: float, eff: float = 0.0):
+    units = FR.unit_data()
+    owner, men, alive = (jnp.asarray(x) for x in units)
+    side = jnp.asarray(FR.owner_side())[owner]
+    front = np.zeros(K, bool)
+    front[[1, 2]] = True
+    offensive = jnp.asarray([2, 1], jnp.int32)
+    sector = FR.allocate(
+        side, alive, jnp.asarray(front), offensive, jnp.float32(0.5), jnp.float32(0.2)
+    )
+    key = jax.random.key(4)
+    noise = jax.random.normal(key, (FR.WEEKS, 2, K), jnp.float32)
+    u = jax.random.uniform(jax.random.fold_in(key, 1), (FR.WEEKS, K), jnp.float32)
+    p = {
+        "spain_attack_threshold": jnp.float32(threshold),
+        "spain_engaged": jnp.float32(0.5),
+        "spain_combat_days": jnp.float32(8.0),
+    }
+    return men, FR.fight(
+        men, side, sector, alive, offensive, jnp.float32(eff), jnp.float32(0.0), noise, u,
+        kernel(), p, SEC,
+    )  # fmt: skip
+
+
+def test_battles_only_where_a_side_attacks():
+    men, none = _battle(threshold=3.0)
+    assert np.all(np.asarray(none.attacker) == 2)
+    np.testing.assert_array_equal(np.asarray(none.men), np.asarray(men))
+    assert float(jnp.sum(none.casualties)) == 0.0 and float(jnp.sum(none.weeks_won)) == 0.0
+    men, some = _battle(threshold=-3.0)
+    att = np.asarray(some.attacker)
+    # Each side attacks in its own offensive sector, nowhere else.
+    assert att[2] == 0 and att[1] == 1 and np.all(att[[0, *range(3, K)]] == 2)
+    lost = float(jnp.sum(men - some.men))
+    assert lost > 0 and float(jnp.sum(some.casualties)) == pytest.approx(lost, rel=1e-5)
+    assert np.all(np.asarray(some.men) <= np.asarray(men) + 1e-6)
+
+
+def test_a_better_army_wins_more_weeks():
+    """The Nationalists' effectiveness advantage, two CDB90 steps for or against them:
+    over 64 draws their attack wins more weeks with it (the kernel's effectiveness
+    coefficient on the win is positive)."""
+    owner, men, alive = (jnp.asarray(x) for x in FR.unit_data())
+    side = jnp.asarray(FR.owner_side())[owner]
+    front = jnp.asarray((np.arange(K) == 1) | (np.arange(K) == 2))
+    off = jnp.asarray([2, 1], jnp.int32)  # the Republic attacks elsewhere
+    sector = FR.allocate(side, alive, front, off, jnp.float32(0.5), jnp.float32(0.2))
+    p = {
+        "spain_attack_threshold": jnp.float32(-9.0),
+        "spain_engaged": jnp.float32(0.5),
+        "spain_combat_days": jnp.float32(8.0),
+    }
+    kern = kernel()
+
+    def weeks(key: jax.Array, eff: jax.Array) -> tuple[jax.Array, jax.Array]:
+        noise = jax.random.normal(key, (FR.WEEKS, 2, K), jnp.float32)
+        u = jax.random.uniform(jax.random.fold_in(key, 1), (FR.WEEKS, K), jnp.float32)
+        b = FR.fight(men, side, sector, alive, off, eff, jnp.float32(0.0), noise, u, kern, p, SEC)
+        return b.weeks_won[1], b.attacker[1]
+
+    keys = jax.random.split(jax.random.key(0), 64)
+    won = {}
+    for eff in (-2.0, 2.0):
+        w, att = jax.jit(jax.vmap(weeks, in_axes=(0, None)))(keys, jnp.float32(eff))
+        assert np.all(np.asarray(att) == 1)  # their offensive sector
+        won[eff] = float(jnp.sum(w))
+    assert won[2.0] > won[-2.0], won
+
+
+def test_control_moves_by_the_weeks_won():
+    c = jnp.asarray(np.full(K, 0.5, np.float32))
+    attacker = jnp.asarray([1, 0, 2, 1, 0, 2, 2, 2, 2, 2], jnp.int32)
+    weeks = jnp.asarray([2, 1, 3, 0, 4, 0, 0, 0, 0, 0], jnp.float32)
+    out = np.asarray(FR.advance_control(c, attacker, weeks, jnp.float32(0.2)))
+    np.testing.assert_allclose(out[:5], [1 - 0.5 * 0.64, 0.5 * 0.8, 0.5, 0.5, 0.5 * 0.8**4])
