@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from abm.config.errors import ConfigError
 from abm.config.scenario import load_scenario
 from abm.engine import keys
 from abm.engine.priors import PRIOR_KINDS, PriorTable
@@ -150,10 +151,16 @@ def test_a_stance_applies_on_top_of_the_posterior(tmp_path: Path) -> None:
     assert eff["grain_yield"].kind == "posterior"
 
 
-@pytest.mark.parametrize(
-    ("scenario", "model"),
-    [(OTL, "interwar"), (OTL.with_name("otl_international.yaml"), "interwar_international")],
-)
+def test_a_model_without_a_posterior_refuses_default_clearly() -> None:
+    """``interwar_international``'s posterior was retired when the Spain slice's war
+    changed (its front of brigades): ``posterior: default`` names the model and what to
+    run, and no stale sample is read."""
+    assert registry.posterior_path("interwar_international") is None
+    with pytest.raises(ConfigError, match="interwar_international has no calibrated posterior"):
+        load_scenario(OTL.with_name("otl_international.yaml"), posterior="default")
+
+
+@pytest.mark.parametrize(("scenario", "model"), [(OTL, "interwar")])
 def test_the_committed_posterior_belongs_to_the_model_as_it_is(scenario: Path, model: str) -> None:
     """``posterior: default`` loads: the committed sample names every parameter it fits in
     today's catalogue (a catalogue change that makes it stale fails here, before a user

@@ -35,33 +35,13 @@ def _params(rng: np.random.Generator) -> dict[str, float]:
 
 def _state(t: int, **fields: object) -> SpainState:
     """Spain before the war (the slice's initial state) at month ``t``, ``fields`` set."""
-    never = jnp.int32(-1)
-    base = dict(
-        month=jnp.int32(t),
-        popular_front_month=never,
-        left_vote=jnp.float32(0.0),
-        left_seats=jnp.float32(0.0),
-        rising_month=never,
-        war_month=never,
-        end_month=never,
-        winner=jnp.int32(F.NO_WINNER),
-        held=jnp.float32(0.0),
-        strength=jnp.zeros(len(F.FACTIONS), jnp.float32),
-        cohesion=jnp.float32(0.0),
-        may_days_month=never,
-        foreign=jnp.zeros(len(F.DONORS), jnp.float32),
-        battle_dead=jnp.zeros(len(F.WAR_SIDES), jnp.float32),
-        repression=jnp.zeros(len(F.WAR_SIDES), jnp.float32),
-        month_dead=jnp.zeros((2, len(F.WAR_SIDES)), jnp.float32),
-        control=jnp.zeros(FR.N_SECTORS, jnp.float32),
-        unit_men=jnp.zeros(FR.N_UNITS, jnp.float32),
-        unit_owner=jnp.asarray(FR.unit_data().owner),
-        unit_sector=jnp.full(FR.N_UNITS, FR.N_SECTORS, jnp.int32),
-        unit_alive=jnp.zeros(FR.N_UNITS, bool),
-        attacker=jnp.full(FR.N_SECTORS, 2, jnp.int32),
-    )
-    base.update(fields)
-    return SpainState(**base)
+    from abm.engine.compose import compose
+    from abm.models import registry
+
+    model = compose("spain_alone", (SLICE,), (), registry.default_calendar("interwar"))
+    theta = jnp.zeros(len(model.params), jnp.float32)
+    base = model.slices["spain"].init(jax.random.key(0), theta).__dict__
+    return SpainState(**{**base, "month": jnp.int32(t), **fields})
 
 
 def _war_state(rng: np.random.Generator, t: int) -> SpainState:
@@ -114,6 +94,9 @@ def _war_state(rng: np.random.Generator, t: int) -> SpainState:
         unit_owner=jnp.asarray(owner, jnp.int32),
         unit_sector=jnp.asarray(sector, jnp.int32),
         unit_alive=jnp.asarray(alive),
+        front_men=jnp.asarray(
+            rng.uniform(0, 200, (2, n_sec)) * (rng.uniform(size=(2, n_sec)) < 0.7), jnp.float32
+        ),
         attacker=jnp.asarray(rng.integers(0, 3, n_sec), jnp.int32),
     )
 
@@ -149,9 +132,9 @@ def _case(
     draws = SpainDraws(
         vote=jnp.float32(rng.normal()),
         decision=jnp.asarray(decision, jnp.float32),
-        gumbel=jnp.asarray(rng.gumbel(size=(2, FR.N_SECTORS)), jnp.float32),
-        combat_noise=jnp.asarray(rng.normal(size=(FR.WEEKS, 2, FR.N_SECTORS)), jnp.float32),
-        combat_u=jnp.asarray(rng.uniform(size=(FR.WEEKS, FR.N_SECTORS)), jnp.float32),
+        offensive=jnp.asarray(rng.uniform(size=2), jnp.float32),
+        combat_noise=jnp.asarray(rng.normal(size=(FR.WEEKS, 2, 2)), jnp.float32),
+        combat_u=jnp.asarray(rng.uniform(size=(FR.WEEKS, 2)), jnp.float32),
     )
     p = _params(rng)
     if rng.uniform() < 0.4:  # eager attackers: battles in most contested months
@@ -197,6 +180,7 @@ def test_the_month_matches_its_numpy_reference(kind: str) -> None:
         for k in ("left_vote", "left_seats", "held", "cohesion"):
             np.testing.assert_allclose(float(getattr(got, k)), want[k], rtol=2e-4, atol=1e-5)
         np.testing.assert_allclose(got.control, want["control"], rtol=2e-4, atol=1e-5)
+        np.testing.assert_allclose(got.front_men, want["front_men"], rtol=2e-4, atol=1e-3)
         np.testing.assert_allclose(got.unit_men, want["unit_men"], rtol=2e-4, atol=1e-3)
         for k in ("strength", "foreign", "battle_dead", "repression", "month_dead"):
             np.testing.assert_allclose(getattr(got, k), want[k], rtol=2e-4, atol=1e-2, err_msg=k)
@@ -220,13 +204,12 @@ def test_the_seats_follow_the_1932_laws_bonus():
     """A lead in votes buys more than its share of seats, and a divided left pays twice:
     the 1936 and 1933 results on the priors' middle values."""
     p = {n: jnp.float32(v) for n, v in _mid().items()}
-    k = FR.N_SECTORS
     d = SpainDraws(
         vote=jnp.float32(0.0),
         decision=jnp.array([0.0, 1, 1], jnp.float32),
-        gumbel=jnp.zeros((2, k), jnp.float32),
-        combat_noise=jnp.zeros((FR.WEEKS, 2, k), jnp.float32),
-        combat_u=jnp.zeros((FR.WEEKS, k), jnp.float32),
+        offensive=jnp.zeros(2, jnp.float32),
+        combat_noise=jnp.zeros((FR.WEEKS, 2, 2), jnp.float32),
+        combat_u=jnp.zeros((FR.WEEKS, 2), jnp.float32),
     )
     inp = M.Inputs(
         *(jnp.float32(0.5),) * 3, jnp.asarray(True), jnp.int32(0), jnp.int32(6), jnp.float32(0)

@@ -135,8 +135,8 @@ def _battle(threshold: float, eff: float = 0.0):
         side, alive, jnp.asarray(front), offensive, jnp.float32(0.5), jnp.float32(0.2)
     )
     key = jax.random.key(4)
-    noise = jax.random.normal(key, (FR.WEEKS, 2, K), jnp.float32)
-    u = jax.random.uniform(jax.random.fold_in(key, 1), (FR.WEEKS, K), jnp.float32)
+    noise = jax.random.normal(key, (FR.WEEKS, 2, 2), jnp.float32)
+    u = jax.random.uniform(jax.random.fold_in(key, 1), (FR.WEEKS, 2), jnp.float32)
     p = {
         "spain_attack_threshold": jnp.float32(threshold),
         "spain_engaged": jnp.float32(0.5),
@@ -179,8 +179,8 @@ def test_a_better_army_wins_more_weeks():
     kern = kernel()
 
     def weeks(key: jax.Array, eff: jax.Array) -> tuple[jax.Array, jax.Array]:
-        noise = jax.random.normal(key, (FR.WEEKS, 2, K), jnp.float32)
-        u = jax.random.uniform(jax.random.fold_in(key, 1), (FR.WEEKS, K), jnp.float32)
+        noise = jax.random.normal(key, (FR.WEEKS, 2, 2), jnp.float32)
+        u = jax.random.uniform(jax.random.fold_in(key, 1), (FR.WEEKS, 2), jnp.float32)
         b = FR.fight(men, side, sector, alive, off, eff, jnp.float32(0.0), noise, u, kern, p, SEC)
         return b.weeks_won[1], b.attacker[1]
 
@@ -199,3 +199,56 @@ def test_control_moves_by_the_weeks_won():
     weeks = jnp.asarray([2, 1, 3, 0, 4, 0, 0, 0, 0, 0], jnp.float32)
     out = np.asarray(FR.advance_control(c, attacker, weeks, jnp.float32(0.2)))
     np.testing.assert_allclose(out[:5], [1 - 0.5 * 0.64, 0.5 * 0.8, 0.5, 0.5, 0.5 * 0.8**4])
+
+
+def test_unit_sums_are_sequential_in_any_batch():
+    """``group_sum`` (a segment sum) adds the units in their order, whatever the batch:
+    the same bits for one batch of 1,008 runs, batches of 3, and a float32 loop."""
+    rng = np.random.default_rng(2)
+    b, n = 1008, 2 * K
+    men = rng.uniform(0, 5, (b, FR.N_UNITS)).astype(np.float32)
+    group = rng.integers(-1, n + 1, (b, FR.N_UNITS)).astype(np.int32)
+    f = jax.jit(jax.vmap(lambda v, g: FR.group_sum(v, g, n)))
+    whole = np.asarray(f(men, group))
+    threes = np.concatenate(
+        [np.asarray(f(men[i : i + 3], group[i : i + 3])) for i in range(0, b, 3)]
+    )
+    np.testing.assert_array_equal(whole, threes)
+    loop = np.zeros((b, n), np.float32)
+    for r in range(0, b, 97):
+        for i in range(FR.N_UNITS):
+            if 0 <= group[r, i] < n:
+                loop[r, group[r, i]] = np.float32(loop[r, group[r, i]] + men[r, i])
+        np.testing.assert_array_equal(whole[r], loop[r])
+
+
+def test_the_slice_is_idle_before_its_election():
+    """Before the election the month changes nothing but the month's count, so the
+    engine may skip it for a batch in which no run has reached its election
+    (``active_batch``, ``idle``): ``advance`` and ``idle`` give the same bits."""
+    from abm.engine.compose import compose
+    from abm.models import registry
+    from abm.models.interwar.spain.slice import SLICE
+
+    model = compose("spain_alone", (SLICE,), (), registry.default_calendar("interwar"))
+    sl = model.slices["spain"]
+    rng = np.random.default_rng(3)
+    thetas = []
+    for _ in range(8):
+        row = []
+        for p in model.params:
+            lo, hi = p.prior.support(p.low, p.high) if p.prior.kind != "fixed" else (0, 0)
+            row.append(p.prior.args["value"] if p.prior.kind == "fixed" else rng.uniform(lo, hi))
+        thetas.append(row)
+    theta = jnp.asarray(np.array(thetas, np.float32))
+    keys = jax.random.split(jax.random.key(0), 8)
+    state = jax.vmap(sl.init)(keys, theta)
+    assert not bool(sl.active_batch(state, theta))
+    stepped = jax.vmap(lambda k, s, th: sl.advance(k, s, th, {}))(keys, state, theta)
+    idle = jax.vmap(sl.idle)(state)
+    for a, b in zip(jax.tree.leaves(stepped), jax.tree.leaves(idle), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # At the election month the batch is active.
+    first = int(sl.month_index(theta[0], "spain_election_year"))
+    at = type(state)(**{**state.__dict__, "month": jnp.full(8, first, jnp.int32)})
+    assert bool(sl.active_batch(at, theta))

@@ -190,7 +190,6 @@ def _war_month(
     men = [float(x) for x in state["unit_men"]]
     owner = [int(x) for x in state["unit_owner"]]
     alive = [bool(x) for x in state["unit_alive"]]
-    last_sector = [int(x) for x in state["unit_sector"]]
     n_units = len(men)
     months = float(t - int(state["war_month"]))
 
@@ -257,25 +256,31 @@ def _war_month(
     side = [owner_side[o] for o in owner]
     front = [k for k in range(n_sec) if can[k] and 0.0 < control[k] < 1.0]
 
-    # 3. The offensives: the most people to take per defender there last month (thousand
-    # men; the units in the sectors they held last month, with the men they have now,
-    # after this month's arrivals and call-ups: the new brigades were nowhere).
-    last = [[0.0] * n_sec for _ in (0, 1)]
-    for i in range(n_units):
-        if alive[i] and side[i] < NO_SIDE and last_sector[i] < n_sec:
-            last[side[i]][last_sector[i]] += men[i]
+    # 3. The offensives: a contested sector with probability in proportion to the people
+    # to take over one plus the defender's men there last month (thousand, before last
+    # month's battles: state front_men), by the inverse of the cumulative weights.
+    last = np.asarray(state["front_men"], np.float64)
     offensive = [NOWHERE, NOWHERE]
-    gumbel = np.asarray(d["gumbel"], np.float64)
+    u_pick = [float(x) for x in d["offensive"]]
     for s in (0, 1):
-        score = {}
+        if not front:
+            continue
+        weight = [0.0] * n_sec
         for k in front:
             take = control[k] * pop[k] if s == 0 else (1.0 - control[k]) * pop[k]
-            score[k] = math.log(take) - math.log(1.0 + last[1 - s][k]) + float(gumbel[s, k])
-        if score:
-            ranked = sorted(score, key=lambda k: -score[k])
-            offensive[s] = ranked[0]
-            if len(ranked) > 1:
-                edge(score[ranked[0]], score[ranked[1]])
+            weight[k] = take / (1.0 + float(last[1 - s][k]))
+        total = sum(weight)
+        goal = u_pick[s] * total
+        cum = 0.0
+        pick = front[-1]
+        for k in range(n_sec):
+            cum += weight[k]
+            if weight[k] > 0.0:
+                edge(cum, goal)
+            if cum > goal and weight[k] > 0.0:
+                pick = k
+                break
+        offensive[s] = pick
 
     # 4. The allocation, each side's alive units in slot order.
     conc, resp = p["spain_concentration"], p["spain_response"]
@@ -330,16 +335,18 @@ def _war_month(
         elif wants[0]:
             attacker[k] = 0
 
-    # 6. The battles: engaged of every unit's men there, four weeks on the kernel.
+    # 6. The battles: one engagement in each side's offensive sector (one where the two
+    # are the same), engaged of every unit's men there, four weeks on the kernel.
     days = float(np.float32(p["spain_combat_days"]) / np.float32(WEEKS))
     noise = np.asarray(d["combat_noise"], np.float64)
     u_win = np.asarray(d["combat_u"], np.float64)
     casualties = [0.0, 0.0]
     weeks_won = [0] * n_sec
-    for k in range(n_sec):
-        a = attacker[k]
-        if a == NO_SIDE:
+    for e in (0, 1):
+        k = offensive[e]
+        if k == NOWHERE or attacker[k] == NO_SIDE or (e == 1 and k == offensive[0]):
             continue
+        a = attacker[k]
         first = [p["spain_engaged"] * at[a][k], p["spain_engaged"] * at[1 - a][k]]
         cond = {name: 0.0 for name in C.CONDITIONS}
         cond["effectiveness"] = eff if a == 1 else -eff
@@ -351,20 +358,20 @@ def _war_month(
                 first[0] * kept[0],
                 first[1] * kept[1],
                 cond,
-                float(noise[w, 0, k]),
-                float(noise[w, 1, k]),
-                float(u_win[w, k]),
+                float(noise[w, 0, e]),
+                float(noise[w, 1, e]),
+                float(u_win[w, e]),
                 days,
                 edge,
             )
             kept = [kept[0] * ka, kept[1] * kd]
             weeks_won[k] += int(won)
+        casualties[a] += first[0] * (1.0 - kept[0])
+        casualties[1 - a] += first[1] * (1.0 - kept[1])
         for i in range(n_units):
             if alive[i] and side[i] < NO_SIDE and sector[i] == k:
                 share = kept[0] if side[i] == a else kept[1]
-                lost = p["spain_engaged"] * men[i] * (1.0 - share)
-                men[i] -= lost
-                casualties[side[i]] += lost
+                men[i] -= p["spain_engaged"] * men[i] * (1.0 - share)
 
     # 7. Ground: each week won takes sector_advance of the defender's people there.
     keep = 1.0 - p["spain_sector_advance"]
@@ -444,6 +451,7 @@ def _war_month(
         casualties=np.array(casualties),
         weeks_won=np.array(weeks_won),
         offensive=np.array(offensive),
+        front_men=np.array(at),
     )
     return out
 

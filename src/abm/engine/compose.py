@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -226,9 +227,19 @@ class ComposedModel:
             own = jax.vmap(lambda k, n=name: keys.slice_month_key(k, n))(keys_)
             batch = getattr(s, "advance_batch", None)
             if batch is not None:
-                out[name] = batch(own, states[name], thetas, imports)
+                step = partial(batch, own, states[name], thetas, imports)
             else:
-                out[name] = jax.vmap(s.advance)(own, states[name], thetas, imports)
+                step = partial(jax.vmap(s.advance), own, states[name], thetas, imports)
+            active = getattr(s, "active_batch", None)
+            idle_month = getattr(s, "idle", None)
+            if active is None or idle_month is None:
+                out[name] = step()
+            else:
+                # A slice idle in every run of the batch this month (its calendar phase
+                # not begun) is not computed: its ``idle`` is what ``advance`` returns then,
+                # bit for bit, so no run's result depends on the others in its batch.
+                idle = partial(jax.vmap(idle_month), states[name])
+                out[name] = jax.lax.cond(active(states[name], thetas), step, idle)
         return SliceStates(out)
 
     def step(self, key: jax.Array, state: SliceStates, theta: jax.Array) -> SliceStates:

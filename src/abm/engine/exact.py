@@ -133,6 +133,7 @@ def fixed_cumsum(x: jax.Array) -> jax.Array:
     """
     n = x.shape[-1]
     mask = jnp.tril(jnp.ones((n, n), x.dtype))  # [k, j]: j <= k
+    mask = mask.reshape((1,) * (x.ndim - 1) + (n, n))  # explicit ranks (no promotion)
     return fixed_sum(mask * jnp.expand_dims(x, -2), axis=-1)
 
 

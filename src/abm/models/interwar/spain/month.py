@@ -135,14 +135,16 @@ class Inputs(NamedTuple):
 
 def draw_month(key: jax.Array) -> SpainDraws:
     """The month's draws from the slice's month key."""
-    k_vote, k_dec, k_pick, k_noise, k_win = jax.random.split(key, 5)
-    k = FR.N_SECTORS
+    k_vote, k_dec, k_noise = jax.random.split(key, 3)
+    # One block of uniforms: the decisions, each side's offensive, each week's wins.
+    u = jax.random.uniform(k_dec, (len(F.DECISIONS) + 2 + 2 * FR.WEEKS,), jnp.float32)
+    n = len(F.DECISIONS)
     return SpainDraws(
         vote=jax.random.normal(k_vote, (), jnp.float32),
-        decision=jax.random.uniform(k_dec, (len(F.DECISIONS),), jnp.float32),
-        gumbel=jax.random.gumbel(k_pick, (2, k), jnp.float32),
-        combat_noise=jax.random.normal(k_noise, (FR.WEEKS, 2, k), jnp.float32),
-        combat_u=jax.random.uniform(k_win, (FR.WEEKS, k), jnp.float32),
+        decision=u[:n],
+        offensive=u[n : n + 2],
+        combat_noise=jax.random.normal(k_noise, (FR.WEEKS, 2, 2), jnp.float32),
+        combat_u=u[n + 2 :].reshape(FR.WEEKS, 2),
     )
 
 
@@ -229,7 +231,8 @@ def advance(
     control = jnp.where(war_now, FR.control_at_rising(hold0, sec), state.control)
     # Mobilisation towards a share of the people each side holds (its own men only).
     n_fac = len(F.FACTIONS)
-    fac = FR.faction_strength(men, owner, alive)
+    # The factions' men: their brigades' sum at the end of last month (July's at the rising).
+    fac = jnp.where(war_now, jnp.asarray(tab.strength), state.strength)
     own_total = jnp.stack(
         [fixed_sum(jnp.where(rep, fac[:n_fac], 0.0)), fixed_sum(jnp.where(rep, 0.0, fac[:n_fac]))]
     )
@@ -247,8 +250,7 @@ def advance(
         + p["spain_cohesion_effect"] * (1.0 - cohesion)
     )
     fronts = FR.contested(control, sec)
-    last = FR.side_men(men, side_of, state.unit_sector, alive)
-    offensive = FR.choose_offensives(control, fronts, last, d.gumbel, sec)
+    offensive = FR.choose_offensives(control, fronts, state.front_men, d.offensive, sec)
     sector = FR.allocate(
         side_of, alive, fronts, offensive, p["spain_concentration"], p["spain_response"]
     )
@@ -301,6 +303,12 @@ def advance(
     men = jnp.where(alive, men, 0.0)
     men = jnp.where(clash & (owner == F.CNT), men * (1.0 - p["spain_clash_cnt_loss"]), men)
     cohesion = jnp.where(clash, cohesion * (1.0 - p["spain_clash_cohesion_loss"]), cohesion)
+    # The factions' men after the clash (the POUM's gone, the CNT's cut), from their sums.
+    fid = jnp.arange(n_fac)
+    strength = jnp.where(clash & (fid == F.POUM), 0.0, fac[:n_fac])
+    strength = jnp.where(
+        clash & (fid == F.CNT), strength * (1.0 - p["spain_clash_cnt_loss"]), strength
+    )
 
     # Repression in both rearguards.
     taken = jnp.maximum(new_held - held, 0.0)
@@ -339,7 +347,7 @@ def advance(
         end_month=jnp.where(over, t, state.end_month),
         winner=winner.astype(jnp.int32),
         held=jnp.where(fighting, new_held, held),
-        strength=FR.faction_strength(men, owner, alive)[:n_fac],
+        strength=strength,
         cohesion=cohesion,
         may_days_month=may_days_month,
         foreign=foreign,
@@ -351,6 +359,7 @@ def advance(
         unit_owner=owner,
         unit_sector=jnp.where(fighting & alive, sector, FR.N_SECTORS).astype(jnp.int32),
         unit_alive=alive,
+        front_men=jnp.where(fighting, battle.men_at, state.front_men),
         attacker=attacker.astype(jnp.int32),
     )
 

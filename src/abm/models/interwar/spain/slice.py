@@ -10,6 +10,7 @@ force (which weigh this slice's per-faction levers ``popular_front_line``,
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -175,6 +176,7 @@ class SpainSlice(ThetaReader):
             "war_side": len(F.WAR_SIDES),
             "spain_decision": len(F.DECISIONS),
             "spain_toll": 2,
+            "spain_engagement": 2,
             "spain_sector": FR.N_SECTORS,
             "spain_unit": FR.N_UNITS,
             "spain_week": FR.WEEKS,
@@ -185,6 +187,7 @@ class SpainSlice(ThetaReader):
             "war_side": F.WAR_SIDES,
             "spain_decision": F.DECISIONS,
             "spain_toll": ("battle", "rearguard"),
+            "spain_engagement": ("republic_offensive", "nationalist_offensive"),
             "spain_sector": FR.sector_data().names,
             "spain_unit": tuple(range(FR.N_UNITS)),
             "spain_week": tuple(range(1, FR.WEEKS + 1)),
@@ -216,6 +219,7 @@ class SpainSlice(ThetaReader):
             unit_owner=jnp.asarray(FR.unit_data().owner),
             unit_sector=jnp.full(FR.N_UNITS, FR.N_SECTORS, jnp.int32),
             unit_alive=jnp.zeros(FR.N_UNITS, bool),
+            front_men=jnp.zeros((2, FR.N_SECTORS), jnp.float32),
             attacker=jnp.full(FR.N_SECTORS, 2, jnp.int32),
         )
 
@@ -251,6 +255,19 @@ class SpainSlice(ThetaReader):
             rising_month=self.month_index(theta, "spain_rising_year"),
             winter=jnp.asarray(self.winter)[jnp.minimum(t, len(self.winter) - 1)],
         )
+
+    def active_batch(self, states: SpainState, thetas: jax.Array) -> jax.Array:
+        """Whether any run of the batch has reached its election month (scalar bool).
+
+        Before it, :meth:`advance` only counts the month (:meth:`idle`), so the engine
+        skips the slice's month for the whole batch (about 150 of the 210 months).
+        """
+        first = jax.vmap(lambda th: self.month_index(th, "spain_election_year"))(thetas)
+        return jnp.any(states.month >= first)
+
+    def idle(self, state: SpainState) -> SpainState:
+        """What :meth:`advance` returns before the election: the month counted, no more."""
+        return dataclasses.replace(state, month=state.month + 1)
 
     def advance(
         self, key: jax.Array, state: SpainState, theta: jax.Array, imports: Mapping[str, Any]

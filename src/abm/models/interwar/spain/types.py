@@ -81,6 +81,13 @@ class SpainState:
         ("spain_unit",), "int32", doc="the sector a unit fought in this month, 10 none"
     )
     unit_alive: jax.Array = leaf(("spain_unit",), "bool", doc="the unit slot is in use")
+    front_men: jax.Array = leaf(
+        ("war_side", "spain_sector"),
+        "float32",
+        "thousand persons",
+        "each side's men per sector before this month's battles (next month's choice of "
+        "offensive reads them)",
+    )
     attacker: jax.Array = leaf(
         ("spain_sector",), "int32", doc="the side that attacked in a sector this month, 2 none"
     )
@@ -95,17 +102,18 @@ class SpainDraws:
     decision: jax.Array = leaf(
         ("spain_decision",), "float32", "1", "uniforms: front, rising, clash"
     )
-    gumbel: jax.Array = leaf(
-        ("war_side", "spain_sector"), "float32", "1", "Gumbel draws of each side's offensive"
+    offensive: jax.Array = leaf(
+        ("war_side",), "float32", "1", "uniforms of each side's choice of offensive"
     )
     combat_noise: jax.Array = leaf(
-        ("spain_week", "war_side", "spain_sector"),
+        ("spain_week", "war_side", "spain_engagement"),
         "float32",
         "1",
-        "standard normals of the weeks' casualty rates (attacker's row first)",
+        "standard normals of the weeks' casualty rates (attacker's row first; the "
+        "Republic's offensive's engagement, then the Nationalists')",
     )
     combat_u: jax.Array = leaf(
-        ("spain_week", "spain_sector"), "float32", "1", "uniforms of the weeks' wins"
+        ("spain_week", "spain_engagement"), "float32", "1", "uniforms of the weeks' wins"
     )
 
 

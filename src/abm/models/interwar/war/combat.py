@@ -246,6 +246,33 @@ def combat_month(
     """
     n_sectors = noise.shape[2]
     first = sector_strengths(men, side, sector, alive, n_sectors)
+    kept, won, engaged = sector_month(first, cond, noise, u, kern, days)
+    return apply_losses(men, side, sector, kept), won, engaged
+
+
+def sector_month(
+    first: jax.Array,
+    cond: Conditions,
+    noise: jax.Array,
+    u: jax.Array,
+    kern: WarKernel,
+    days: float | jax.Array = combat_fit.STEP_DAYS,
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """A month's weeks on the sectors' totals alone (:func:`combat_month`'s core).
+
+    Args:
+        first: float32 ``[2, K]``, thousand men engaged per sector as the month begins,
+            the attacker's row first.
+        cond: as :func:`combat_month`'s.
+        noise: as there.
+        u: as there.
+        kern: as there.
+        days: as there.
+
+    Returns:
+        (float32 ``[2, K]`` the month's surviving shares, the product of the weeks'; bool
+        ``[W, K]`` the attacker won that week; bool ``[W, K]`` the sector was engaged).
+    """
 
     def week(kept: jax.Array, draws: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, tuple]:
         now = first * kept
@@ -253,7 +280,7 @@ def combat_month(
         return kept * jnp.stack([keep_a, keep_d]), (won, engaged)
 
     kept, (won, engaged) = jax.lax.scan(week, jnp.ones_like(first), (noise, u))
-    return apply_losses(men, side, sector, kept), won, engaged
+    return kept, won, engaged
 
 
 __all__ = [
@@ -266,5 +293,6 @@ __all__ = [
     "combat_month",
     "engagement_week",
     "kernel",
+    "sector_month",
     "sector_strengths",
 ]
