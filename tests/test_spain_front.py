@@ -244,8 +244,8 @@ def test_the_slice_is_idle_before_its_election():
     keys = jax.random.split(jax.random.key(0), 8)
     state = jax.vmap(sl.init)(keys, theta)
     assert not bool(sl.active_batch(state, theta))
-    stepped = jax.vmap(lambda k, s, th: sl.advance(k, s, th, {}))(keys, state, theta)
-    idle = jax.vmap(sl.idle)(state)
+    stepped = jax.jit(jax.vmap(lambda k, s, th: sl.advance(k, s, th, {})))(keys, state, theta)
+    idle = jax.jit(jax.vmap(sl.idle))(state)
     for a, b in zip(jax.tree.leaves(stepped), jax.tree.leaves(idle), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     # At the election month the batch is active.
