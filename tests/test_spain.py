@@ -16,6 +16,8 @@ from conftest import chronicle_alone, draw_params, run_pinned, slice_alone
 from abm.models.interwar.spain import factions as F
 from abm.models.interwar.spain import front as FR
 from abm.models.interwar.spain import month as M
+from abm.models.interwar.spain import sectors as SE
+from abm.models.interwar.spain import units as UN
 from abm.models.interwar.spain.slice import SLICE
 from abm.models.interwar.spain.types import SpainDraws, SpainState
 from abm.models.interwar.war.combat import kernel
@@ -48,16 +50,16 @@ def _war_state(rng: np.random.Generator, t: int) -> SpainState:
     """A random state in the middle of the war: random units (the contingents in slots
     0..3, brigades of random factions and men in random slots, free slots between),
     random sectors last month, random control (some sectors whole, some shared)."""
-    sec = FR.sector_data()
-    n_units, n_sec, n_fac = FR.N_UNITS, FR.N_SECTORS, len(F.FACTIONS)
+    sec = SE.sector_data()
+    n_units, n_sec, n_fac = UN.N_UNITS, SE.N_SECTORS, len(F.FACTIONS)
     # A few cases with (almost) no free slot left for new brigades.
     n_alive = int(rng.integers(10, 200)) if rng.uniform() < 0.8 else n_units - 6
     alive = np.zeros(n_units, bool)
-    alive[rng.choice(np.arange(FR.N_DONOR_SLOTS, n_units), n_alive, replace=False)] = True
-    alive[: FR.N_DONOR_SLOTS] = rng.uniform(size=FR.N_DONOR_SLOTS) < 0.7
+    alive[rng.choice(np.arange(UN.N_DONOR_SLOTS, n_units), n_alive, replace=False)] = True
+    alive[: UN.N_DONOR_SLOTS] = rng.uniform(size=UN.N_DONOR_SLOTS) < 0.7
     owner = rng.integers(0, n_fac, n_units)
-    owner[~alive & (rng.uniform(size=n_units) < 0.5)] = n_fac + FR.N_DONOR_SLOTS  # free
-    owner[: FR.N_DONOR_SLOTS] = n_fac + np.arange(FR.N_DONOR_SLOTS)
+    owner[~alive & (rng.uniform(size=n_units) < 0.5)] = n_fac + UN.N_DONOR_SLOTS  # free
+    owner[: UN.N_DONOR_SLOTS] = n_fac + np.arange(UN.N_DONOR_SLOTS)
     men = np.where(alive, rng.uniform(0.5, 6.0, n_units), 0.0).astype(np.float32)
     sector = np.where(alive, rng.integers(0, n_sec + 1, n_units), n_sec)
     # Sectors: wholly Republican, wholly Nationalist or shared (the islands as in 1936).

@@ -11,10 +11,12 @@ import pytest
 
 from abm.models.interwar.spain import factions as F
 from abm.models.interwar.spain import front as FR
+from abm.models.interwar.spain import sectors as SE
+from abm.models.interwar.spain import units as UN
 from abm.models.interwar.war.combat import kernel
 
-SEC = FR.sector_data()
-K = FR.N_SECTORS
+SEC = SE.sector_data()
+K = SE.N_SECTORS
 
 
 def test_the_sector_table_is_spain_in_1930():
@@ -32,9 +34,9 @@ def test_the_sector_table_is_spain_in_1930():
 
 @pytest.mark.parametrize("held", [0.1, 0.25, 0.386, 0.5, 0.8])
 def test_the_july_map_is_scaled_to_the_people_held(held):
-    c = np.asarray(FR.control_at_rising(jnp.float32(held), SEC))
+    c = np.asarray(SE.control_at_rising(jnp.float32(held), SEC))
     assert np.all((c >= 0) & (c <= 1))
-    np.testing.assert_allclose(float(FR.held_share(jnp.asarray(c), SEC)), held, atol=2e-3)
+    np.testing.assert_allclose(float(SE.held_share(jnp.asarray(c), SEC)), held, atol=2e-3)
     # The map's order is kept: a sector more Nationalist in July stays so.
     front = SEC.contestable
     order = np.argsort(SEC.control_1936[front], kind="stable")
@@ -51,35 +53,35 @@ def test_fronts_close_on_lost_sectors_and_open_behind_them():
     att = np.full(K, 2, np.int32)
     att[names.index("aragon")] = 1  # the Nationalists' offensive took it
     att[names.index("old_castile")] = 1
-    out = np.asarray(FR.open_fronts(jnp.asarray(c), jnp.asarray(att), SEC))
+    out = np.asarray(SE.open_fronts(jnp.asarray(c), jnp.asarray(att), SEC))
     assert out[names.index("aragon")] == 1.0
     # The front reached Aragon's edge: Catalonia and the Levante, behind it, open.
-    assert out[names.index("catalonia")] == pytest.approx(FR.FOOTHOLD)
-    assert out[names.index("levante")] == pytest.approx(FR.FOOTHOLD)
+    assert out[names.index("catalonia")] == pytest.approx(SE.FOOTHOLD)
+    assert out[names.index("levante")] == pytest.approx(SE.FOOTHOLD)
     # And New Castile, Aragon's neighbour too; Old Castile is only half the
     # Nationalists': no front into Madrid.
-    assert out[names.index("new_castile")] == pytest.approx(FR.FOOTHOLD)
+    assert out[names.index("new_castile")] == pytest.approx(SE.FOOTHOLD)
     assert out[names.index("madrid")] == 0.0
     assert out[names.index("north")] == 1.0 and out[names.index("islands")] == pytest.approx(0.9)
     # Next month, without an advance, nothing opens: not Aragon from Catalonia's foothold.
     quiet = jnp.full(K, 2, jnp.int32)
-    out2 = np.asarray(FR.open_fronts(jnp.asarray(out), quiet, SEC))
+    out2 = np.asarray(SE.open_fronts(jnp.asarray(out), quiet, SEC))
     np.testing.assert_array_equal(out2, out)
-    contested = np.asarray(FR.contested(jnp.asarray(out2), SEC))
+    contested = np.asarray(SE.contested(jnp.asarray(out2), SEC))
     assert contested[names.index("catalonia")] and not contested[names.index("aragon")]
     # The Republic throws the Nationalists out of Catalonia: the front goes back into Aragon.
     back = out2.copy()
     back[names.index("catalonia")] = 0.005
     att = np.full(K, 2, np.int32)
     att[names.index("catalonia")] = 0
-    out3 = np.asarray(FR.open_fronts(jnp.asarray(back), jnp.asarray(att), SEC))
+    out3 = np.asarray(SE.open_fronts(jnp.asarray(back), jnp.asarray(att), SEC))
     assert out3[names.index("catalonia")] == 0.0
-    assert out3[names.index("aragon")] == pytest.approx(1.0 - FR.FOOTHOLD)
+    assert out3[names.index("aragon")] == pytest.approx(1.0 - SE.FOOTHOLD)
 
 
 def test_units_go_to_the_offensives_and_spread_over_the_fronts():
     n = 200
-    side = np.where(np.arange(FR.N_UNITS) < n, np.arange(FR.N_UNITS) % 2, 2).astype(np.int32)
+    side = np.where(np.arange(UN.N_UNITS) < n, np.arange(UN.N_UNITS) % 2, 2).astype(np.int32)
     alive = side < 2
     front = np.zeros(K, bool)
     front[[0, 2, 5, 6]] = True
@@ -105,29 +107,29 @@ def test_units_go_to_the_offensives_and_spread_over_the_fronts():
 
 
 def test_mobilisation_conserves_men_and_forms_brigades():
-    units = FR.unit_data()
+    units = UN.unit_data()
     owner, men, alive = (jnp.asarray(x) for x in units)
-    fac = FR.faction_strength(men, owner, alive)[: len(F.FACTIONS)]
+    fac = UN.faction_strength(men, owner, alive)[: len(F.FACTIONS)]
     growth = jnp.asarray([20.0, 9.0], jnp.float32)
-    men2, owner2, alive2 = FR.mobilise(men, owner, alive, growth, fac)
+    men2, owner2, alive2 = UN.mobilise(men, owner, alive, growth, fac)
     assert float(jnp.sum(men2)) == pytest.approx(float(jnp.sum(men) + jnp.sum(growth)), rel=1e-5)
     new = np.asarray(alive2 & ~alive)
     assert new.sum() == 5 + 2  # floor(20 / 3.5) and floor(9 / 3.5) brigades
-    side = FR.owner_side()[np.asarray(owner2)]
+    side = UN.owner_side()[np.asarray(owner2)]
     assert (side[new] == 0).sum() == 5 and (side[new] == 1).sum() == 2
     # Per side, too: the Republic's men grew by 20 thousand, the Nationalists' by 9.
-    before = FR.owner_side()[np.asarray(owner)]
+    before = UN.owner_side()[np.asarray(owner)]
     for s, g in ((0, 20.0), (1, 9.0)):
         got = float(np.asarray(men2)[side == s].sum() - np.asarray(men)[before == s].sum())
         assert got == pytest.approx(g, rel=1e-4)
     # The contingents' slots are never taken by the factions' brigades.
-    assert np.all(np.asarray(owner2)[: FR.N_DONOR_SLOTS] >= len(F.FACTIONS))
+    assert np.all(np.asarray(owner2)[: UN.N_DONOR_SLOTS] >= len(F.FACTIONS))
 
 
 def _battle(threshold: float, eff: float = 0.0):
-    units = FR.unit_data()
+    units = UN.unit_data()
     owner, men, alive = (jnp.asarray(x) for x in units)
-    side = jnp.asarray(FR.owner_side())[owner]
+    side = jnp.asarray(UN.owner_side())[owner]
     front = np.zeros(K, bool)
     front[[1, 2]] = True
     offensive = jnp.asarray([2, 1], jnp.int32)
@@ -166,8 +168,8 @@ def test_a_better_army_wins_more_weeks():
     """The Nationalists' effectiveness advantage, two CDB90 steps for or against them:
     over 64 draws their attack wins more weeks with it (the kernel's effectiveness
     coefficient on the win is positive)."""
-    owner, men, alive = (jnp.asarray(x) for x in FR.unit_data())
-    side = jnp.asarray(FR.owner_side())[owner]
+    owner, men, alive = (jnp.asarray(x) for x in UN.unit_data())
+    side = jnp.asarray(UN.owner_side())[owner]
     front = jnp.asarray((np.arange(K) == 1) | (np.arange(K) == 2))
     off = jnp.asarray([2, 1], jnp.int32)  # the Republic attacks elsewhere
     sector = FR.allocate(side, alive, front, off, jnp.float32(0.5), jnp.float32(0.2))
@@ -206,9 +208,9 @@ def test_unit_sums_are_sequential_in_any_batch():
     the same bits for one batch of 1,008 runs, batches of 3, and a float32 loop."""
     rng = np.random.default_rng(2)
     b, n = 1008, 2 * K
-    men = rng.uniform(0, 5, (b, FR.N_UNITS)).astype(np.float32)
-    group = rng.integers(-1, n + 1, (b, FR.N_UNITS)).astype(np.int32)
-    f = jax.jit(jax.vmap(lambda v, g: FR.group_sum(v, g, n)))
+    men = rng.uniform(0, 5, (b, UN.N_UNITS)).astype(np.float32)
+    group = rng.integers(-1, n + 1, (b, UN.N_UNITS)).astype(np.int32)
+    f = jax.jit(jax.vmap(lambda v, g: UN.group_sum(v, g, n)))
     whole = np.asarray(f(men, group))
     threes = np.concatenate(
         [np.asarray(f(men[i : i + 3], group[i : i + 3])) for i in range(0, b, 3)]
@@ -216,7 +218,7 @@ def test_unit_sums_are_sequential_in_any_batch():
     np.testing.assert_array_equal(whole, threes)
     loop = np.zeros((b, n), np.float32)
     for r in range(0, b, 97):
-        for i in range(FR.N_UNITS):
+        for i in range(UN.N_UNITS):
             if 0 <= group[r, i] < n:
                 loop[r, group[r, i]] = np.float32(loop[r, group[r, i]] + men[r, i])
         np.testing.assert_array_equal(whole[r], loop[r])

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from abm.models.interwar.spain import factions as F
-from abm.models.interwar.spain import front as FR
+from abm.models.interwar.spain import sectors as SE
+from abm.models.interwar.spain import units as UN
 from abm.models.interwar.war import combat as C
 from abm.models.interwar.war import combat_fit
 
@@ -33,7 +34,7 @@ ATTACK_WEIGHT = 0.5
 WEEKS = 4
 N_FAC = len(F.FACTIONS)
 #: A unit's sector when it is on no front.
-NOWHERE = FR.N_SECTORS
+NOWHERE = SE.N_SECTORS
 #: The side of an empty slot's owner.
 NO_SIDE = 2
 
@@ -62,7 +63,7 @@ def control_at_rising(h: float) -> list[float]:
     what makes the total ``h``; below the mainland map's own share every sector's share
     is scaled by the ratio, above it every Republican share.
     """
-    sec = FR.sector_data()
+    sec = SE.sector_data()
     pop = [float(x) for x in sec.population]
     c0 = [float(x) for x in sec.control_1936]
     can = [bool(x) for x in sec.contestable]
@@ -122,16 +123,16 @@ def _open_fronts(control: list[float], attacker: list[int], edge: _Edges) -> lis
     """A side under SNAP of a sector loses it; a sector one side holds entirely opens to
     a foothold of the other where the other attacked this month in a neighbouring sector
     and now holds OPEN_AT of it (one pass: a foothold opens nothing further)."""
-    sec = FR.sector_data()
+    sec = SE.sector_data()
     can = [bool(x) for x in sec.contestable]
     c = list(control)
     for k in range(len(c)):
         if can[k] and 0.0 < c[k] < 1.0:
-            edge(c[k], FR.SNAP)
-            edge(c[k], 1.0 - FR.SNAP)
-            if c[k] < FR.SNAP:
+            edge(c[k], SE.SNAP)
+            edge(c[k], 1.0 - SE.SNAP)
+            if c[k] < SE.SNAP:
                 c[k] = 0.0
-            elif c[k] > 1.0 - FR.SNAP:
+            elif c[k] > 1.0 - SE.SNAP:
                 c[k] = 1.0
     # The sectors where a side's attack has reached the far edge (the other side's at most
     # 1 - OPEN_AT left there).
@@ -139,22 +140,22 @@ def _open_fronts(control: list[float], attacker: list[int], edge: _Edges) -> lis
     for j in range(len(c)):
         if can[j] and attacker[j] < NO_SIDE:
             share = control[j] if attacker[j] == 1 else 1.0 - control[j]
-            edge(share, FR.OPEN_AT)
-            if share >= FR.OPEN_AT:
+            edge(share, SE.OPEN_AT)
+            if share >= SE.OPEN_AT:
                 reached[attacker[j]].append(j)
     out = list(c)
     for k in range(len(c)):
         if not can[k]:
             continue
         if c[k] == 0.0 and any(sec.adjacency[k, j] for j in reached[1]):
-            out[k] = FR.FOOTHOLD
+            out[k] = SE.FOOTHOLD
         elif c[k] == 1.0 and any(sec.adjacency[k, j] for j in reached[0]):
-            out[k] = 1.0 - FR.FOOTHOLD
+            out[k] = 1.0 - SE.FOOTHOLD
     return out
 
 
 def _held(control: list[float]) -> float:
-    pop = [float(x) for x in FR.sector_data().population]
+    pop = [float(x) for x in SE.sector_data().population]
     return sum(c * n for c, n in zip(control, pop, strict=True)) / sum(pop)
 
 
@@ -176,12 +177,12 @@ def _war_month(
 ) -> dict[str, Any]:
     """The war's month (ODD 7.22, steps 1-7, the cohesion, the clash, the repression and
     the end), the war on before it."""
-    sec = FR.sector_data()
+    sec = SE.sector_data()
     n_sec = len(sec.names)
     pop = [float(x) for x in sec.population]
     can = [bool(x) for x in sec.contestable]
     rugged = [float(x) for x in sec.rugged]
-    owner_side = [int(x) for x in FR.owner_side()]
+    owner_side = [int(x) for x in UN.owner_side()]
     fac_side = [int(x) for x in F.faction_data().side]
     members = [[f for f in range(N_FAC) if fac_side[f] == s] for s in (0, 1)]
 
@@ -208,7 +209,7 @@ def _war_month(
     # 2. Mobilisation: each side's own men grow a 1/months share of the gap to the
     # target; whole brigades in free slots, the rest to the side's brigades by men.
     fac_men = _faction_men(men, owner, alive)
-    free = [i for i in range(FR.N_DONOR_SLOTS, n_units) if not alive[i]]
+    free = [i for i in range(UN.N_DONOR_SLOTS, n_units) if not alive[i]]
     base = [i for i in range(n_units) if alive[i] and owner[i] < N_FAC]
     new_slots: list[list[int]] = []
     rest = [0.0, 0.0]
@@ -216,18 +217,18 @@ def _war_month(
         own = sum(fac_men[f] for f in members[s])
         target = p["spain_mobilisation"] * (held if s == 1 else 1.0 - held) * F.POPULATION
         growth = max(target - own, 0.0) / p["spain_mobilisation_months"]
-        q = growth / FR.BRIGADE
+        q = growth / UN.BRIGADE
         if target > own:
             edge.add(
                 abs(q - round(q))
-                * FR.BRIGADE
+                * UN.BRIGADE
                 * p["spain_mobilisation_months"]
                 / max(1.0, target, own)
             )
         n_new = min(math.floor(q), len(free) - sum(len(x) for x in new_slots))
         start = sum(len(x) for x in new_slots)
         new_slots.append(free[start : start + n_new])
-        rest[s] = growth - n_new * FR.BRIGADE
+        rest[s] = growth - n_new * UN.BRIGADE
     side_total = [0.0, 0.0]
     for i in base:
         side_total[owner_side[owner[i]]] += men[i]
@@ -251,7 +252,7 @@ def _war_month(
                         break
                 else:
                     pick = members[s][-1]
-            owner[i], men[i], alive[i] = pick, FR.BRIGADE, True
+            owner[i], men[i], alive[i] = pick, UN.BRIGADE, True
 
     side = [owner_side[o] for o in owner]
     front = [k for k in range(n_sec) if can[k] and 0.0 < control[k] < 1.0]
@@ -384,9 +385,9 @@ def _war_month(
     new_held = _held(control)
     died = [1000.0 * p["spain_dead_share"] * c for c in casualties]
     for i in range(n_units):
-        if alive[i] and i >= FR.N_DONOR_SLOTS:
-            edge(men[i], FR.MIN_MEN)
-            if men[i] < FR.MIN_MEN:
+        if alive[i] and i >= UN.N_DONOR_SLOTS:
+            edge(men[i], UN.MIN_MEN)
+            if men[i] < UN.MIN_MEN:
                 alive[i] = False
         if not alive[i]:
             men[i] = 0.0
@@ -506,7 +507,7 @@ def advance(
             edge(hold0, fails)
             edge(hold0, 1.0 - fails)
             if fails <= hold0 <= 1.0 - fails:
-                units = FR.unit_data()
+                units = UN.unit_data()
                 out.update(
                     war_month=t,
                     held=hold0,

@@ -10,6 +10,8 @@ it exists. Each entry records the slice that defines it.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -75,6 +77,18 @@ def data_text(name: str, package: str = DEFAULT_PACKAGE) -> str | None:
     """Text of a file in a package's ``data`` folder, or None if it does not exist."""
     path = resources.files(package).joinpath("data", name)
     return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def data_rows(name: str, package: str = DEFAULT_PACKAGE) -> list[dict[str, str]]:
+    """Rows of a CSV file in a package's ``data`` folder (header names as keys).
+
+    Raises:
+        FileNotFoundError: the file is not in the package (a broken install).
+    """
+    text = data_text(name, package)
+    if text is None:
+        raise FileNotFoundError(f"package data file {name} is missing from {package}")
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def _one_prior(spec: Any, where: str) -> Prior:

@@ -8,15 +8,13 @@ in 1941; Japan about 300 in the 1920s, 370 in 1938, 957 in 1939-40 and 3,075 in 
 
 from __future__ import annotations
 
-import csv
-import io
 from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 
 from abm.models.calendar import Calendar
-from abm.models.catalogue import data_text
+from abm.models.catalogue import data_rows
 
 PACKAGE = "abm.models.interwar"
 COW_FILE = "cow_nmc_v6_major_1920_1946.csv"
@@ -64,7 +62,7 @@ class MenUnderArms(NamedTuple):
 @cache
 def _milper() -> dict[str, dict[int, float]]:
     out: dict[str, dict[int, float]] = {"CHN": {}, "JPN": {}}
-    for r in csv.DictReader(io.StringIO(data_text(COW_FILE, PACKAGE) or "")):
+    for r in data_rows(COW_FILE, PACKAGE):
         if r["stateabb"] in out and float(r["milper"]) >= 0:
             out[r["stateabb"]][int(r["year"])] = float(r["milper"])
     return out

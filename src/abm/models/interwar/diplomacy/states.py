@@ -10,15 +10,13 @@ licences: ``data/README.md``. This module imports no JAX.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
-from abm.models.interwar.parameters import data_text
+from abm.models.catalogue import data_rows
 
 STATES_FILE = "diplomacy_states.csv"
 PAIRS_FILE = "diplomacy_pairs.csv"
@@ -114,10 +112,7 @@ class StateData:
 
 
 def _rows(file: str) -> list[dict[str, str]]:
-    text = data_text(file)
-    if text is None:
-        raise FileNotFoundError(f"package data file {file} is missing")
-    return list(csv.DictReader(io.StringIO(text)))
+    return data_rows(file)
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -8,15 +8,13 @@ persons) and whether the opponent holds a prepared defence, each row with its so
 
 from __future__ import annotations
 
-import csv
-import io
 from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 import yaml
 
-from abm.models.catalogue import data_text
+from abm.models.catalogue import data_rows, data_text
 
 PACKAGE = "abm.models.interwar"
 #: The theatres, in the order of the ``theatre`` dimension.
@@ -71,7 +69,7 @@ class Kernel(NamedTuple):
 @cache
 def theatres() -> Theatres:
     """The theatres' data, checked against :data:`THEATRES`."""
-    rows = list(csv.DictReader(io.StringIO(data_text("frontiers_theatres.csv", PACKAGE) or "")))
+    rows = data_rows("frontiers_theatres.csv", PACKAGE)
     names = tuple(r["theatre"] for r in rows)
     if names != THEATRES:
         raise ValueError(f"frontiers_theatres.csv: theatres {names}, expected {THEATRES}")

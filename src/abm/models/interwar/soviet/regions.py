@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
-from abm.models.interwar.parameters import data_text
+from abm.models.catalogue import data_rows
 from abm.models.interwar.soviet.constants import FAMINE_GROUPS, REGION_GROUPS
 
 REGIONS_FILE = "soviet_regions.csv"
@@ -60,10 +58,7 @@ class Regions:
 @cache
 def regions() -> Regions:
     """The regions table, checked (raises ValueError naming the row and field)."""
-    text = data_text(REGIONS_FILE)
-    if text is None:
-        raise FileNotFoundError(f"package data file {REGIONS_FILE} is missing")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = data_rows(REGIONS_FILE)
     if not rows or tuple(rows[0].keys()) != COLUMNS:
         raise ValueError(f"{REGIONS_FILE}: columns must be {', '.join(COLUMNS)}")
     for i, row in enumerate(rows, start=2):

@@ -7,13 +7,11 @@ rearmament share where the run has no Nazi regime. Sources and licences: ``data/
 
 from __future__ import annotations
 
-import csv
-import io
 from functools import cache
 
 import numpy as np
 
-from abm.models.interwar.parameters import data_text
+from abm.models.catalogue import data_rows
 from abm.models.interwar.soviet.constants import COW_CODES, MADDISON_CODES
 
 COW_FILE = "cow_nmc_v6_major_1920_1946.csv"
@@ -28,11 +26,8 @@ def _table(
     scale: float,
     years: tuple[int, ...],
 ) -> np.ndarray:
-    text = data_text(file)
-    if text is None:
-        raise FileNotFoundError(f"package data file {file} is missing")
     values: dict[tuple[str, int], float] = {}
-    for row in csv.DictReader(io.StringIO(text)):
+    for row in data_rows(file):
         if row[value_col]:
             values[(row[code_col], int(row["year"]))] = float(row[value_col]) * scale
     out = np.full((len(codes), len(years)), np.nan, np.float32)

@@ -8,7 +8,7 @@ import numpy as np
 
 from abm.models.calendar import Calendar
 from abm.models.interwar.spain import factions as F
-from abm.models.interwar.spain import front as FR
+from abm.models.interwar.spain import sectors as SE
 
 
 def chronicle(states: Any, initial: Any, calendar: Calendar) -> list[tuple[str, str]]:
@@ -73,7 +73,7 @@ def chronicle(states: Any, initial: Any, calendar: Calendar) -> list[tuple[str, 
 
 def _sectors(control: np.ndarray, war: int, stop: int, lab: Any) -> list[tuple[str, str]]:
     """The months a sector of the front fell entirely to one side (control ``[T, K]``)."""
-    names = FR.sector_data().names
+    names = SE.sector_data().names
     out: list[tuple[str, str]] = []
     for t in range(war + 1, stop + 1):
         for k, name in enumerate(names):

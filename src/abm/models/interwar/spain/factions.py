@@ -6,14 +6,12 @@ persons) and its source. The front's sectors and units are in :mod:`.front`.
 
 from __future__ import annotations
 
-import csv
-import io
 from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 
-from abm.models.catalogue import data_text
+from abm.models.catalogue import data_rows
 
 PACKAGE = "abm.models.interwar"
 #: The factions, in the order of the ``spain_faction`` dimension.
@@ -54,7 +52,7 @@ class FactionData(NamedTuple):
 @cache
 def faction_data() -> FactionData:
     """The factions' data, checked against :data:`FACTIONS`."""
-    rows = list(csv.DictReader(io.StringIO(data_text("spain_factions.csv", PACKAGE) or "")))
+    rows = data_rows("spain_factions.csv", PACKAGE)
     names = tuple(r["faction"] for r in rows)
     if names != FACTIONS:
         raise ValueError(f"spain_factions.csv: factions {names}, expected {FACTIONS}")

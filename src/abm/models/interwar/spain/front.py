@@ -1,38 +1,28 @@
-"""The Spanish front: brigade-sized units on ten sectors, fought on the war's CDB90 kernel.
+"""The Spanish front's month: offensives, reserves and battles on the war's CDB90 kernel.
 
-Shapes: ``U`` = :data:`N_UNITS` unit slots per run (an ``alive`` mask), ``K`` =
-:data:`N_SECTORS` sectors (``spain_sectors.csv``: nine mainland fronts and the islands),
-``W`` = :data:`WEEKS` weekly combat steps a month. Men are thousand persons.
+Shapes: ``U`` unit slots per run (:mod:`.units`), ``K`` sectors (:mod:`.sectors`),
+``W`` = :data:`WEEKS` weekly combat steps a month. Men are thousand persons. Each month
+(:func:`abm.models.interwar.spain.month.advance`):
 
-The units are the Republic's columns and mixed brigades and the Nationalists' columns and
-brigades, each owned by a faction (:data:`~abm.models.interwar.spain.factions.FACTIONS`),
-and one contingent per foreign donor (slots ``0 .. 3``: the Italian CTV, the Condor
-Legion, the Soviet personnel, the International Brigades). A sector's ``control`` is the
-share of its people the Nationalists hold; a sector is fought over while both sides hold
-some of it, and a sector one side holds entirely opens (a foothold of :data:`FOOTHOLD`)
-when the other side's attack in a neighbour brings it to :data:`OPEN_AT` there. Each
-month (:func:`abm.models.interwar.spain.month.advance`):
-
-1. each side picks the contested sector of its offensive: the most people to take per
-   defender there last month, with a Gumbel draw (a random choice among near equals);
+1. each side picks the contested sector of its offensive, with probability in proportion
+   to the people to take per defender there last month (:func:`choose_offensives`);
 2. it sends ``concentration`` of its units (by slot order, the foreign contingents first)
    there, ``response`` to meet the other side's offensive, and spreads the rest evenly
-   over every contested sector;
+   over every contested sector (:func:`allocate`);
 3. it attacks if its log force ratio there plus half its effectiveness advantage
-   (:data:`~abm.models.interwar.spain.month.ATTACK_WEIGHT`) reaches ``attack_threshold``
-   (where both attack in one sector, the higher score attacks);
-4. the attacked sectors fight four weeks on the kernel fitted on CDB90's 1939-45
-   engagements (:func:`abm.models.interwar.war.combat.combat_month`), ``engaged`` of each
-   unit's men in the battle, ``combat_days`` days a month;
+   (:data:`ATTACK_WEIGHT`) reaches ``attack_threshold`` (where both attack in one sector,
+   the higher score attacks);
+4. at most two engagements, one in each side's offensive sector, fight four weeks on the
+   kernel fitted on CDB90's 1939-45 engagements
+   (:func:`abm.models.interwar.war.combat.sector_month`), ``engaged`` of each unit's men
+   in the battle, ``combat_days`` days a month (:func:`fight`);
 5. each week the attacker wins takes ``sector_advance`` of the defender's people in the
-   sector; a side holding less than :data:`SNAP` of a sector loses it.
+   sector (:func:`advance_control`); the sectors' fronts then close and open
+   (:func:`abm.models.interwar.spain.sectors.open_fronts`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from functools import cache
 from typing import NamedTuple
 
 import jax
@@ -40,206 +30,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from abm.engine import exact
-from abm.engine.exact import fixed_cumsum, fixed_sum
-from abm.models.catalogue import data_text
-from abm.models.interwar.spain import factions as F
+from abm.engine.exact import fixed_cumsum
+from abm.models.interwar.spain.sectors import N_SECTORS, SectorData
+from abm.models.interwar.spain.units import side_men
 from abm.models.interwar.war import combat as C
 
-PACKAGE = "abm.models.interwar"
-#: Unit slots per run: the four donors' contingents, then the factions' brigades.
-N_UNITS = 384
-#: Slots of the foreign contingents, one per donor (:data:`F.DONORS`).
-N_DONOR_SLOTS = len(F.DONORS)
-#: A brigade's men on formation, thousand: the Popular Army's mixed brigade of four
-#: battalions (October 1936), about 3,500 men on establishment; judged, and taken for
-#: the Nationalists' brigades too.
-BRIGADE = 3.5
 #: Weekly combat steps a month (``combat_days`` are spread over them).
 WEEKS = 4
-#: A side holding less than this share of a sector's people has lost the sector.
-SNAP = 0.01
-#: The share of a sector a side takes when the front opens into it.
-FOOTHOLD = 0.02
-#: The front opens into a sector when the other side's attack in a neighbour brings it
-#: to this share there.
-OPEN_AT = 0.9
-#: Below this many thousand men a unit is gone (its slot is free again).
-MIN_MEN = 0.1
-#: Side of each donor's contingent: Italy and Germany with the rising.
-DONOR_SIDE = (1, 1, 0, 0)
-
-
-class SectorData(NamedTuple):
-    """The sectors' fixed data (NumPy), rows of ``spain_sectors.csv``.
-
-    Attributes:
-        names: ``K`` sector names.
-        population: float32 ``[K]``, thousand persons (1930 census).
-        control_1936: float32 ``[K]``, the Nationalists' share at the end of July 1936.
-        rugged: float32 ``[K]``, 1 in rugged terrain (the kernel's covariate).
-        contestable: bool ``[K]``, a front can run there (not the islands).
-        adjacency: bool ``[K, K]``, land neighbours (symmetric).
-    """
-
-    names: tuple[str, ...]
-    population: np.ndarray
-    control_1936: np.ndarray
-    rugged: np.ndarray
-    contestable: np.ndarray
-    adjacency: np.ndarray
-
-
-@cache
-def sector_data() -> SectorData:
-    """The sectors, checked: shares in [0, 1], neighbours named and symmetric."""
-    rows = list(csv.DictReader(io.StringIO(data_text("spain_sectors.csv", PACKAGE) or "")))
-    names = tuple(r["sector"] for r in rows)
-    adj = np.zeros((len(rows), len(rows)), bool)
-    for i, r in enumerate(rows):
-        for n in filter(None, r["neighbours"].split(";")):
-            if n not in names:
-                raise ValueError(f"spain_sectors.csv: {r['sector']}'s neighbour {n!r} unknown")
-            adj[i, names.index(n)] = True
-    if not np.array_equal(adj, adj.T):
-        raise ValueError("spain_sectors.csv: neighbours must be listed both ways")
-    control = np.array([float(r["nationalist_1936"]) for r in rows], np.float32)
-    if np.any((control < 0) | (control > 1)):
-        raise ValueError("spain_sectors.csv: nationalist_1936 must lie in [0, 1]")
-    return SectorData(
-        names=names,
-        population=np.array([float(r["population_1930"]) for r in rows], np.float32),
-        control_1936=control,
-        rugged=np.array([float(r["rugged"]) for r in rows], np.float32),
-        contestable=np.array([r["contested"] == "1" for r in rows], bool),
-        adjacency=adj,
-    )
-
-
-N_SECTORS = len(sector_data().names)
-
-
-class UnitData(NamedTuple):
-    """The units at the war's start (NumPy, ``[U]``).
-
-    The factions' strengths of July 1936 (``spain_factions.csv``) cut into brigades of
-    about :data:`BRIGADE` men.
-
-    Attributes:
-        owner: int32, faction index (``0 .. F-1``) or ``F + donor`` for the contingents.
-        men: float32, thousand.
-        alive: bool.
-    """
-
-    owner: np.ndarray
-    men: np.ndarray
-    alive: np.ndarray
-
-
-@cache
-def unit_data() -> UnitData:
-    """The July 1936 units in slots ``N_DONOR_SLOTS ..`` (the contingents empty)."""
-    tab = F.faction_data()
-    n_fac = len(F.FACTIONS)
-    owner = np.concatenate([n_fac + np.arange(N_DONOR_SLOTS), np.zeros(N_UNITS - N_DONOR_SLOTS)])
-    men = np.zeros(N_UNITS, np.float32)
-    slot = N_DONOR_SLOTS
-    for f, s in enumerate(tab.strength):
-        n = max(1, round(float(s) / BRIGADE))
-        owner[slot : slot + n] = f
-        men[slot : slot + n] = float(s) / n
-        slot += n
-    # Free slots belong to no one until mobilisation fills them.
-    owner[slot:] = n_fac + N_DONOR_SLOTS
-    return UnitData(owner.astype(np.int32), men, men > 0.0)
-
-
-def owner_side() -> np.ndarray:
-    """int32 ``[F + D + 1]``: each owner's war side.
-
-    0 the Republic, 1 the Nationalists; the last entry, an empty slot's owner, counts as
-    neither (2).
-    """
-    return np.concatenate([F.faction_data().side, np.array(DONOR_SIDE), [2]]).astype(np.int32)
-
-
-def control_at_rising(held: jax.Array, sec: SectorData) -> jax.Array:
-    """The sectors' control when the rising holds ``held`` of the people (scalar).
-
-    The July 1936 map scaled so that the people held add up to ``held``: towards 0 by
-    ``held / h`` below the map's own share ``h``, towards 1 by ``(1 - held) / (1 - h)``
-    above it (the islands keep theirs). Returns float32 ``[K]``.
-    """
-    pop = sec.population.astype(np.float64)
-    c0 = sec.control_1936.astype(np.float64)
-    fixed = ~sec.contestable
-    # Constants of the table, in NumPy: the people the islands hold for the rising, the
-    # mainland's people and the map's mainland share.
-    h_fixed = np.float32(np.sum(np.where(fixed, c0 * pop, 0.0)))
-    pop_front = np.float32(np.sum(np.where(fixed, 0.0, pop)))
-    h_map = np.float32(np.sum(np.where(fixed, 0.0, c0 * pop)) / pop_front)
-    total = np.float32(np.sum(pop))
-    want = jnp.clip((held * total - h_fixed) / pop_front, 0.0, 1.0)
-    c0_32 = jnp.asarray(sec.control_1936)
-    down = c0_32 * (want / h_map)
-    up = 1.0 - (1.0 - c0_32) * ((1.0 - want) / (1.0 - h_map))
-    return jnp.where(jnp.asarray(fixed), c0_32, jnp.where(want <= h_map, down, up))
-
-
-def held_share(control: jax.Array, sec: SectorData) -> jax.Array:
-    """Share of Spain's people the Nationalists hold (scalar) from ``control`` ``[K]``."""
-    share = jnp.asarray(sec.population / sec.population.sum())
-    return fixed_sum(control * share)
-
-
-def open_fronts(control: jax.Array, attacker: jax.Array, sec: SectorData) -> jax.Array:
-    """Close lost sectors and open the front into those behind it.
-
-    A side holding less than :data:`SNAP` of a sector loses it entirely; a sector one side
-    holds entirely opens to a foothold (:data:`FOOTHOLD`) of the other side where that
-    side attacked this month in a neighbouring sector and now holds at least
-    :data:`OPEN_AT` of it (its advance has reached the sector's far edge).
-
-    Args:
-        control: float32 ``[K]``, the Nationalists' shares after the month's battles.
-        attacker: int32 ``[K]``, the side that attacked in each sector this month (0 the
-            Republic, 1 the Nationalists, 2 none).
-        sec: :func:`sector_data`.
-
-    Returns:
-        float32 ``[K]``.
-    """
-    can = jnp.asarray(sec.contestable)
-    adj = jnp.asarray(sec.adjacency)
-    nat_edge = can & (attacker == 1) & (control >= OPEN_AT)
-    rep_edge = can & (attacker == 0) & (control <= 1.0 - OPEN_AT)
-    c = jnp.where(can & (control < SNAP), 0.0, control)
-    c = jnp.where(can & (c > 1.0 - SNAP), 1.0, c)
-    nat_near = jnp.any(adj & nat_edge[None, :], axis=1)
-    rep_near = jnp.any(adj & rep_edge[None, :], axis=1)
-    c = jnp.where(can & (c <= 0.0) & nat_near, FOOTHOLD, c)
-    return jnp.where(can & (c >= 1.0) & rep_near, 1.0 - FOOTHOLD, c)
-
-
-def contested(control: jax.Array, sec: SectorData) -> jax.Array:
-    """Bool ``[K]``: sectors both sides hold some of, where a front can run."""
-    return jnp.asarray(sec.contestable) & (control > 0.0) & (control < 1.0)
-
-
-def group_sum(values: jax.Array, group: jax.Array, n: int) -> jax.Array:
-    """float32 ``[n]``: ``values`` ``[U]`` summed by ``group`` ``[U]``.
-
-    ``group`` is int, ``0 .. n-1`` (others dropped). A segment sum: XLA's scatter adds
-    the units in their order whatever the batch (checked against a sequential sum in
-    ``tests/test_spain_front.py``), and costs a fifth of a one-hot tree's time here.
-    """
-    bucket = jnp.where((group >= 0) & (group < n), group, n)
-    return jax.ops.segment_sum(values, bucket, num_segments=n + 1)[:n]
-
-
-def side_men(men: jax.Array, side: jax.Array, sector: jax.Array, alive: jax.Array) -> jax.Array:
-    """float32 ``[2, K]``: thousand men per war side (Republic first) and sector."""
-    slot = jnp.where(alive & (side < 2) & (sector < N_SECTORS), side * N_SECTORS + sector, -1)
-    return group_sum(jnp.where(alive, men, 0.0), slot, 2 * N_SECTORS).reshape(2, N_SECTORS)
+#: Weight of the effectiveness advantage against the log force ratio in an attack's
+#: decision: a CDB90 step counts as much as a force ratio of e^0.5.
+ATTACK_WEIGHT = 0.5
 
 
 def choose_offensives(
@@ -374,7 +174,7 @@ def fight(
     """
     at = side_men(men, side, sector, alive)
     ratio = exact.log(jnp.maximum(at[1], 1e-3)) - exact.log(jnp.maximum(at[0], 1e-3))
-    nat_score = ratio + np.float32(_ATTACK_WEIGHT) * eff
+    nat_score = ratio + np.float32(ATTACK_WEIGHT) * eff
     score = jnp.stack([-nat_score, nat_score])
     k = jnp.arange(N_SECTORS)
     wants = (k[None, :] == offensive[:, None]) & (score >= p["spain_attack_threshold"])
@@ -438,11 +238,6 @@ def fight(
     )
 
 
-#: Weight of the effectiveness advantage against the log force ratio in an attack's
-#: decision: a CDB90 step counts as much as a force ratio of e^0.5.
-_ATTACK_WEIGHT = 0.5
-
-
 def advance_control(
     control: jax.Array, attacker: jax.Array, weeks_won: jax.Array, step: jax.Array
 ) -> jax.Array:
@@ -451,102 +246,3 @@ def advance_control(
     nat = 1.0 - (1.0 - control) * keep
     rep = control * keep
     return jnp.where(attacker == 1, nat, jnp.where(attacker == 0, rep, control))
-
-
-def mobilise(
-    men: jax.Array,
-    owner: jax.Array,
-    alive: jax.Array,
-    growth: jax.Array,
-    faction_men: jax.Array,
-) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Each side's new men: whole brigades in free slots, the rest to its units.
-
-    Args:
-        men: float32 ``[U]``, thousand.
-        owner: int32 ``[U]``, faction or donor (:class:`UnitData`).
-        alive: bool ``[U]``.
-        growth: float32 ``[2]``, thousand new men per side (Republic first).
-        faction_men: float32 ``[F]``, each faction's men, its brigades' sum (the new
-            brigades' owners are drawn in proportion, by rank; the remainder joins a
-            side's brigades in proportion to their men over the side's total).
-
-    Returns:
-        (men, owner, alive) ``[U]``. Men are conserved: ``sum(men')`` is ``sum(men) +
-        sum(growth)`` wherever the side has a brigade or a free slot.
-    """
-    n_fac = len(F.FACTIONS)
-    side_of = jnp.asarray(owner_side())
-    side = side_of[owner]
-    slot = jnp.arange(N_UNITS)
-    free = ~alive & (slot >= N_DONOR_SLOTS)
-    free_rank = jnp.cumsum(free) - 1
-    n_free = jnp.sum(free)
-    want = jnp.floor(growth / BRIGADE).astype(jnp.int32)
-    n_rep = jnp.minimum(want[0], n_free)
-    n_nat = jnp.minimum(want[1], n_free - n_rep)
-    new_rep = free & (free_rank < n_rep)
-    new_nat = free & (free_rank >= n_rep) & (free_rank < n_rep + n_nat)
-    fac_side = jnp.asarray(F.faction_data().side)
-    # The new brigades' owners: the side's factions in proportion to their men, by rank.
-    out_owner = owner
-    for s, new, rank, count in (
-        (0, new_rep, free_rank, n_rep),
-        (1, new_nat, free_rank - n_rep, n_nat),
-    ):
-        share = jnp.where(fac_side == s, faction_men, 0.0)
-        whole = fixed_sum(share)
-        cum = fixed_cumsum(share) / jnp.maximum(whole, 1e-6)
-        x = (rank.astype(jnp.float32) + 0.5) / jnp.maximum(count, 1).astype(jnp.float32)
-        pick = jnp.minimum(jnp.sum(x[:, None] >= cum[None, :], axis=1), n_fac - 1)
-        fallback = jnp.argmax(fac_side == s)
-        pick = jnp.where(whole > 0.0, pick, fallback)
-        out_owner = jnp.where(new, pick.astype(jnp.int32), out_owner)
-    made = jnp.stack([n_rep, n_nat]).astype(jnp.float32) * BRIGADE
-    rest = jnp.maximum(growth - made, 0.0)
-    # The rest joins the side's own brigades (not the foreign contingents) by their men
-    # (the side's total from its factions' men, no sum over the units).
-    own = alive & (owner < n_fac)
-    side_c = jnp.minimum(side, 1)
-    total = jnp.stack([fixed_sum(jnp.where(fac_side == k, faction_men, 0.0)) for k in (0, 1)])
-    add = jnp.where(own, rest[side_c] * men / jnp.maximum(total[side_c], 1e-6), 0.0)
-    new_any = new_rep | new_nat
-    out_men = jnp.where(new_any, BRIGADE, men + add)
-    return out_men, out_owner, alive | new_any
-
-
-def faction_strength(men: jax.Array, owner: jax.Array, alive: jax.Array) -> jax.Array:
-    """float32 ``[F + D]``: men per faction, then per donor contingent."""
-    return group_sum(jnp.where(alive, men, 0.0), owner, len(F.FACTIONS) + N_DONOR_SLOTS)
-
-
-__all__ = [
-    "BRIGADE",
-    "DONOR_SIDE",
-    "FOOTHOLD",
-    "MIN_MEN",
-    "N_DONOR_SLOTS",
-    "N_SECTORS",
-    "N_UNITS",
-    "OPEN_AT",
-    "SNAP",
-    "WEEKS",
-    "Battle",
-    "SectorData",
-    "UnitData",
-    "advance_control",
-    "allocate",
-    "choose_offensives",
-    "contested",
-    "control_at_rising",
-    "faction_strength",
-    "fight",
-    "group_sum",
-    "held_share",
-    "mobilise",
-    "open_fronts",
-    "owner_side",
-    "sector_data",
-    "side_men",
-    "unit_data",
-]

@@ -58,12 +58,10 @@ from abm.engine import exact
 from abm.engine.exact import fixed_sum
 from abm.models.interwar.spain import factions as F
 from abm.models.interwar.spain import front as FR
+from abm.models.interwar.spain import sectors as SE
+from abm.models.interwar.spain import units as UN
 from abm.models.interwar.spain.types import SpainDraws, SpainState
 from abm.models.interwar.war.combat import WarKernel
-
-#: Weight of the effectiveness advantage (CDB90 steps) against the log force ratio in
-#: the choice of who attacks: a step counts as much as a force ratio of e^0.5.
-ATTACK_WEIGHT = 0.5
 
 #: The mechanism parameters a month reads, by catalogue name.
 PARAMS = (
@@ -179,7 +177,7 @@ def advance(
     t = state.month
     side = jnp.asarray(tab.side)
     rep = side == 0
-    sec = FR.sector_data()
+    sec = SE.sector_data()
 
     # The election.
     at_election = t == inp.election_month
@@ -221,14 +219,14 @@ def advance(
     sent = jnp.where(fighting, will, 0.0)
     foreign = state.foreign + sent
     # The units: July 1936's at the rising, then the contingents and the call-ups.
-    units = FR.unit_data()
+    units = UN.unit_data()
     men = jnp.where(war_now, jnp.asarray(units.men), state.unit_men)
     owner = jnp.where(war_now, jnp.asarray(units.owner), state.unit_owner)
     alive = jnp.where(war_now, jnp.asarray(units.alive), state.unit_alive)
-    slot = jnp.arange(FR.N_UNITS)
-    men = men + jnp.where(slot < FR.N_DONOR_SLOTS, jnp.pad(sent, (0, FR.N_UNITS - len(sent))), 0.0)
-    alive = alive | ((slot < FR.N_DONOR_SLOTS) & (men > 0.0))
-    control = jnp.where(war_now, FR.control_at_rising(hold0, sec), state.control)
+    slot = jnp.arange(UN.N_UNITS)
+    men = men + jnp.where(slot < UN.N_DONOR_SLOTS, jnp.pad(sent, (0, UN.N_UNITS - len(sent))), 0.0)
+    alive = alive | ((slot < UN.N_DONOR_SLOTS) & (men > 0.0))
+    control = jnp.where(war_now, SE.control_at_rising(hold0, sec), state.control)
     # Mobilisation towards a share of the people each side holds (its own men only).
     n_fac = len(F.FACTIONS)
     # The factions' men: their brigades' sum at the end of last month (July's at the rising).
@@ -238,10 +236,10 @@ def advance(
     )
     target = p["spain_mobilisation"] * jnp.stack([1.0 - held, held]) * F.POPULATION
     growth = jnp.maximum(target - own_total, 0.0) / p["spain_mobilisation_months"]
-    men, owner, alive = FR.mobilise(
+    men, owner, alive = UN.mobilise(
         men, owner, alive, jnp.where(fighting, growth, 0.0), fac[:n_fac]
     )
-    side_of = jnp.asarray(FR.owner_side())[owner]
+    side_of = jnp.asarray(UN.owner_side())[owner]
     # The front: offensives, the units' sectors, the battles on the CDB90 kernel.
     aid_gap = (foreign[F.ITALY] + foreign[F.GERMANY] - foreign[F.USSR] - foreign[F.BRIGADES]) / 10.0
     eff = (
@@ -249,7 +247,7 @@ def advance(
         + p["spain_aid_effect"] * aid_gap
         + p["spain_cohesion_effect"] * (1.0 - cohesion)
     )
-    fronts = FR.contested(control, sec)
+    fronts = SE.contested(control, sec)
     offensive = FR.choose_offensives(control, fronts, state.front_men, d.offensive, sec)
     sector = FR.allocate(
         side_of, alive, fronts, offensive, p["spain_concentration"], p["spain_response"]
@@ -272,19 +270,19 @@ def advance(
     cas = jnp.where(fighting, battle.casualties, 0.0)
     attacker = jnp.where(fighting, battle.attacker, 2)
     moved = FR.advance_control(control, attacker, battle.weeks_won, p["spain_sector_advance"])
-    control = jnp.where(fighting, FR.open_fronts(moved, attacker, sec), control)
-    new_held = jnp.where(fighting, FR.held_share(control, sec), held)
+    control = jnp.where(fighting, SE.open_fronts(moved, attacker, sec), control)
+    new_held = jnp.where(fighting, SE.held_share(control, sec), held)
     # The month's dead join the totals next month (``month_dead``): an accumulation fed
     # straight by a product could be contracted differently in differently fused
     # programs, and a run's bits must not depend on its batch.
     battle_dead = state.battle_dead + state.month_dead[0]
     died = (1000.0 * p["spain_dead_share"]) * cas
     # Brigades under MIN_MEN are gone; a contingent stays while it has anyone.
-    alive = alive & ((men >= FR.MIN_MEN) | ((slot < FR.N_DONOR_SLOTS) & (men > 0.0)))
+    alive = alive & ((men >= UN.MIN_MEN) | ((slot < UN.N_DONOR_SLOTS) & (men > 0.0)))
     men = jnp.where(alive, men, 0.0)
 
     # The Republic's cohesion and the clash within it.
-    fac = FR.faction_strength(men, owner, alive)
+    fac = UN.faction_strength(men, owner, alive)
     dissidents = (fac[F.POUM] + fac[F.CNT]) / jnp.maximum(
         fixed_sum(jnp.where(rep, fac[:n_fac], 0.0)), 1e-6
     )
@@ -357,7 +355,7 @@ def advance(
         control=control,
         unit_men=men,
         unit_owner=owner,
-        unit_sector=jnp.where(fighting & alive, sector, FR.N_SECTORS).astype(jnp.int32),
+        unit_sector=jnp.where(fighting & alive, sector, SE.N_SECTORS).astype(jnp.int32),
         unit_alive=alive,
         front_men=jnp.where(fighting, battle.men_at, state.front_men),
         attacker=attacker.astype(jnp.int32),

@@ -28,6 +28,8 @@ from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.spain import factions as F
 from abm.models.interwar.spain import front as FR
 from abm.models.interwar.spain import month as M
+from abm.models.interwar.spain import sectors as SE
+from abm.models.interwar.spain import units as UN
 from abm.models.interwar.spain.chronicle import chronicle
 from abm.models.interwar.spain.types import SpainSignals, SpainState
 from abm.models.interwar.theta import ThetaReader, stalin_alone
@@ -161,7 +163,7 @@ class SpainSlice(ThetaReader):
     name = NAME
     state_type = SpainState
     #: The factions and the unit slots (brigades and the donors' contingents).
-    n_agents = len(F.FACTIONS) + FR.N_UNITS
+    n_agents = len(F.FACTIONS) + UN.N_UNITS
 
     def __init__(self, calendar: Calendar, params: tuple[Any, ...]) -> None:
         super().__init__(calendar, params, LEVERS)
@@ -177,8 +179,8 @@ class SpainSlice(ThetaReader):
             "spain_decision": len(F.DECISIONS),
             "spain_toll": 2,
             "spain_engagement": 2,
-            "spain_sector": FR.N_SECTORS,
-            "spain_unit": FR.N_UNITS,
+            "spain_sector": SE.N_SECTORS,
+            "spain_unit": UN.N_UNITS,
             "spain_week": FR.WEEKS,
         }
         self.dim_coords: dict[str, tuple[Any, ...]] = {
@@ -188,8 +190,8 @@ class SpainSlice(ThetaReader):
             "spain_decision": F.DECISIONS,
             "spain_toll": ("battle", "rearguard"),
             "spain_engagement": ("republic_offensive", "nationalist_offensive"),
-            "spain_sector": FR.sector_data().names,
-            "spain_unit": tuple(range(FR.N_UNITS)),
+            "spain_sector": SE.sector_data().names,
+            "spain_unit": tuple(range(UN.N_UNITS)),
             "spain_week": tuple(range(1, FR.WEEKS + 1)),
         }
 
@@ -214,13 +216,13 @@ class SpainSlice(ThetaReader):
             battle_dead=jnp.zeros(len(F.WAR_SIDES), jnp.float32),
             repression=jnp.zeros(len(F.WAR_SIDES), jnp.float32),
             month_dead=jnp.zeros((2, len(F.WAR_SIDES)), jnp.float32),
-            control=jnp.zeros(FR.N_SECTORS, jnp.float32),
-            unit_men=jnp.zeros(FR.N_UNITS, jnp.float32),
-            unit_owner=jnp.asarray(FR.unit_data().owner),
-            unit_sector=jnp.full(FR.N_UNITS, FR.N_SECTORS, jnp.int32),
-            unit_alive=jnp.zeros(FR.N_UNITS, bool),
-            front_men=jnp.zeros((2, FR.N_SECTORS), jnp.float32),
-            attacker=jnp.full(FR.N_SECTORS, 2, jnp.int32),
+            control=jnp.zeros(SE.N_SECTORS, jnp.float32),
+            unit_men=jnp.zeros(UN.N_UNITS, jnp.float32),
+            unit_owner=jnp.asarray(UN.unit_data().owner),
+            unit_sector=jnp.full(UN.N_UNITS, SE.N_SECTORS, jnp.int32),
+            unit_alive=jnp.zeros(UN.N_UNITS, bool),
+            front_men=jnp.zeros((2, SE.N_SECTORS), jnp.float32),
+            attacker=jnp.full(SE.N_SECTORS, 2, jnp.int32),
         )
 
     def publish(self, state: SpainState, theta: jax.Array) -> SpainSignals:
