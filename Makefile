@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 RUNS   ?= 20000
 
-.PHONY: setup demo test lint typecheck bench calibrate clean
+.PHONY: setup setup-cuda demo test lint typecheck bench calibrate clean
 
 # One command: a virtual environment with every dependency at the locked versions.
 setup: $(VENV)/.installed
@@ -13,6 +13,14 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+# On a GPU workstation (Linux, NVIDIA driver 525.60.13 or newer): the same environment
+# with JAX's CUDA 12 plugin and NVIDIA's libraries at requirements-cuda.lock's versions.
+setup-cuda: $(VENV)/.installed-cuda
+
+$(VENV)/.installed-cuda: $(VENV)/.installed requirements-cuda.lock
+	$(BIN)/python -m pip install --quiet -c requirements.lock -c requirements-cuda.lock -e '.[dev,cuda]'
 	touch $@
 
 # The main job on embedded defaults: otl vs trotsky, paired, both cubes under results/.

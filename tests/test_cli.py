@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -236,6 +237,7 @@ def test_info_lists_versions_and_devices(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "jax_version" in out and "devices" in out and "results_dir" in out
+    assert re.search(r"^gpus +(none \(JAX's backend: cpu|\d+ x )", out, re.M), out
 
 
 # ------------------------------------------------------------- exit status: input or bug

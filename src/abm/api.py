@@ -393,12 +393,30 @@ def _merge(*items: Overrides) -> dict[str, str]:
     return out
 
 
+def gpu_summary(devices: Sequence[Any]) -> str:
+    """The GPUs among ``devices`` (JAX devices): their count and kinds, or why none.
+
+    ``"2 x NVIDIA H100 80GB HBM3 (cuda)"``; ``"none (JAX's backend: cpu; on a GPU
+    workstation run make setup-cuda)"`` where JAX sees no GPU.
+    """
+    gpus = [d for d in devices if d.platform in ("gpu", "cuda", "rocm")]
+    if not gpus:
+        backend = devices[0].platform if devices else "none"
+        return f"none (JAX's backend: {backend}; on a GPU workstation run make setup-cuda)"
+    kinds: dict[str, int] = {}
+    for d in gpus:
+        name = f"{getattr(d, 'device_kind', 'GPU')} ({d.platform})"
+        kinds[name] = kinds.get(name, 0) + 1
+    return ", ".join(f"{n} x {k}" for k, n in kinds.items())
+
+
 def info() -> dict[str, str]:
     """Versions, JAX backend and devices, and where results go."""
     import jax
 
     d = provenance.collect()
     d["devices"] = ", ".join(str(x) for x in jax.devices())
+    d["gpus"] = gpu_summary(jax.devices())
     d["results_dir"] = str(Path("results").resolve())
     d["python"] = __import__("sys").version.split()[0]
     for pkg in ("numpy", "xarray", "zarr", "dask", "prefect"):
