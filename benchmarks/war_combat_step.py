@@ -13,7 +13,13 @@ alone (the war slice's other parts and the rest of the model come on top).
 default) fights the weeks on the sectors' totals and updates the divisions once a month
 (``combat_month``: the same result while divisions keep their sectors for the month).
 
-Usage: ``python benchmarks/war_combat_step.py [--runs 256] [--repeats 3] [--mode M]``.
+``--peers`` times abm against its NumPy and Mesa peers instead, interleaved, as ``abm
+bench`` does (:mod:`abm.bench.war_peers`): abm in chunks of ``--runs`` runs, each
+implementation about ``--target`` seconds a call, ``--repeats`` rounds; agent-steps are
+alive divisions x weeks.
+
+Usage: ``python benchmarks/war_combat_step.py [--runs 256] [--repeats 3] [--mode M]
+[--peers [--target S]]``.
 """
 
 from __future__ import annotations
@@ -23,64 +29,8 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from abm.models.interwar.war import combat as C
-
-WAR_MONTHS = 72
-WEEKS = 4
-
-
-def build(runs: int, divisions: int, sectors: int, months: int, mode: str):  # type: ignore[no-untyped-def]
-    """The jitted chunk: ``(key, men [runs, U]) -> (men after, attacker wins per sector)``.
-
-    ``mode``: ``weekly`` sums and updates the divisions every week; ``monthly`` fights the
-    weeks on the sectors' totals and touches the divisions once a month
-    (:func:`~abm.models.interwar.war.combat.combat_month`, the same result).
-    """
-    kern = C.kernel()
-    rng = np.random.default_rng(0)
-    side = jnp.asarray(rng.integers(0, 2, divisions), jnp.int32)
-    sector = jnp.asarray(rng.integers(0, sectors + 1, divisions), jnp.int32)
-    cond = C.Conditions(
-        *(jnp.asarray(rng.uniform(-1, 1, sectors), jnp.float32) for _ in C.CONDITIONS)
-    )
-
-    def one_run(key: jax.Array, men: jax.Array) -> tuple[jax.Array, jax.Array]:
-        alive = men > 0.5
-
-        def week(carry, t):  # type: ignore[no-untyped-def]
-            men, wins = carry
-            k = jax.random.fold_in(key, t)
-            k1, k2 = jax.random.split(k)
-            noise = jax.random.normal(k1, (2, sectors), jnp.float32)
-            u = jax.random.uniform(k2, (sectors,), jnp.float32)
-            s = C.sector_strengths(men, side, sector, alive, sectors)
-            keep_a, keep_d, won, _ = C.engagement_week(s[0], s[1], cond, noise, u, kern)
-            men = C.apply_losses(men, side, sector, jnp.stack([keep_a, keep_d]))
-            return (men, wins + won.astype(jnp.int32)), None
-
-        def month(carry, t):  # type: ignore[no-untyped-def]
-            men, wins = carry
-            k1, k2 = jax.random.split(jax.random.fold_in(key, t))
-            noise = jax.random.normal(k1, (WEEKS, 2, sectors), jnp.float32)
-            u = jax.random.uniform(k2, (WEEKS, sectors), jnp.float32)
-            men, won, _ = C.combat_month(men, side, sector, alive, cond, noise, u, kern)
-            return (men, wins + won.sum(axis=0, dtype=jnp.int32)), None
-
-        init = (men, jnp.zeros(sectors, jnp.int32))
-        if mode == "weekly":
-            (men, wins), _ = jax.lax.scan(week, init, jnp.arange(months * WEEKS))
-        else:
-            (men, wins), _ = jax.lax.scan(month, init, jnp.arange(months))
-        return men, wins
-
-    @jax.jit
-    def chunk(key: jax.Array, men: jax.Array) -> tuple[jax.Array, jax.Array]:
-        keys = jax.vmap(lambda r: jax.random.fold_in(key, r))(jnp.arange(runs))
-        return jax.vmap(one_run)(keys, men)
-
-    return chunk
+from abm.bench.war import MODES, WAR_MONTHS, WEEKS, WarScenario, build, initial_men
 
 
 def main() -> None:
@@ -90,12 +40,16 @@ def main() -> None:
     ap.add_argument("--sectors", type=int, default=50)
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--mode", choices=("weekly", "monthly"), default="monthly")
+    ap.add_argument("--mode", choices=MODES, default="monthly")
+    ap.add_argument("--peers", action="store_true", help="time abm against its peers")
+    ap.add_argument("--target", type=float, default=4.0, help="seconds a call (--peers)")
     args = ap.parse_args()
-    chunk = build(args.runs, args.divisions, args.sectors, args.months, args.mode)
-    men = jnp.asarray(
-        np.random.default_rng(1).uniform(2, 18, (args.runs, args.divisions)), jnp.float32
-    )
+    if args.peers:
+        peers(args)
+        return
+    scenario = WarScenario(args.divisions, args.sectors, args.months, args.mode)
+    chunk = build(scenario, args.runs)
+    men = jnp.asarray(initial_men(scenario, args.runs))
     t0 = time.perf_counter()
     jax.block_until_ready(chunk(jax.random.key(0), men))
     compile_s = time.perf_counter() - t0
@@ -119,6 +73,49 @@ def main() -> None:
         f"{rate:.3g} division-weeks/s, {run_months:.0f} run-months/s; a million runs of the "
         f"war's {WAR_MONTHS} months: {million / 60:.0f} min for the combat step alone"
     )
+
+
+def peers(args: argparse.Namespace) -> None:
+    """abm, the NumPy peer and the Mesa peer timed interleaved; a line per implementation."""
+    from pathlib import Path
+
+    from abm.bench.context import WorkerContext
+    from abm.bench.locate import default_config
+    from abm.bench.plan import BenchPlan
+    from abm.bench.war_peers import time_war_peers
+
+    plan = BenchPlan(name="war", by_runs=())
+    spec = {
+        "config": str(default_config()),
+        "peers_dir": str(Path(__file__).resolve().parent / "peers"),
+        "peer_reps": args.repeats,
+        "peer_target_s": args.target,
+        "war": {
+            "divisions": args.divisions,
+            "sectors": args.sectors,
+            "months": args.months,
+            "mode": args.mode,
+            "chunk": args.runs,
+            "pilot": plan.war_peer_pilot,
+            "bounds": plan.war_peer_bounds,
+        },
+    }
+    res = time_war_peers(WorkerContext(spec), spec)
+    print(f"{jax.devices()[0].device_kind}: {res['compared']}")
+    for name in res["order"]:
+        imp = res[name]
+        ratio = res.get(f"ratio_vs_{name}")
+        paired = res.get(f"paired_ratios_vs_{name}") or []
+        print(
+            f"  {name:5s} {imp['runs']:6d} runs, seconds "
+            + ", ".join(f"{t:.2f}" for t in imp["seconds"])
+            + f"; {imp['agent_steps_per_s']:.3g} division-weeks/s"
+            + ("" if ratio is None else f"; abm x{ratio:.3g} (rounds: ")
+            + ", ".join(f"{r:.3g}" for r in paired)
+            + ("" if ratio is None else ")")
+        )
+    for name, err in res["errors"].items():
+        print(f"  {name} not measured: {err}")
 
 
 if __name__ == "__main__":

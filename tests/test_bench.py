@@ -262,7 +262,16 @@ def test_tiny_bench_end_to_end(tmp_path, monkeypatch, capsys):
         roof["achieved_flop_s"]
         / min(roof["peak_flop_s"], roof["intensity_flop_per_byte"] * roof["bandwidth_bytes_s"]),
     )
-    for name in ("throughput_vs_runs", "throughput_vs_agents", "peers"):
+    # The war combat step's peers: the tiny plan's workload, division-weeks as agent-steps.
+    war = result["war_peers"]
+    assert (war["divisions"], war["sectors"], war["months"]) == (60, 6, 2)
+    assert war["order"] == ["abm", "numpy", "mesa"] and not war["errors"]
+    for name in ("ratio_vs_numpy", "ratio_vs_mesa"):
+        assert _finite_positive(war[name]), (name, war[name], result["notes"])
+    for name in war["order"]:
+        assert (war[name]["n_agents"], war[name]["n_weeks"]) == (60, 8), name
+    assert "War kernel peers" in printed and "war vs Mesa peer" in printed
+    for name in ("throughput_vs_runs", "throughput_vs_agents", "peers", "war_peers"):
         png = out.parent / f"{name}.png"
         assert png.exists() and png.read_bytes()[:4] == b"\x89PNG", name
 
@@ -272,9 +281,65 @@ def test_report_with_nothing_measured_says_so(tmp_path):
     result = report.assemble(raw)
     for key in report.HEADLINE_KEYS:
         assert key in result and result[key] is None, key
+    assert result["war_peers"] is None
     text = report.format_table(result)
     assert "n/a" in text and "peers not measured" in text
     assert report.write_plots(result, tmp_path / "plots") == []
     result["wall_s"] = float("nan")
     report.write_json(result, tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text())["wall_s"] is None
+
+
+# ---------------------------------------------------------------- the war kernel's peers
+def _war_spec(**war: object) -> dict:
+    return {
+        "config": str(ROOT / "configs/scenarios/otl.yaml"),
+        "quiet": True,
+        "peers_dir": str(ROOT / "benchmarks" / "peers"),
+        "peer_reps": 2,
+        "peer_target_s": None,
+        "war": {"divisions": 40, "sectors": 4, "months": 2, "mode": "weekly", "chunk": 8, **war},
+    }
+
+
+def test_war_peers_timed_interleaved_on_alive_division_weeks(tmp_path):
+    pytest.importorskip("mesa")
+    from abm.bench.context import WorkerContext
+    from abm.bench.war_peers import time_war_peers
+
+    # Fixed run counts: abm's 20 runs are three chunks of 8 (the last padded), but only
+    # the 20 runs' alive division-weeks count.
+    spec = _war_spec(runs={"abm": 20, "numpy": 12, "mesa": 2})
+    res = time_war_peers(WorkerContext(spec), spec)
+    assert res["order"] == ["abm", "numpy", "mesa"] and res["errors"] == {}
+    assert (res["divisions"], res["sectors"], res["months"], res["mode"]) == (40, 4, 2, "weekly")
+    for name, runs in (("abm", 20), ("numpy", 12), ("mesa", 2)):
+        imp = res[name]
+        assert imp["runs"] == runs and len(imp["seconds"]) == 2
+        assert (imp["n_agents"], imp["n_weeks"]) == (40, 8)
+        steps = runs * 40 * 8  # every division starts with 2,000 men or more: alive
+        assert imp["agent_steps_per_s_reps"] == pytest.approx([steps / s for s in imp["seconds"]])
+        assert imp["agent_steps_per_s"] == pytest.approx(np.median(imp["agent_steps_per_s_reps"]))
+    for name in ("numpy", "mesa"):
+        ratio = res["abm"]["agent_steps_per_s"] / res[name]["agent_steps_per_s"]
+        assert res[f"ratio_vs_{name}"] == pytest.approx(ratio)
+        assert len(res[f"paired_ratios_vs_{name}"]) == 2
+
+    # Run counts from pilots: abm's a whole number of chunks, the peers' within bounds.
+    spec = _war_spec(mode="monthly", pilot={"numpy": 4, "mesa": 1}, bounds={"mesa": (1, 3)})
+    spec["peer_target_s"], spec["peer_reps"] = 0.05, 1
+    res = time_war_peers(WorkerContext(spec), spec)
+    assert res["abm"]["runs"] % 8 == 0 and 1 <= res["mesa"]["runs"] <= 3
+    assert all(_finite_positive(res[f"ratio_vs_{n}"]) for n in ("numpy", "mesa"))
+
+    # The report: the Germany keys unchanged (None here), the war's beside them.
+    result = report.assemble({"mode": "tiny", "notes": [], "war_peers": res})
+    assert result["ratio_vs_numpy"] is None and result["ratio_vs_mesa"] is None
+    assert result["war_peers"]["ratio_vs_mesa"] == res["ratio_vs_mesa"]
+    text = report.format_table(result)
+    assert "War kernel peers (40 divisions x 4 sectors x 2 months a run, monthly" in text
+    assert f"war vs NumPy peer   x{res['ratio_vs_numpy']:,.3g}" in text
+    assert [p.name for p in report.write_plots(result, tmp_path)] == ["war_peers.png"]
+    report.write_json(result, tmp_path / "r.json")
+    saved = json.loads((tmp_path / "r.json").read_text())["war_peers"]
+    assert saved["ratio_vs_numpy"] == pytest.approx(res["ratio_vs_numpy"])

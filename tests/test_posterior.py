@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import jax
@@ -151,16 +152,28 @@ def test_a_stance_applies_on_top_of_the_posterior(tmp_path: Path) -> None:
     assert eff["grain_yield"].kind == "posterior"
 
 
-def test_a_model_without_a_posterior_refuses_default_clearly() -> None:
-    """``interwar_international``'s posterior was retired when the Spain slice's war
-    changed (its front of brigades): ``posterior: default`` names the model and what to
-    run, and no stale sample is read."""
-    assert registry.posterior_path("interwar_international") is None
-    with pytest.raises(ConfigError, match="interwar_international has no calibrated posterior"):
-        load_scenario(OTL.with_name("otl_international.yaml"), posterior="default")
+def test_a_model_without_a_posterior_refuses_default_clearly(tmp_path: Path) -> None:
+    """A model with no calibrated posterior (``interwar_example``; as
+    ``interwar_international`` was between its Spanish front's change and its
+    recalibration): ``posterior: default`` names the model and what to run, and no
+    stale sample is read."""
+    assert registry.posterior_path("interwar_example") is None
+    (tmp_path / "presets").mkdir()
+    shutil.copy(OTL.parents[1] / "presets" / "leaders.yaml", tmp_path / "presets")
+    (tmp_path / "scenarios").mkdir()
+    scenario = tmp_path / "scenarios" / "example.yaml"
+    text = OTL.read_text(encoding="utf-8")
+    scenario.write_text(
+        text.replace("scenario: otl\n", "scenario: otl\nmodel: interwar_example\n", 1)
+    )
+    with pytest.raises(ConfigError, match="interwar_example has no calibrated posterior"):
+        load_scenario(scenario, posterior="default")
 
 
-@pytest.mark.parametrize(("scenario", "model"), [(OTL, "interwar")])
+@pytest.mark.parametrize(
+    ("scenario", "model"),
+    [(OTL, "interwar"), (OTL.with_name("otl_international.yaml"), "interwar_international")],
+)
 def test_the_committed_posterior_belongs_to_the_model_as_it_is(scenario: Path, model: str) -> None:
     """``posterior: default`` loads: the committed sample names every parameter it fits in
     today's catalogue (a catalogue change that makes it stale fails here, before a user

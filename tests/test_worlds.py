@@ -408,3 +408,6 @@ def test_worlds_command_prints_tables_and_writes_csvs(nested, tmp_path, capsys):
     # An existing CSV is refused before anything runs, without --overwrite.
     assert main(argv) == 2
     assert "--csv" in capsys.readouterr().err
+    # Without --csv the tables are the whole output (this once crashed after printing).
+    assert main(argv[: argv.index("--csv")]) == 0
+    assert "trotsky - otl over worlds" in capsys.readouterr().out

@@ -8,7 +8,9 @@ measurement in a subprocess of its own (:mod:`abm.bench.measure`):
    process per count;
 3. throughput by agent count (``replicas`` of the Germany slice's voter blocs);
 4. throughput by devices (1 and 2 CPU devices; every GPU on a GPU machine);
-5. abm against the NumPy and Mesa peers (``benchmarks/peers``), timed interleaved;
+5. abm against the NumPy and Mesa peers (``benchmarks/peers``), timed interleaved: on
+   the Germany slice, and on the war's weekly combat step (:mod:`abm.bench.war`,
+   :mod:`abm.bench.war_peers`: divisions on sectors, agent-steps = alive division-weeks);
 6. the fraction of this machine's roofline that a chunk reaches
    (:mod:`abm.bench.roofline`).
 
@@ -16,7 +18,9 @@ measurement in a subprocess of its own (:mod:`abm.bench.measure`):
 Germany slices, ``model.n_agents`` agents a run). The peers re-implement the Germany
 slice alone, so 5 compares like with like: abm runs the scenario's Germany-only view
 (:mod:`abm.bench.germany`: ``GermanyModel`` over the scenario's calendar and priors, the
-Comintern line of the leader preset's faction), the peers the same model.
+Comintern line of the leader preset's faction), the peers the same model. The war's
+peers re-implement the workload of ``benchmarks/war_combat_step.py`` on the war slice's
+CDB90 combat kernel, which abm runs as one jitted chunk of runs.
 
 Every program is compiled once, before any throughput is timed, into a persistent
 compilation cache (abm's, ``$ABM_JAX_CACHE`` or ``~/.cache/abm/jax``), one compiling
@@ -30,8 +34,9 @@ Where things are: the plans in :mod:`abm.bench.plan`; paths in :mod:`abm.bench.l
 the run in :mod:`abm.bench.run` (its state and throughput items in
 :mod:`abm.bench.session`, the compiles in :mod:`abm.bench.compiles`); the workers in
 :mod:`abm.bench.measure` (launched by :mod:`abm.bench.launch`, their tasks in
-:mod:`abm.bench.tasks` and :mod:`abm.bench.peer_timing`); the results in
-:mod:`abm.bench.report`, :mod:`abm.bench.table` and :mod:`abm.bench.plots`.
+:mod:`abm.bench.tasks`, :mod:`abm.bench.peer_timing` and :mod:`abm.bench.war_peers`);
+the results in :mod:`abm.bench.report`, :mod:`abm.bench.table` and
+:mod:`abm.bench.plots`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ The peers re-implement the Germany slice alone, so abm's side runs the scenario'
 Germany-only view (:mod:`abm.bench.germany`) over the same calendar. :func:`time_peers`
 fixes each implementation's run count (given, or about ``peer_target_s`` seconds a call
 from pilot calls), then times abm, NumPy and Mesa in turn, ``peer_reps`` times, and
-reports median agent-steps/s and abm's ratios over each peer.
+reports median agent-steps/s and abm's ratios over each peer. Its steps (:func:`pilot_runs`,
+:func:`interleave`, :func:`medians`, :func:`ratios`) serve the war kernel's peers too
+(:mod:`abm.bench.war_peers`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import math
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from abm.bench.context import WorkerContext
-from abm.bench.timing import agent_steps_per_s, time_calls
+from abm.bench.timing import time_calls
 
 
 def load_peers(peers_dir: str | None) -> tuple[dict[str, Any], dict[str, str]]:
@@ -90,20 +93,70 @@ def time_peers(ctx: WorkerContext, spec: dict[str, Any], chunk_size: int) -> dic
                 imp["runs"] = max(1, round(target * chunk / chunk_s / chunk)) * chunk
                 continue
             lo, hi = (spec.get("peer_bounds") or {}).get(name, (1, 1_000_000))
-            n = int((spec.get("peer_pilot") or {}).get(name, 1))
-            while True:  # grow the pilot until it takes a quarter of the target
-                t0 = time.perf_counter()
-                imp["fn"](n, 10_000 + n)
-                seconds = time.perf_counter() - t0
-                if seconds >= 0.25 * target or n >= hi:
-                    break
-                n = min(hi, n * max(2, math.ceil(0.3 * target / max(seconds, 1e-6))))
-            imp["runs"] = int(min(max(round(target * n / seconds), lo), hi))
+            start = int((spec.get("peer_pilot") or {}).get(name, 1))
+            imp["runs"], n, seconds = pilot_runs(imp["fn"], target, start, (lo, hi))
             ctx.say(f"peers: {name} pilot {n} runs in {seconds:.2f} s -> {imp['runs']} runs")
+    reps = int(spec.get("peer_reps", 3))
+    order = list(impls)
+    interleave(ctx, impls, reps)
+    res: dict[str, Any] = {
+        "order": order,
+        "reps": reps,
+        "errors": errors,
+        "model": view.model.name,
+        "compared": (
+            "the Germany slice alone: abm's GermanyModel over the scenario's calendar and "
+            "Germany-catalogue priors, the KPD on the Comintern line of the leader preset's "
+            f"faction ({view.faction}: {view.line:g}), against the peers' same model"
+        ),
+        "faction": view.faction,
+        "comintern_line": view.line,
+        "abm_chunk": chunk,
+    }
+    for name, imp in impls.items():
+        steps = imp["runs"] * imp["months"] * imp["agents"]
+        res[name] = {
+            "runs": imp["runs"],
+            "n_agents": imp["agents"],
+            "n_months": imp["months"],
+            **medians(imp["runs"], steps, imp["seconds"]),
+        }
+    res.update(ratios(res, list(mods)))
+    return res
+
+
+def pilot_runs(
+    fn: Callable[[int, int], Any], target: float, start: int, bounds: tuple[int, int]
+) -> tuple[int, int, float]:
+    """Runs for about ``target`` seconds a call of ``fn(runs, seed)``, from pilot calls.
+
+    The pilot grows from ``start`` runs until a call takes a quarter of the target (or
+    reaches the upper bound); the pilot's rate sets the count, clipped to ``bounds``.
+
+    Returns:
+        (runs, the last pilot's runs, its seconds).
+    """
+    lo, hi = bounds
+    n = int(start)
+    while True:
+        t0 = time.perf_counter()
+        fn(n, 10_000 + n)
+        seconds = time.perf_counter() - t0
+        if seconds >= 0.25 * target or n >= hi:
+            break
+        n = min(hi, n * max(2, math.ceil(0.3 * target / max(seconds, 1e-6))))
+    return int(min(max(round(target * n / seconds), lo), hi)), n, seconds
+
+
+def interleave(ctx: WorkerContext, impls: dict[str, dict[str, Any]], reps: int) -> None:
+    """Time each implementation's ``fn(runs, seed)`` in turn, ``reps`` rounds.
+
+    The same runs (``ctx.seed``) each round; each call's wall seconds are appended to
+    the implementation's ``seconds`` (``runs`` None: one run).
+    """
     for imp in impls.values():
         imp["runs"] = int(imp["runs"] or 1)
         imp["seconds"] = []
-    reps = int(spec.get("peer_reps", 3))
     order = list(impls)
     ctx.say(
         "peers: "
@@ -120,36 +173,25 @@ def time_peers(ctx: WorkerContext, spec: dict[str, Any], chunk_size: int) -> dic
             f"  repetition {rep + 1}/{reps}: "
             + ", ".join(f"{n} {impls[n]['seconds'][-1]:.2f} s" for n in order)
         )
-    res: dict[str, Any] = {
-        "order": order,
-        "reps": reps,
-        "errors": errors,
-        "model": view.model.name,
-        "compared": (
-            "the Germany slice alone: abm's GermanyModel over the scenario's calendar and "
-            "Germany-catalogue priors, the KPD on the Comintern line of the leader preset's "
-            f"faction ({view.faction}: {view.line:g}), against the peers' same model"
-        ),
-        "faction": view.faction,
-        "comintern_line": view.line,
-        "abm_chunk": chunk,
+
+
+def medians(runs: int, steps: float, seconds: list[float]) -> dict[str, Any]:
+    """An implementation's timings: ``steps`` agent-steps and ``runs`` runs a call."""
+    rates = [steps / s for s in seconds]
+    return {
+        "seconds": seconds,
+        "agent_steps_per_s_reps": rates,
+        "agent_steps_per_s": statistics.median(rates),
+        "runs_per_s": statistics.median(runs / s for s in seconds),
     }
-    for name, imp in impls.items():
-        rates = [
-            agent_steps_per_s(imp["runs"], imp["months"], imp["agents"], s) for s in imp["seconds"]
-        ]
-        res[name] = {
-            "runs": imp["runs"],
-            "n_agents": imp["agents"],
-            "n_months": imp["months"],
-            "seconds": imp["seconds"],
-            "agent_steps_per_s_reps": rates,
-            "agent_steps_per_s": statistics.median(rates),
-            "runs_per_s": statistics.median(imp["runs"] / s for s in imp["seconds"]),
-        }
-    for name in mods:
-        res[f"ratio_vs_{name}"] = res["abm"]["agent_steps_per_s"] / res[name]["agent_steps_per_s"]
-        res[f"paired_ratios_vs_{name}"] = [
+
+
+def ratios(res: dict[str, Any], peers: list[str]) -> dict[str, Any]:
+    """The ratios of abm's median agent-steps/s over each peer's, and of each repetition."""
+    out: dict[str, Any] = {}
+    for name in peers:
+        out[f"ratio_vs_{name}"] = res["abm"]["agent_steps_per_s"] / res[name]["agent_steps_per_s"]
+        out[f"paired_ratios_vs_{name}"] = [
             a / b
             for a, b in zip(
                 res["abm"]["agent_steps_per_s_reps"],
@@ -157,4 +199,4 @@ def time_peers(ctx: WorkerContext, spec: dict[str, Any], chunk_size: int) -> dic
                 strict=True,
             )
         ]
-    return res
+    return out

@@ -37,6 +37,16 @@ class BenchPlan:
         peer_runs: fixed run counts by implementation (``abm``, ``numpy``, ``mesa``).
         peer_pilot: pilot run counts of the peers.
         peer_bounds: ``(min, max)`` run counts of the peers.
+        war_divisions: divisions a run of the war kernel's peer comparison
+            (:mod:`abm.bench.war`; timed with ``peer_reps`` and ``peer_target_s``).
+        war_sectors: its sectors.
+        war_months: its months (four weeks each).
+        war_mode: ``monthly`` (the weeks on the sectors' totals) or ``weekly``.
+        war_chunk: abm's runs a compiled call of the war kernel.
+        war_peer_runs: fixed war run counts by implementation (with ``peer_target_s``
+            None).
+        war_peer_pilot: pilot war run counts of the peers.
+        war_peer_bounds: ``(min, max)`` war run counts of the peers.
         chunk_reps: steady calls of one chunk for the roofline.
         dot_n: matrix size of the peak-FLOP measurement.
         copy_mb: array size (MiB) of the bandwidth measurement.
@@ -65,6 +75,16 @@ class BenchPlan:
     peer_pilot: dict[str, int] = field(default_factory=lambda: {"numpy": 50, "mesa": 1})
     peer_bounds: dict[str, tuple[int, int]] = field(
         default_factory=lambda: {"numpy": (20, 20_000), "mesa": (1, 200)}
+    )
+    war_divisions: int = 1500
+    war_sectors: int = 50
+    war_months: int = 12
+    war_mode: str = "monthly"
+    war_chunk: int = 256
+    war_peer_runs: dict[str, int] = field(default_factory=dict)
+    war_peer_pilot: dict[str, int] = field(default_factory=lambda: {"numpy": 16, "mesa": 1})
+    war_peer_bounds: dict[str, tuple[int, int]] = field(
+        default_factory=lambda: {"numpy": (16, 20_000), "mesa": (1, 200)}
     )
     chunk_reps: int = 5
     dot_n: int = 4096
@@ -125,6 +145,11 @@ def tiny_plan() -> BenchPlan:
         peer_reps=1,
         peer_target_s=None,
         peer_runs={"abm": 16, "numpy": 2, "mesa": 1},
+        war_divisions=60,
+        war_sectors=6,
+        war_months=2,
+        war_chunk=16,
+        war_peer_runs={"abm": 32, "numpy": 16, "mesa": 2},
         chunk_reps=1,
         dot_n=128,
         copy_mb=4,
@@ -144,4 +169,5 @@ def scale_plan(plan: BenchPlan, scale: float) -> BenchPlan:
         agent_runs=s(plan.agent_runs),
         device_runs=s(plan.device_runs),
         peer_runs={k: max(1, round(v * scale)) for k, v in plan.peer_runs.items()},
+        war_peer_runs={k: max(1, round(v * scale)) for k, v in plan.war_peer_runs.items()},
     )

@@ -1,5 +1,8 @@
 """The PNG plots of ``abm bench``: throughput by runs, agents and devices; abm vs peers.
 
+Two peer plots: the Germany slice's (``peers.png``) and the war combat step's
+(``war_peers.png``).
+
 :func:`write_plots` draws each plot the results have data for (Matplotlib's Agg canvas,
 no pyplot state) and writes it under the plots folder.
 """
@@ -114,9 +117,13 @@ def _by_devices(result: dict[str, Any]) -> Any:
     return fig
 
 
-def _peers(result: dict[str, Any]) -> Any:
-    """Median agent-steps/s of abm and each peer, log scale (None: peers not measured)."""
-    peers = result.get("peers")
+def _peer_bars(peers: dict[str, Any] | None, what: str) -> Any:
+    """Median agent-steps/s of abm and each peer, log scale (None: peers not measured).
+
+    Args:
+        peers: the results' ``peers`` or ``war_peers``.
+        what: the x axis's label: what the implementations implement.
+    """
     if not peers:
         return None
     fig = _figure()
@@ -132,11 +139,32 @@ def _peers(result: dict[str, Any]) -> Any:
         texts.append(si(v_) + ("" if ratio is None else f"\nabm x{ratio:,.3g}"))
     ax.bar_label(bars, labels=texts, fontsize="small")
     ax.set_ylim(top=max(vals) * 20)
-    ax.set_xlabel("implementation of the Weimar Germany model (Germany slice alone)")
+    ax.set_xlabel(what)
     ax.set_ylabel("agent-steps per second (log scale)")
     ax.set_title(f"abm vs peers (interleaved, median of {peers['reps']})")
     ax.legend(loc="upper right")
     return fig
+
+
+def _peers(result: dict[str, Any]) -> Any:
+    """The Germany slice's peers beside abm (None: not measured)."""
+    return _peer_bars(
+        result.get("peers"), "implementation of the Weimar Germany model (Germany slice alone)"
+    )
+
+
+def _war_peers(result: dict[str, Any]) -> Any:
+    """The war combat step's peers beside abm (None: not measured)."""
+    war = result.get("war_peers")
+    return _peer_bars(
+        war,
+        "implementation of the war's weekly combat step"
+        + (
+            f" ({war['divisions']} divisions, {war['mode']}; agent-steps: division-weeks)"
+            if war
+            else ""
+        ),
+    )
 
 
 #: Each plot's file name (without ``.png``) and how it is drawn, in the order written.
@@ -145,11 +173,12 @@ PLOTS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("throughput_vs_agents", _by_agents),
     ("throughput_vs_devices", _by_devices),
     ("peers", _peers),
+    ("war_peers", _war_peers),
 )
 
 
 def write_plots(result: dict[str, Any], out_dir: Path) -> list[Path]:
-    """PNGs of throughput vs runs, throughput vs agents, devices and peers.
+    """PNGs of throughput vs runs, throughput vs agents, devices, peers and war peers.
 
     Returns:
         The files written (a plot without data is skipped).

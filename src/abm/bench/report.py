@@ -15,9 +15,16 @@ Headline keys of the JSON (all numbers, None where not measured):
 * ``devices``: the headline's device setting; ``model_agents``: agents per run of the
   whole model.
 
+The war kernel's peers (issue 15): ``war_peers`` holds ``ratio_vs_numpy`` and
+``ratio_vs_mesa`` of the war's weekly combat step (:mod:`abm.bench.war`: ``divisions``
+divisions on ``sectors`` sectors a run, four weekly battles a month for ``months`` months,
+in ``mode``), abm's agent-steps/s over each peer's (agent-steps: alive divisions x weeks),
+medians of interleaved repetitions, with each implementation's runs and timings (the
+same layout as ``peers``); None where not measured.
+
 Detail: ``germany_agents``, ``model``, ``by_runs``, ``by_agents``, ``by_devices``,
-``peers``, ``roofline``, ``compile_s`` (and ``compile``), ``machine``, ``versions``,
-``date``, ``notes``.
+``peers``, ``war_peers``, ``roofline``, ``compile_s`` (and ``compile``), ``machine``,
+``versions``, ``date``, ``notes``.
 
 :func:`assemble` turns the workers' raw results into the result dict and
 :func:`write_json` writes it; the table is :func:`abm.bench.table.format_table` and the
@@ -95,6 +102,7 @@ def assemble(raw: dict[str, Any]) -> dict[str, Any]:
     by_runs = raw.get("by_runs", [])
     largest = max(by_runs, key=lambda r: r["runs"]) if by_runs else None
     peers = raw.get("peers") or {}
+    war_peers = raw.get("war_peers") or None
     roof = _roofline(raw)
     comp = raw.get("compile") or {}
     model_agents = best["n_agents"] if best else (by_runs[0]["n_agents"] if by_runs else None)
@@ -140,6 +148,10 @@ def assemble(raw: dict[str, Any]) -> dict[str, Any]:
                 "median agent-steps/s of interleaved repetitions, Germany slice alone "
                 "(abm's Germany-only view of the scenario vs the peers)"
             ),
+            "war_ratios_from": (
+                "median agent-steps/s (alive divisions x weeks) of interleaved repetitions, "
+                "the war's weekly combat step (war_peers)"
+            ),
         },
         "model": (best or {}).get("model") or (raw.get("roofline_timing") or {}).get("model"),
         "germany_agents": (peers.get("abm") or {}).get("n_agents"),
@@ -152,6 +164,7 @@ def assemble(raw: dict[str, Any]) -> dict[str, Any]:
         "by_agents": raw.get("by_agents", []),
         "by_devices": raw.get("by_devices", []),
         "peers": peers or None,
+        "war_peers": war_peers,
         "roofline": roof,
     }
     for key in (

@@ -166,8 +166,9 @@ def peers_and_roofline(
 ) -> None:
     """The roofline (XLA costs, chunk time, ceilings) and the peers, in one worker.
 
-    Fills ``raw``'s ``peers``, ``roofline_timing`` and ``roofline_costs``, or says in
-    the notes what was not measured.
+    Fills ``raw``'s ``peers`` (the Germany slice's), ``war_peers`` (the war combat
+    step's, :mod:`abm.bench.war_peers`), ``roofline_timing`` and ``roofline_costs``, or
+    says in the notes what was not measured.
     """
     plan = b.plan
     b.say(f"peers and roofline on {raw['single_setting']} (chunk {main_chunk})")
@@ -184,6 +185,16 @@ def peers_and_roofline(
         peer_runs=plan.peer_runs,
         peer_pilot=plan.peer_pilot,
         peer_bounds=plan.peer_bounds,
+        war={
+            "divisions": plan.war_divisions,
+            "sectors": plan.war_sectors,
+            "months": plan.war_months,
+            "mode": plan.war_mode,
+            "chunk": plan.war_chunk,
+            "runs": plan.war_peer_runs,
+            "pilot": plan.war_peer_pilot,
+            "bounds": plan.war_peer_bounds,
+        },
     )
     res = b.worker(spec, single, timeout_s=3 * 3600)
     if res.ok:
@@ -198,5 +209,12 @@ def peers_and_roofline(
             raw["roofline_costs"] = costs
         for name, err in res.data["peers"].get("errors", {}).items():
             b.notes.append(f"{name} peer not measured: {err}")
+        war = res.data.get("war_peers") or {}
+        if "error" in war:
+            b.notes.append("war kernel peers not measured: " + error_line(war["error"]))
+        else:
+            raw["war_peers"] = war
+            for name, err in war.get("errors", {}).items():
+                b.notes.append(f"{name} war peer not measured: {err}")
     else:
         b.notes.append(f"peers and roofline not measured: {res.error}")

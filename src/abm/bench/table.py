@@ -1,5 +1,8 @@
 """The plain-text report of ``abm bench``: headline, compile, series, peers, roofline.
 
+The peers come twice: the Germany slice's (``peers``) and the war combat step's
+(``war_peers``), each a row per implementation.
+
 :func:`format_table` turns the results (:func:`abm.bench.report.assemble`) into the
 table ``abm bench`` prints; :func:`si` writes a number with an SI prefix (the plots use
 it too).
@@ -33,6 +36,27 @@ def _rows(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
+def _peer_rows(peers: dict[str, Any]) -> list[str]:
+    """What was compared and a row per implementation: runs, seconds, rates, ratio."""
+    rows = []
+    for name in peers["order"]:
+        p = peers[name]
+        ratio = peers.get(f"ratio_vs_{name}")
+        rows.append(
+            [
+                name,
+                f"{p['runs']:,}",
+                f"{sorted(p['seconds'])[len(p['seconds']) // 2]:.2f}",
+                _fmt(p["runs_per_s"], ",.1f"),
+                si(p["agent_steps_per_s"]),
+                "-" if name == "abm" else f"x{ratio:,.3g}",
+            ]
+        )
+    out = [f"  {peers['compared']}"] if peers.get("compared") else []
+    header = ["impl", "runs", "seconds", "runs/s", "agent-steps/s", "abm is"]
+    return out + ["  " + s for s in _rows(header, rows)]
+
+
 def format_table(result: dict[str, Any]) -> str:
     """The results as a readable plain-text report."""
     r = result
@@ -52,6 +76,7 @@ def format_table(result: dict[str, Any]) -> str:
     h = r.get("headline") or {}
     dev = r.get("devices") or {}
     roof = r.get("roofline") or {}
+    war = r.get("war_peers") or {}
     lines += [
         f"  agent-steps/s       {si(r.get('agent_steps_per_s'))}  ({h.get('from')})",
         f"  runs/s              {_fmt(r.get('runs_per_s'))}  on {dev.get('setting')}",
@@ -59,6 +84,10 @@ def format_table(result: dict[str, Any]) -> str:
         f"Germany slice: {r.get('germany_agents')} agents)",
         f"  vs Mesa peer        x{_fmt(r.get('ratio_vs_mesa'), ',.4g')}  (agent-steps/s ratio, "
         "Germany slice)",
+        f"  war vs NumPy peer   x{_fmt(war.get('ratio_vs_numpy'), ',.3g')}  (agent-steps/s ratio, "
+        f"war combat step: {war.get('divisions', 'n/a')} divisions, alive division-weeks)",
+        f"  war vs Mesa peer    x{_fmt(war.get('ratio_vs_mesa'), ',.4g')}  (agent-steps/s ratio, "
+        "war combat step)",
         f"  roofline fraction   {_fmt(r.get('roofline_fraction'), '.3f')}  "
         f"({roof.get('bound', 'n/a')}-bound at {_fmt(roof.get('intensity_flop_per_byte'), '.3g')}"
         " FLOP/byte)",
@@ -134,29 +163,18 @@ def format_table(result: dict[str, Any]) -> str:
                 )
     peers = r.get("peers")
     if peers:
-        rows = []
-        for name in peers["order"]:
-            p = peers[name]
-            ratio = peers.get(f"ratio_vs_{name}")
-            rows.append(
-                [
-                    name,
-                    f"{p['runs']:,}",
-                    f"{sorted(p['seconds'])[len(p['seconds']) // 2]:.2f}",
-                    _fmt(p["runs_per_s"], ",.1f"),
-                    si(p["agent_steps_per_s"]),
-                    "-" if name == "abm" else f"x{ratio:,.3g}",
-                ]
-            )
         lines += [
             "",
             f"Peers (Germany slice alone, interleaved, {peers['reps']} repetitions, medians)",
+            *_peer_rows(peers),
         ]
-        if peers.get("compared"):
-            lines.append(f"  {peers['compared']}")
+    if war:
         lines += [
-            "  " + s
-            for s in _rows(["impl", "runs", "seconds", "runs/s", "agent-steps/s", "abm is"], rows)
+            "",
+            f"War kernel peers ({war['divisions']} divisions x {war['sectors']} sectors x "
+            f"{war['months']} months a run, {war['mode']}, interleaved, {war['reps']} "
+            "repetitions, medians)",
+            *_peer_rows(war),
         ]
     if roof:
         months = roof["months"]

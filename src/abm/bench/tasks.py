@@ -10,7 +10,8 @@
   cache, and the roofline's month programs;
 * ``peers`` (:func:`task_peers`): steady time of one chunk, XLA's costs
   (:func:`roofline_costs`) and the roofline's ceilings, then abm and its peers timed
-  interleaved (:mod:`abm.bench.peer_timing`).
+  interleaved (:mod:`abm.bench.peer_timing`), and the war's combat step against its
+  peers (:mod:`abm.bench.war_peers`).
 
 :mod:`abm.bench.measure` dispatches a spec's ``task`` to these.
 """
@@ -27,6 +28,7 @@ from abm.bench.context import WHOLE, WorkerContext, describe_devices, device_pea
 from abm.bench.host import cpu_seconds, machine, peak_rss_mb, versions
 from abm.bench.peer_timing import time_peers
 from abm.bench.timing import agent_steps_per_s, first_call, time_calls
+from abm.bench.war_peers import time_war_peers
 
 
 def task_probe(spec: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +211,8 @@ def task_peers(spec: dict[str, Any]) -> dict[str, Any]:
     """Roofline (XLA costs, chunk time, dot, copy), then abm and its peers interleaved.
 
     The roofline is the whole model's; abm's side of the peer timings is the Germany-only
-    view (what the peers implement), on the same chunk size.
+    view (what the peers implement), on the same chunk size; then the war's combat step
+    and its peers (``war_peers``; an ``error`` entry if they failed).
     """
     from abm.bench import roofline
     from abm.engine.runner import Runner
@@ -249,5 +252,9 @@ def task_peers(spec: dict[str, Any]) -> dict[str, Any]:
         },
     }
     out["peers"] = time_peers(ctx, spec, int(spec["chunk"]))
+    try:
+        out["war_peers"] = time_war_peers(ctx, spec)
+    except Exception:  # report the rest; say why the war's peers are missing
+        out["war_peers"] = {"error": traceback.format_exc()}
     out["peak_rss_mb"] = peak_rss_mb()
     return out

@@ -33,6 +33,8 @@ def worlds(args: argparse.Namespace) -> int:
         progress=None if args.quiet else ProgressLine("worlds"),
     )
     print(rep.markdown(top=args.top))
+    if not paths:  # no --csv: the tables printed are the whole output
+        return 0
     tables = (rep.decomposition, rep.difference, rep.sobol)
     for p, df in zip(paths, tables, strict=True):
         if df.empty:

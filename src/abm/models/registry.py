@@ -88,10 +88,9 @@ MODELS: dict[str, ModelEntry] = {
         "Munich, the 1939 choice), the frontier wars (Japan, Poland, Finland) and Spain "
         "(the 1936 election, the rising, the civil war) and China (the CCP after 1927, "
         "the KMT's campaigns, Manchuria, the united front, Japan's war); issue 14",
-        # Its posterior of 2026-12-07 (morning) was fitted to the Spain slice before its
-        # front of brigades; retired until `abm calibrate --config
-        # configs/calibration/interwar_international.yaml` is rerun (docs/calibration.md).
-        posterior=None,
+        # Recalibrated on 2026-12-07 (evening) on the Spanish front of brigades
+        # (`abm calibrate --config configs/calibration/interwar_international.yaml`).
+        posterior="models/interwar/data/posterior_international.npz",
     ),
     "interwar_example": ModelEntry(
         name="interwar_example",
