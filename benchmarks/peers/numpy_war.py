@@ -178,13 +178,5 @@ def simulate_batch(
 
 if __name__ == "__main__":  # pragma: no cover - a quick look
     import sys
-    import time
 
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 256
-    mode = sys.argv[2] if len(sys.argv) > 2 else "monthly"
-    sc = c.WarScenario(mode=mode)
-    m0 = c.initial_men(sc, runs)
-    t0 = time.perf_counter()
-    out = simulate(sc, m0, 0)
-    dt = time.perf_counter() - t0
-    print(f"{runs} runs, {mode}: {dt:.2f} s, {c.agent_steps(sc, m0) / dt:.3g} division-weeks/s")
+    print(c.quick_look(simulate, 256, sys.argv[1:]))

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -75,6 +76,7 @@ __all__ = [
     "agent_steps",
     "initial_men",
     "kernel_numbers",
+    "quick_look",
     "run_statistics",
     "war_layout",
 ]
@@ -159,3 +161,21 @@ def run_statistics(
         for side, name in names:
             res[f"survival/{name}/{k}"] = (men * here[side]).sum(axis=1) / start[side]
     return res
+
+
+def quick_look(simulate: Any, default_runs: int, argv: list[str]) -> str:
+    """A peer's ``__main__``: time ``simulate(scenario, men0, seed)`` once.
+
+    ``argv``: ``[runs [mode]]`` (defaults ``default_runs``, ``monthly``). Returns the
+    line to print: runs, mode, seconds and division-weeks per second.
+    """
+    import time
+
+    runs = int(argv[0]) if argv else default_runs
+    mode = argv[1] if len(argv) > 1 else "monthly"
+    sc = WarScenario(mode=mode)
+    m0 = initial_men(sc, runs)
+    t0 = time.perf_counter()
+    simulate(sc, m0, 0)
+    dt = time.perf_counter() - t0
+    return f"{runs} runs, {mode}: {dt:.2f} s, {agent_steps(sc, m0) / dt:.3g} division-weeks/s"

@@ -50,6 +50,20 @@ def peer_months(mod: Any, config: str) -> int:
     return int(mod.N_MONTHS)
 
 
+def run_interleaved(
+    ctx: WorkerContext, impls: dict[str, dict[str, Any]], spec: dict[str, Any], errors: Any
+) -> dict[str, Any]:
+    """Time ``impls`` in turn, ``spec["peer_reps"]`` rounds (:func:`interleave`).
+
+    Returns the result's common keys: ``order`` (the implementations' order in a round),
+    ``reps`` and the peers' loading ``errors``.
+    """
+    reps = int(spec.get("peer_reps", 3))
+    order = list(impls)
+    interleave(ctx, impls, reps)
+    return {"order": order, "reps": reps, "errors": errors}
+
+
 def time_peers(ctx: WorkerContext, spec: dict[str, Any], chunk_size: int) -> dict[str, Any]:
     """Time abm's Germany-only view and the peers interleaved, on the same scenario."""
     from abm.engine.runner import Runner
@@ -96,13 +110,8 @@ def time_peers(ctx: WorkerContext, spec: dict[str, Any], chunk_size: int) -> dic
             start = int((spec.get("peer_pilot") or {}).get(name, 1))
             imp["runs"], n, seconds = pilot_runs(imp["fn"], target, start, (lo, hi))
             ctx.say(f"peers: {name} pilot {n} runs in {seconds:.2f} s -> {imp['runs']} runs")
-    reps = int(spec.get("peer_reps", 3))
-    order = list(impls)
-    interleave(ctx, impls, reps)
-    res: dict[str, Any] = {
-        "order": order,
-        "reps": reps,
-        "errors": errors,
+    res = run_interleaved(ctx, impls, spec, errors)
+    res |= {
         "model": view.model.name,
         "compared": (
             "the Germany slice alone: abm's GermanyModel over the scenario's calendar and "

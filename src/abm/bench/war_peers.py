@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from abm.bench.context import WorkerContext
-from abm.bench.peer_timing import interleave, medians, pilot_runs, ratios
+from abm.bench.peer_timing import medians, pilot_runs, ratios, run_interleaved
 
 #: Peer modules of the war kernel, by name, under ``benchmarks/peers``.
 PEER_MODULES = {"numpy": "numpy_war", "mesa": "mesa_war"}
@@ -116,13 +116,8 @@ def time_war_peers(ctx: WorkerContext, spec: dict[str, Any]) -> dict[str, Any]:
     for imp in impls.values():
         imp["runs"] = int(imp["runs"] or 1)
         men(imp["runs"])
-    reps = int(spec.get("peer_reps", 3))
-    order = list(impls)
-    interleave(ctx, impls, reps)
-    res: dict[str, Any] = {
-        "order": order,
-        "reps": reps,
-        "errors": errors,
+    res = run_interleaved(ctx, impls, spec, errors)
+    res |= {
         "compared": (
             f"the war's weekly combat step (benchmarks/war_combat_step.py, {scenario.mode}): "
             f"{scenario.divisions} divisions on {scenario.sectors} sectors a run, four weekly "
