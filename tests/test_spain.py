@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - run from the repository root
     from tests.reference import spain_numpy as ref
 
 RUNS = 600
-KINDS = ("election", "rising", "war", "war_clash")
+KINDS = ("election", "rising", "war", "war_clash", "war_first")
 
 
 def _params(rng: np.random.Generator) -> dict[str, float]:
@@ -119,6 +119,12 @@ def _case(
         )
     else:
         state = _state(t)
+    if kind == "war_first":  # the war's first month: nobody on a front yet
+        state = dataclasses.replace(
+            state,
+            war_month=jnp.int32(t - 1),
+            unit_sector=jnp.full(UN.N_UNITS, SE.N_SECTORS, jnp.int32),
+        )
     inp = M.Inputs(
         front_line=jnp.float32(rng.uniform()),
         repression=jnp.float32(1.0 if kind == "war_clash" else rng.uniform()),
@@ -158,7 +164,20 @@ def test_the_month_matches_its_numpy_reference(kind: str) -> None:
     thresholds is drawn again)."""
     step = _step()
     rng = np.random.default_rng(KINDS.index(kind))
-    seen = dict.fromkeys(("war", "battle", "held", "ground", "casualties", "brigades", "gone"), 0)
+    seen = dict.fromkeys(
+        (
+            "war",
+            "battle",
+            "held",
+            "ground",
+            "casualties",
+            "brigades",
+            "gone",
+            "cut_off",
+            "surrendered",
+        ),
+        0,
+    )
     done = tries = 0
     while done < 16:
         tries += 1
@@ -193,6 +212,23 @@ def test_the_month_matches_its_numpy_reference(kind: str) -> None:
         seen["casualties"] += int(np.any(got.month_dead[0] > 0))
         seen["brigades"] += int(np.any(got.unit_alive & ~state.unit_alive))
         seen["gone"] += int(np.any(state.unit_alive & ~got.unit_alive))
+        # Units in a pocket of their side (cut off, or placed there in the first month).
+        pocket = np.asarray(SE.zones(state.control, SE.sector_data()).pocket)
+        side = UN.owner_side()[np.asarray(got.unit_owner)]
+        where = np.minimum(np.asarray(got.unit_sector), SE.N_SECTORS - 1)
+        there = (
+            np.asarray(got.unit_alive) & (side < 2) & (np.asarray(got.unit_sector) < SE.N_SECTORS)
+        )
+        seen["cut_off"] += int(np.any(there & pocket[np.minimum(side, 1), where]))
+        # Units cut off last month in a pocket their side has lost this month: surrendered.
+        before = np.asarray(state.unit_sector)
+        lost = np.stack([1.0 - got.control, got.control])
+        cut = np.asarray(state.unit_alive) & (side < 2) & (before < SE.N_SECTORS)
+        cut &= pocket[np.minimum(side, 1), np.minimum(before, SE.N_SECTORS - 1)]
+        fell = cut & (lost[np.minimum(side, 1), np.minimum(before, SE.N_SECTORS - 1)] <= 0.0)
+        if kind != "war_first" and np.any(fell):
+            seen["surrendered"] += 1
+            assert not np.any(np.asarray(got.unit_alive)[fell])
     if kind == "rising":
         assert seen["war"] > 0, seen
     if kind.startswith("war"):
@@ -200,6 +236,10 @@ def test_the_month_matches_its_numpy_reference(kind: str) -> None:
         assert all(seen[k] > 0 for k in moved), seen
     if kind == "war_clash":
         assert seen["gone"] > 0, seen
+    if kind in ("war", "war_first"):
+        assert seen["cut_off"] > 0, seen
+    if kind == "war":
+        assert seen["surrendered"] > 0, seen
 
 
 def test_the_seats_follow_the_1932_laws_bonus():

@@ -90,10 +90,11 @@ def test_units_go_to_the_offensives_and_spread_over_the_fronts():
         FR.allocate(
             jnp.asarray(side),
             jnp.asarray(alive),
-            jnp.asarray(front),
+            jnp.asarray(np.stack([front, front])),
             jnp.asarray(offensive),
             jnp.float32(0.3),
             jnp.float32(0.2),
+            jnp.full(UN.N_UNITS, K, jnp.int32),
         )
     )
     assert np.all(sector[~alive] == K)
@@ -133,9 +134,9 @@ def _battle(threshold: float, eff: float = 0.0):
     front = np.zeros(K, bool)
     front[[1, 2]] = True
     offensive = jnp.asarray([2, 1], jnp.int32)
-    sector = FR.allocate(
-        side, alive, jnp.asarray(front), offensive, jnp.float32(0.5), jnp.float32(0.2)
-    )
+    reach = jnp.asarray(np.stack([front, front]))
+    none = jnp.full(UN.N_UNITS, K, jnp.int32)
+    sector = FR.allocate(side, alive, reach, offensive, jnp.float32(0.5), jnp.float32(0.2), none)
     key = jax.random.key(4)
     noise = jax.random.normal(key, (FR.WEEKS, 2, 2), jnp.float32)
     u = jax.random.uniform(jax.random.fold_in(key, 1), (FR.WEEKS, 2), jnp.float32)
@@ -172,7 +173,9 @@ def test_a_better_army_wins_more_weeks():
     side = jnp.asarray(UN.owner_side())[owner]
     front = jnp.asarray((np.arange(K) == 1) | (np.arange(K) == 2))
     off = jnp.asarray([2, 1], jnp.int32)  # the Republic attacks elsewhere
-    sector = FR.allocate(side, alive, front, off, jnp.float32(0.5), jnp.float32(0.2))
+    none = jnp.full(UN.N_UNITS, K, jnp.int32)
+    reach = jnp.stack([front, front])
+    sector = FR.allocate(side, alive, reach, off, jnp.float32(0.5), jnp.float32(0.2), none)
     p = {
         "spain_attack_threshold": jnp.float32(-9.0),
         "spain_engaged": jnp.float32(0.5),
@@ -196,11 +199,13 @@ def test_a_better_army_wins_more_weeks():
 
 
 def test_control_moves_by_the_weeks_won():
-    c = jnp.asarray(np.full(K, 0.5, np.float32))
-    attacker = jnp.asarray([1, 0, 2, 1, 0, 2, 2, 2, 2, 2], jnp.int32)
-    weeks = jnp.asarray([2, 1, 3, 0, 4, 0, 0, 0, 0, 0], jnp.float32)
+    """Each week won takes a fifth of the sector's people, up to all the defender holds:
+    the last of a sector falls as fast as the first."""
+    c = jnp.asarray(np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.95, 0.03, 0.5, 0.5], np.float32))
+    attacker = jnp.asarray([1, 0, 2, 1, 0, 2, 1, 0, 2, 2], jnp.int32)
+    weeks = jnp.asarray([2, 1, 3, 0, 4, 0, 1, 1, 0, 0], jnp.float32)
     out = np.asarray(FR.advance_control(c, attacker, weeks, jnp.float32(0.2)))
-    np.testing.assert_allclose(out[:5], [1 - 0.5 * 0.64, 0.5 * 0.8, 0.5, 0.5, 0.5 * 0.8**4])
+    np.testing.assert_allclose(out[:8], [0.9, 0.3, 0.5, 0.5, 0.0, 0.5, 1.0, 0.0], atol=1e-6)
 
 
 def test_unit_sums_are_sequential_in_any_batch():
@@ -254,3 +259,67 @@ def test_the_slice_is_idle_before_its_election():
     first = int(sl.month_index(theta[0], "spain_election_year"))
     at = type(state)(**{**state.__dict__, "month": jnp.full(8, first, jnp.int32)})
     assert bool(sl.active_batch(at, theta))
+
+
+def _names(mask: np.ndarray) -> set[str]:
+    return {n for n, m in zip(SEC.names, mask, strict=True) if m}
+
+
+def test_the_republics_north_is_a_pocket_from_the_start():
+    """On the July 1936 map the Republic's north touches only Old Castile, the rising's:
+    cut off by land, its pocket; the Nationalists reach it from Old Castile, and the
+    Republic's main zone reaches every other front. With a weaker rising (a quarter of
+    Old Castile the Republic's) the north is linked."""
+    z = SE.zones(SE.control_at_rising(jnp.float32(0.4), SEC), SEC)
+    pocket, reach = np.asarray(z.pocket), np.asarray(z.reach)
+    assert _names(pocket[0]) == {"north"} and not pocket[1].any()
+    assert "north" in _names(reach[1]) and "north" not in _names(reach[0])
+    assert {"madrid", "old_castile", "aragon"} <= _names(reach[0])
+    weak = SE.zones(SE.control_at_rising(jnp.float32(0.3), SEC), SEC)
+    assert not np.asarray(weak.pocket).any() and "north" in _names(np.asarray(weak.reach)[0])
+
+
+def test_madrid_cut_off_becomes_a_pocket_and_a_side_without_links_reaches_all():
+    names = list(SEC.names)
+    c = np.asarray(SE.control_at_rising(jnp.float32(0.4), SEC)).copy()
+    # The Nationalists take New Castile and Old Castile: Madrid's only neighbours.
+    c[names.index("new_castile")] = 0.9
+    c[names.index("old_castile")] = 1.0
+    z = SE.zones(jnp.asarray(c), SEC)
+    assert "madrid" in _names(np.asarray(z.pocket)[0])
+    # The Republic holding under a quarter everywhere: no zone, every front in reach.
+    low = np.where(SEC.contestable, 0.9, SEC.control_1936).astype(np.float32)
+    z = SE.zones(jnp.asarray(low), SEC)
+    front = np.asarray(SE.contested(jnp.asarray(low), SEC))
+    np.testing.assert_array_equal(np.asarray(z.reach)[0], front)
+    assert not np.asarray(z.pocket)[0].any()
+
+
+def test_units_cut_off_stay_and_the_first_month_places_them_by_people():
+    """The war's first month: the Republic's last units in slot order, its share of
+    people in the north, go there; later a unit there stays whatever the offensives,
+    and no other Republican unit goes there."""
+    owner, _, alive = (jnp.asarray(x) for x in UN.unit_data())
+    side = jnp.asarray(UN.owner_side())[owner]
+    z = SE.zones(SE.control_at_rising(jnp.float32(0.4), SEC), SEC)
+    placed = np.asarray(FR.place_in_pockets(side, alive, z))
+    rep = np.asarray(alive & (side == 0))
+    north = SEC.names.index("north")
+    people = np.asarray(z.people)[0]
+    share = people[north] / people[np.asarray(z.pocket | z.reach)[0]].sum()
+    assert np.all(placed[~rep] == K) and set(np.unique(placed[rep])) == {north, K}
+    assert np.mean(placed[rep] == north) == pytest.approx(share, abs=1.5 / rep.sum())
+    # The cut-off units are the side's last in slot order.
+    idx = np.flatnonzero(rep)
+    assert np.all(placed[idx[-int((placed[rep] == north).sum()) :]] == north)
+    off = jnp.asarray([SEC.names.index("madrid"), north], jnp.int32)
+    sector = np.asarray(
+        FR.allocate(
+            side, alive, z.reach, off, jnp.float32(0.5), jnp.float32(0.3), jnp.asarray(placed)
+        )
+    )
+    np.testing.assert_array_equal(sector[placed == north], north)
+    assert np.all(sector[rep & (placed == K)] != north)
+    # The Republic's reserves cannot meet the Nationalists' offensive in the north: they
+    # spread instead; the Nationalists' units reach it.
+    assert np.any(sector[np.asarray(alive & (side == 1))] == north)

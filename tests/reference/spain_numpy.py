@@ -167,6 +167,63 @@ def _faction_men(men: list[float], owner: list[int], alive: list[bool]) -> list[
     return out
 
 
+def _zones(control: list[float], edge: _Edges) -> tuple[list[list[bool]], list[list[bool]]]:
+    """Each side's reach and pockets (ODD 7.22, "pockets"), with loops.
+
+    A side links the contestable sectors where it holds at least ``LINK`` of the people;
+    its main zone is the connected group of them (land neighbours) with the most of its
+    people (the group of the lowest sector index on a tie); it reaches the contested
+    sectors in or next to its main zone, and its pockets are the other contestable
+    sectors where it holds anyone. A side that links nothing reaches every contested
+    sector and has no pockets.
+    """
+    sec = SE.sector_data()
+    n = len(sec.names)
+    can = [bool(x) for x in sec.contestable]
+    pop = [float(x) for x in sec.population]
+    adj = [[bool(sec.adjacency[i, j]) for j in range(n)] for i in range(n)]
+    front = [can[k] and 0.0 < control[k] < 1.0 for k in range(n)]
+    reach: list[list[bool]] = []
+    pocket: list[list[bool]] = []
+    for s in (0, 1):
+        share = [1.0 - c if s == 0 else c for c in control]
+        links = []
+        for k in range(n):
+            if can[k]:
+                edge(share[k], SE.LINK)
+            links.append(can[k] and share[k] >= SE.LINK)
+        # Connected groups by a breadth-first search from each unvisited sector.
+        group = [-1] * n
+        for k in range(n):
+            if links[k] and group[k] < 0:
+                group[k] = k
+                todo = [k]
+                while todo:
+                    i = todo.pop()
+                    for j in range(n):
+                        if adj[i][j] and links[j] and group[j] < 0:
+                            group[j] = k
+                            todo.append(j)
+        if not any(links):
+            reach.append(front[:])
+            pocket.append([False] * n)
+            continue
+        people = {
+            g: sum(share[k] * pop[k] for k in range(n) if group[k] == g)
+            for g in set(group)
+            if g >= 0
+        }
+        ranked = sorted(people.items(), key=lambda kv: (-kv[1], kv[0]))
+        if len(ranked) > 1:
+            edge(ranked[0][1], ranked[1][1])
+        main = ranked[0][0]
+        in_main = [group[k] == main for k in range(n)]
+        near = [in_main[k] or any(adj[k][j] and in_main[j] for j in range(n)) for k in range(n)]
+        reach.append([front[k] and near[k] for k in range(n)])
+        pocket.append([can[k] and share[k] > 0.0 and not near[k] for k in range(n)])
+    return reach, pocket
+
+
 def _war_month(
     t: int,
     state: dict[str, Any],
@@ -180,7 +237,6 @@ def _war_month(
     sec = SE.sector_data()
     n_sec = len(sec.names)
     pop = [float(x) for x in sec.population]
-    can = [bool(x) for x in sec.contestable]
     rugged = [float(x) for x in sec.rugged]
     owner_side = [int(x) for x in UN.owner_side()]
     fac_side = [int(x) for x in F.faction_data().side]
@@ -255,7 +311,42 @@ def _war_month(
             owner[i], men[i], alive[i] = pick, UN.BRIGADE, True
 
     side = [owner_side[o] for o in owner]
-    front = [k for k in range(n_sec) if can[k] and 0.0 < control[k] < 1.0]
+    # Each side's reach and pockets; units cut off in a pocket stay there (placed in the
+    # war's first month: a side's last units in slot order, as many as its people in
+    # pockets over its people in the sectors it reaches or is cut off in, in proportion
+    # to the people in each pocket).
+    reach, pocket = _zones(control, edge)
+    prev = [int(x) for x in state["unit_sector"]]
+    pinned = [NOWHERE] * n_units
+    if t == int(state["war_month"]) + 1:
+        for s in (0, 1):
+            people = [(1.0 - control[k] if s == 0 else control[k]) * pop[k] for k in range(n_sec)]
+            cut = sum(people[k] for k in range(n_sec) if pocket[s][k])
+            held_s = sum(people[k] for k in range(n_sec) if pocket[s][k] or reach[s][k])
+            if cut <= 0.0:
+                continue
+            share = cut / max(held_s, 1e-6)
+            mine = [i for i in range(n_units) if alive[i] and side[i] == s]
+            for r, i in enumerate(mine):
+                x = (r + 0.5) / len(mine)
+                edge(x, 1.0 - share)
+                if x < 1.0 - share:
+                    continue
+                y = (x - (1.0 - share)) / share
+                cum, pick = 0.0, NOWHERE
+                for k in range(n_sec):
+                    if pocket[s][k]:
+                        cum += people[k] / cut
+                        edge(y, cum)
+                        if pick == NOWHERE and y < cum:
+                            pick = k
+                if pick == NOWHERE:
+                    pick = max(k for k in range(n_sec) if pocket[s][k])
+                pinned[i] = pick
+    else:
+        for i in range(n_units):
+            if alive[i] and side[i] < NO_SIDE and prev[i] < n_sec and pocket[side[i]][prev[i]]:
+                pinned[i] = prev[i]
 
     # 3. The offensives: a contested sector with probability in proportion to the people
     # to take over one plus the defender's men there last month (thousand, before last
@@ -264,6 +355,7 @@ def _war_month(
     offensive = [NOWHERE, NOWHERE]
     u_pick = [float(x) for x in d["offensive"]]
     for s in (0, 1):
+        front = [k for k in range(n_sec) if reach[s][k]]
         if not front:
             continue
         weight = [0.0] * n_sec
@@ -283,25 +375,31 @@ def _war_month(
                 break
         offensive[s] = pick
 
-    # 4. The allocation, each side's alive units in slot order.
-    conc, resp = p["spain_concentration"], p["spain_response"]
-    sector = [NOWHERE] * n_units
-    if front:
-        for s in (0, 1):
-            mine = [i for i in range(n_units) if alive[i] and side[i] == s]
-            for r, i in enumerate(mine):
-                x = (r + 0.5) / len(mine)
-                edge(x, conc)
-                edge(x, conc + resp)
-                if x < conc:
-                    sector[i] = offensive[s]
-                elif x < conc + resp:
-                    sector[i] = offensive[1 - s]
-                else:
-                    q = (x - conc - resp) / (1.0 - conc - resp) * len(front)
-                    if q > 0.5:
-                        edge(q, round(q))
-                    sector[i] = front[min(int(q), len(front) - 1)]
+    # 4. The allocation: units cut off stay; each side's other alive units in slot order
+    # (the response only where the side reaches the other's offensive).
+    sector = [pinned[i] if alive[i] else NOWHERE for i in range(n_units)]
+    for s in (0, 1):
+        front = [k for k in range(n_sec) if reach[s][k]]
+        if not front:
+            continue
+        other = offensive[1 - s]
+        conc = p["spain_concentration"] if offensive[s] != NOWHERE else 0.0
+        resp = p["spain_response"] if other != NOWHERE and reach[s][other] else 0.0
+        used = min(conc + resp, 0.95)
+        mine = [i for i in range(n_units) if alive[i] and side[i] == s and pinned[i] == NOWHERE]
+        for r, i in enumerate(mine):
+            x = (r + 0.5) / len(mine)
+            edge(x, conc)
+            edge(x, used)
+            if x < conc:
+                sector[i] = offensive[s]
+            elif x < used:
+                sector[i] = other
+            else:
+                q = (x - used) / (1.0 - used) * len(front)
+                if q > 0.5:
+                    edge(q, round(q))
+                sector[i] = front[min(int(q), len(front) - 1)]
 
     # 5. The effectiveness advantage and who attacks where.
     gap = (foreign[0] + foreign[1] - foreign[2] - foreign[3]) / 10.0
@@ -374,13 +472,19 @@ def _war_month(
                 share = kept[0] if side[i] == a else kept[1]
                 men[i] -= p["spain_engaged"] * men[i] * (1.0 - share)
 
-    # 7. Ground: each week won takes sector_advance of the defender's people there.
-    keep = 1.0 - p["spain_sector_advance"]
+    # 7. Ground: each week won takes sector_advance of the sector's people (up to all
+    # the defender holds there); a pocket without its side's men falls.
+    step = p["spain_sector_advance"]
     for k in range(n_sec):
         if attacker[k] == 1:
-            control[k] = 1.0 - (1.0 - control[k]) * keep ** weeks_won[k]
+            control[k] = min(control[k] + step * weeks_won[k], 1.0)
         elif attacker[k] == 0:
-            control[k] = control[k] * keep ** weeks_won[k]
+            control[k] = max(control[k] - step * weeks_won[k], 0.0)
+    for k in range(n_sec):
+        if pocket[0][k] and at[0][k] <= 0.0:
+            control[k] = 1.0
+        elif pocket[1][k] and at[1][k] <= 0.0:
+            control[k] = 0.0
     control = _open_fronts(control, attacker, edge)
     new_held = _held(control)
     died = [1000.0 * p["spain_dead_share"] * c for c in casualties]
@@ -388,6 +492,11 @@ def _war_month(
         if alive[i] and i >= UN.N_DONOR_SLOTS:
             edge(men[i], UN.MIN_MEN)
             if men[i] < UN.MIN_MEN:
+                alive[i] = False
+        # Units cut off in a pocket their side has lost surrender.
+        if alive[i] and pinned[i] != NOWHERE:
+            kept = 1.0 - control[pinned[i]] if side[i] == 0 else control[pinned[i]]
+            if kept <= 0.0:
                 alive[i] = False
         if not alive[i]:
             men[i] = 0.0

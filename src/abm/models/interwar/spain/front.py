@@ -16,8 +16,8 @@ Shapes: ``U`` unit slots per run (:mod:`.units`), ``K`` sectors (:mod:`.sectors`
    kernel fitted on CDB90's 1939-45 engagements
    (:func:`abm.models.interwar.war.combat.sector_month`), ``engaged`` of each unit's men
    in the battle, ``combat_days`` days a month (:func:`fight`);
-5. each week the attacker wins takes ``sector_advance`` of the defender's people in the
-   sector (:func:`advance_control`); the sectors' fronts then close and open
+5. each week the attacker wins takes ``sector_advance`` of the sector's people (up to all
+   the defender holds there; :func:`advance_control`); the sectors' fronts then close and open
    (:func:`abm.models.interwar.spain.sectors.open_fronts`).
 """
 
@@ -30,8 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from abm.engine import exact
-from abm.engine.exact import fixed_cumsum
-from abm.models.interwar.spain.sectors import N_SECTORS, SectorData
+from abm.engine.exact import fixed_cumsum, fixed_sum
+from abm.models.interwar.spain.sectors import N_SECTORS, SectorData, Zones
 from abm.models.interwar.spain.units import side_men
 from abm.models.interwar.war import combat as C
 
@@ -43,84 +43,120 @@ ATTACK_WEIGHT = 0.5
 
 
 def choose_offensives(
-    control: jax.Array, front: jax.Array, men_at: jax.Array, u: jax.Array, sec: SectorData
+    control: jax.Array, reach: jax.Array, men_at: jax.Array, u: jax.Array, sec: SectorData
 ) -> jax.Array:
-    """Each side's offensive sector (int32 ``[2]``, Republic first; ``K`` if no front).
+    """Each side's offensive sector (int32 ``[2]``, Republic first; ``K`` if none).
 
-    A contested sector with probability in proportion to ``people to take / (1 + the
-    defender's men there)`` (both thousand): the softmax of the log of that weight, the
-    distribution a Gumbel-max choice over it has, drawn from one uniform per side by
-    the inverse of the cumulative weights.
+    A contested sector the side reaches (:func:`~abm.models.interwar.spain.sectors.zones`)
+    with probability in proportion to ``people to take / (1 + the defender's men
+    there)`` (both thousand): the softmax of the log of that weight, the distribution a
+    Gumbel-max choice over it has, drawn from one uniform per side by the inverse of the
+    cumulative weights.
 
     Args:
         control: float32 ``[K]``.
-        front: bool ``[K]``, the contested sectors.
+        reach: bool ``[2, K]``, the contested sectors each side's units can reach.
         men_at: float32 ``[2, K]``, thousand men per side and sector as the month's
             decisions are taken: the units (after the month's arrivals and call-ups) in
             the sectors they fought in last month.
         u: float32 ``[2]`` uniforms.
-        sec: :func:`sector_data`.
+        sec: :func:`~abm.models.interwar.spain.sectors.sector_data`.
     """
     pop = jnp.asarray(sec.population)
     stake = jnp.stack([control * pop, (1.0 - control) * pop])
-    weight = jnp.where(front[None, :], stake / (men_at[::-1] + 1.0), 0.0)
+    weight = jnp.where(reach, stake / (men_at[::-1] + 1.0), 0.0)
     cum = fixed_cumsum(weight)
     below = cum <= u[:, None] * cum[:, -1:]
     pick = jnp.minimum(jnp.sum(below.astype(jnp.int32), axis=1), N_SECTORS - 1)
-    # Never a sector without a front (a zero weight at the top of the cumulative sum).
-    last = N_SECTORS - 1 - jnp.argmax(front[::-1]).astype(jnp.int32)
-    pick = jnp.where(front[pick], pick, jnp.minimum(pick, last))
-    return jnp.where(jnp.any(front), pick, N_SECTORS).astype(jnp.int32)
+    # Never a sector out of reach (a zero weight at the top of the cumulative sum).
+    last = N_SECTORS - 1 - jnp.argmax(reach[:, ::-1], axis=1).astype(jnp.int32)
+    ok = jnp.take_along_axis(reach, pick[:, None], axis=1)[:, 0]
+    pick = jnp.where(ok, pick, jnp.minimum(pick, last))
+    return jnp.where(jnp.any(reach, axis=1), pick, N_SECTORS).astype(jnp.int32)
+
+
+def _position(side: jax.Array, units: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Each side's ``units`` ``[U]`` in slot order: (mask ``[2, U]``, ``(rank + 0.5) / n``)."""
+    mine = units[None, :] & (side[None, :] == jnp.arange(2)[:, None])
+    rank = jnp.cumsum(mine.astype(jnp.int32), axis=1) - 1
+    n = jnp.maximum(jnp.sum(mine.astype(jnp.int32), axis=1, keepdims=True), 1)
+    return mine, (rank.astype(jnp.float32) + 0.5) / n.astype(jnp.float32)
+
+
+def place_in_pockets(side: jax.Array, alive: jax.Array, zones: Zones) -> jax.Array:
+    """The war's first month: each side's units cut off in its pockets (int32 ``[U]``).
+
+    A side's last units in slot order, as many as its share of people in its pockets
+    among the people it holds in contestable sectors, go to its pockets in proportion
+    to the people there (the inverse of the cumulative shares); ``K`` for the others.
+    """
+    held = jnp.where(zones.pocket | zones.reach, zones.people, 0.0)
+    pocket_people = jnp.where(zones.pocket, zones.people, 0.0)
+    cut = fixed_sum(pocket_people, axis=1)
+    share = cut / jnp.maximum(fixed_sum(held, axis=1), 1e-6)
+    mine, x = _position(side, alive)
+    start = 1.0 - share[:, None]
+    y = (x - start) / jnp.maximum(share[:, None], 1e-6)
+    cum = fixed_cumsum(pocket_people) / jnp.maximum(cut[:, None], 1e-6)
+    pick = jnp.sum((cum[:, None, :] <= y[:, :, None]).astype(jnp.int32), axis=2)
+    pick = jnp.minimum(pick, N_SECTORS - 1)
+    sector = jnp.where(mine & (x >= start) & (cut[:, None] > 0.0), pick, N_SECTORS)
+    return jnp.min(sector, axis=0).astype(jnp.int32)
 
 
 def allocate(
     side: jax.Array,
     alive: jax.Array,
-    front: jax.Array,
+    reach: jax.Array,
     offensive: jax.Array,
     concentration: jax.Array,
     response: jax.Array,
+    pinned: jax.Array,
 ) -> jax.Array:
     """Each unit's sector (int32 ``[U]``; ``K``: none, no front or no side).
 
-    A side's alive units in slot order (its foreign contingent first): the first
-    ``concentration`` of them go to its offensive sector, the next ``response`` to the
-    sector of the other side's offensive (its reserves meeting the attack; to its own
-    offensive where the two are the same), the others in turn to each contested sector by
-    equal shares.
+    A unit cut off in a pocket (``pinned``) stays there. A side's other alive units in
+    slot order (its foreign contingent first): the first ``concentration`` of them go to
+    its offensive sector, the next ``response`` to the sector of the other side's
+    offensive where the side reaches it (its reserves meeting the attack; to its own
+    offensive where the two are the same), the others in turn to each contested sector
+    it reaches by equal shares.
 
     Args:
         side: int32 ``[U]``, each unit's war side (2: an empty slot).
         alive: bool ``[U]``.
-        front: bool ``[K]``, the contested sectors.
+        reach: bool ``[2, K]``, the contested sectors each side reaches.
         offensive: int32 ``[2]``, each side's offensive sector (Republic first).
         concentration: share of a side's units sent to its offensive (scalar).
         response: share sent to meet the other side's (scalar).
+        pinned: int32 ``[U]``, the pocket a unit is cut off in, ``K`` for none.
     """
-    mine = alive[None, :] & (side[None, :] == jnp.arange(2)[:, None])
-    rank = jnp.cumsum(mine.astype(jnp.int32), axis=1) - 1
-    n = jnp.maximum(jnp.sum(mine.astype(jnp.int32), axis=1, keepdims=True), 1)
-    x = (rank.astype(jnp.float32) + 0.5) / n.astype(jnp.float32)
-    n_front = jnp.sum(front.astype(jnp.int32))
-    used = jnp.minimum(concentration + response, 0.95)
+    mine, x = _position(side, alive & (pinned >= N_SECTORS))
+    n_front = jnp.sum(reach.astype(jnp.int32), axis=1)
+    other = offensive[::-1]
+    conc = jnp.where(offensive < N_SECTORS, concentration, 0.0)
+    met = jnp.take_along_axis(reach, jnp.minimum(other, N_SECTORS - 1)[:, None], axis=1)[:, 0]
+    resp = jnp.where((other < N_SECTORS) & met, response, 0.0)
+    used = jnp.minimum(conc + resp, 0.95)[:, None]
     share = (x - used) / (1.0 - used)
-    j = jnp.floor(share * n_front.astype(jnp.float32)).astype(jnp.int32)
-    j = jnp.clip(j, 0, jnp.maximum(n_front - 1, 0))
-    # The j-th contested sector, from the list of contested sectors in the table's order.
-    order = jnp.cumsum(front.astype(jnp.int32)) - 1
+    j = jnp.floor(share * n_front[:, None].astype(jnp.float32)).astype(jnp.int32)
+    j = jnp.clip(j, 0, jnp.maximum(n_front[:, None] - 1, 0))
+    # The j-th sector a side reaches, from its list in the table's order.
+    order = jnp.cumsum(reach.astype(jnp.int32), axis=1) - 1
     listed = (
-        jnp.zeros(N_SECTORS + 1, jnp.int32)
-        .at[jnp.where(front, order, N_SECTORS)]
-        .set(jnp.arange(N_SECTORS, dtype=jnp.int32))
+        jnp.zeros((2, N_SECTORS + 1), jnp.int32)
+        .at[jnp.arange(2)[:, None], jnp.where(reach, order, N_SECTORS)]
+        .set(jnp.broadcast_to(jnp.arange(N_SECTORS, dtype=jnp.int32), (2, N_SECTORS)))
     )
-    spread = listed[j]
+    spread = jnp.take_along_axis(listed, j, axis=1)
     sector = jnp.where(
-        x < concentration,
+        x < conc[:, None],
         offensive[:, None],
-        jnp.where(x < used, offensive[::-1][:, None], spread.astype(jnp.int32)),
+        jnp.where(x < used, other[:, None], spread),
     )
-    sector = jnp.where(mine & (n_front > 0), sector, N_SECTORS)
-    return jnp.min(sector, axis=0).astype(jnp.int32)
+    sector = jnp.where(mine & (n_front[:, None] > 0), sector, N_SECTORS)
+    free = jnp.min(sector, axis=0)
+    return jnp.where(alive & (pinned < N_SECTORS), pinned, free).astype(jnp.int32)
 
 
 class Battle(NamedTuple):
@@ -241,8 +277,13 @@ def fight(
 def advance_control(
     control: jax.Array, attacker: jax.Array, weeks_won: jax.Array, step: jax.Array
 ) -> jax.Array:
-    """Control after the weeks won: each takes ``step`` of the defender's people there."""
-    keep = (1.0 - step) ** weeks_won
-    nat = 1.0 - (1.0 - control) * keep
-    rep = control * keep
+    """Control after the weeks won: each takes ``step`` of the sector's people.
+
+    ``control`` moves by ``step x weeks_won`` towards the attacker, up to the whole
+    sector: a front line that advances at a pace set by the sector's size, so that a
+    sector falls in ``1 / step`` weeks won (the last of it as fast as the first).
+    """
+    gain = step * weeks_won
+    nat = jnp.minimum(control + gain, 1.0)
+    rep = jnp.maximum(control - gain, 0.0)
     return jnp.where(attacker == 1, nat, jnp.where(attacker == 0, rep, control))

@@ -29,7 +29,8 @@
   view; ``F`` the foreign troops sent, thousand) reaches ``attack_threshold``; the
   attacked sectors fight four weeks on the war's kernel fitted on CDB90 (``engaged`` of
   the men, ``combat_days`` a month); each week won takes ``sector_advance`` of the
-  defender's people in the sector.
+  sector's people. Units cut off in a pocket (the Republic's north) stay there and
+  surrender when it falls.
 * **The Republic's cohesion** moves towards ``cohesion_start + centralisation r -
   resentment r d`` over a year, ``r`` the Soviet line's repression of the revolutionary
   left (``left_repression``), ``d`` the anarchists' and the POUM's share of the
@@ -247,10 +248,28 @@ def advance(
         + p["spain_aid_effect"] * aid_gap
         + p["spain_cohesion_effect"] * (1.0 - cohesion)
     )
-    fronts = SE.contested(control, sec)
-    offensive = FR.choose_offensives(control, fronts, state.front_men, d.offensive, sec)
+    # Each side's reach and pockets; units in a pocket stay cut off there (placed in the
+    # war's first month by the people the side holds there).
+    zone = SE.zones(control, sec)
+    side_c = jnp.minimum(side_of, 1)
+    prev = state.unit_sector
+    cut_off = zone.pocket[side_c, jnp.minimum(prev, SE.N_SECTORS - 1)]
+    cut_off = alive & (side_of < 2) & (prev < SE.N_SECTORS) & cut_off
+    first = fighting & (t == state.war_month + 1)
+    pinned = jnp.where(
+        first,
+        FR.place_in_pockets(side_of, alive, zone),
+        jnp.where(cut_off, prev, SE.N_SECTORS),
+    )
+    offensive = FR.choose_offensives(control, zone.reach, state.front_men, d.offensive, sec)
     sector = FR.allocate(
-        side_of, alive, fronts, offensive, p["spain_concentration"], p["spain_response"]
+        side_of,
+        alive,
+        zone.reach,
+        offensive,
+        p["spain_concentration"],
+        p["spain_response"],
+        pinned,
     )
     battle = FR.fight(
         men,
@@ -270,6 +289,9 @@ def advance(
     cas = jnp.where(fighting, battle.casualties, 0.0)
     attacker = jnp.where(fighting, battle.attacker, 2)
     moved = FR.advance_control(control, attacker, battle.weeks_won, p["spain_sector_advance"])
+    # A pocket with none of its side's men in it falls to the other side.
+    empty = zone.pocket & (battle.men_at <= 0.0)
+    moved = jnp.where(empty[0], 1.0, jnp.where(empty[1], 0.0, moved))
     control = jnp.where(fighting, SE.open_fronts(moved, attacker, sec), control)
     new_held = jnp.where(fighting, SE.held_share(control, sec), held)
     # The month's dead join the totals next month (``month_dead``): an accumulation fed
@@ -277,8 +299,11 @@ def advance(
     # programs, and a run's bits must not depend on its batch.
     battle_dead = state.battle_dead + state.month_dead[0]
     died = (1000.0 * p["spain_dead_share"]) * cas
-    # Brigades under MIN_MEN are gone; a contingent stays while it has anyone.
+    # Brigades under MIN_MEN are gone; a contingent stays while it has anyone; the units
+    # cut off in a pocket their side has lost surrender.
     alive = alive & ((men >= UN.MIN_MEN) | ((slot < UN.N_DONOR_SLOTS) & (men > 0.0)))
+    kept = jnp.stack([1.0 - control, control])[side_c, jnp.minimum(pinned, SE.N_SECTORS - 1)]
+    alive = alive & ~(fighting & (pinned < SE.N_SECTORS) & (kept <= 0.0))
     men = jnp.where(alive, men, 0.0)
 
     # The Republic's cohesion and the clash within it.

@@ -6,6 +6,13 @@ Nationalists hold; a sector is fought over while both sides hold some of it
 (:func:`contested`); a side holding less than :data:`SNAP` of it loses it, and a sector
 one side holds entirely opens (a foothold of :data:`FOOTHOLD`) when the other side's
 attack in a neighbour brings it to :data:`OPEN_AT` there (:func:`open_fronts`).
+
+A side's main zone is the connected group (over land neighbours) of the sectors where it
+holds at least :data:`LINK` of the people with the most of its people; the sectors it can
+reach are the contested ones in or next to the main zone, and the others where it holds
+anyone are its pockets, cut off by land (:func:`zones`): the Republic's north from the
+first days of the war (Asturias, Santander and the Basque provinces, reached only by
+sea, and lost in 1937).
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ FOOTHOLD = 0.02
 #: The front opens into a sector when the other side's attack in a neighbour brings it
 #: to this share there.
 OPEN_AT = 0.9
+#: A side's sectors link its zone where it holds at least this share of the people
+#: (judged: a quarter holds a corridor; the Nationalists' Extremadura of August 1936
+#: joined their north and south at about 0.4).
+LINK = 0.25
 
 
 class SectorData(NamedTuple):
@@ -140,3 +151,51 @@ def open_fronts(control: jax.Array, attacker: jax.Array, sec: SectorData) -> jax
 def contested(control: jax.Array, sec: SectorData) -> jax.Array:
     """Bool ``[K]``: sectors both sides hold some of, where a front can run."""
     return jnp.asarray(sec.contestable) & (control > 0.0) & (control < 1.0)
+
+
+class Zones(NamedTuple):
+    """Each side's main zone, the sectors it reaches from there, and its pockets.
+
+    Attributes:
+        reach: bool ``[2, K]`` (Republic first), contested sectors in or next to the
+            side's main zone: where its units outside pockets go.
+        pocket: bool ``[2, K]``, the side's sectors outside its main zone (cut off).
+        people: float32 ``[2, K]``, thousand persons the side holds in each sector.
+    """
+
+    reach: jax.Array
+    pocket: jax.Array
+    people: jax.Array
+
+
+def zones(control: jax.Array, sec: SectorData) -> Zones:
+    """Each side's main zone, reach and pockets from ``control`` ``[K]``.
+
+    A side links the contested or held sectors where it holds at least :data:`LINK` of
+    the people; its main zone is the connected group of them with the most of its people
+    (the first such group in the table's order on a tie), found by propagating the
+    smallest sector index over neighbours ``K - 1`` times. A side that links no sector
+    (it holds less than :data:`LINK` everywhere) reaches every contested sector and has
+    no pockets.
+    """
+    can = jnp.asarray(sec.contestable)
+    adj = jnp.asarray(sec.adjacency)
+    pop = jnp.asarray(sec.population)
+    share = jnp.stack([1.0 - control, control])
+    people = share * pop[None, :]
+    links = can[None, :] & (share >= LINK)
+    k = jnp.arange(N_SECTORS, dtype=jnp.int32)
+    label = jnp.where(links, k[None, :], N_SECTORS)
+    for _ in range(N_SECTORS - 1):
+        near = jnp.min(jnp.where(adj[None, :, :], label[:, None, :], N_SECTORS), axis=2)
+        label = jnp.where(links, jnp.minimum(label, near), N_SECTORS)
+    in_group = label[:, None, :] == k[None, :, None]  # [side, group, sector]
+    group_people = fixed_sum(jnp.where(in_group, people[:, None, :], 0.0), axis=2)
+    main = jnp.argmax(group_people, axis=1).astype(jnp.int32)
+    in_main = links & (label == main[:, None])
+    near_main = jnp.any(adj[None, :, :] & in_main[:, None, :], axis=2)
+    front = contested(control, sec)
+    linked = jnp.any(links, axis=1, keepdims=True)
+    reach = front[None, :] & (in_main | near_main | ~linked)
+    pocket = can[None, :] & (share > 0.0) & ~(in_main | near_main) & linked
+    return Zones(reach=reach, pocket=pocket, people=people)
