@@ -43,6 +43,9 @@ def _case(rng: np.random.Generator, kind: str) -> tuple[ChinaState, M.Inputs, Ch
             ],
             jnp.float32,
         ),
+        purge_month=jnp.int32(
+            (-1 if rng.uniform() < 0.3 else t - int(rng.integers(0, 16))) if phase == 0 else t - 40
+        ),
         ccp_phase=jnp.int32(phase),
         ccp_growth=jnp.float32(1.0),
         kmt_learning=jnp.float32(rng.uniform(0, 2)),
@@ -95,8 +98,8 @@ def test_the_month_matches_its_numpy_reference(kind: str) -> None:
             p,
             jax.tree.map(np.asarray, draws.__dict__),
         )  # fmt: skip
-        for k in ("month", "ccp_phase", "campaign_months", "march_month", "manchuria_month",
-                  "front_month", "war_month"):  # fmt: skip
+        for k in ("month", "purge_month", "ccp_phase", "campaign_months", "march_month",
+                  "manchuria_month", "front_month", "war_month"):  # fmt: skip
             assert int(getattr(got, k)) == int(want[k]), k
         for k in ("ccp_growth", "kmt_learning", "occupied", "aid"):
             np.testing.assert_allclose(
@@ -207,10 +210,11 @@ def test_the_ccp_grows_in_the_war_and_shrinks_on_the_march(alone):
 
 def test_the_chronicle_tells_the_soviets_manchuria_and_the_war():
     """Step one run of the slice alone (Japan's decisions sure) and read its chronicle,
-    as ``abm trace`` prints it."""
-    pins = {"china_manchuria_hazard": 0.5, "china_war_hazard": 0.5}
+    as ``abm trace`` prints it. The slice alone sees the purge in May 1927; the soviets
+    follow ``china_soviet_delay`` (3) months later."""
+    pins = {"china_manchuria_hazard": 0.5, "china_war_hazard": 0.5, "china_soviet_delay": 3.0}
     told, _ = chronicle_alone(SLICE, pins)
     text = " | ".join(f"{m} {e}" for m, e in told)
-    assert "1927-05 China: the CCP's Red Army takes to the countryside" in text, text
+    assert "1927-08 China: the CCP's Red Army takes to the countryside" in text, text
     assert "Japan's army strikes in Manchuria" in text, text
     assert "Japan's full-scale war on China begins" in text, text

@@ -49,6 +49,7 @@ def _case(rng: np.random.Generator, kind: str) -> tuple[FrontierState, M.Inputs,
         dead=jnp.asarray(dead),
         casualties=jnp.asarray(dead * 2.5),
         wins=jnp.asarray(rng.integers(0, 3, n).astype(np.int32)),
+        repulsed=jnp.asarray(rng.integers(0, 2, n).astype(np.int32)),
         demand_month=jnp.int32(demand),
         poland_month=jnp.int32(-1),
         japan_war_month=jnp.int32(-1 if rng.uniform() < 0.7 else t - 3),
@@ -71,6 +72,7 @@ def _case(rng: np.random.Generator, kind: str) -> tuple[FrontierState, M.Inputs,
         attrition=jnp.asarray(rng.normal(size=(n, 2)), jnp.float32),
         decision=jnp.asarray(rng.uniform(size=3), jnp.float32),
         annex=jnp.asarray(rng.uniform(size=2), jnp.float32),
+        regroup=jnp.float32(rng.uniform()),
     )
     return state, inp, draws
 
@@ -99,7 +101,7 @@ def test_the_month_matches_its_numpy_reference(kind: str) -> None:
         )
         for k in ("month", "demand_month", "poland_month", "japan_war_month"):
             assert int(getattr(got, k)) == want[k], k
-        for k in ("status", "start", "end", "wins", "annex_month"):
+        for k in ("status", "start", "end", "wins", "repulsed", "annex_month"):
             np.testing.assert_array_equal(getattr(got, k), want[k], err_msg=k)
         for k in ("force", "dead", "casualties"):
             np.testing.assert_allclose(getattr(got, k), want[k], rtol=2e-4, atol=1e-2, err_msg=k)
@@ -179,6 +181,21 @@ def test_the_winter_war_and_poland_follow_the_pact(alone):
     assert year == 1.0  # the war begins in November 1939 (the demand in October)
     months = cube["winter_war_months_mean"].values
     assert 1.0 <= months[0] <= M.WAR_MONTHS and months[1] == 0.0
+
+
+def test_a_repulsed_red_army_regroups_and_the_winter_war_lasts_longer(alone):
+    """The same war, Finland sure to fight and a purged Red Army (quality 0.3), with and
+    without the month of regrouping after a repulsed offensive: regrouping makes the war
+    longer, and no shorter where the Red Army wins its battles more often."""
+    sure = {"finland_demand_pact": 1.0, "finland_refuses": 1.0, "frontiers_soviet_quality": 0.3}
+    points = [
+        {**sure, "winter_war_regroup": 0.0},
+        {**sure, "winter_war_regroup": 1.0},
+        {**sure, "winter_war_regroup": 1.0, "frontiers_soviet_quality": 0.9},
+    ]
+    months = _run(alone, points)["winter_war_months_mean"].values
+    assert months[1] > months[0] + 0.3, months
+    assert months[2] < months[1], months
 
 
 def test_the_war_begins_in_november_1939_on_the_default_dates() -> None:

@@ -54,7 +54,10 @@ def advance(
     out = {k: (np.array(v, np.float64) if np.ndim(v) else v) for k, v in state.items()}
 
     ccp = s[CCP]
-    if phase == BEFORE and inp["purged"]:
+    purge = int(state["purge_month"])
+    if purge < 0 and inp["purged"]:
+        purge = t
+    if phase == BEFORE and purge >= 0 and t - purge >= q["soviet_delay"]:
         ccp, phase = inp["members"] * q["army_per_member"] / 1000.0, SOVIETS
     ccp_start = ccp
 
@@ -170,6 +173,7 @@ def advance(
     record = np.asarray(inp["record"], bool)
     out.update(
         month=t + 1,
+        purge_month=purge,
         strength=np.clip([kmt, mil, ccp, japan], 0.0, None),
         ccp_phase=phase,
         ccp_growth=growth,

@@ -75,12 +75,21 @@ def advance(
             status[i], start[i] = T.FIGHTING, t
             force[i] = initial[i]
 
-    # Battles.
+    # Battles; in Finland, after a repulsed offensive, perhaps a month of regrouping.
     won = [False] * n
+    repulsed = [0] * n
     sd_a, sd_d = float(kern.residual_sd[0]), float(kern.residual_sd[1])
     rho = kern.residual_corr
     for i in range(n):
         if status[i] != T.FIGHTING:
+            continue
+        grow = math.exp(p["winter_war_reinforcement"]) if i == T.FINLAND else 1.0
+        if (
+            i == T.FINLAND
+            and int(state["repulsed"][i]) == 1
+            and draws["regroup"] < p["winter_war_regroup"]
+        ):
+            force[i, 0] *= grow  # reinforced, no offensive
             continue
         e = (q - q_opp[i]) / p["quality_per_effectiveness"]
         ratio = math.log(max(force[i, 0], 1e-3) / max(force[i, 1], 1e-3))
@@ -100,9 +109,9 @@ def advance(
             cas_total[i, s] += 1000.0 * cas[s]
             dead[i, s] += 1000.0 * cas[s] * shares[s]
             force[i, s] -= cas[s]
-        if i == T.FINLAND:
-            force[i, 0] *= math.exp(p["winter_war_reinforcement"])
+        force[i, 0] *= grow
         wins[i] += int(won[i])
+        repulsed[i] = int(not won[i])
 
     # Endings.
     japan_war = int(state["japan_war_month"])
@@ -153,6 +162,7 @@ def advance(
         "dead": dead,
         "casualties": cas_total,
         "wins": np.array(wins),
+        "repulsed": np.array(repulsed),
         "demand_month": demand_month,
         "poland_month": poland,
         "japan_war_month": japan_war,

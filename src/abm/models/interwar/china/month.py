@@ -7,9 +7,10 @@ exponential or logarithm on the CCP's path, whose last bits would otherwise depe
 whether the compiler vectorises the loop that computes them (which differs between
 differently fused programs, and a run's bits must not).
 
-* **The soviets** (from the month after the KMT's purge, which the Soviet slice
-  publishes): the CCP's Red Army starts at ``army_per_member`` men per surviving party
-  member and grows logistically, ``soviet_growth (1 - men / soviet_ceiling)`` a month.
+* **The soviets** (``soviet_delay`` months after the KMT's purge, which the Soviet slice
+  publishes; until then the surviving party neither grows nor fights): the CCP's Red
+  Army starts at ``army_per_member`` men per surviving party member and grows
+  logistically, ``soviet_growth (1 - men / soviet_ceiling)`` a month.
 * **The government's forces**: the KMT's central army and the regional militarists
   together move towards China's men under arms (COW ``milper`` of the year, less the
   CCP's) over ``replace_months``; ``unification`` of the militarists' share passes to
@@ -70,6 +71,7 @@ PARAMS = (
     "china_army_per_member",
     "china_soviet_growth",
     "china_soviet_ceiling",
+    "china_soviet_delay",
     "china_campaign_hazard",
     "china_campaign_share",
     "china_ccp_edge",
@@ -145,8 +147,10 @@ def advance(
     s = state.strength
     phase0 = state.ccp_phase
 
-    # The soviets begin after the purge.
-    start = (phase0 == A.BEFORE_PURGE) & inp.purged
+    # The soviets begin soviet_delay months after the purge.
+    purge_month = jnp.where((state.purge_month < 0) & inp.purged, t, state.purge_month)
+    waited = (t - purge_month).astype(jnp.float32) >= p["china_soviet_delay"]
+    start = (phase0 == A.BEFORE_PURGE) & (purge_month >= 0) & waited
     ccp = jnp.where(start, inp.members * p["china_army_per_member"] / 1000.0, s[A.CCP])
     phase = jnp.where(start, A.SOVIETS, phase0)
 
@@ -285,6 +289,7 @@ def advance(
     growth = ccp_kept * kept * jnp.where(at_war, 1.0 + p["china_party_drift"], 1.0)
     return ChinaState(
         month=t + 1,
+        purge_month=purge_month,
         strength=jnp.stack([kmt, mil, ccp, japan]).clip(0.0),
         ccp_phase=phase.astype(jnp.int32),
         ccp_growth=jnp.where(counted, growth, 1.0),

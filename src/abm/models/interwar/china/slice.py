@@ -203,6 +203,7 @@ class ChinaSlice(ThetaReader):
         return ChinaState(
             month=jnp.int32(0),
             strength=jnp.stack([gov * share, gov * (1.0 - share), 0.0, 0.0]).astype(jnp.float32),
+            purge_month=never,
             ccp_phase=jnp.int32(A.BEFORE_PURGE),
             ccp_growth=jnp.float32(1.0),
             kmt_learning=jnp.float32(0.0),

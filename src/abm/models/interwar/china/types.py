@@ -24,6 +24,9 @@ class ChinaState:
     strength: jax.Array = leaf(
         ("china_actor",), "float32", "thousand persons", "each actor's men under arms"
     )
+    purge_month: jax.Array = leaf(
+        (), "int32", doc="month the China slice first saw the KMT's purge, -1 not yet"
+    )
     ccp_phase: jax.Array = leaf(
         (), "int32", doc="0 before the purge, 1 the soviets, 2 the Long March, 3 the northwest"
     )

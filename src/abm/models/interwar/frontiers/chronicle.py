@@ -43,6 +43,12 @@ def chronicle(states: Any, initial: Any, calendar: Calendar) -> list[tuple[str, 
                 f"against {whose} {tab.opponent_force[i]:,.0f} thousand",
             )
         )
+        if i == T.FINLAND:
+            # A month at war without casualties is one of regrouping after a repulse.
+            last_month = end if end >= 0 else len(states.casualties) - 1
+            for m in range(start + 1, last_month + 1):
+                if states.casualties[m][i][0] == states.casualties[m - 1][i][0]:
+                    out.append((lab(m), "the Red Army, repulsed, regroups in Finland"))
         if end >= 0:
             dead = states.dead[end][i]
             wins = int(states.wins[end][i])

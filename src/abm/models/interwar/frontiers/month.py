@@ -26,7 +26,11 @@ Finland. Each month:
   bases of Finland with a probability that depends on the crisis's outcome (a pact's
   sphere, an alliance with Finland's Western friends, neither); Finland refuses with
   ``finland_refuses``; the war begins the next month. Soviet reinforcements grow the
-  force by ``winter_war_reinforcement`` a month (log); Finland makes peace after
+  force by ``winter_war_reinforcement`` a month (log). After a month in which its
+  offensive was repulsed, the Red Army regroups with chance ``winter_war_regroup``: a
+  month without an offensive, the reinforcements still arriving (January 1940, after
+  the December offensive failed; the longer the Red Army loses, the longer the war).
+  Finland makes peace after
   ``finland_peace_wins`` lost battles or when its casualties reach
   ``finland_loss_tolerance`` of its army; the USSR settles when its dead reach
   ``soviet_loss_tolerance``; at most :data:`WAR_MONTHS`.
@@ -64,6 +68,7 @@ PARAMS = (
     "dead_share_ussr",
     "dead_share_opponent",
     "winter_war_reinforcement",
+    "winter_war_regroup",
     "finland_peace_wins",
     "finland_loss_tolerance",
     "soviet_loss_tolerance",
@@ -113,6 +118,7 @@ def draw_month(key: jax.Array) -> FrontierDraws:
         decision=jax.random.uniform(k_dec, (len(T.DECISIONS),), jnp.float32),
         # Folded in, so that the other draws stay as they were before the annexations.
         annex=jax.random.uniform(jax.random.fold_in(key, 1), (len(T.ANNEXATIONS),), jnp.float32),
+        regroup=jax.random.uniform(jax.random.fold_in(key, 2), (), jnp.float32),
     )
 
 
@@ -200,8 +206,11 @@ def advance(
     initial = jnp.stack([jnp.asarray(tab.soviet_force), jnp.asarray(tab.opponent_force)], axis=1)
     force = jnp.where(start_now[:, None], initial, state.force)
 
-    # The month's battles.
+    # The month's battles: in Finland, none in a month of regrouping.
     fighting = status == T.FIGHTING
+    finland = jnp.arange(len(T.THEATRES)) == T.FINLAND
+    regroup = finland & fighting & (state.repulsed == 1) & (d.regroup < p["winter_war_regroup"])
+    battling = fighting & ~regroup
     effectiveness = (q - q_opp) / p["quality_per_effectiveness"]
     cas, won = battle(
         force,
@@ -212,14 +221,14 @@ def advance(
         kern,
         p["combat_days"],
     )
-    cas = jnp.where(fighting[:, None], cas, 0.0)
-    won = fighting & won
+    cas = jnp.where(battling[:, None], cas, 0.0)
+    won = battling & won
     share = jnp.stack([p["dead_share_ussr"], p["dead_share_opponent"]])
     casualties = state.casualties + 1000.0 * cas
     dead = state.dead + 1000.0 * cas * share[None, :]
     wins = state.wins + won.astype(jnp.int32)
     left = force - cas
-    grow = jnp.where(jnp.arange(len(T.THEATRES)) == T.FINLAND, p["winter_war_reinforcement"], 0.0)
+    grow = jnp.where(finland, p["winter_war_reinforcement"], 0.0)
     force = jnp.where(fighting[:, None], left.at[:, 0].multiply(exact.exp(grow)), force)
 
     # How each war ends this month.
@@ -234,7 +243,7 @@ def advance(
     )
     soviet_settles = dead[fin, 0] >= 1000.0 * p["soviet_loss_tolerance"]
     peace = fighting[fin] & (finland_gives | soviet_settles | (months[fin] >= WAR_MONTHS))
-    ends = ceasefire | escalate | ((jnp.arange(len(T.THEATRES)) == fin) & peace)
+    ends = ceasefire | escalate | (finland & peace)
     status = jnp.where(ends, T.OVER, status)
     end = jnp.where(ends, t, state.end)
 
@@ -257,6 +266,7 @@ def advance(
         dead=dead,
         casualties=casualties,
         wins=wins,
+        repulsed=(battling & ~won).astype(jnp.int32),
         demand_month=demand_month,
         poland_month=jnp.where(
             (inp.pact_month >= 0) & (t == inp.pact_month + 1), t, state.poland_month

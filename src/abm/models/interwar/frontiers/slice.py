@@ -172,6 +172,7 @@ class FrontierSlice(ThetaReader):
             dead=jnp.zeros((n, len(T.SIDES)), jnp.float32),
             casualties=jnp.zeros((n, len(T.SIDES)), jnp.float32),
             wins=jnp.zeros(n, jnp.int32),
+            repulsed=jnp.zeros(n, jnp.int32),
             demand_month=never,
             poland_month=never,
             japan_war_month=never,

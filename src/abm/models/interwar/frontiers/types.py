@@ -38,6 +38,11 @@ class FrontierState:
     wins: jax.Array = leaf(
         ("theatre",), "int32", doc="months in which the Red Army won the theatre's battle"
     )
+    repulsed: jax.Array = leaf(
+        ("theatre",),
+        "int32",
+        doc="1 where the Red Army's offensive was repulsed last month (it may regroup)",
+    )
     demand_month: jax.Array = leaf(
         (), "int32", doc="month the USSR demanded territory and bases of Finland, -1 never"
     )
@@ -71,6 +76,7 @@ class FrontierDraws:
         ("frontier_decision",), "float32", "1", "uniforms: demand, refusal, escalation"
     )
     annex: jax.Array = leaf(("annexation",), "float32", "1", "uniforms: each annexation")
+    regroup: jax.Array = leaf((), "float32", "1", "uniform: the Red Army regroups in Finland")
 
 
 @jax.tree_util.register_dataclass
