@@ -190,6 +190,12 @@ def read_targets(path: str | os.PathLike[str]) -> list[ValidationTarget]:
     out: list[ValidationTarget] = []
     seen: set[str] = set()
     for i, rec in enumerate(reader, start=2):
+        extra = rec.get(None)
+        if extra is not None:
+            raise InputError(
+                f"targets file {p}, row {i}: {len(header) + len(extra)} fields where the "
+                f"header has {len(header)}; quote a value that holds a comma"
+            )
         rec = {str(k).strip(): v for k, v in rec.items() if k is not None}
         if not any((v or "").strip() for v in rec.values()):
             continue

@@ -10,13 +10,13 @@ event's is the ``events`` group's, in years, whichever group reports it).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abm.analysis.targets import ValidationTarget
 from abm.calibrate.config import CalibrationConfig, find_config, load_config
+from abm.csv_rows import strict_rows
 from abm.errors import InputError
 
 if TYPE_CHECKING:
@@ -100,8 +100,9 @@ class Target:
 def _file_rows() -> dict[str, dict[str, str]]:
     from abm.models.interwar.germany.calibration import targets_path
 
-    with open(targets_path(), newline="", encoding="utf-8") as fh:
-        return {r["target_id"]: r for r in csv.DictReader(fh)}
+    path = targets_path()
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {r["target_id"]: r for r in strict_rows(fh, str(path))}
 
 
 def _obs_sd(row: dict[str, str] | None, t: CoverageTarget, relative: float) -> float:

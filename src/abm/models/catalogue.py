@@ -10,7 +10,6 @@ it exists. Each entry records the slice that defines it.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from importlib import resources
@@ -19,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from abm.csv_rows import strict_rows
 from abm.engine.priors import Prior
 
 #: The package whose data folder a catalogue is read from unless told otherwise.
@@ -84,11 +84,12 @@ def data_rows(name: str, package: str = DEFAULT_PACKAGE) -> list[dict[str, str]]
 
     Raises:
         FileNotFoundError: the file is not in the package (a broken install).
+        InputError: a row with more or fewer fields than the header.
     """
     text = data_text(name, package)
     if text is None:
         raise FileNotFoundError(f"package data file {name} is missing from {package}")
-    return list(csv.DictReader(io.StringIO(text)))
+    return strict_rows(io.StringIO(text), f"{package} data file {name}")
 
 
 def _one_prior(spec: Any, where: str) -> Prior:

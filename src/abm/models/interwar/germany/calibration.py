@@ -24,7 +24,6 @@ The result is written to ``data/germany_calibration.yaml`` with the fit of every
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +36,7 @@ import numpy as np
 import yaml
 from scipy.optimize import least_squares, nnls
 
+from abm.csv_rows import strict_rows
 from abm.engine.priors import Prior
 from abm.models.interwar.calendar import Calendar
 from abm.models.interwar.germany import constants as K
@@ -118,8 +118,9 @@ def targets_path() -> Path:
 
 def load_targets(path: Path | None = None) -> dict[str, Target]:
     """Calibration targets by id."""
-    with open(path or targets_path(), newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    file = path or targets_path()
+    with open(file, newline="", encoding="utf-8") as fh:
+        rows = strict_rows(fh, str(file))
     out = {}
     for r in rows:
         try:
