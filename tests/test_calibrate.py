@@ -450,3 +450,106 @@ def test_scenario_jump_proposes_the_skeleton_block() -> None:
     # Proposals come from the skeleton's (truncated) normals, not the wide priors.
     theta = jump.block.to_theta(jump.draw(np.random.default_rng(2), 2000))
     assert np.all(theta.std(axis=0) <= 1.1 * jump.sd)
+
+
+# ------------------------------------------------------------------ the pooled likelihood
+def test_the_pooled_likelihood_does_not_reward_an_erratic_vector() -> None:
+    """Two vectors whose runs miss history by the same mean, one three times as spread:
+    the synthetic likelihood prefers the erratic one (its own variance discounts the
+    miss); with a pooled chance variance both score the same, and a vector nearer
+    history still wins."""
+    from abm.calibrate.likelihood import evaluate, pooled_chance_variance
+
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(16)
+    noise = (noise - noise.mean()) / noise.std(ddof=1)
+    y, sd, event = np.array([0.0]), np.array([0.1]), np.array([False])
+    calm, erratic, near = 2.0 + 0.5 * noise, 2.0 + 1.5 * noise, 1.0 + 0.5 * noise
+    sims = np.stack([calm, erratic, near])[:, :, None]  # [N=3, R=16, T=1]
+    own = evaluate(sims, y, sd, event).loglik
+    assert own[1] > own[0] + 1.0
+    chance = pooled_chance_variance(sims)
+    assert chance[0] == pytest.approx(0.25)  # the median of 0.25, 2.25, 0.25
+    pooled = evaluate(sims, y, sd, event, chance).loglik
+    assert pooled[1] == pytest.approx(pooled[0]) and pooled[2] > pooled[0] + 1.0
+    # A target no pilot vector ran twice pools to no chance at all.
+    assert pooled_chance_variance(np.full((2, 3, 1), np.nan))[0] == 0.0
+
+
+def test_the_pooled_likelihood_calibrates_the_synthetic_model() -> None:
+    """The same recovery as the synthetic likelihood's (its spread grows mildly with
+    |theta|, so pooling is an approximation there)."""
+    model = sbc.SyntheticModel.make(seed=3)
+    rng = np.random.default_rng(11)
+    truth = np.array([[0.8, -1.2, 0.3, 1.5]])
+    run = model.simulate(truth, 1, rng)[0, 0]
+    y = run + model.obs_sd * rng.standard_normal(run.shape)
+    sample = sbc.calibrate_once(model, y, SETTINGS, seed=5, likelihood="pooled")
+    lo, hi = np.quantile(sample, [0.05, 0.95], axis=0)
+    assert np.all((lo[:3] <= truth[0, :3]) & (truth[0, :3] <= hi[:3]))
+    assert np.all(sample[:, :3].std(axis=0) < 0.6) and 0.75 < sample[:, 3].std() < 1.25
+
+
+def test_the_config_names_its_likelihood(tmp_path: Path) -> None:
+    raw = yaml.safe_load(INTERNATIONAL.read_text())
+    raw["scenario"] = str(ROOT / "configs" / "scenarios" / "otl_international.yaml")
+    assert load_config(INTERNATIONAL).likelihood == "synthetic"  # the default
+    for kind in ("pooled", "exact"):
+        raw["likelihood"] = kind
+        path = tmp_path / f"{kind}.yaml"
+        path.write_text(yaml.safe_dump(raw))
+        if kind == "pooled":
+            assert load_config(path).likelihood == "pooled"
+        else:
+            with pytest.raises(InputError, match=r"likelihood.*'exact'.*synthetic, pooled"):
+                load_config(path)
+
+
+def _synthetic(prob):
+    return dataclasses.replace(prob.config, likelihood="synthetic")
+
+
+def test_make_loglik_pools_the_chance_variance_from_its_pilot() -> None:
+    """With ``likelihood: pooled`` the calibration runs its pilot of prior draws first
+    (simulation numbers apart from the SMC's) and scores every vector on that variance."""
+    from abm.calibrate.likelihood import PILOT
+    from abm.calibrate.run import make_loglik, problem
+
+    prob = problem(CONFIG)
+    prob = dataclasses.replace(prob, config=dataclasses.replace(prob.config, likelihood="pooled"))
+    y = np.array([t.public.historical for t in prob.seen], np.float64)
+    calls: list[np.ndarray] = []
+
+    def fake(theta: np.ndarray, points: np.ndarray, seed: int) -> np.ndarray:
+        calls.append(points)
+        # Every run 10 % above history (in logs); the spread grows with the first
+        # parameter, symmetric in logs, so the log mean stays put.
+        spread = 0.05 * (1.0 + np.abs(theta[:, :1, None]))
+        eps = np.linspace(-1.0, 1.0, points.shape[1])[None, :, None]
+        return np.abs(y) * 1.1 * np.exp(spread * eps)
+
+    loglik = make_loglik(prob, fake)
+    assert calls[0].shape == (PILOT, prob.config.smc.replicates)
+    assert calls[0].min() >= 2**31 - PILOT * prob.config.smc.replicates
+    z = np.zeros((2, prob.space.d))
+    z[1, 0] = 3.0  # a far more erratic vector, the same mean
+    fit = loglik(z, np.arange(2 * 4).reshape(2, 4))
+    logged = np.array(
+        [
+            t.public.kind != "event_date" and t.public.group in prob.config.log_scale
+            for t in prob.seen
+        ]
+    )
+    assert logged.sum() > 30
+    np.testing.assert_allclose(fit.per_target[0, logged], fit.per_target[1, logged])
+    # The synthetic likelihood, on the same runs, scores the erratic vector otherwise.
+    own = make_loglik(dataclasses.replace(prob, config=_synthetic(prob)), fake)
+    mine = own(z, np.arange(2 * 4).reshape(2, 4))
+    assert not np.allclose(mine.per_target[0, logged], mine.per_target[1, logged])
+
+
+def test_simulation_based_calibration_ranks_are_uniform_with_a_pooled_variance() -> None:
+    """Pooling is an approximation where the spread depends on the parameters (the
+    synthetic model's does, mildly); the ranks stay uniform there."""
+    ranks = sbc.sbc_ranks(sbc.SyntheticModel.make(), 60, SETTINGS, seed=1, likelihood="pooled")
+    assert np.all(sbc.rank_test(ranks, SETTINGS.particles, bins=5) > 0.001)

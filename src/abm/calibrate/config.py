@@ -19,6 +19,8 @@ import yaml
 
 from abm.errors import InputError
 
+#: The likelihoods a config may name (``likelihood:``).
+LIKELIHOODS = ("synthetic", "pooled")
 #: Where the calibration configs live, relative to the repository root.
 CONFIG_DIR = Path("configs") / "calibration"
 TOP_KEYS = (
@@ -30,6 +32,7 @@ TOP_KEYS = (
     "observation",
     "log_scale",
     "jumps",
+    "likelihood",
     "smc",
 )
 
@@ -87,6 +90,10 @@ class CalibrationConfig:
             difference); their sds become relative.
         jumps: ``none``, or ``scenario``: each step also tries an independence move from
             the base scenario's own priors (:class:`abm.calibrate.run.ScenarioJump`).
+        likelihood: ``synthetic`` (each parameter vector's own run-to-run variance in the
+            Gaussian synthetic likelihood) or ``pooled`` (one chance variance per target,
+            the median over a pilot of prior draws, the same for every vector: a vector
+            gains nothing by being more erratic; :mod:`abm.calibrate.likelihood`).
     """
 
     name: str
@@ -99,6 +106,7 @@ class CalibrationConfig:
     description: str = ""
     log_scale: tuple[str, ...] = ()
     jumps: str = "none"
+    likelihood: str = "synthetic"
 
     def discrepancy_sd(self, group: str, historical: float) -> float:
         """The discrepancy sd of a target of ``group`` with figure ``historical``."""
@@ -196,8 +204,12 @@ def load_config(path: str | Path) -> CalibrationConfig:
     jumps = raw.get("jumps", "none")
     if jumps not in ("none", "scenario"):
         raise _fail(shown, "jumps", jumps, "unknown jump proposal", "none, scenario")
+    likelihood = raw.get("likelihood", "synthetic")
+    if likelihood not in LIKELIHOODS:
+        raise _fail(shown, "likelihood", likelihood, "unknown likelihood", ", ".join(LIKELIHOODS))
     return CalibrationConfig(
         jumps=jumps,
+        likelihood=likelihood,
         log_scale=tuple(logs),
         name=raw["calibration"],
         path=shown,
@@ -222,4 +234,11 @@ def find_config(model: str) -> Path | None:
     return None
 
 
-__all__ = ["CONFIG_DIR", "CalibrationConfig", "SmcSettings", "find_config", "load_config"]
+__all__ = [
+    "CONFIG_DIR",
+    "LIKELIHOODS",
+    "CalibrationConfig",
+    "SmcSettings",
+    "find_config",
+    "load_config",
+]

@@ -25,7 +25,7 @@ import numpy as np
 from abm import provenance
 from abm.calibrate import smc
 from abm.calibrate.config import CalibrationConfig, load_config
-from abm.calibrate.likelihood import Fit, evaluate
+from abm.calibrate.likelihood import Fit, evaluate, pilot, pooled_chance_variance
 from abm.calibrate.space import Space
 from abm.calibrate.store import CalibrationStore
 from abm.calibrate.targets import Target, fitted, model_targets
@@ -170,15 +170,34 @@ def make_loglik(prob: Problem, simulate: Simulate | None = None) -> smc.LogLik:
     sd_fit = np.where(logged, sd / np.where(logged, np.abs(y), 1.0), sd)
     floor = 1e-6 * np.abs(y)
 
-    def loglik(z: np.ndarray, points: np.ndarray) -> Fit:
+    def scaled(z: np.ndarray, points: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
         sims = sim(prob.space.to_theta(z), points, s.seed)
         log.debug("%d runs in %.1f s", sims.shape[0] * sims.shape[1], time.perf_counter() - t0)
         with np.errstate(invalid="ignore"):
-            sims = np.where(logged, np.log(np.maximum(sims, floor)), sims)
-        return evaluate(sims, y_fit, sd_fit, event)
+            return np.where(logged, np.log(np.maximum(sims, floor)), sims)
+
+    chance: np.ndarray | None = None
+    if prob.config.likelihood == "pooled":
+        z0, points0 = pilot(prob.space.d, s.replicates, s.seed)
+        chance = pooled_chance_variance(scaled(z0, points0))
+        log.info(
+            "pooled chance variance from a pilot of %d prior draws x %d replicates",
+            len(z0),
+            s.replicates,
+        )
+
+    def loglik(z: np.ndarray, points: np.ndarray) -> Fit:
+        return evaluate(scaled(z, points), y_fit, sd_fit, event, chance)
 
     return loglik
+
+
+#: How the provenance names each likelihood.
+LIKELIHOOD_NAMES = {
+    "synthetic": "Gaussian synthetic likelihood",
+    "pooled": "Gaussian synthetic likelihood with a pooled chance variance",
+}
 
 
 class ScenarioJump:
@@ -344,7 +363,7 @@ def posterior_of(prob: Problem, state: smc.SmcState) -> Posterior:
     meta: dict[str, Any] = {
         **{k: v for k, v in provenance.collect().items()},
         "model": prob.config.name,
-        "method": f"{SAMPLER}; Gaussian synthetic likelihood (docs/calibration.md)",
+        "method": f"{SAMPLER}; {LIKELIHOOD_NAMES[prob.config.likelihood]} (docs/calibration.md)",
         "config": prob.config.path,
         "config_sha256": hashlib.sha256(prob.identity().encode()).hexdigest(),
         "scenario": prob.scenario.path,

@@ -20,7 +20,7 @@ from scipy import stats
 
 from abm.calibrate import smc
 from abm.calibrate.config import SmcSettings
-from abm.calibrate.likelihood import Fit, evaluate
+from abm.calibrate.likelihood import Fit, evaluate, pilot, pooled_chance_variance
 
 
 @dataclass(frozen=True)
@@ -99,19 +99,37 @@ def numbered_normals(seed: int, points: np.ndarray, t: int) -> np.ndarray:
 
 
 def calibrate_once(
-    model: SyntheticModel, y: np.ndarray, settings: SmcSettings, seed: int
+    model: SyntheticModel,
+    y: np.ndarray,
+    settings: SmcSettings,
+    seed: int,
+    likelihood: str = "synthetic",
 ) -> np.ndarray:
-    """The calibrated sample ``[N, d]`` for data ``y`` (simulation noise seeded by ``seed``)."""
+    """The calibrated sample ``[N, d]`` for data ``y`` (simulation noise seeded by ``seed``).
+
+    ``likelihood`` as a calibration config's (``synthetic`` or ``pooled``: the chance
+    variance pooled over a pilot of prior draws, as :func:`abm.calibrate.run.make_loglik`
+    does).
+    """
     event = np.zeros(len(y), bool)
+    chance = None
+    if likelihood == "pooled":
+        z0, points0 = pilot(model.a.shape[1], settings.replicates, seed)
+        chance = pooled_chance_variance(model.simulate_numbered(z0, points0, seed))
 
     def loglik(z: np.ndarray, points: np.ndarray) -> Fit:
-        return evaluate(model.simulate_numbered(z, points, seed), y, model.obs_sd, event)
+        sims = model.simulate_numbered(z, points, seed)
+        return evaluate(sims, y, model.obs_sd, event, chance)
 
     return smc.run(model.a.shape[1], loglik, settings).z
 
 
 def sbc_ranks(
-    model: SyntheticModel, n_datasets: int, settings: SmcSettings, seed: int = 0
+    model: SyntheticModel,
+    n_datasets: int,
+    settings: SmcSettings,
+    seed: int = 0,
+    likelihood: str = "synthetic",
 ) -> np.ndarray:
     """Ranks ``[L, d]`` of the true parameters among each data set's sample (0..N)."""
     rng = np.random.default_rng(seed)
@@ -121,7 +139,7 @@ def sbc_ranks(
         truth = rng.standard_normal((1, d))
         run = model.simulate(truth, 1, rng)[0, 0]
         y = run + model.obs_sd * rng.standard_normal(run.shape)
-        sample = calibrate_once(model, y, replace_seed(settings, seed * 100003 + i), i)
+        sample = calibrate_once(model, y, replace_seed(settings, seed * 100003 + i), i, likelihood)
         ranks[i] = (sample < truth).sum(axis=0)
     return ranks
 
