@@ -54,6 +54,24 @@ class Fit:
     implausibility: np.ndarray
 
 
+def _moments(
+    sims: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The replicates' moments of ``sims [N, R, T]`` (NaN: the cell did not happen).
+
+    Returns:
+        (valid mask ``[N, R, T]``, valid count ``[N, T]``, the runs with NaN as 0, the
+        mean ``[N, T]``, the sum of squared deviations from it ``[N, T]``).
+    """
+    ok = np.isfinite(sims)
+    n = ok.sum(axis=1)
+    filled = np.where(ok, sims, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=1) / n
+        dev = np.where(ok, sims - mean[:, None, :], 0.0)
+    return ok, n, filled, mean, (dev**2).sum(axis=1)
+
+
 def evaluate(
     sims: np.ndarray,
     y: np.ndarray,
@@ -76,13 +94,8 @@ def evaluate(
     """
     sims = np.asarray(sims, np.float64)
     sd = np.maximum(np.asarray(sd, np.float64), 1e-12)
-    ok = np.isfinite(sims)
-    n = ok.sum(axis=1)
-    filled = np.where(ok, sims, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = filled.sum(axis=1) / n
-        dev = np.where(ok, sims - mean[:, None, :], 0.0)
-        var = np.where(n > 1, (dev**2).sum(axis=1) / np.maximum(n - 1, 1), 0.0)
+    ok, n, filled, mean, squares = _moments(sims)
+    var = np.where(n > 1, squares / np.maximum(n - 1, 1), 0.0)
     if chance_var is not None:
         var = np.broadcast_to(np.asarray(chance_var, np.float64), var.shape)
     v = sd**2 + var * (1.0 + 1.0 / np.maximum(n, 1))
@@ -126,14 +139,8 @@ def pooled_chance_variance(sims: np.ndarray) -> np.ndarray:
     Returns:
         float64 ``[T]``; 0 where no vector has two valid replicates.
     """
-    sims = np.asarray(sims, np.float64)
-    ok = np.isfinite(sims)
-    n = ok.sum(axis=1)
-    filled = np.where(ok, sims, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = filled.sum(axis=1) / n
-        dev = np.where(ok, sims - mean[:, None, :], 0.0)
-        var = np.where(n > 1, (dev**2).sum(axis=1) / np.maximum(n - 1, 1), np.nan)
+    _, n, _, _, squares = _moments(np.asarray(sims, np.float64))
+    var = np.where(n > 1, squares / np.maximum(n - 1, 1), np.nan)
     out = np.zeros(var.shape[1])
     valid = np.isfinite(var).any(axis=0)
     out[valid] = np.nanmedian(var[:, valid], axis=0)
