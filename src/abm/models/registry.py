@@ -88,7 +88,7 @@ MODELS: dict[str, ModelEntry] = {
         "Munich, the 1939 choice), the frontier wars (Japan, Poland, Finland) and Spain "
         "(the 1936 election, the rising, the civil war) and China (the CCP after 1927, "
         "the KMT's campaigns, Manchuria, the united front, Japan's war); issue 14",
-        # Recalibrated on 2026-12-07 (evening) on the Spanish front of brigades
+        # Recalibrated on 2026-12-07 (night) on the model of 9bb4980
         # (`abm calibrate --config configs/calibration/interwar_international.yaml`).
         posterior="models/interwar/data/posterior_international.npz",
     ),
