@@ -270,7 +270,10 @@ def reinforce(
     fill = jnp.where(short > 0.0, top / jnp.maximum(short, 1e-6), 0.0)
     men = men + deficit * fill[owner]
     rest = gap - top
-    n_new = jnp.floor(rest / jnp.asarray(tb.slot_men)).astype(jnp.int32)
+    # Whole divisions in integer persons: a float quotient of an exact multiple may fall
+    # just short under jit (XLA divides by a constant as a product by its reciprocal).
+    rest_persons = jnp.round(rest * 1000.0).astype(jnp.int32)
+    n_new = rest_persons // jnp.round(jnp.asarray(tb.slot_men) * 1000.0).astype(jnp.int32)
     free = (~state.alive).astype(jnp.int32)
     seen = jnp.cumsum(free)  # exact: integers
     start = jnp.asarray(tb.block_start)
@@ -512,14 +515,14 @@ def will(holder: jax.Array, control: jax.Array, tb: Tables, rel: Relations, cw: 
     """(will float32 ``[P]``, people lost to each holder float32 ``[P, P]``).
 
     A sector of a power's 1939 land counts as lost in the share its holder does not
-    hold, or wholly where a non-friend holds it.
+    hold where the holder is the power or a friend, wholly where a non-friend holds it.
     """
     n_p = tb.people.shape[0]
     own = jnp.asarray(tb.owner_1939)
     people = jnp.asarray(tb.sector_people)
     same = holder == own
     kept_by_friend = rel.friend[own, holder]
-    lost = people * jnp.where(same, 1.0 - control, jnp.where(kept_by_friend, 0.0, 1.0))
+    lost = people * jnp.where(same | kept_by_friend, 1.0 - control, 1.0)
     lost_p = jax.ops.segment_sum(lost, own, num_segments=n_p)
     to = jax.ops.segment_sum(
         jnp.where(same | kept_by_friend, 0.0, people), own * n_p + holder, num_segments=n_p * n_p

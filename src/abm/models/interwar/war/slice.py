@@ -27,6 +27,7 @@ from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.theta import ThetaReader
 from abm.models.interwar.war import month as M
 from abm.models.interwar.war import powers as PW
+from abm.models.interwar.war.chronicle import chronicle
 from abm.models.interwar.war.combat import kernel
 from abm.models.interwar.war.sectors import sector_table
 from abm.models.interwar.war.types import WarSignals, WarState
@@ -226,6 +227,10 @@ class WarSlice(ThetaReader):
         moved = M.advance(state, self.tables, self.kernel, quality, params, draws)
         before = state.month < self.start
         return jax.tree.map(lambda a, b: jnp.where(before, a, b), self.idle(state), moved)
+
+    def chronicle(self, states: Any, initial: Any) -> list[tuple[str, str]]:
+        """Events of one run, ``(YYYY-MM, text)``, from its monthly states (NumPy)."""
+        return chronicle(states, initial, self.calendar, self.tables)
 
     def outcomes(
         self, state: WarState, theta: jax.Array, imports: Mapping[str, Any]
