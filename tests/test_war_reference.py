@@ -208,8 +208,11 @@ def test_the_allocation_matches_the_reference_walk() -> None:
     """``allocate`` against the reference's walk over each power's quotas on random
     inputs: owners in blocks, some divisions dead, some powers wanting no sector."""
     rng = np.random.default_rng(7)
-    alloc = jax.jit(M.allocate)
+    alloc = jax.jit(M.allocate, static_argnums=6)
     n_p, n_k = 6, 9
+    # Two columns a sector (attacks, then defences) in a shuffled order, as a test of
+    # the column map.
+    cols = rng.permutation(np.concatenate([np.arange(n_k), np.arange(n_k)])).astype(np.int32)
     for _ in range(8):
         size = rng.integers(1, 40, n_p)
         owner = np.repeat(np.arange(n_p, dtype=np.int32), size)
@@ -217,9 +220,8 @@ def test_the_allocation_matches_the_reference_walk() -> None:
         men = rng.uniform(0.0, 30.0, n_u).astype(np.float32)
         men[rng.uniform(size=n_u) < 0.05] = 0.0  # alive with no men left
         alive = rng.uniform(size=n_u) < 0.8
-        want = (rng.uniform(0, 500, (n_p, n_k)) * (rng.uniform(size=(n_p, n_k)) < 0.5)).astype(
-            np.float32
-        )
+        shape = (n_p, 2 * n_k)
+        want = (rng.uniform(0, 500, shape) * (rng.uniform(size=shape) < 0.5)).astype(np.float32)
         want[rng.uniform(size=n_p) < 0.3] = 0.0  # powers wanting no sector
         reserve = float(np.float32(rng.uniform(0.0, 0.3)))
         got = np.asarray(
@@ -228,10 +230,12 @@ def test_the_allocation_matches_the_reference_walk() -> None:
                 jnp.asarray(alive),
                 jnp.asarray(owner),
                 jnp.asarray(want),
+                jnp.asarray(cols),
                 jnp.float32(reserve),
+                n_k,
             )
         )
-        expect = ref.allocate(men, alive, owner, want, reserve)
+        expect = ref.allocate(men, alive, owner, want, reserve, cols, n_k)
         np.testing.assert_array_equal(got, expect)
         assert np.all(got[~alive] == n_k)
         assert np.all(got[alive & ~want[owner].any(axis=1)] == n_k)

@@ -124,9 +124,9 @@ def test_a_bad_power_row_is_named():
 
 
 # ---------------------------------------------------------------- allocation
-def _allocate_by_walk(men, alive, owner, want, reserve):
+def _allocate_by_walk(men, alive, owner, want, reserve, cols, n_k):
     """The allocation walked power by power, quota by quota (the definition)."""
-    n_p, n_k = want.shape
+    n_p, n_m = want.shape
     persons = np.where(alive, np.round(men.astype(np.float32) * np.float32(1000.0)), 0)
     persons = persons.astype(np.int64)
     out = np.full(len(men), n_k, np.int64)
@@ -135,8 +135,8 @@ def _allocate_by_walk(men, alive, owner, want, reserve):
         total = int(persons[slots].sum())
         wsum = float(np.float32(want[p].sum()))
         quotas = []
-        for k in range(n_k):
-            share = np.float32(want[p, k]) / np.float32(max(wsum, 1e-6))
+        for m in range(n_m):
+            share = np.float32(want[p, m]) / np.float32(max(wsum, 1e-6))
             front = np.float32(1.0 - reserve) if wsum > 0 else np.float32(0.0)
             quotas.append(int(np.floor(share * (front * np.float32(total)))))
         quotas.append(total - sum(quotas))  # the reserve
@@ -145,9 +145,9 @@ def _allocate_by_walk(men, alive, owner, want, reserve):
         for u in slots:
             mid = seen + persons[u] - (persons[u] + 1) // 2
             seen += persons[u]
-            k = int(np.searchsorted(ends, mid, side="right"))
-            if alive[u] and k < n_k:
-                out[u] = k
+            m = int(np.searchsorted(ends, mid, side="right"))
+            if alive[u] and m < n_m:
+                out[u] = cols[m]
     return out
 
 
@@ -155,10 +155,12 @@ def _allocate_by_walk(men, alive, owner, want, reserve):
 def test_allocation_is_the_walk_over_each_power_s_quotas(seed):
     rng = np.random.default_rng(seed)
     n_p, n_k, per = 5, 7, 24
+    cols = np.concatenate([np.arange(n_k), np.arange(n_k)]).astype(np.int32)
     owner = np.repeat(np.arange(n_p), per).astype(np.int32)
     men = rng.uniform(2.0, 20.0, n_p * per).astype(np.float32)
     alive = rng.uniform(size=n_p * per) < 0.7
-    want = (rng.uniform(size=(n_p, n_k)) * (rng.uniform(size=(n_p, n_k)) < 0.5)).astype(np.float32)
+    shape = (n_p, 2 * n_k)
+    want = (rng.uniform(size=shape) * (rng.uniform(size=shape) < 0.5)).astype(np.float32)
     want[1] = 0.0  # a power with no front keeps everything in reserve
     got = np.asarray(
         M.allocate(
@@ -166,20 +168,53 @@ def test_allocation_is_the_walk_over_each_power_s_quotas(seed):
             jnp.asarray(alive),
             jnp.asarray(owner),
             jnp.asarray(want),
+            jnp.asarray(cols),
             jnp.float32(0.2),
+            n_k,
         )
     )
-    assert np.array_equal(got, _allocate_by_walk(men, alive, owner, want, 0.2))
+    assert np.array_equal(got, _allocate_by_walk(men, alive, owner, want, 0.2, cols, n_k))
     assert (got[owner == 1] == n_k).all()
     assert (got[~alive] == n_k).all()
-    # Each power's men on a sector come close to its quota (within one division).
+    # Each power's men on a sector come close to its quota (within a division a column).
     for p in (0, 2, 3, 4):
         mine = (owner == p) & alive
         if want[p].sum() == 0:
             continue
         placed = np.bincount(got[mine], weights=men[mine], minlength=n_k + 1)[:n_k]
-        quota = 0.8 * men[mine].sum() * want[p] / want[p].sum()
-        assert np.all(np.abs(placed - quota) <= men[mine].max() + 1e-3)
+        per_sector = want[p, :n_k] + want[p, n_k:]
+        quota = 0.8 * men[mine].sum() * per_sector / want[p].sum()
+        assert np.all(np.abs(placed - quota) <= 2 * men[mine].max() + 1e-3)
+
+
+def test_mobile_divisions_lead_the_attacks():
+    """A power's block starts with its armoured and motorised slots, and the attacks'
+    quotas come before the defences': with one attacked and one defended sector of
+    equal want, the armour goes to the attack."""
+    tb, _ = _setup()
+    g = _index(PW.power_table().codes, "GMY")
+    mine = np.flatnonzero(tb.slot_owner == g)
+    n_k = len(tb.width)
+    owner = np.asarray(tb.slot_owner)
+    men = np.where(owner == g, 15.0, 0.0).astype(np.float32)
+    alive = owner == g
+    want = np.zeros((len(tb.people), 2 * n_k), np.float32)
+    want[g, 5] = 1.0  # attack sector 5
+    want[g, n_k + 9] = 1.0  # defend sector 9
+    got = np.asarray(
+        M.allocate(
+            jnp.asarray(men),
+            jnp.asarray(alive),
+            jnp.asarray(owner),
+            jnp.asarray(want),
+            jnp.asarray(M.columns(n_k)),
+            jnp.float32(0.0),
+            n_k,
+        )
+    )
+    armour = mine[np.isin(tb.slot_kind[mine], PW.MOBILE)]
+    assert armour.size and (got[armour] == 5).all()
+    assert set(got[mine]) == {5, 9}
 
 
 # ---------------------------------------------------------------- the month, simulated
@@ -229,7 +264,7 @@ def _program():
     def one(key, params, quality):
         def body(s, k):
             s = M.advance(s, tb, kern, quality, params, M.draw_month(k, n_k))
-            return s, (s.holder, s.sector, s.alive)
+            return s, s
 
         return jax.lax.scan(body, _initial(tb), jax.random.split(key, CAL.n_months))
 
@@ -240,13 +275,30 @@ def _simulate(seed: int = 0, quality: float = 0.5, **changes: float):
     _, base = _setup()
     params = {k: jnp.float32(v) for k, v in {**base, **changes}.items()}
     keys = jax.random.split(jax.random.key(seed), RUNS)
-    final, (holders, sectors, alive) = _program()(keys, params, jnp.float32(quality))
-    return jax.device_get(final), np.asarray(holders), np.asarray(sectors), np.asarray(alive)
+    final, months = jax.device_get(_program()(keys, params, jnp.float32(quality)))
+    return final, months.holder, months.sector, months.alive, months
 
 
 @pytest.fixture(scope="module")
 def baseline():
     return _simulate()
+
+
+def test_the_chronicle_tells_the_partition_of_poland_and_the_armistices(baseline):
+    """The chronicle (``abm trace``) of run 0, from its monthly states."""
+    from abm.models.interwar.war.chronicle import chronicle
+
+    tb, _ = _setup()
+    months = baseline[4]
+    one = jax.tree.map(lambda x: x[0], months)
+    events = chronicle(one, _initial(tb), CAL, tb)
+    text = [f"{m} {e}" for m, e in events]
+    assert [m for m, _ in events] == sorted(m for m, _ in events)
+    assert any(e.startswith("1939-09 Germany takes") and "from Poland" in e for e in text)
+    assert "1939-09 the USSR takes western_belorussia from Poland" in text
+    assert any(e.startswith("1939-") and "Poland asks for an armistice" in e for e in text)
+    assert "1941-06 the USSR and Germany are at war" in text
+    assert any("thousand men in the field" in e for e in text if e.startswith("1940-12"))
 
 
 def test_every_man_is_accounted_for(baseline):
@@ -259,7 +311,7 @@ def test_every_man_is_accounted_for(baseline):
 
 def test_divisions_stay_on_the_fronts_their_power_reaches(baseline):
     tb, _ = _setup()
-    _, _, sectors, alive = baseline
+    _, _, sectors, alive, _ = baseline
     n_k = len(tb.width)
     owner = np.broadcast_to(tb.slot_owner, sectors.shape)
     placed = alive & (sectors < n_k)
@@ -269,7 +321,7 @@ def test_divisions_stay_on_the_fronts_their_power_reaches(baseline):
 
 def test_poland_falls_in_1939_and_is_partitioned(baseline):
     tb, _ = _setup()
-    final, holders, _, _ = baseline
+    final, holders, _, _, _ = baseline
     pw = PW.power_table()
     names = sector_table().names
     pol, gmy, rus = (_index(pw.codes, c) for c in ("POL", "GMY", "RUS"))

@@ -169,15 +169,18 @@ def fronts(
 
 
 def demand(defend: np.ndarray, attack: np.ndarray, tb: Tables, p: dict[str, float]) -> np.ndarray:
-    """float32 ``[P, K]``: km of front defended plus ``war_offence_weight`` times the km
-    attacked (float32, as the allocation's quotas are cut from it)."""
+    """float32 ``[P, 2K]``: ``war_offence_weight`` times the km of each sector attacked,
+    then the km of each sector defended (float32, as the allocation's quotas are cut
+    from it)."""
     n_p, n_k = defend.shape
-    want = np.zeros((n_p, n_k), F32)
+    want = np.zeros((n_p, 2 * n_k), F32)
     ow = F32(p["war_offence_weight"])
     for q in range(n_p):
         for k in range(n_k):
-            weight = F32(1.0 if defend[q, k] else 0.0) + ow * F32(1.0 if attack[q, k] else 0.0)
-            want[q, k] = weight * F32(tb.width[k])
+            if attack[q, k]:
+                want[q, k] = ow * F32(tb.width[k])
+            if defend[q, k]:
+                want[q, n_k + k] = F32(tb.width[k])
     return want
 
 
@@ -231,17 +234,27 @@ def _tree_sum(x: np.ndarray) -> np.float32:
 
 
 def allocate(
-    men: np.ndarray, alive: np.ndarray, owner: np.ndarray, want: np.ndarray, reserve: float
+    men: np.ndarray,
+    alive: np.ndarray,
+    owner: np.ndarray,
+    want: np.ndarray,
+    reserve: float,
+    columns: np.ndarray | None = None,
+    n_sectors: int | None = None,
 ) -> np.ndarray:
     """int32 ``[U]``: each division's sector (``K``: reserve), by a walk over each power's
     quotas.
 
     A power's men, in whole persons, are cut into quotas: the floor of ``(1 - reserve)``
-    of them times each sector's share of its ``want``, the remainder to its reserve (all
-    of them where it wants no sector). Its divisions, in slot order, are laid end to end
-    along those quotas, and each goes to the quota holding the middle person of its men.
+    of them times each column's share of its ``want``, in column order, the remainder to
+    its reserve (all of them where it wants nothing); column ``m`` stands for sector
+    ``columns[m]`` (default: column ``m`` is sector ``m``). Its divisions, in slot order,
+    are laid end to end along those quotas, and each goes to the quota holding the
+    middle person of its men.
     """
-    n_p, n_k = want.shape
+    n_p, n_m = want.shape
+    cols = np.arange(n_m) if columns is None else np.asarray(columns)
+    n_k = n_m if n_sectors is None else int(n_sectors)
     sector = np.full(len(men), n_k, np.int32)
     res = F32(reserve)
     for q in range(n_p):
@@ -252,7 +265,7 @@ def allocate(
         front = (F32(1.0) - res) if wsum > 0.0 else F32(0.0)
         scale = front * F32(total)
         quotas = []
-        for k in range(n_k):
+        for k in range(n_m):
             share = F32(want[q, k]) / max(wsum, F32(1e-6))
             quotas.append(math.floor(share * scale))
         quotas.append(total - sum(quotas))  # the reserve's
@@ -263,7 +276,7 @@ def allocate(
             while i < len(quotas) and end <= middle:
                 i += 1
                 end += quotas[i] if i < len(quotas) else 0
-            sector[u] = i if i < n_k else n_k
+            sector[u] = int(cols[i]) if i < n_m else n_k
             pos += persons[u]
     return sector
 
@@ -311,6 +324,7 @@ def fight(
     tb: Tables,
     friend: np.ndarray,
     eff_power: list[float],
+    opening: np.ndarray,
     winter: float,
     noise: np.ndarray,
     u: np.ndarray,
@@ -330,6 +344,8 @@ def fight(
     strength = np.zeros((2, n_k))
     eff_sum = np.zeros((2, n_k))
     mobile = np.zeros((2, n_k))
+    tanks = np.zeros((2, n_k))
+    sudden = np.zeros(n_k)
     attacker_men = np.zeros((n_p, n_k))
     for v in range(len(men)):
         if not (alive[v] and sector[v] < n_k):
@@ -342,6 +358,9 @@ def fight(
         eff_sum[s, k] += e * eff_power[q]
         if int(tb.slot_kind[v]) in PW.MOBILE:
             mobile[s, k] += e
+        tanks[s, k] += e * PW.TANKS_PER_THOUSAND[int(tb.slot_kind[v])]
+        if s == ATTACKER and opening[q, int(holder[k])]:
+            sudden[k] += e
         if s == ATTACKER:
             attacker_men[q, k] += float(men[v])
     days = float(p["war_combat_days"]) / WEEKS
@@ -355,6 +374,11 @@ def fight(
         cond = dict.fromkeys(CONDITIONS, 0.0)
         cond["prepared_defence"] = 1.0 if tb.fortification[k] >= 0.5 else 0.0
         cond["effectiveness"] = eff
+        # ln of tanks (+1) per man, the attacker's over the defender's (CDB90's armour).
+        cond["armour"] = math.log((tanks[ATTACKER, k] + 1.0) / (max(att, 1e-6) * 1000.0)) - (
+            math.log((tanks[DEFENDER, k] + 1.0) / (max(dfn, 1e-6) * 1000.0))
+        )
+        cond["surprise"] = float(p["war_opening_surprise"]) * sudden[k] / max(att, 1e-6)
         cond["rugged_terrain"] = float(tb.rugged[k])
         cond["winter"] = winter * float(tb.winter_front[k])
         won = 0
@@ -512,10 +536,11 @@ def advance(
     defend, can_attack = fronts(holder, tb, war, friend, fighting)
     nothing = np.zeros_like(can_attack)
     reserve = float(p["war_reserve_share"])
-    first = allocate(men, alive, owner, demand(defend, nothing, tb, p), reserve)
+    cols = np.concatenate([np.arange(n_k), np.arange(n_k)])
+    first = allocate(men, alive, owner, demand(defend, nothing, tb, p), reserve, cols, n_k)
     held = men_by_sector(men, alive, first, tb)
     attack = choose_attacks(can_attack, held, holder, tb, friend, p)
-    sector = allocate(men, alive, owner, demand(defend, attack, tb, p), reserve)
+    sector = allocate(men, alive, owner, demand(defend, attack, tb, p), reserve, cols, n_k)
     ussr = (quality - p["war_soviet_quality_offset"]) / p["quality_per_effectiveness"]
     group_eff = {
         "other": 0.0,
@@ -533,6 +558,7 @@ def advance(
         tb,
         friend,
         eff_power,
+        np.asarray(tb.opening[t]),
         float(tb.winter[t]),
         noise,
         u,

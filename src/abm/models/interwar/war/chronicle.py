@@ -33,7 +33,7 @@ def chronicle(states: Any, initial: Any, calendar: Calendar, tables: Any) -> lis
     if not (mobilised > 0).any():
         return []
     start = int(np.argmax(mobilised > 0))  # the slice's first month of war
-    fighting = np.asarray(tables.at_war).any(axis=2)  # [T, P]
+    fighting: np.ndarray = np.asarray(np.asarray(tables.at_war).any(axis=2))  # [T, P]
     for p, code in enumerate(pw.codes):
         at = np.flatnonzero(fighting[start:, p]) + start
         if at.size:
@@ -57,7 +57,8 @@ def chronicle(states: Any, initial: Any, calendar: Calendar, tables: Any) -> lis
             )
         before = now
     last = np.asarray(s.surrendered[-1])
-    for p in np.flatnonzero(last >= 0):
+    for q in np.flatnonzero(last >= 0):
+        p = int(q)
         t = int(last[p])
         gone = float(s.disbanded[t][p] - (s.disbanded[t - 1][p] if t > 0 else 0.0))
         out.append(

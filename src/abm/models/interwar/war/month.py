@@ -16,7 +16,8 @@ In order (``docs/war_design.md`` section 2; step 1: declarations and men from hi
    the batch);
 4. :func:`fight`: each sector where attackers and defenders meet is a month of weekly
    engagements on the CDB90 kernel (:func:`abm.models.interwar.war.combat.sector_month`),
-   with the sides' effectiveness, the sector's fortification, terrain and winter;
+   with the sides' effectiveness and tanks per man, the surprise of a war's opening
+   month, the sector's fortification, terrain and winter;
 5. :func:`move_front`: won weeks (every week, where nobody defends) take the sector
    from its holder at a pace set by its infrastructure and the attacker's mobile share;
    a sector taken changes holder and the divisions in it go back to reserve;
@@ -62,6 +63,7 @@ PARAMS = (
     "war_soviet_quality_offset",
     "quality_per_effectiveness",
     "war_dead_share",
+    "war_opening_surprise",
     "war_advance",
     "war_mobility",
     "war_collapse_threshold",
@@ -79,11 +81,15 @@ class Tables(NamedTuple):
     Attributes: ``T`` months, ``P`` powers, ``K`` sectors, ``U`` slots, ``D`` the most
     neighbours of a sector.
         at_war, ally: bool ``[T, P, P]`` (:class:`~.powers.WarHistory`).
+        opening: bool ``[T, P, P]``, the first month of a war between the two (at war
+            that month and not the month before; at the calendar's start, at war).
         annex: int32 ``[T, K]``.
         men_lo, men_lo_total, men_hi, men_hi_total, men_weight: ``[T, P]`` dated strengths.
         year: int32 ``[T]``, each month's calendar year.
         winter: float32 ``[T]``, 1 in December to February.
         slot_owner, slot_kind: int32 ``[U]``.
+        slot_tanks: float32 ``[U]``, tanks per thousand men of the slot's kind
+            (:data:`~.powers.TANKS_PER_THOUSAND`).
         block_start: int32 ``[P]``.
         slot_men: float32 ``[P]``, thousand men of a new division (its establishment
             times the divisions a slot stands for).
@@ -106,6 +112,7 @@ class Tables(NamedTuple):
 
     at_war: np.ndarray
     ally: np.ndarray
+    opening: np.ndarray
     annex: np.ndarray
     men_lo: np.ndarray
     men_lo_total: np.ndarray
@@ -116,6 +123,7 @@ class Tables(NamedTuple):
     winter: np.ndarray
     slot_owner: np.ndarray
     slot_kind: np.ndarray
+    slot_tanks: np.ndarray
     block_start: np.ndarray
     slot_men: np.ndarray
     minor: np.ndarray
@@ -161,9 +169,11 @@ def build_tables(calendar: Calendar, capacity: int = PW.CAPACITY) -> Tables:
             most = 0.08 * float(pw.people[p])
         need[p] = max(1.0, most / float(pw.division_men[p]) / float(hist.block_size[p]))
     winter_fronts = [FRONTS.index(f) for f in WINTER_FRONTS]
+    before = np.concatenate([np.zeros_like(hist.at_war[:1]), hist.at_war[:-1]])
     return Tables(
         at_war=hist.at_war,
         ally=hist.ally,
+        opening=hist.at_war & ~before,
         annex=hist.annex,
         men_lo=np.nan_to_num(hist.men_lo),
         men_lo_total=hist.men_lo_total,
@@ -174,6 +184,7 @@ def build_tables(calendar: Calendar, capacity: int = PW.CAPACITY) -> Tables:
         winter=np.array([m in (12, 1, 2) for m in months], np.float32),
         slot_owner=hist.slot_owner,
         slot_kind=hist.slot_kind,
+        slot_tanks=np.asarray(PW.TANKS_PER_THOUSAND, np.float32)[hist.slot_kind],
         block_start=hist.block_start,
         slot_men=(pw.division_men * need).astype(np.float32),
         minor=minor,
@@ -311,14 +322,22 @@ def fronts(holder: jax.Array, tb: Tables, rel: Relations) -> Fronts:
 
 
 def demand(fr: Fronts, attack: jax.Array, tb: Tables, p: dict[str, jax.Array]) -> jax.Array:
-    """float32 ``[P, K]``: each power's wish for men in each sector (km of front, weighted).
+    """Each power's wish for men, float32 ``[P, 2K]``: km of front, weighted.
 
-    A power defends every sector of ``fr.defend`` and puts ``war_offence_weight`` times
-    as much per km on each sector of ``attack`` (the attacks it chose, within
+    The sectors it attacks come first, then those it defends (:func:`columns`). A
+    power defends every sector of ``fr.defend`` and puts ``war_offence_weight`` times as
+    much per km on each sector of ``attack`` (the attacks it chose, within
     ``fr.attack``).
     """
-    weight = fr.defend.astype(jnp.float32) + p["war_offence_weight"] * attack.astype(jnp.float32)
-    return weight * jnp.asarray(tb.width)[None, :]
+    width = jnp.asarray(tb.width)[None, :]
+    offence = p["war_offence_weight"] * attack.astype(jnp.float32) * width
+    return jnp.concatenate([offence, fr.defend.astype(jnp.float32) * width], axis=1)
+
+
+def columns(n_sectors: int) -> np.ndarray:
+    """int32 ``[2K]``: the sector of each column of :func:`demand` (attacks, defences)."""
+    k = np.arange(n_sectors, dtype=np.int32)
+    return np.concatenate([k, k])
 
 
 def men_by_sector(men: jax.Array, alive: jax.Array, sector: jax.Array, tb: Tables) -> jax.Array:
@@ -375,24 +394,34 @@ def choose_attacks(
 
 
 def allocate(
-    men: jax.Array, alive: jax.Array, owner: jax.Array, want: jax.Array, reserve: jax.Array
+    men: jax.Array,
+    alive: jax.Array,
+    owner: jax.Array,
+    want: jax.Array,
+    columns: jax.Array,
+    reserve: jax.Array,
+    n_sectors: int,
 ) -> jax.Array:
     """Each division's sector (int32 ``[U]``; ``K``: in reserve).
 
     Each power's men (integer persons) are cut into quotas: ``reserve`` of them for its
-    reserve, the rest over the sectors in proportion to ``want``; all powers' quotas are
-    laid end to end in slot order (the slots are in blocks by power), and each division
-    goes to the quota that holds the middle of its men (one ``searchsorted``, ``U log(P
-    K)`` comparisons). A power that wants no sector keeps all its men in reserve.
+    reserve, the rest over the columns of ``want`` in proportion to it, in column order
+    (:func:`demand` puts the attacks first, so that the mobile divisions, first in each
+    power's block, lead them); all powers' quotas are laid end to end in slot order (the
+    slots are in blocks by power), and each division goes to the quota that holds the
+    middle of its men (one ``searchsorted``, ``U log(P M)`` comparisons), that is to its
+    column's sector. A power that wants nothing keeps all its men in reserve.
 
     Args:
         men: float32 ``[U]``, thousand.
         alive: bool ``[U]``.
         owner: int32 ``[U]``, blocks in power order.
-        want: float32 ``[P, K]`` (:func:`demand`).
+        want: float32 ``[P, M]`` (:func:`demand`).
+        columns: int32 ``[M]``, each column's sector (``0 .. K - 1``).
         reserve: float32 scalar, the share held back.
+        n_sectors: ``K``.
     """
-    n_p, n_k = want.shape
+    n_p, n_m = want.shape
     persons = jnp.where(alive, jnp.round(men * 1000.0), 0.0).astype(jnp.int32)
     total = jax.ops.segment_sum(persons, owner, num_segments=n_p)  # exact: integers
     wsum = exact.fixed_sum(want, axis=1)
@@ -404,8 +433,9 @@ def allocate(
     bounds = jnp.cumsum(flat)
     middle = jnp.cumsum(persons) - (persons + 1) // 2
     idx = jnp.searchsorted(bounds, middle, side="right").astype(jnp.int32)
-    power, k = idx // (n_k + 1), idx % (n_k + 1)
-    return jnp.where(alive & (power == owner) & (k < n_k), k, n_k).astype(jnp.int32)
+    power, col = idx // (n_m + 1), idx % (n_m + 1)
+    sector = jnp.concatenate([jnp.asarray(columns, jnp.int32), jnp.array([n_sectors], jnp.int32)])
+    return jnp.where(alive & (power == owner), sector[col], n_sectors).astype(jnp.int32)
 
 
 class Battle(NamedTuple):
@@ -427,6 +457,7 @@ def fight(
     tb: Tables,
     rel: Relations,
     eff_power: jax.Array,
+    opening: jax.Array,
     winter: jax.Array,
     d: Draws,
     kern: C.WarKernel,
@@ -442,6 +473,7 @@ def fight(
         tb: the tables.
         rel: this month's relations.
         eff_power: float32 ``[P]``, each power's effectiveness, CDB90 steps.
+        opening: bool ``[P, P]``, this month opens the war between the two powers.
         winter: float32 scalar, 1 in December to February.
         d: the month's draws.
         kern: the CDB90 kernel.
@@ -460,16 +492,27 @@ def fight(
     mobile = jnp.isin(jnp.asarray(tb.slot_kind), jnp.asarray(PW.MOBILE))
     mob = jax.ops.segment_sum(jnp.where(mobile, engaged, 0.0), slot, num_segments=2 * n_k + 1)
     mob = mob[: 2 * n_k].reshape(n_k, 2).T
+    tanks = jax.ops.segment_sum(
+        engaged * jnp.asarray(tb.slot_tanks), slot, num_segments=2 * n_k + 1
+    )
+    tanks = tanks[: 2 * n_k].reshape(n_k, 2).T
+    opens = opening[owner, holder[where_]] & (side == C.ATTACKER)
+    sudden = jax.ops.segment_sum(jnp.where(opens, engaged, 0.0), slot, num_segments=2 * n_k + 1)
+    sudden = sudden[: 2 * n_k].reshape(n_k, 2).T[0]
     a, dd = jnp.maximum(first[0], 1e-6), jnp.maximum(first[1], 1e-6)
     effectiveness = eff_men[0] / a - eff_men[1] / dd
+    # CDB90's armour covariate: ln of tanks (+1) per man, the attacker's over the defender's.
+    armour = (exact.log(tanks[0] + 1.0) - exact.log(a * 1000.0)) - (
+        exact.log(tanks[1] + 1.0) - exact.log(dd * 1000.0)
+    )
     zero = jnp.zeros(n_k, jnp.float32)
     cond = C.Conditions(
         prepared_defence=(jnp.asarray(tb.fortification) >= 0.5).astype(jnp.float32),
         effectiveness=effectiveness,
         training=zero,
-        surprise=zero,
+        surprise=p["war_opening_surprise"] * sudden / a,
         air_superiority=zero,
-        armour=zero,
+        armour=armour,
         rugged_terrain=jnp.asarray(tb.rugged),
         wet_weather=zero,
         winter=winter * jnp.asarray(tb.winter_front),
@@ -598,9 +641,10 @@ def advance(
     men, alive, sector, added = reinforce(state, tb, rel, p)
     fr = fronts(holder, tb, rel)
     none = jnp.zeros_like(fr.attack)
-    guarding = allocate(men, alive, owner, demand(fr, none, tb, p), p["war_reserve_share"])
+    cols, rs = jnp.asarray(columns(n_k)), p["war_reserve_share"]
+    guarding = allocate(men, alive, owner, demand(fr, none, tb, p), cols, rs, n_k)
     attack = choose_attacks(fr, men_by_sector(men, alive, guarding, tb), holder, tb, rel, p)
-    sector = allocate(men, alive, owner, demand(fr, attack, tb, p), p["war_reserve_share"])
+    sector = allocate(men, alive, owner, demand(fr, attack, tb, p), cols, rs, n_k)
     ussr = (quality - p["war_soviet_quality_offset"]) / p["quality_per_effectiveness"]
     eff_group = jnp.stack(
         [
@@ -613,7 +657,8 @@ def advance(
     )
     eff_power = eff_group[jnp.asarray(tb.eff_group)]
     winter = jnp.asarray(tb.winter)[t]
-    b = fight(men, alive, sector, holder, tb, rel, eff_power, winter, d, kern, p)
+    opening = jnp.asarray(tb.opening)[t]
+    b = fight(men, alive, sector, holder, tb, rel, eff_power, opening, winter, d, kern, p)
     holder, control, fallen = move_front(holder, control, b, tb, p)
     sector = jnp.where(fallen[jnp.minimum(sector, n_k - 1)] & (sector < n_k), n_k, sector)
     # Collapse: the will of each power still fighting.
@@ -684,6 +729,7 @@ __all__ = [
     "allocate",
     "build_tables",
     "choose_attacks",
+    "columns",
     "demand",
     "draw_month",
     "fight",

@@ -36,6 +36,12 @@ DECLARATIONS_FILE = "war_declarations.csv"
 FORCES_FILE = "war_forces.csv"
 #: Division types, in slot order within a power's block (``war_forces.csv``'s columns).
 KINDS = ("infantry", "motorised", "armoured", "cavalry", "mountain")
+#: Tanks per thousand men of each kind, for the kernel's armour covariate: a German
+#: panzer division of May 1940, 2,445 tanks in 10 divisions (``war_forces.csv``,
+#: F-GMY-1940) of 11,792 men (``war_sources.md`` section 2), 20.7 a thousand (the Red
+#: Army's tank division of 1941, 375 on 10,942, and the British armoured division of 1942,
+#: 230 on 13,235, bracket it); the other kinds without tanks in this step.
+TANKS_PER_THOUSAND = (0.0, 0.0, 20.7, 0.0, 0.0)
 #: Kinds that move fast (the front's advance, :data:`war_mobility`).
 MOBILE = (1, 2)
 #: Effectiveness groups (``war_powers.csv``), each a parameter but ``other`` (the
@@ -482,6 +488,7 @@ __all__ = [
     "KINDS",
     "MOBILE",
     "START",
+    "TANKS_PER_THOUSAND",
     "Declaration",
     "PowerTable",
     "WarHistory",
