@@ -315,6 +315,7 @@ REFERENCES = {
     "frontiers": "tests/test_frontiers.py (tests/reference/frontiers_numpy.py)",
     "spain": "tests/test_spain.py (tests/reference/spain_numpy.py)",
     "china": "tests/test_china.py (tests/reference/china_numpy.py)",
+    "war": "tests/test_war_reference.py (tests/reference/war_numpy.py)",
 }
 
 

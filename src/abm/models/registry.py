@@ -92,6 +92,36 @@ MODELS: dict[str, ModelEntry] = {
         # (`abm calibrate --config configs/calibration/interwar_international.yaml`).
         posterior="models/interwar/data/posterior_international.npz",
     ),
+    "interwar_war": ModelEntry(
+        name="interwar_war",
+        slices=(
+            "abm.models.interwar.germany.slice",
+            "abm.models.interwar.soviet.slice",
+            "abm.models.interwar.diplomacy.slice",
+            "abm.models.interwar.frontiers.slice",
+            "abm.models.interwar.spain.slice",
+            "abm.models.interwar.china.slice",
+            "abm.models.interwar.war.slice",
+        ),
+        wiring=(
+            Wire(reader="germany", port="comintern", source="soviet"),
+            Wire(reader="soviet", port="germany", source="germany"),
+            Wire(reader="diplomacy", port="germany", source="germany"),
+            Wire(reader="diplomacy", port="soviet", source="soviet"),
+            Wire(reader="frontiers", port="soviet", source="soviet"),
+            Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
+            Wire(reader="spain", port="soviet", source="soviet"),
+            Wire(reader="spain", port="germany", source="germany"),
+            Wire(reader="china", port="soviet", source="soviet"),
+            Wire(reader="soviet", port="china", source="china"),
+            Wire(reader="frontiers", port="china", source="china"),
+            Wire(reader="war", port="soviet", source="soviet"),
+        ),
+        calendar=("1924-01", "1945-12"),
+        doc="the international model plus the war slice to December 1945: divisions on 81 "
+        "front sectors, the CDB90 kernel; declarations and men in the field from history "
+        "(issue 15, step 1 of docs/war_design.md)",
+    ),
     "interwar_example": ModelEntry(
         name="interwar_example",
         slices=(
@@ -101,6 +131,7 @@ MODELS: dict[str, ModelEntry] = {
             "abm.models.interwar.frontiers.slice",
             "abm.models.interwar.spain.slice",
             "abm.models.interwar.china.slice",
+            "abm.models.interwar.war.slice",
             "abm.models.example.slice",
         ),
         wiring=(
@@ -115,11 +146,13 @@ MODELS: dict[str, ModelEntry] = {
             Wire(reader="china", port="soviet", source="soviet"),
             Wire(reader="soviet", port="china", source="china"),
             Wire(reader="frontiers", port="china", source="china"),
+            Wire(reader="war", port="soviet", source="soviet"),
             Wire(reader="example", port="germany", source="germany"),
         ),
         calendar=("1924-01", "1941-06"),
         doc="every slice (the contract tests' model): the interwar model, diplomacy, the "
-        "frontier wars, Spain, China and the example slice (emigres; docs/adding_a_slice.md)",
+        "frontier wars, Spain, China, the war (from September 1939 to the calendar's end) and the "
+        "example slice (emigres; docs/adding_a_slice.md)",
     ),
 }
 
