@@ -157,6 +157,7 @@ def test_interwar_example_runs_into_a_cube_with_the_example_outcomes():
         "frontiers",
         "spain",
         "china",
+        "war",
         "example",
     ]
     base = PriorTable.build(
