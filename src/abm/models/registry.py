@@ -48,6 +48,31 @@ class ModelEntry:
     posterior: str | None = None
 
 
+#: The international model's slices (issue 14), which the war model and the contract
+#: tests' model extend.
+INTERNATIONAL_SLICES = (
+    "abm.models.interwar.germany.slice",
+    "abm.models.interwar.soviet.slice",
+    "abm.models.interwar.diplomacy.slice",
+    "abm.models.interwar.frontiers.slice",
+    "abm.models.interwar.spain.slice",
+    "abm.models.interwar.china.slice",
+)
+#: Their wiring.
+INTERNATIONAL_WIRING = (
+    Wire(reader="germany", port="comintern", source="soviet"),
+    Wire(reader="soviet", port="germany", source="germany"),
+    Wire(reader="diplomacy", port="germany", source="germany"),
+    Wire(reader="diplomacy", port="soviet", source="soviet"),
+    Wire(reader="frontiers", port="soviet", source="soviet"),
+    Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
+    Wire(reader="spain", port="soviet", source="soviet"),
+    Wire(reader="spain", port="germany", source="germany"),
+    Wire(reader="china", port="soviet", source="soviet"),
+    Wire(reader="soviet", port="china", source="china"),
+    Wire(reader="frontiers", port="china", source="china"),
+)
+
 MODELS: dict[str, ModelEntry] = {
     "interwar": ModelEntry(
         name="interwar",
@@ -62,27 +87,8 @@ MODELS: dict[str, ModelEntry] = {
     ),
     "interwar_international": ModelEntry(
         name="interwar_international",
-        slices=(
-            "abm.models.interwar.germany.slice",
-            "abm.models.interwar.soviet.slice",
-            "abm.models.interwar.diplomacy.slice",
-            "abm.models.interwar.frontiers.slice",
-            "abm.models.interwar.spain.slice",
-            "abm.models.interwar.china.slice",
-        ),
-        wiring=(
-            Wire(reader="germany", port="comintern", source="soviet"),
-            Wire(reader="soviet", port="germany", source="germany"),
-            Wire(reader="diplomacy", port="germany", source="germany"),
-            Wire(reader="diplomacy", port="soviet", source="soviet"),
-            Wire(reader="frontiers", port="soviet", source="soviet"),
-            Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
-            Wire(reader="spain", port="soviet", source="soviet"),
-            Wire(reader="spain", port="germany", source="germany"),
-            Wire(reader="china", port="soviet", source="soviet"),
-            Wire(reader="soviet", port="china", source="china"),
-            Wire(reader="frontiers", port="china", source="china"),
-        ),
+        slices=INTERNATIONAL_SLICES,
+        wiring=INTERNATIONAL_WIRING,
         calendar=("1924-01", "1941-06"),
         doc="the interwar model plus the international slices: diplomacy (sixteen states, "
         "Munich, the 1939 choice), the frontier wars (Japan, Poland, Finland) and Spain "
@@ -95,26 +101,11 @@ MODELS: dict[str, ModelEntry] = {
     "interwar_war": ModelEntry(
         name="interwar_war",
         slices=(
-            "abm.models.interwar.germany.slice",
-            "abm.models.interwar.soviet.slice",
-            "abm.models.interwar.diplomacy.slice",
-            "abm.models.interwar.frontiers.slice",
-            "abm.models.interwar.spain.slice",
-            "abm.models.interwar.china.slice",
+            *INTERNATIONAL_SLICES,
             "abm.models.interwar.war.slice",
         ),
         wiring=(
-            Wire(reader="germany", port="comintern", source="soviet"),
-            Wire(reader="soviet", port="germany", source="germany"),
-            Wire(reader="diplomacy", port="germany", source="germany"),
-            Wire(reader="diplomacy", port="soviet", source="soviet"),
-            Wire(reader="frontiers", port="soviet", source="soviet"),
-            Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
-            Wire(reader="spain", port="soviet", source="soviet"),
-            Wire(reader="spain", port="germany", source="germany"),
-            Wire(reader="china", port="soviet", source="soviet"),
-            Wire(reader="soviet", port="china", source="china"),
-            Wire(reader="frontiers", port="china", source="china"),
+            *INTERNATIONAL_WIRING,
             Wire(reader="war", port="soviet", source="soviet"),
         ),
         calendar=("1924-01", "1945-12"),
@@ -125,27 +116,12 @@ MODELS: dict[str, ModelEntry] = {
     "interwar_example": ModelEntry(
         name="interwar_example",
         slices=(
-            "abm.models.interwar.germany.slice",
-            "abm.models.interwar.soviet.slice",
-            "abm.models.interwar.diplomacy.slice",
-            "abm.models.interwar.frontiers.slice",
-            "abm.models.interwar.spain.slice",
-            "abm.models.interwar.china.slice",
+            *INTERNATIONAL_SLICES,
             "abm.models.interwar.war.slice",
             "abm.models.example.slice",
         ),
         wiring=(
-            Wire(reader="germany", port="comintern", source="soviet"),
-            Wire(reader="soviet", port="germany", source="germany"),
-            Wire(reader="diplomacy", port="germany", source="germany"),
-            Wire(reader="diplomacy", port="soviet", source="soviet"),
-            Wire(reader="frontiers", port="soviet", source="soviet"),
-            Wire(reader="frontiers", port="diplomacy", source="diplomacy"),
-            Wire(reader="spain", port="soviet", source="soviet"),
-            Wire(reader="spain", port="germany", source="germany"),
-            Wire(reader="china", port="soviet", source="soviet"),
-            Wire(reader="soviet", port="china", source="china"),
-            Wire(reader="frontiers", port="china", source="china"),
+            *INTERNATIONAL_WIRING,
             Wire(reader="war", port="soviet", source="soviet"),
             Wire(reader="example", port="germany", source="germany"),
         ),

@@ -210,6 +210,30 @@ def build_tables(calendar: Calendar, capacity: int = PW.CAPACITY) -> Tables:
     )
 
 
+def initial_state(tb: Tables) -> WarState:
+    """The map of September 1939 with no division yet (they mobilise in the first month)."""
+    n_u, n_k, n_p = len(tb.slot_owner), len(tb.width), len(tb.people)
+    never = jnp.int32(-1)
+    return WarState(
+        month=jnp.int32(0),
+        men=jnp.zeros(n_u, jnp.float32),
+        sector=jnp.full(n_u, n_k, jnp.int32),
+        alive=jnp.zeros(n_u, bool),
+        holder=jnp.asarray(tb.owner_1939, jnp.int32),
+        control=jnp.ones(n_k, jnp.float32),
+        surrendered=jnp.full(n_p, -1, jnp.int32),
+        mobilised=jnp.zeros(n_p, jnp.float32),
+        casualties=jnp.zeros(n_p, jnp.float32),
+        dead=jnp.zeros(n_p, jnp.float32),
+        disbanded=jnp.zeros(n_p, jnp.float32),
+        losses_1941=jnp.zeros(3, jnp.float32),
+        soviet_german_month=never,
+        red_army_germany_month=never,
+        red_army_rhine_month=never,
+        weeks_won=jnp.zeros(n_k, jnp.float32),
+    )
+
+
 class Draws(NamedTuple):
     """A month's draws: ``noise`` float32 ``[W, 2, K]`` normals, ``u`` ``[W, K]`` uniforms."""
 
@@ -735,6 +759,7 @@ __all__ = [
     "fight",
     "fronts",
     "hand_over",
+    "initial_state",
     "men_by_sector",
     "move_front",
     "reinforce",

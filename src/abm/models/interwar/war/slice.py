@@ -50,6 +50,20 @@ def catalogue() -> tuple[ParamDef, ...]:
     return load_catalogue(FILE, "war_calibration.yaml", {}, package=PACKAGE, slice_name=NAME)
 
 
+def _date(name: str, power: str, ours: str) -> QuantityOutcome:
+    """When ``power`` asked for an armistice, a decimal year where it did."""
+    return QuantityOutcome(
+        name,
+        dims=(),
+        coords=(),
+        unit="decimal year",
+        edges=DATE_EDGES,
+        scale=1e3,
+        masked=True,
+        description=f"when {power} asked for an armistice, where it did (our timeline: {ours})",
+    )
+
+
 def outcome_specs(powers: tuple[str, ...]) -> tuple[OutcomeSpec, ...]:
     """The slice's outcomes (issue 15's public names; step 1's subset)."""
     return (
@@ -72,26 +86,8 @@ def outcome_specs(powers: tuple[str, ...]) -> tuple[OutcomeSpec, ...]:
             "red_army_reaches_rhine",
             "the Red Army takes a sector on the Rhine (our timeline: never)",
         ),
-        QuantityOutcome(
-            "france_fall_date",
-            dims=(),
-            coords=(),
-            unit="decimal year",
-            edges=DATE_EDGES,
-            scale=1e3,
-            masked=True,
-            description="when France asked for an armistice, where it did (our timeline: 1940.46)",
-        ),
-        QuantityOutcome(
-            "germany_defeat_date",
-            dims=(),
-            coords=(),
-            unit="decimal year",
-            edges=DATE_EDGES,
-            scale=1e3,
-            masked=True,
-            description="when Germany asked for an armistice, where it did (our timeline: 1945.35)",
-        ),
+        _date("france_fall_date", "France", "1940.46"),
+        _date("germany_defeat_date", "Germany", "1945.35"),
         QuantityOutcome(
             "war_military_deaths",
             dims=("war_power",),
@@ -160,7 +156,6 @@ class WarSlice(ThetaReader):
             "war_power": self.powers.codes,
             "war_loss": LOSSES_1941,
         }
-        self._holder0 = np.asarray(self.tables.owner_1939, np.int32)
         self._france = self.powers.codes.index("FRN")
         self._germany = self.powers.codes.index("GMY")
         at_war = self.tables.at_war
@@ -172,26 +167,7 @@ class WarSlice(ThetaReader):
     def init(self, key: jax.Array, theta: jax.Array) -> WarState:
         """The map of September 1939, no divisions yet (they mobilise at the start)."""
         del key, theta
-        n_u, n_k, n_p = (self.dim_sizes[d] for d in ("war_division", "war_sector", "war_power"))
-        never = jnp.int32(-1)
-        return WarState(
-            month=jnp.int32(0),
-            men=jnp.zeros(n_u, jnp.float32),
-            sector=jnp.full(n_u, n_k, jnp.int32),
-            alive=jnp.zeros(n_u, bool),
-            holder=jnp.asarray(self._holder0),
-            control=jnp.ones(n_k, jnp.float32),
-            surrendered=jnp.full(n_p, -1, jnp.int32),
-            mobilised=jnp.zeros(n_p, jnp.float32),
-            casualties=jnp.zeros(n_p, jnp.float32),
-            dead=jnp.zeros(n_p, jnp.float32),
-            disbanded=jnp.zeros(n_p, jnp.float32),
-            losses_1941=jnp.zeros(len(LOSSES_1941), jnp.float32),
-            soviet_german_month=never,
-            red_army_germany_month=never,
-            red_army_rhine_month=never,
-            weeks_won=jnp.zeros(n_k, jnp.float32),
-        )
+        return M.initial_state(self.tables)
 
     def publish(self, state: WarState, theta: jax.Array) -> WarSignals:
         """Whether the Soviet-German war is on; the share of its people the USSR holds."""
