@@ -16,6 +16,7 @@ import pytest
 
 from abm.errors import InputError
 from abm.models.calendar import Calendar
+from abm.models.interwar.war import history as HI
 from abm.models.interwar.war import month as M
 from abm.models.interwar.war import powers as PW
 from abm.models.interwar.war.combat import kernel
@@ -35,7 +36,7 @@ def _index(codes: tuple[str, ...], code: str) -> int:
 # ---------------------------------------------------------------- the history tables
 def test_declarations_give_history_s_wars_month_by_month():
     pw = PW.power_table()
-    h = PW.war_history(FULL)
+    h = HI.war_history(FULL)
     at = FULL.index_of
     c = {code: i for i, code in enumerate(pw.codes)}
     assert h.start == at("1939-09")
@@ -60,7 +61,7 @@ def test_declarations_give_history_s_wars_month_by_month():
 
 def test_slots_are_in_blocks_by_power_and_fill_the_capacity():
     pw = PW.power_table()
-    h = PW.war_history(FULL)
+    h = HI.war_history(FULL)
     assert h.block_size.sum() == PW.CAPACITY
     assert (h.block_size >= 4).all()
     assert np.array_equal(h.slot_owner, np.repeat(np.arange(len(pw.codes)), h.block_size))
@@ -73,15 +74,15 @@ def test_slots_are_in_blocks_by_power_and_fill_the_capacity():
 
 def test_field_strength_follows_the_forces_table():
     pw = PW.power_table()
-    h = PW.war_history(FULL)
+    h = HI.war_history(FULL)
     t41 = FULL.index(1941, 6)
     rus = _index(pw.codes, "RUS")
     # The Red Army's field strength of 22 June 1941 (F-RUS-1941: 4.8 M).
-    assert PW.field_men(h, 0.6, t41)[rus] == pytest.approx(4800.0)
+    assert HI.field_men(h, 0.6, t41)[rus] == pytest.approx(4800.0)
     # Germany's point of June 1941 is a total under arms: the field share applies.
     g = _index(pw.codes, "GMY")
-    assert PW.field_men(h, 0.5, t41)[g] == pytest.approx(3550.0)
-    assert np.isnan(PW.field_men(h, 0.6, t41)[_index(pw.codes, "NTH")])
+    assert HI.field_men(h, 0.5, t41)[g] == pytest.approx(3550.0)
+    assert np.isnan(HI.field_men(h, 0.6, t41)[_index(pw.codes, "NTH")])
 
 
 @pytest.mark.parametrize(

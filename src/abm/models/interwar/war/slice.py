@@ -25,6 +25,7 @@ from abm.models.calendar import Calendar
 from abm.models.catalogue import ParamDef, load_catalogue
 from abm.models.interwar.soviet.signals import Influence
 from abm.models.interwar.theta import ThetaReader
+from abm.models.interwar.war import history as HI
 from abm.models.interwar.war import month as M
 from abm.models.interwar.war import powers as PW
 from abm.models.interwar.war.chronicle import chronicle
@@ -140,7 +141,7 @@ class WarSlice(ThetaReader):
         self.tables = M.build_tables(calendar, capacity)
         self.kernel = kernel()
         self.powers = PW.power_table()
-        self.start = PW.war_history(calendar, capacity=capacity).start
+        self.start = HI.war_history(calendar, capacity=capacity).start
         sec = sector_table()
         self.n_agents = int(capacity)
         self.outcome_specs = mark_headline(outcome_specs(self.powers.codes), HEADLINE)
